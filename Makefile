@@ -1,0 +1,50 @@
+# Two commands for a new user:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run chat ingest test test-fast eval tune clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -U pip
+	# CPU build of torch first: an unpinned torch would pull several GB of CUDA packages.
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[test,bench]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+ingest: setup
+	$(PY) -m ingest
+
+# Set up, index the bundled reports, open the chat page on http://$(HOST):$(PORT)
+run: ingest
+	$(PY) ui.py --host $(HOST) --port $(PORT)
+
+# The same assistant in the terminal.
+chat: ingest
+	$(PY) -m assistant chat
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not browser and not server"
+
+eval: ingest
+	$(PY) -m assistant eval data/eval/gold.jsonl --out docs/eval
+
+tune: ingest
+	$(PY) scripts/tune_fusion.py
+
+clean:
+	rm -rf var .pytest_cache

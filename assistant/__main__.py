@@ -1,0 +1,145 @@
+"""`python -m assistant {ask,chat,batch,eval}`: the assistant for people and for scripts."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from assistant import texts
+from assistant.evaluation import evaluate, load_gold, markdown_report
+from assistant.response import AssistantResponse
+from assistant.service import Assistant, error_response
+from assistant.validation import InvalidRequest, clean_question
+from vectorstore.errors import StoreError
+from vectorstore.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="Answer questions about the indexed documents, with citations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", parents=[common], help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the response object as JSON")
+    sub.add_parser("chat", parents=[common], help="interactive chat in the terminal")
+    sub.add_parser("batch", parents=[common], help="JSONL questions on stdin → JSONL answers on stdout")
+    ev = sub.add_parser("eval", parents=[common], help="evaluate on a gold JSONL file")
+    ev.add_argument("gold", type=Path)
+    ev.add_argument("--out", type=Path, default=Path("var/eval"), help="folder for report.md and report.json")
+    return parser
+
+
+def format_response(r: AssistantResponse) -> str:
+    lines = [r.answer]
+    if r.standalone_question:
+        lines.insert(0, f"(理解为:{r.standalone_question})")
+    if r.citations:
+        lines += ["", f"{texts.SOURCES_TITLE}:"]
+        lines += [f"[{c.ref}] {c.title} › {c.section or '—'} ({c.source} {c.start}-{c.end})\n    {c.text}" for c in r.citations]
+    if r.related:
+        lines += ["", texts.RELATED_INTRO]
+        lines += [f"- {x.title} › {x.section or '—'}: {x.text[:120]}" for x in r.related]
+    return "\n".join(lines)
+
+
+def _dump(r: AssistantResponse) -> str:
+    return json.dumps(r.model_dump(), ensure_ascii=False)
+
+
+def cmd_ask(assistant: Assistant, args: argparse.Namespace) -> int:
+    response = assistant.ask(args.question)
+    print(_dump(response) if args.json else format_response(response))
+    return 0
+
+
+def cmd_chat(assistant: Assistant, _: argparse.Namespace) -> int:
+    history: list[dict[str, str]] = []
+    print("二七区资料问答 — 输入问题回车;/reset 清空对话;/quit 或 Ctrl-D 退出。")
+    while True:
+        try:
+            question = input("\n问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question in ("/quit", "/exit", "quit", "exit"):
+            return 0
+        if question == "/reset":
+            history = []
+            continue
+        if not question:
+            continue
+        try:
+            response = assistant.ask(question, history)
+        except InvalidRequest as exc:
+            print(f"错误: {exc}")
+            continue
+        print(format_response(response))
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer}]
+
+
+def answer_line(assistant: Assistant, line: str) -> AssistantResponse:
+    """One batch input line → one response (with `error` set when the line is bad)."""
+    try:
+        item: Any = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return error_response(None, "", texts.ERR_BAD_LINE.format(reason=exc.msg))
+    if not isinstance(item, dict):
+        return error_response(None, "", texts.ERR_BAD_LINE.format(reason="not a JSON object"))
+    qid, question, task = item.get("id"), item.get("question"), item.get("task", "ask")
+    qid = None if qid is None else str(qid)
+    try:
+        if task == "ask":
+            return assistant.ask(question, item.get("history"), id=qid)
+        raise InvalidRequest(texts.ERR_BAD_TASK.format(task=task))
+    except InvalidRequest as exc:
+        return error_response(qid, question, str(exc))
+
+
+def cmd_batch(assistant: Assistant, _: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    for line in stdin:
+        if line.strip():
+            stdout.write(_dump(answer_line(assistant, line)) + "\n")
+            stdout.flush()
+    return 0
+
+
+def cmd_eval(assistant: Assistant, args: argparse.Namespace) -> int:
+    if not args.gold.exists():
+        print(f"error: gold file not found: {args.gold}", file=sys.stderr)
+        return 2
+    gold = load_gold(args.gold)
+    corpus = {p.name: p.read_text(encoding="utf-8") for p in Path(assistant.settings.corpus_dir).glob("*.txt")}
+    assistant.warm_up()
+    result = evaluate(gold, lambda item: answer_line(assistant, json.dumps(item, ensure_ascii=False)), corpus)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = markdown_report(result, f"Evaluation on {args.gold}")
+    (args.out / "report.md").write_text(report, encoding="utf-8")
+    (args.out / "report.json").write_text(json.dumps({"metrics": result.metrics, "rows": result.rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(report)
+    return 0
+
+
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "batch": cmd_batch, "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
+    try:
+        if args.command == "ask":  # bad input fails fast, before the model loads
+            clean_question(args.question, settings.max_question_chars)
+        assistant = Assistant(settings)
+        return COMMANDS[args.command](assistant, args)
+    except InvalidRequest as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

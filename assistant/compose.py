@@ -1,0 +1,22 @@
+"""Turn selected quotes into the answer text with [n] markers and its citations."""
+from __future__ import annotations
+
+from assistant import texts
+from assistant.evidence import Quote
+from assistant.response import Citation, RetrievedItem, citation_for
+from vectorstore.records import ScoredChunk
+
+
+def cite(quotes: list[Quote]) -> list[Citation]:
+    return [citation_for(i, q.chunk, q.start, q.end, q.text) for i, q in enumerate(quotes, start=1)]
+
+
+def answer_text(citations: list[Citation], is_list: bool) -> str:
+    if is_list and len(citations) > 1:
+        lines = [f"• {c.text} [{c.ref}]" for c in citations]
+        return "\n".join([texts.LIST_INTRO, *lines])
+    return " ".join(f"{c.text} [{c.ref}]" for c in citations)
+
+
+def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:
+    return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading"][:k]

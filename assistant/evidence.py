@@ -1,0 +1,133 @@
+"""Evidence at sentence level: candidates from retrieved chunks, and how well each covers a question."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.question import UNIT_CLASSES, Question, Term
+from ingest.structure import Span, split_sentences
+from vectorstore.records import Chunk, ScoredChunk
+
+_DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天)")
+# Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
+_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,,。;;、]{1,4})")
+_ANAPHORA = re.compile(r"^(当日|当天|同日|同年|此后|随后|其中|这|该|此)")
+_CLAUSE_END = re.compile(r"[,,;;::——]")
+
+
+class TermStats:
+    """How rare each term is in the indexed corpus (substring document frequency)."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.texts = [f"{c.section}\n{c.text}".lower() for c in chunks]
+        self.n = max(len(self.texts), 1)
+        self.idf = lru_cache(maxsize=4096)(self._idf)
+
+    def df(self, alternatives: tuple[str, ...]) -> int:
+        return max(sum(1 for t in self.texts if alt.lower() in t) for alt in alternatives)
+
+    def _idf(self, alternatives: tuple[str, ...]) -> float:
+        return math.log((self.n + 1) / (self.df(alternatives) + 0.5)) + 1.0
+
+    def known(self, term: Term) -> bool:
+        return self.df(term.alternatives) > 0
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim span of a source file that an answer cites."""
+
+    chunk: Chunk
+    start: int  # absolute offsets into the source file
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    chunk: Chunk
+    rank: int  # rank of the chunk in retrieval
+    retrieval: float  # fused retrieval score of the chunk
+    span: Span  # absolute offsets in the source document
+    text: str
+
+    @property
+    def context(self) -> str:
+        """The sentence's surroundings: section path and whole chunk."""
+        return f"{self.chunk.section}\n{self.chunk.text}"
+
+
+def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
+    """Every sentence of every retrieved chunk, with offsets into the original file."""
+    out = []
+    for rank, scored in enumerate(evidence):
+        chunk = scored.chunk
+        local = split_sentences(chunk.text, Span(0, len(chunk.text))) if chunk.kind != "heading" else [Span(0, len(chunk.text))]
+        for i, s in enumerate(local):
+            if i and _ANAPHORA.match(chunk.text[s.start : s.end]):  # 「当日,…」 needs the sentence before it
+                s = Span(local[i - 1].start, s.end)
+            out.append(Candidate(chunk, rank, scored.score, Span(chunk.start + s.start, chunk.start + s.end), chunk.text[s.start : s.end]))
+    return out
+
+
+def term_present(term: Term, text: str) -> bool:
+    low = text.lower()
+    return any(alt.lower() in low for alt in term.alternatives)
+
+
+CARRIED_SHARE = 0.2  # terms from earlier turns only help tell candidates apart
+
+
+def _share(terms: list[Term], text: str, stats: TermStats) -> float | None:
+    total = got = 0.0
+    for term in terms:
+        w = term.weight * stats.idf(term.alternatives)
+        total += w
+        got += w if term_present(term, text) else 0.0
+    return got / total if total else None
+
+
+def coverage(question: Question, text: str, stats: TermStats) -> float:
+    """Share of the question's key terms (weighted by part of speech and rarity) found in ``text``."""
+    # Verbs and adverbs the corpus never uses (出事, 颁发) say nothing either way; unknown nouns (区长) do.
+    own = _share([t for t in question.terms if not t.carried and (t.weight >= 1.0 or stats.known(t))], text, stats)
+    carried = _share([t for t in question.terms if t.carried], text, stats)
+    if own is None:
+        return carried or 0.0
+    return own if carried is None else (1 - CARRIED_SHARE) * own + CARRIED_SHARE * carried
+
+
+def missing_terms(question: Question, stats: TermStats) -> list[str]:
+    """Key terms that appear nowhere in the corpus (区长, 门票, 金水区…)."""
+    return [t.surface for t in question.terms if t.weight >= 1.0 and len(t.surface) >= 2 and not stats.known(t)]
+
+
+def has_unit(text: str, unit_class: str | None) -> bool:
+    """Does ``text`` hold a number of the kind asked for (people, money, area, percent, count)?"""
+    if unit_class is None:
+        return bool(re.search(r"\d|[一二两三四五六七八九十百千万]+[个项所张家户条名人]", text))
+    if unit_class == "percent":
+        return "%" in text or "百分" in text
+    units = UNIT_CLASSES[unit_class]
+    return any(any(u in m.group(5) for u in units) for m in _NUMBER_UNIT.finditer(text))
+
+
+def has_date(text: str) -> bool:
+    return bool(_DATE.search(text))
+
+
+def pins_hold(question: Question, text: str) -> bool:
+    """Years, dates and numbers the question names must all be in ``text``."""
+    return all(p in text for p in question.years + question.dates + question.numbers)
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Clause boundaries inside one sentence, as offsets into it."""
+    bounds, start = [], 0
+    for m in _CLAUSE_END.finditer(text):
+        bounds.append((start, m.start()))
+        start = m.end()
+    bounds.append((start, len(text)))
+    return [(a, b) for a, b in bounds if b > a]

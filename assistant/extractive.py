@@ -1,0 +1,157 @@
+"""The default answerer: quotes the sentences that answer, or says the reports do not.
+
+No model, no network. Each quote is a verbatim span of a source file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.evidence import (
+    Candidate,
+    Quote,
+    TermStats,
+    candidates,
+    clauses,
+    coverage,
+    has_date,
+    has_unit,
+    missing_terms,
+    pins_hold,
+    term_present,
+)
+from assistant.lists import find_list
+from assistant.question import Question
+from vectorstore.records import Chunk, ScoredChunk
+from vectorstore.retriever import jaccard
+from vectorstore.settings import Settings
+
+TRIM_ABOVE_CHARS = 45
+CONTEXT_SHARE = 0.5  # how much the sentence's chunk and section count towards its coverage
+ENUMERATION = re.compile(r"[\u4e00-\u9fff”]、[\u4e00-\u9fff“\d]")  # shorter sentences are quoted whole
+
+
+@dataclass
+class Extraction:
+    quotes: list[Quote] = field(default_factory=list)
+    no_answer: bool = False
+    reason: str = ""
+    is_list: bool = False
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    coverage: float
+    score: float
+
+
+def _type_ok(question: Question, text: str) -> bool:
+    if question.kind == "quantity":
+        return has_unit(text, question.unit_class)
+    if question.kind == "time":
+        return has_date(text)
+    return True
+
+
+def _score(question: Question, cand: Candidate, stats: TermStats, top: float) -> Scored:
+    cov = (1 - CONTEXT_SHARE) * coverage(question, cand.text, stats) + CONTEXT_SHARE * coverage(question, cand.context, stats)
+    score = 0.6 * cov + 0.3 * (cand.retrieval / top if top else 0.0)
+    if cand.chunk.kind == "caption":
+        score -= 0.05
+    if question.wants_plan and cand.chunk.orientation in ("target", "mixed"):
+        score += 0.03
+    if question.kind == "list":
+        items = max((len(run.split("、")) for run in re.split(r"[,,;;。“”]", cand.text)), default=1)
+        score += 0.3 if question.list_count and items == question.list_count else 0.1 if items >= 3 else 0.0
+    return Scored(cand, cov, score)
+
+
+def _required(question: Question, text: str, stats: TermStats) -> list:
+    terms = [t for t in question.terms if term_present(t, text) and stats.idf(t.alternatives) > 1.5]
+    pins = [p for p in question.years + question.dates + question.numbers if p in text]
+    return terms + pins
+
+
+def _covers(question: Question, piece: str, required: list) -> bool:
+    for need in required:
+        if isinstance(need, str):
+            if need not in piece:
+                return False
+        elif not term_present(need, piece):
+            return False
+    return _type_ok(question, piece)
+
+
+def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
+    """The shortest run of whole clauses that still holds what the question asks about."""
+    text = cand.text
+    whole = Quote(cand.chunk, cand.span.start, cand.span.end, text)
+    if len(text) <= TRIM_ABOVE_CHARS or cand.chunk.kind == "heading":
+        return whole
+    required = _required(question, text, stats)
+    parts = clauses(text)
+    best: tuple[int, int] | None = None
+    for i in range(len(parts)):
+        for j in range(i, len(parts)):
+            a, b = parts[i][0], parts[j][1]
+            if best and b - a >= best[1] - best[0]:
+                break
+            if _covers(question, text[a:b], required):
+                best = (a, b)
+                break
+    if not best or best == (0, len(text)):
+        return whole
+    a, b = best
+    if b < len(text) and text[b] in "。!?;!?;":
+        b += 1
+    return Quote(cand.chunk, cand.span.start + a, cand.span.start + b, text[a:b])
+
+
+class ExtractiveAnswerer:
+    """Selects answer sentences from the evidence, or decides there is no answer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def extract(self, question: Question, evidence: list[ScoredChunk], stats: TermStats, corpus: list[Chunk]) -> Extraction:
+        missing = missing_terms(question, stats)
+        if missing:
+            return Extraction(no_answer=True, reason=f"not in the documents: {', '.join(missing)}")
+        if question.kind == "list":
+            items = find_list(question, corpus, stats, self.settings.answer_min_coverage)
+            if items:
+                return Extraction([Quote(c, c.start, c.end, c.text) if q is None else q for c, q in items], is_list=True)
+        ranked = self._rank(question, evidence, stats)
+        if not ranked:
+            return Extraction(no_answer=True, reason="no passage has what the question asks for")
+        eligible = [s for s in ranked if s.coverage >= self.settings.answer_min_coverage]
+        if not eligible:
+            return Extraction(no_answer=True, reason=f"best evidence covers {max(s.coverage for s in ranked):.2f} of the question")
+        ranked = eligible
+        chosen = self._select(question, ranked)
+        if question.kind == "list" and not any(ENUMERATION.search(s.candidate.text) for s in chosen):
+            return Extraction(no_answer=True, reason="the question asks for a list and no passage enumerates one")
+        return Extraction([trim(question, s.candidate, stats) for s in chosen], is_list=question.kind == "list")
+
+    def _rank(self, question: Question, evidence: list[ScoredChunk], stats: TermStats) -> list[Scored]:
+        top = evidence[0].score if evidence else 0.0
+        usable = [
+            c for c in candidates(evidence)
+            if pins_hold(question, f"{c.chunk.section}\n{c.chunk.text}") and _type_ok(question, c.text)
+        ]
+        return sorted((_score(question, c, stats, top) for c in usable), key=lambda s: -s.score)
+
+    def _select(self, question: Question, ranked: list[Scored]) -> list[Scored]:
+        limit = self.settings.max_list_sentences if question.kind == "list" else self.settings.max_answer_sentences
+        best = ranked[0]
+        chosen = [best]
+        for s in ranked[1:]:
+            if len(chosen) >= limit:
+                break
+            if s.score < 0.85 * best.score or s.coverage < self.settings.answer_min_coverage:
+                continue
+            if any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen):
+                continue
+            chosen.append(s)
+        return chosen

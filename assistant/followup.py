@@ -1,0 +1,44 @@
+"""Follow-up questions without an LLM: carry the subject of earlier turns into the new one.
+
+「福华颐养院有多少张床位?」 then 「它能服务多少人?」 becomes a question about
+福华颐养院 that still asks 多少人.  Only the user's earlier questions are used,
+never the assistant's answers, so no answer of a previous turn leaks in.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.question import Question, Term, analyse
+
+_FOLLOW_UP = re.compile(r"^(那|那么|那个|还有|另外|其中|它|它们|这个|这|该|此|又|再)|(它|其|这个|该|这些|那些|又|呢)")
+_PRONOUN = re.compile(r"^(那么|那|还有|另外)?(它们|它|这个数|这个|这些|该|其)")
+_ASKS = re.compile(r"(多少|几|哪|什么|啥|谁|何|吗|是否|怎)")
+
+
+def is_follow_up(question: str, history: list[dict[str, str]]) -> bool:
+    return any(m["role"] == "user" for m in history) and (bool(_FOLLOW_UP.search(question)) or len(question) <= 8)
+
+
+def _previous_question(history: list[dict[str, str]]) -> str | None:
+    users = [m["content"] for m in history if m["role"] == "user"]
+    return users[-1] if users else None
+
+
+def resolve(question: str, history: list[dict[str, str]]) -> tuple[Question, str | None]:
+    """(analysed question with carried context, standalone wording or None when unchanged)."""
+    current = analyse(question)
+    previous = _previous_question(history) if history else None
+    if not previous or not is_follow_up(question, history):
+        return current, None
+    before = analyse(previous)
+    have = {t.surface for t in current.terms}
+    carried = [Term(t.surface, t.alternatives, t.weight, carried=True) for t in before.terms if t.surface not in have]
+    merged = replace(current, terms=current.terms + carried)
+    if current.kind == "other" and not _ASKS.search(question):  # 「那二七华侨城项目呢?」 asks what the previous one asked
+        merged = replace(merged, kind=before.kind, unit_class=before.unit_class, list_count=before.list_count)
+    if not current.years and not current.dates and re.search(r"(呢|又)", question):
+        merged = replace(merged, years=[y for y in before.years if y not in question])
+    context = "".join(t.surface for t in carried)
+    standalone = f"{context} {_PRONOUN.sub('', question, count=1)}".strip()
+    return replace(merged, text=standalone), standalone

@@ -1,0 +1,183 @@
+"""What a question asks: its key terms, the numbers it pins down, and the kind of answer it wants."""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+import jieba.posseg as pseg
+
+from assistant.texts import SYNONYMS
+
+_pos_lock = threading.Lock()
+
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+# Words that say how a question is asked, not what it is about.
+FILLER = frozenset(
+    """名字 叫啥 啥 来着 那会儿 那阵子 那边 这边 现在 目前 时候 大概 大约 左右 一共 总共 共 到底 究竟 听说 据说 呀 啊 吧 呢 嘛 哦 了 吗
+    多少 几 几个 哪 哪些 哪个 哪天 哪年 哪一年 什么 啥时候 何时 是 有 是不是 有没有 多大 多不多 多么 怎么样 如何 怎样 分别 具体 包括 都 还 又 那 这 它 其 该
+    报道 报告 资料 文中 文章 里 方面 情况 问题 内容 一下 请问 告诉 知道 指的是 指 二七区 二七 区 全区 我们 大家 整个 已经 最早 当时 后来
+    数量 人数 数字 数 变化 范围 场合 部门 位置 地点 时间 时间表 日期 节点 规划 接下来 往后 今后 以后 将来 未来 打算 进来 出来 起来 搞 弄 拉 要 能 会 想 定 按照 按
+    目标 计划 程度 水平 样子 什么样 怎样 相当于 相比 比 前 后 期间 那些 这些 其中 分别是 各是 各 多 大 少 老 新""".split()
+)
+_QUESTION_WORD = re.compile(r"(多少|几|哪|什么|啥|谁|何)")
+_QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
+_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
+_MONTH_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:%|万|亿)?")
+_ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+[届次个]")
+_CN_COUNT = re.compile(r"(?<![哪几第])([一二两三四五六七八九十]+)(?=[个项条所张家户名位届次])")
+_LIST_COUNT = re.compile(r"(?:哪|这|那)?([一二两三四五六七八九十\d]+)(?:个|项|条|大|类|种|方面)")
+
+UNIT_CLASSES: dict[str, tuple[str, ...]] = {
+    "people": ("人", "人次", "名", "位", "居民", "群众", "学生", "志愿者", "干部"),
+    "money": ("元", "亿元", "万元", "钱"),
+    "area": ("平方公里", "亩", "公顷", "平方米"),
+    "percent": ("%", "百分", "比例", "强度", "增速", "增长"),
+    "count": ("个", "项", "所", "张", "家", "户", "条", "部", "封", "座", "处", "次", "倍", "届"),
+}
+_QUOTED_COUNT = re.compile(r"[“「\"]([一二两三四五六七八九十]+)[\u4e00-\u9fff]")
+_UNIT_AFTER_HOW_MANY = re.compile(r"(?:多少|几)(平方公里|亿元|万元|人次|[个项所张家户条部封座处次倍届人名位元])?")
+_TIME_Q = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|时间|日期|时间表|节点|什么时间)")
+_WHO_Q = re.compile(r"(谁|哪位|什么人|叫什么|叫啥|名字)")
+_LIST_Q = re.compile(r"(分别|哪些|哪几|包括|包含|都有|有哪|指的是哪|是哪[两三四五六七八九十\d]|哪[两三四五六七八九十\d]+[个项条大类种])")
+_PLAN_Q = re.compile(r"(到20\d\d|目标|计划|规划|打算|要|将|今后|未来|往后|接下来|力争|确保)")
+
+
+@dataclass(frozen=True)
+class Term:
+    surface: str
+    alternatives: tuple[str, ...]  # any of these in the evidence counts as the term
+    weight: float  # by part of speech: names and nouns count most
+    carried: bool = False  # brought in from an earlier turn of the conversation
+
+
+@dataclass
+class Question:
+    text: str
+    terms: list[Term] = field(default_factory=list)
+    years: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)  # other numbers/ordinals the evidence must contain
+    kind: str = "other"  # "quantity" | "time" | "who" | "list" | "other"
+    unit_class: str | None = None
+    list_count: int | None = None
+    wants_plan: bool = False
+
+    def retrieval_query(self) -> str:
+        """The question plus report wording for colloquial words (GDP → 地区生产总值)."""
+        extra = [alt for t in self.terms for alt in t.alternatives if alt not in self.text]
+        return self.text + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
+
+
+def _pos_weight(flag: str, word: str) -> float:
+    if flag in ("nr", "ns", "nt", "nz", "eng") or len(word) >= 4:
+        return 1.5
+    if flag.startswith("n") or flag in ("vn", "l", "j", "i"):
+        return 1.0
+    if flag.startswith("m"):
+        return 1.0
+    return 0.4
+
+
+def _cn_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if len(text) == 1:
+        return CN_DIGITS.get(text)
+    if text.startswith("十"):
+        return 10 + CN_DIGITS.get(text[1], 0)
+    if len(text) == 2 and text[1] == "十":
+        return CN_DIGITS.get(text[0], 0) * 10
+    return None
+
+
+_QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,10})[”」』\"]")
+_COUNT_PREFIX = re.compile(r"^[一二两三四五六七八九十\d]+个?")
+_COUNT_WORD = re.compile(r"^[一二两三四五六七八九十百千几\d]+[个项条所张家户名位届次年大类种倍]?$")
+
+
+def _terms(text: str) -> list[Term]:
+    with _pos_lock:
+        pairs = [(w.word, "nz" if w.flag == "x" and len(w.word) > 1 else w.flag) for w in pseg.lcut(text, HMM=False)]
+    terms: dict[str, Term] = {}
+    for quoted in _QUOTED.findall(text):
+        head = _COUNT_PREFIX.sub("", quoted)  # “六个核心板块” → also 核心板块
+        for word in dict.fromkeys((quoted, head)):
+            if len(word) >= 2 and not _COUNT_WORD.match(word) and word not in FILLER:
+                terms[word] = Term(word, (word,), 1.5)
+    lowered = text.lower()
+    for key, alternatives in SYNONYMS.items():
+        if key in lowered:
+            terms[key] = Term(key, alternatives + (key,), 1.0)
+    fixed = list(terms.values())
+    for word, flag in pairs:
+        word = _QUESTION_WORD_PART.sub("", word.strip())
+        if len(word) < 2 or word in FILLER or _COUNT_WORD.match(word) or not re.search(r"[\w\u4e00-\u9fff]", word):
+            continue
+        if flag in ("uj", "ul", "uz", "ug", "y", "e", "o", "p", "c", "r", "x", "f", "q", "d") or flag.startswith("u"):
+            continue
+        if any(word in t.alternatives or word in t.surface or t.surface in word.lower() for t in fixed):
+            continue
+        terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word)))
+    return list(terms.values())
+
+
+def _unit_class(text: str) -> str | None:
+    m = _UNIT_AFTER_HOW_MANY.search(text)
+    unit = m.group(1) if m and m.group(1) else None
+    if unit is None:
+        for name, words in (("percent", UNIT_CLASSES["percent"]), ("area", ("面积",)), ("money", ("资金", "投资", "钱"))):
+            if any(w in text for w in words):
+                return name
+        return None
+    for name, units in UNIT_CLASSES.items():
+        if unit in units:
+            return name
+    return None
+
+
+def _kind(text: str) -> str:
+    if re.search(r"分别(是|有|为)?(多少|几)", text):
+        return "quantity"
+    if _LIST_Q.search(text):
+        return "list"
+    if _TIME_Q.search(text):
+        return "time"
+    if _WHO_Q.search(text):
+        return "who"
+    if re.search(r"(多少|几|多大|多高|多长|比例|倍|数量|规模)", text):
+        return "quantity"
+    return "other"
+
+
+def _list_count(text: str) -> int | None:
+    for m in list(_LIST_COUNT.finditer(text)) + list(_QUOTED_COUNT.finditer(text)):
+        n = _cn_number(m.group(1))
+        if n and 2 <= n <= 20:
+            return n
+    return None
+
+
+def analyse(text: str) -> Question:
+    dates = _MONTH_DAY.findall(text)  # a full date pins its month and day; the year may be implied by the report
+    without_dates = re.sub(r"(?:(?:19|20)\d\d年)?" + _MONTH_DAY.pattern, " ", text)
+    years = [m.group(0) for m in _YEAR.finditer(without_dates)]
+    rest = _YEAR.sub(" ", without_dates)
+    numbers = [n for n in _NUMBER.findall(rest)] + _ORDINAL.findall(text)
+    numbers += [m.group(0) for m in _CN_COUNT.finditer(_ORDINAL.sub(" ", text)) if not _LIST_Q.search(text)]
+    kind = _kind(text)
+    return Question(
+        text=text,
+        terms=_terms(text),
+        years=years,
+        dates=dates,
+        numbers=numbers,
+        kind=kind,
+        unit_class=_unit_class(text) if kind == "quantity" else None,
+        list_count=_list_count(text) if kind == "list" else None,
+        wants_plan=bool(_PLAN_Q.search(text)),
+    )

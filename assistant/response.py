@@ -1,0 +1,85 @@
+"""The one response type, used by the CLI, batch mode, the web page and the API."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from vectorstore.records import Chunk, ScoredChunk
+
+
+class Citation(BaseModel):
+    """What a marker [ref] points at: ``text`` is exactly ``original[start:end]`` of ``source``."""
+
+    ref: int
+    doc_id: str
+    source: str
+    title: str
+    section: str
+    text: str = Field(description="the quoted passage, verbatim")
+    start: int
+    end: int
+    chunk_id: str
+    context: str = Field(description="the whole chunk the passage was taken from")
+    context_start: int
+    orientation: str = "unknown"
+
+
+class RetrievedItem(BaseModel):
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+    @classmethod
+    def of(cls, scored: ScoredChunk) -> "RetrievedItem":
+        c = scored.chunk
+        return cls(
+            chunk_id=c.chunk_id, doc_id=c.doc_id, source=c.source, title=c.title, section=c.section, text=c.text,
+            start=c.start, end=c.end, score=round(scored.score, 4),
+            dense_score=None if scored.dense is None else round(scored.dense, 4),
+            bm25_score=None if scored.lexical is None else round(scored.lexical, 4),
+        )
+
+
+class SentenceCheck(BaseModel):
+    """One sentence of a generated (LLM) answer and whether its citations support it."""
+
+    text: str
+    refs: list[int]
+    verified: bool
+    reason: str | None = None
+
+
+class AssistantResponse(BaseModel):
+    id: str | None = None
+    question: str
+    standalone_question: str | None = Field(None, description="the follow-up rewritten as a standalone question, when it differs")
+    answer: str
+    no_answer: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    related: list[RetrievedItem] = Field(default_factory=list, description="closest passages, given when no_answer is true")
+    retrieved: list[RetrievedItem] = Field(default_factory=list, description="ranked evidence before answer selection")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    mode: Literal["extractive", "llm"] = "extractive"
+    task: Literal["ask", "check"] = "ask"
+    verdict: Literal["supported", "contradicted", "not_found"] | None = None
+    differences: list[str] = Field(default_factory=list, description="what the sources say differently from the claim")
+    sentences: list[SentenceCheck] | None = None
+    notice: str | None = None
+    error: str | None = None
+
+
+def citation_for(ref: int, chunk: Chunk, start: int, end: int, text: str) -> Citation:
+    return Citation(
+        ref=ref, doc_id=chunk.doc_id, source=chunk.source, title=chunk.title, section=chunk.section, text=text,
+        start=start, end=end, chunk_id=chunk.chunk_id, context=chunk.text, context_start=chunk.start,
+        orientation=chunk.orientation,
+    )

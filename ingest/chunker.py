@@ -1,0 +1,102 @@
+"""Blocks → chunks of whole sentences with section paths and exact offsets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.orientation import orientation_of
+from ingest.structure import Block, Span, parse_blocks, title_text
+from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
+
+
+@dataclass
+class _Heading:
+    rank: int
+    text: str
+    has_body: bool = False
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    max_chars: int = 300
+    overlap_sentences: int = 1
+    heading_max_chars: int = 40
+
+
+class _Outline:
+    """The stack of open headings; gives the section path of each block."""
+
+    def __init__(self) -> None:
+        self.stack: list[_Heading] = []
+
+    def open(self, rank: int, text: str) -> None:
+        # A heading with no body yet keeps a following heading of its own rank
+        # as its child (具体目标 › 实现更高质量发展).
+        while self.stack and (self.stack[-1].rank > rank or (self.stack[-1].rank == rank and self.stack[-1].has_body)):
+            self.stack.pop()
+        self.stack.append(_Heading(rank, text))
+
+    def body(self) -> None:
+        if self.stack:
+            self.stack[-1].has_body = True
+
+    def path(self) -> str:
+        return SECTION_SEP.join(h.text for h in self.stack)
+
+
+def _group_sentences(sentences: list[Span], params: ChunkingParams) -> list[list[Span]]:
+    """Greedy packing of whole sentences, repeating the last N of a chunk in the next."""
+    groups: list[list[Span]] = []
+    current: list[Span] = []
+    fresh = 0  # sentences in `current` not already emitted
+    for sentence in sentences:
+        if current and fresh and sentence.end - current[0].start > params.max_chars:
+            groups.append(current)
+            keep = current[-params.overlap_sentences :] if params.overlap_sentences else []
+            current = [s for s in keep if sentence.end - s.start <= params.max_chars]
+            fresh = 0
+        current.append(sentence)
+        fresh += 1
+    if current and fresh:
+        groups.append(current)
+    return groups
+
+
+def _sections(text: str, blocks: list[Block]) -> list[tuple[str, str, list[Block]]]:
+    """Consecutive blocks sharing a section path and kind: (path, kind, blocks)."""
+    outline = _Outline()
+    runs: list[tuple[str, str, list[Block]]] = []
+    for block in blocks:
+        if block.kind == "heading":
+            outline.open(block.rank, block.span.text(text))
+            runs.append((outline.path(), "heading", [block]))
+            continue
+        if block.kind == "title":
+            continue
+        kind = "caption" if block.kind == "caption" else "text"
+        if kind == "text":
+            outline.body()
+        path = outline.path()
+        if runs and runs[-1][0] == path and runs[-1][1] == kind == "text":
+            runs[-1][2].append(block)
+        else:
+            runs.append((path, kind, [block]))
+    return runs
+
+
+def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = "") -> list[Chunk]:
+    """Split one document's text into chunks; ``text[c.start:c.end] == c.text`` for each."""
+    blocks = parse_blocks(text, params.heading_max_chars)
+    title = title or title_text(text, blocks) or source.rsplit(".", 1)[0]
+    doc_id = doc_id_for(source)
+    chunks: list[Chunk] = []
+    for path, kind, run in _sections(text, blocks):
+        sentences = [s for b in run for s in b.sentences]
+        groups = [sentences] if kind == "heading" else _group_sentences(sentences, params)
+        for group in groups:
+            start, end = group[0].start, group[-1].end
+            body = text[start:end]
+            chunk_id = f"{doc_id}-{short_hash(f'{start}:{end}:{body}', 12)}"
+            chunks.append(
+                Chunk(chunk_id, doc_id, source, title, path, kind, start, end, body, doc_hash, ingested_at, orientation_of(body))  # type: ignore[arg-type]
+            )
+    return chunks

@@ -1,0 +1,20 @@
+"""Plans versus achievements: tag a passage as a target, a result, or both.
+
+The reports mix results already achieved (「达到760亿元」, 2016–2020) with
+targets (「到2025年…突破1200亿元」, 「确保」, 「力争」).  Cue words decide.
+"""
+from __future__ import annotations
+
+import re
+
+_TARGET = re.compile(r"(到20\d\d年|20\d\d年(底|年底)?前|确保|力争|计划|将要|将重点|今后五年|未来五年|五年内|目标|加快|推动|打造|持续|全力|坚持|深化|进一步)")
+_ACTUAL = re.compile(r"(20(0\d|1\d|20|21)年[^,,。;;]{0,20}(达到|实现|完成|增加|建成|荣获|投入)|五年来|五年间|已经|累计|荣获|是20\d\d年的|受益)")
+
+
+def orientation_of(text: str) -> str:
+    """"target", "actual", "mixed" or "unknown"."""
+    target = bool(_TARGET.search(text))
+    actual = bool(_ACTUAL.search(text))
+    if target and actual:
+        return "mixed"
+    return "target" if target else "actual" if actual else "unknown"

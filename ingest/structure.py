@@ -1,0 +1,156 @@
+"""Chinese-aware document structure: lines → blocks (title, headings, captions,
+paragraphs) → sentences, every piece carrying offsets into the original text.
+
+Nothing here rewrites the text: a block or sentence is a ``(start, end)`` span
+of the original string, so citations can quote it exactly.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+SENTENCE_END = "。!?;!?;"
+CLOSERS = "”’」』)）】》\"'"
+_SENTENCE_RE = re.compile(rf"[^{SENTENCE_END}\n]*(?:[{SENTENCE_END}]+[{re.escape(CLOSERS)}]*|$)", re.M)
+_BYLINE_RE = re.compile(r"(记者|通讯员|/文|/图|编辑|来源[::])")
+_MD_HEADING_RE = re.compile(r"^(#{1,6})\s+")
+
+# (pattern, rank): a lower rank is a higher level of the outline.
+_NUMBERED = [
+    (re.compile(r"^第[一二三四五六七八九十百零\d]+[章节部分篇]"), 2),
+    (re.compile(r"^[一二三四五六七八九十]+[、.．]"), 2),
+    (re.compile(r"^[（(][一二三四五六七八九十]+[)）]"), 3),
+    (re.compile(r"^\d{1,2}(?:\.\d{1,2})*(?:\s|[、.．](?!\d))"), 3),
+    (re.compile(r"^[（(]\d{1,2}[)）]"), 4),
+]
+_BRACKETED_RANK = 1
+_PLAIN_RANK = 5
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+    def text(self, original: str) -> str:
+        return original[self.start : self.end]
+
+
+@dataclass
+class Block:
+    """A non-empty line (paragraphs are one line each in these reports)."""
+
+    kind: str  # "title" | "heading" | "caption" | "paragraph"
+    span: Span
+    blank_before: int  # blank lines directly above
+    rank: int = _PLAIN_RANK  # outline level, headings only
+    sentences: list[Span] = field(default_factory=list)
+
+
+def _lines(text: str) -> list[Span]:
+    """Every line as a span without its line break (\\r\\n and \\n both work)."""
+    spans, pos = [], 0
+    for raw in text.splitlines(keepends=True):
+        content = raw.rstrip("\r\n")
+        spans.append(Span(pos, pos + len(content)))
+        pos += len(raw)
+    return spans
+
+
+def _strip_span(text: str, span: Span) -> Span:
+    s = span.text(text)
+    left = len(s) - len(s.lstrip())
+    right = len(s.rstrip())
+    return Span(span.start + left, span.start + right)
+
+
+def is_unpunctuated(line: str) -> bool:
+    core = line.rstrip(CLOSERS + " \t")
+    return bool(core) and core[-1] not in SENTENCE_END + ",,::、"
+
+
+def heading_rank(line: str) -> int:
+    m = _MD_HEADING_RE.match(line)
+    if m:
+        return len(m.group(1))
+    for pattern, rank in _NUMBERED:
+        if pattern.match(line):
+            return rank
+    if "「" in line and "」" in line:
+        return _BRACKETED_RANK
+    return _PLAIN_RANK
+
+
+def split_sentences(text: str, span: Span) -> list[Span]:
+    """Sentences end at 。!?; (full or half width), keeping closing quotes with them."""
+    chunk = span.text(text)
+    out = []
+    for m in _SENTENCE_RE.finditer(chunk):
+        piece = Span(span.start + m.start(), span.start + m.end())
+        piece = _strip_span(text, piece)
+        if piece.end > piece.start:
+            out.append(piece)
+    return out
+
+
+def parse_blocks(text: str, heading_max_chars: int = 40) -> list[Block]:
+    """Classify each non-empty line as title, heading, caption or paragraph."""
+    blocks: list[Block] = []
+    blank = 0
+    for line in _lines(text):
+        span = _strip_span(text, line)
+        if span.end == span.start:
+            blank += 1
+            continue
+        blocks.append(Block("paragraph", span, blank))
+        blank = 0
+    _classify(text, blocks, heading_max_chars)
+    return blocks
+
+
+def _short(text: str, block: Block, limit: int) -> bool:
+    line = block.span.text(text)
+    return bool(_MD_HEADING_RE.match(line)) or (len(line) <= limit and is_unpunctuated(line))
+
+
+def _classify(text: str, blocks: list[Block], limit: int) -> None:
+    short = [_short(text, b, limit) for b in blocks]
+    title_index = _find_title(text, blocks, limit)
+    for i, block in enumerate(blocks):
+        line = block.span.text(text)
+        if i == title_index:
+            block.kind = "title"
+        elif _BYLINE_RE.search(line) and len(line) <= limit and i < 5:
+            block.kind = "caption"
+        elif short[i]:
+            next_short = i + 1 >= len(blocks) or short[i + 1]
+            # Photo captions stand apart (two or more blank lines above) and are
+            # followed by a heading, another caption or the end, not by body text.
+            if block.blank_before >= 2 and next_short and not _MD_HEADING_RE.match(line):
+                block.kind = "caption"
+            else:
+                block.kind = "heading"
+                block.rank = heading_rank(line)
+        if block.kind in ("paragraph", "caption"):
+            block.sentences = split_sentences(text, block.span)
+        else:
+            block.sentences = [block.span]
+
+
+def _find_title(text: str, blocks: list[Block], limit: int) -> int | None:
+    """The first unpunctuated, non-byline line among the first few blocks."""
+    for i, block in enumerate(blocks[:6]):
+        line = block.span.text(text)
+        m = _MD_HEADING_RE.match(line)
+        if m and len(m.group(1)) == 1:
+            return i
+        if 6 <= len(line) <= max(limit * 2, 80) and is_unpunctuated(line) and not _BYLINE_RE.search(line):
+            return i
+    return None
+
+
+def title_text(text: str, blocks: list[Block]) -> str | None:
+    for block in blocks:
+        if block.kind == "title":
+            return _MD_HEADING_RE.sub("", block.span.text(text)).strip()
+    return None

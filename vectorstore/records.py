@@ -1,0 +1,74 @@
+"""Typed records passed between the stages.
+
+``ingest`` produces :class:`Chunk` objects, ``vectorstore`` stores them (one
+Chroma record per chunk, the fields below as metadata) and hands back
+:class:`ScoredChunk` objects to ``assistant``.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ChunkKind = Literal["text", "heading", "caption"]
+SECTION_SEP = " › "
+
+
+def short_hash(text: str, n: int = 16) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
+def doc_id_for(source: str) -> str:
+    """Stable document id: derived from the file name, so re-ingesting a changed file replaces it."""
+    return "doc-" + short_hash(source, 12)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of one document: ``original_text[start:end] == text``."""
+
+    chunk_id: str
+    doc_id: str
+    source: str  # file name as ingested
+    title: str
+    section: str  # section path, headings joined by SECTION_SEP
+    kind: ChunkKind
+    start: int
+    end: int
+    text: str
+    doc_hash: str = ""  # content hash of the whole file (incremental ingest)
+    ingested_at: str = ""  # ISO timestamp
+    orientation: str = "unknown"  # "actual" | "target" | "mixed" | "unknown" (plans vs achievements)
+
+    def metadata(self) -> dict[str, Any]:
+        meta = asdict(self)
+        del meta["text"]
+        return meta
+
+    @classmethod
+    def from_metadata(cls, text: str, meta: dict[str, Any]) -> "Chunk":
+        known = {k: meta[k] for k in cls.__dataclass_fields__ if k in meta and k != "text"}
+        return cls(text=text, **known)
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A retrieved chunk with its fused score and the parts it came from."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None  # cosine similarity, if the dense search found it
+    lexical: float | None = None  # raw BM25 score, if BM25 found it
+    duplicates: tuple[str, ...] = field(default_factory=tuple)  # chunk ids collapsed into this one
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One ingested document as listed to users."""
+
+    doc_id: str
+    source: str
+    title: str
+    chunks: int
+    doc_hash: str
+    ingested_at: str

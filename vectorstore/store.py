@@ -1,0 +1,187 @@
+"""Chroma, through langchain-chroma, as the single source of truth for chunks.
+
+Embedded ``PersistentClient`` under ``settings.index_dir`` by default, a Chroma
+server (``HttpClient``) when ``chroma_host``/``chroma_port`` are set.  The
+collection is created with cosine distance (collection configuration) and
+records the embedding model that built it, plus a revision counter that is
+bumped on every write so derived indexes (BM25) know when to rebuild.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Iterable
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaClientSettings
+from langchain_chroma import Chroma
+
+from vectorstore.embeddings import CachedEmbeddings
+from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
+from vectorstore.records import Chunk, DocumentInfo
+from vectorstore.settings import Settings
+
+_PAGE = 1000
+
+
+def embedding_input(chunk: Chunk) -> str:
+    """What the model sees: the section path gives short passages their context."""
+    return f"{chunk.section}\n{chunk.text}" if chunk.section and chunk.kind != "heading" else chunk.text
+
+
+def _client(settings: Settings, create: bool) -> chromadb.ClientAPI:
+    client_settings = ChromaClientSettings(anonymized_telemetry=False)
+    if settings.server_mode:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=client_settings)
+        except Exception as exc:  # connection refused, bad host…
+            raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}") from exc
+    index_dir = Path(settings.index_dir)
+    if not create and not (index_dir / "chroma.sqlite3").exists():
+        raise IndexMissingError(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(index_dir), settings=client_settings)
+
+
+class ChunkStore:
+    """Chunks of all documents in one Chroma collection."""
+
+    def __init__(self, settings: Settings, embeddings: CachedEmbeddings, create: bool = False) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self._write_lock = threading.Lock()
+        client = _client(settings, create)
+        exists = settings.collection in {c.name for c in client.list_collections()}
+        if not exists and not create:
+            raise IndexMissingError(settings.index_dir)
+        self.vectorstore = Chroma(
+            client=client,
+            collection_name=settings.collection,
+            embedding_function=embeddings,
+            collection_metadata={"embedding_model": embeddings.model_id, "revision": 0},
+            collection_configuration={"hnsw": {"space": "cosine"}},
+            create_collection_if_not_exists=True,
+        )
+        self._client = client
+        self._check_model()
+
+    # --- identity ---------------------------------------------------------
+    @property
+    def collection(self) -> chromadb.Collection:
+        return self.vectorstore._collection
+
+    def _metadata(self) -> dict:
+        return dict(self._client.get_collection(self.settings.collection).metadata or {})
+
+    def _check_model(self) -> None:
+        built_with = self._metadata().get("embedding_model")
+        if built_with and built_with != self.embeddings.model_id:
+            raise ModelMismatchError(built_with, self.embeddings.model_id)
+
+    def revision(self) -> tuple[int, int]:
+        """Changes whenever chunks are written or deleted."""
+        return int(self._metadata().get("revision", 0)), self.collection.count()
+
+    def _bump_revision(self) -> None:
+        meta = self._metadata()
+        meta["revision"] = int(meta.get("revision", 0)) + 1
+        meta.pop("hnsw:space", None)
+        self.collection.modify(metadata=meta)
+
+    # --- reading ------------------------------------------------------------
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_chunks(self, where: dict | None = None) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        offset = 0
+        while True:
+            page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
+            if len(page["ids"]) < _PAGE:
+                return chunks
+            offset += _PAGE
+
+    def document_hash(self, doc_id: str) -> str | None:
+        page = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)
+        return page["metadatas"][0].get("doc_hash") if page["ids"] else None
+
+    def documents(self) -> list[DocumentInfo]:
+        by_doc: dict[str, list[dict]] = defaultdict(list)
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for meta in page["metadatas"]:
+                by_doc[meta["doc_id"]].append(meta)
+            if len(page["ids"]) < _PAGE:
+                break
+            offset += _PAGE
+        infos = [
+            DocumentInfo(doc_id, metas[0]["source"], metas[0]["title"], len(metas), metas[0].get("doc_hash", ""), metas[0].get("ingested_at", ""))
+            for doc_id, metas in by_doc.items()
+        ]
+        return sorted(infos, key=lambda d: d.source)
+
+    def dense_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        """Top-k chunks by cosine similarity to the query."""
+        return self.dense_search_by_vector(self.embeddings.embed_query(query), k)
+
+    def dense_search_by_vector(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
+        count = self.count()
+        if count == 0:
+            return []
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count))
+        return [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits]
+
+    def similarities(self, vector: list[float], chunk_ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of the query vector to the given chunks (for candidates BM25 found)."""
+        if not chunk_ids:
+            return {}
+        page = self.collection.get(ids=chunk_ids, include=["embeddings"])
+        query = np.asarray(vector, dtype=np.float32)
+        query /= np.linalg.norm(query) or 1.0
+        out = {}
+        for chunk_id, emb in zip(page["ids"], page["embeddings"]):
+            v = np.asarray(emb, dtype=np.float32)
+            out[chunk_id] = float(v @ query / (np.linalg.norm(v) or 1.0))
+        return out
+
+    # --- writing ------------------------------------------------------------
+    def replace_document(self, doc_id: str, chunks: list[Chunk], progress: Callable[[int], None] | None = None) -> None:
+        """Embed the new chunks first (slow), then swap old for new in one short critical section."""
+        vectors = self.embeddings.embed_documents([embedding_input(c) for c in chunks], progress=progress)
+        with self._write_lock:
+            self.collection.delete(where={"doc_id": doc_id})
+            for i in range(0, len(chunks), _PAGE):
+                part = chunks[i : i + _PAGE]
+                self.collection.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=vectors[i : i + _PAGE],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata() for c in part],
+                )
+            self._bump_revision()
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> int:
+        removed = 0
+        with self._write_lock:
+            for doc_id in doc_ids:
+                ids = self.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
+                if ids:
+                    self.collection.delete(ids=ids)
+                    removed += 1
+            if removed:
+                self._bump_revision()
+        return removed
+
+
+def drop_collection(settings: Settings) -> bool:
+    """Delete the collection whatever model built it; False if there was none."""
+    try:
+        client = _client(settings, create=False)
+        client.delete_collection(settings.collection)
+    except (IndexMissingError, ValueError, chromadb.errors.NotFoundError):
+        return False
+    return True
