@@ -20,9 +20,9 @@ from assistant.evidence import (
     pins_hold,
     term_present,
 )
-from assistant.lists import find_list
+from assistant.lists import enumeration_sizes, labelled_enumeration
 from assistant.question import Question
-from vectorstore.records import Chunk, ScoredChunk
+from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
 from vectorstore.settings import Settings
 
@@ -62,8 +62,8 @@ def _score(question: Question, cand: Candidate, stats: TermStats, top: float) ->
     if question.wants_plan and cand.chunk.orientation in ("target", "mixed"):
         score += 0.03
     if question.kind == "list":
-        items = max((len(run.split("、")) for run in re.split(r"[,,;;。“”]", cand.text)), default=1)
-        score += 0.3 if question.list_count and items == question.list_count else 0.1 if items >= 3 else 0.0
+        sizes = enumeration_sizes(cand.text)
+        score += 0.3 if question.list_count in sizes else 0.1 if sizes and max(sizes) >= 3 else 0.0
     return Scored(cand, cov, score)
 
 
@@ -114,14 +114,17 @@ class ExtractiveAnswerer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def extract(self, question: Question, evidence: list[ScoredChunk], stats: TermStats, corpus: list[Chunk]) -> Extraction:
+    def extract(self, question: Question, evidence: list[ScoredChunk], stats: TermStats, list_items: list[Quote] | None = None) -> Extraction:
+        """``list_items``: the items of a list found through the document outline (see assistant.lists)."""
         missing = missing_terms(question, stats)
         if missing:
             return Extraction(no_answer=True, reason=f"not in the documents: {', '.join(missing)}")
+        if list_items:
+            return Extraction(list_items, is_list=True)
         if question.kind == "list":
-            items = find_list(question, corpus, stats, self.settings.answer_min_coverage)
-            if items:
-                return Extraction([Quote(c, c.start, c.end, c.text) if q is None else q for c, q in items], is_list=True)
+            labelled = labelled_enumeration(question, evidence)
+            if labelled:
+                return Extraction([labelled], is_list=True)
         ranked = self._rank(question, evidence, stats)
         if not ranked:
             return Extraction(no_answer=True, reason="no passage has what the question asks for")

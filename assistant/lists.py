@@ -7,15 +7,16 @@ this way must have the number of items the question names, if it names one.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from assistant.evidence import Quote, TermStats, coverage
 from assistant.question import Question
 from ingest.structure import Span, split_sentences
-from vectorstore.records import SECTION_SEP, Chunk
+from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 
-HEAD_CHARS = 12  # the listed noun must appear this close to a sentence's start
-Item = tuple[Chunk, Quote | None]
+HEAD_CHARS = 12
+_RUN_SPLIT = re.compile(r"[,,;;。“”「」:：\n]")  # the listed noun must appear this close to a sentence's start
 
 
 def _outline_groups(corpus: list[Chunk]) -> list[tuple[str, list[Chunk]]]:
@@ -29,35 +30,94 @@ def _outline_groups(corpus: list[Chunk]) -> list[tuple[str, list[Chunk]]]:
 
 
 def _sentence_groups(question: Question, corpus: list[Chunk]):
-    """(section, sentences) where several sentences of one section open with a question noun."""
+    """(section text, sentences) where several sentences of one section open with a question noun."""
     by_section: dict[tuple[str, str], dict[int, Quote]] = defaultdict(dict)
+    section_text: dict[tuple[str, str], str] = defaultdict(str)
     # the listed noun: 「六个核心板块」 → items that start like 「二七商圈板块…」
-    heads = {alt[-2:] for t in question.terms if t.weight >= 1.0 and not t.carried for alt in t.alternatives if len(alt) >= 2}
+    own = [t for t in question.terms if t.weight >= 1.0 and not t.carried]
+    heads = {alt[-2:] for t in own for alt in t.alternatives if len(alt) >= 2}
+    labels = [alt for t in own for alt in t.alternatives if len(alt) >= 4]  # 「核心板块」 names the category, not an item
     for chunk in corpus:
         if chunk.kind != "text":
             continue
+        section_text[(chunk.doc_id, chunk.section)] += chunk.text + "\n"
         for s in split_sentences(chunk.text, Span(0, len(chunk.text))):
             text = chunk.text[s.start : s.end]
-            if any(head in text[:HEAD_CHARS] for head in heads):
+            if any(head in text[:HEAD_CHARS] for head in heads) and not any(label in text for label in labels):
                 by_section[(chunk.doc_id, chunk.section)][chunk.start + s.start] = Quote(chunk, chunk.start + s.start, chunk.start + s.end, text)
-    for (_, section), quotes in by_section.items():
+    for key, quotes in by_section.items():
         if len(quotes) >= 2:
-            yield section, [quotes[k] for k in sorted(quotes)]
+            yield key[1] + "\n" + section_text[key], [quotes[k] for k in sorted(quotes)]
 
 
-def find_list(question: Question, corpus: list[Chunk], stats: TermStats, min_coverage: float) -> list[Item]:
+def find_list(question: Question, corpus: list[Chunk], stats: TermStats, min_coverage: float) -> list[Quote]:
     """The items of the list the question asks for, or [] to fall back to sentence extraction."""
+    if question.kind != "list":
+        return []
     want = question.list_count
-    best: tuple[float, list[Item]] = (0.0, [])
+    best: tuple[float, list[Quote]] = (0.0, [])
     for parent, kids in _outline_groups(corpus):
         if want is None or len(kids) == want:
             score = coverage(question, parent + "\n" + "\n".join(k.text for k in kids), stats)
             if score > best[0]:
-                best = (score, [(k, None) for k in kids])
-    for section, quotes in _sentence_groups(question, corpus):
+                best = (score, [Quote(k, k.start, k.end, k.text) for k in kids])
+    for context, quotes in _sentence_groups(question, corpus):
         if want is None or len(quotes) == want:
-            score = coverage(question, section + "\n" + "\n".join(q.text for q in quotes), stats)
+            score = coverage(question, context, stats)
             if score > best[0]:
-                best = (score, [(q.chunk, q) for q in quotes])
+                best = (score, quotes)
     threshold = min_coverage * 0.7 if want else max(min_coverage, 0.8)
     return best[1] if best[0] >= threshold else []
+
+
+def enumeration_sizes(text: str) -> set[int]:
+    """Sizes of the 、-separated runs in a text (「品质二七、田园二七、温暖二七」 → 3)."""
+    return {len(run.split("、")) for run in _RUN_SPLIT.split(text) if "、" in run}
+
+
+def promote_enumerations(question: Question, evidence: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+    """For 「哪三个…」: passages that enumerate exactly that many items move to the front."""
+    if question.kind != "list" or not question.list_count:
+        return evidence[:k]
+    hits = [s for s in evidence if question.list_count in enumeration_sizes(s.chunk.text)]
+    rest = [s for s in evidence if s not in hits]
+    return (hits + rest)[:k]
+
+
+def _label_heads(question: Question) -> list[str]:
+    """The item suffix a numbered label implies: “三个二七” → 二七, “五链” → 链, “六个区” → 区."""
+    heads = []
+    for t in question.terms:
+        if t.weight >= 1.5 and not t.carried and t.surface in question.text and question.list_count:
+            head = re.sub(r"^[一二两三四五六七八九十]+个?", "", t.surface)
+            if head != t.surface and head:
+                heads.append(head)
+    return heads
+
+
+def labelled_enumeration(question: Question, evidence: list[ScoredChunk]) -> Quote | None:
+    """A clause enumerating exactly N items that all end like the label (品质二七、田园二七、温暖二七)."""
+    heads = _label_heads(question)
+    if not heads:
+        return None
+    for scored in evidence:
+        chunk = scored.chunk
+        for m in re.finditer(r"[^,,;;。:：\n]+", chunk.text):
+            clause = m.group(0)
+            for run in re.findall(r"[^“”「」]*、[^“”「」]*", clause):
+                items = [i.strip() for i in run.split("、")]
+                if len(items) == question.list_count and any(all(i.endswith(h[-len(h):]) or i.endswith(h[-1]) for i in items) for h in heads):
+                    return Quote(chunk, chunk.start + m.start(), chunk.start + m.end(), clause)
+    return None
+
+
+def as_evidence(items: list[Quote], pool: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+    """The chunks holding a structurally found list go first, then the rest of the ranking."""
+    top = pool[0].score if pool else 1.0
+    seen: set[str] = set()
+    out = []
+    for scored in [ScoredChunk(q.chunk, top) for q in items] + pool:
+        if scored.chunk.chunk_id not in seen:
+            seen.add(scored.chunk.chunk_id)
+            out.append(scored)
+    return out[: max(k, len(items))]

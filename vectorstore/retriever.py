@@ -20,8 +20,8 @@ from vectorstore.store import ChunkStore, embedding_input
 
 
 def _bigrams(text: str) -> set[str]:
-    chars = [c for c in text if not c.isspace()]
-    return {a + b for a, b in zip(chars, chars[1:])}
+    chars = "".join(text.split())
+    return {chars[i : i + 2] for i in range(len(chars) - 1)}
 
 
 def jaccard(a: str, b: str) -> float:
@@ -57,16 +57,21 @@ def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], m
     return [ScoredChunk(chunks[key], fused[key], dense_raw.get(key), lexical_raw.get(key)) for key in order]
 
 
-def collapse_duplicates(ranked: list[ScoredChunk], threshold: float) -> list[ScoredChunk]:
-    """Keep the best of each group of near-identical chunks (the two reports overlap)."""
+def collapse_duplicates(ranked: list[ScoredChunk], threshold: float, limit: int | None = None) -> list[ScoredChunk]:
+    """Keep the best of each group of near-identical chunks (the two reports overlap), up to ``limit``."""
     kept: list[ScoredChunk] = []
+    grams: list[set[str]] = []
     for candidate in ranked:
-        for i, best in enumerate(kept):
-            if jaccard(candidate.chunk.text, best.chunk.text) >= threshold:
+        if limit is not None and len(kept) >= limit:
+            break
+        mine = _bigrams(candidate.chunk.text)
+        for i, (best, theirs) in enumerate(zip(kept, grams)):
+            if mine and theirs and len(mine & theirs) / len(mine | theirs) >= threshold:
                 kept[i] = ScoredChunk(best.chunk, best.score, best.dense, best.lexical, best.duplicates + (candidate.chunk.chunk_id,))
                 break
         else:
             kept.append(candidate)
+            grams.append(mine)
     return kept
 
 
@@ -134,7 +139,7 @@ class HybridRetriever(BaseRetriever):
             seen = {c.chunk_id for c, _ in lexical}
             lexical += [(c, index.score_of(bm25, c.chunk_id)) for c, _ in dense if c.chunk_id not in seen]
         ranked = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k)
-        return collapse_duplicates(ranked, self.dedup_threshold)[:k]
+        return collapse_duplicates(ranked, self.dedup_threshold, k)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None) -> list[Document]:
         return [to_document(s) for s in self.search(query, k)]
