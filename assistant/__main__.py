@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the response object as JSON")
+    check = sub.add_parser("check", parents=[common], help="fact-check a claim against the documents")
+    check.add_argument("claim")
+    check.add_argument("--json", action="store_true", help="print the response object as JSON")
     sub.add_parser("chat", parents=[common], help="interactive chat in the terminal")
     sub.add_parser("batch", parents=[common], help="JSONL questions on stdin → JSONL answers on stdout")
     ev = sub.add_parser("eval", parents=[common], help="evaluate on a gold JSONL file")
@@ -51,6 +54,12 @@ def _dump(r: AssistantResponse) -> str:
 
 def cmd_ask(assistant: Assistant, args: argparse.Namespace) -> int:
     response = assistant.ask(args.question)
+    print(_dump(response) if args.json else format_response(response))
+    return 0
+
+
+def cmd_check(assistant: Assistant, args: argparse.Namespace) -> int:
+    response = assistant.check(args.claim)
     print(_dump(response) if args.json else format_response(response))
     return 0
 
@@ -93,6 +102,8 @@ def answer_line(assistant: Assistant, line: str) -> AssistantResponse:
     try:
         if task == "ask":
             return assistant.ask(question, item.get("history"), id=qid)
+        if task == "check":
+            return assistant.check(question, id=qid)
         raise InvalidRequest(texts.ERR_BAD_TASK.format(task=task))
     except InvalidRequest as exc:
         return error_response(qid, question, str(exc))
@@ -122,15 +133,15 @@ def cmd_eval(assistant: Assistant, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "batch": cmd_batch, "eval": cmd_eval}
+COMMANDS = {"ask": cmd_ask, "check": cmd_check, "chat": cmd_chat, "batch": cmd_batch, "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     try:
-        if args.command == "ask":  # bad input fails fast, before the model loads
-            clean_question(args.question, settings.max_question_chars)
+        if args.command in ("ask", "check"):  # bad input fails fast, before the model loads
+            clean_question(args.question if args.command == "ask" else args.claim, settings.max_question_chars)
         assistant = Assistant(settings)
         return COMMANDS[args.command](assistant, args)
     except InvalidRequest as exc:

@@ -20,3 +20,9 @@ def answer_text(citations: list[Citation], is_list: bool) -> str:
 
 def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:
     return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading"][:k]
+
+
+def check_text(verdict: str, differences: list[str], citations: list[Citation]) -> str:
+    lines = [texts.CHECK_ANSWER.format(label=texts.VERDICT_LABELS[verdict]) + ";".join(differences)]
+    lines += [f"{c.text} [{c.ref}]" for c in citations]
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import jieba.posseg as pseg
 
 from assistant.texts import SYNONYMS
+from assistant.values import parse_values
 
 _pos_lock = threading.Lock()
 
@@ -19,7 +20,7 @@ FILLER = frozenset(
     多少 几 几个 哪 哪些 哪个 哪天 哪年 哪一年 什么 啥时候 何时 是 有 是不是 有没有 多大 多不多 多么 怎么样 如何 怎样 分别 具体 包括 都 还 又 那 这 它 其 该
     报道 报告 资料 文中 文章 里 方面 情况 问题 内容 一下 请问 告诉 知道 指的是 指 二七区 二七 区 全区 我们 大家 整个 已经 最早 当时 后来
     数量 人数 数字 数 变化 范围 场合 部门 位置 地点 时间 时间表 日期 节点 规划 接下来 往后 今后 以后 将来 未来 打算 进来 出来 起来 搞 弄 拉 要 能 会 想 定 按照 按
-    目标 计划 程度 水平 样子 什么样 怎样 相当于 相比 比 前 后 期间 那些 这些 其中 分别是 各是 各 多 大 少 老 新""".split()
+    目标 计划 当天 当日 发生 程度 水平 样子 什么样 怎样 相当于 相比 比 前 后 期间 那些 这些 其中 分别是 各是 各 多 大 少 老 新""".split()
 )
 _QUESTION_WORD = re.compile(r"(多少|几|哪|什么|啥|谁|何)")
 _QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
@@ -51,6 +52,7 @@ class Term:
     alternatives: tuple[str, ...]  # any of these in the evidence counts as the term
     weight: float  # by part of speech: names and nouns count most
     carried: bool = False  # brought in from an earlier turn of the conversation
+    guessed: bool = False  # a word only jieba's HMM found (常庄, or a mis-split like 院能): used only to spot wrong names
 
 
 @dataclass
@@ -100,9 +102,24 @@ _COUNT_PREFIX = re.compile(r"^[一二两三四五六七八九十\d]+个?")
 _COUNT_WORD = re.compile(r"^[一二两三四五六七八九十百千几\d]+[个项条所张家户名位届次年大类种倍]?$")
 
 
-def _terms(text: str) -> list[Term]:
+def _segment(text: str) -> list[tuple[str, str]]:
+    """Dictionary words (no HMM guessing), plus names only HMM recognises (常庄, 张振威)."""
     with _pos_lock:
-        pairs = [(w.word, "nz" if w.flag == "x" and len(w.word) > 1 else w.flag) for w in pseg.lcut(text, HMM=False)]
+        plain = [(w.word, "nz" if w.flag == "x" and len(w.word) > 1 else w.flag) for w in pseg.lcut(text, HMM=False)]
+        guessed = [(w.word, w.flag) for w in pseg.lcut(text) if w.flag in ("nr", "ns", "nt", "nz", "n") and len(w.word) >= 2]
+    words = {w for w, _ in plain}
+    return plain + [(w, f"guessed-{f}") for w, f in guessed if w not in words]
+
+
+def _mask_values(text: str) -> str:
+    """Numbers and dates are pins, not terms: 「7月20日特大暴雨」 must not yield the word 日特."""
+    for value in parse_values(text):
+        text = text[: value.start] + "," * len(value.text) + text[value.start + len(value.text) :]
+    return _YEAR.sub(lambda m: "," * len(m.group(0)), text)
+
+
+def _terms(text: str) -> list[Term]:
+    pairs = _segment(_mask_values(text))
     terms: dict[str, Term] = {}
     for quoted in _QUOTED.findall(text):
         head = _COUNT_PREFIX.sub("", quoted)  # “六个核心板块” → also 核心板块
@@ -122,7 +139,9 @@ def _terms(text: str) -> list[Term]:
             continue
         if any(word in t.alternatives or word in t.surface or t.surface in word.lower() for t in fixed):
             continue
-        terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word)))
+        guess = flag.startswith("guessed-")
+        flag = flag.removeprefix("guessed-")
+        terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word), guessed=guess and flag == "n"))
     return list(terms.values())
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant import texts
-from assistant.compose import answer_text, cite, related
+from assistant.compose import answer_text, check_text, cite, related
 from assistant.evidence import TermStats
 from assistant.extractive import ExtractiveAnswerer
+from assistant.factcheck import FactChecker
 from assistant.followup import resolve
 from assistant.lists import as_evidence, find_list, promote_enumerations
 from assistant.response import AssistantResponse, RetrievedItem
@@ -42,12 +43,18 @@ class Assistant:
         self.answerer = ExtractiveAnswerer(settings)
         self._stats: tuple[LexicalIndex, TermStats] | None = None
         self._lock = threading.Lock()
+        self.checker = FactChecker(settings.answer_min_coverage)
         self.chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableLambda(self._answer)
+        self.check_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableLambda(self._verdict)
 
     # --- public ---------------------------------------------------------------
     def ask(self, question: Any, history: Any = None, id: str | None = None) -> AssistantResponse:
         """Answer one question; raises InvalidRequest for bad input, IndexMissingError for an empty index."""
         return self.chain.invoke({"question": question, "history": history, "id": id})
+
+    def check(self, claim: Any, id: str | None = None) -> AssistantResponse:
+        """Fact-check a claim: the response carries ``verdict`` and, if contradicted, ``differences``."""
+        return self.check_chain.invoke({"question": claim, "history": None, "id": id})
 
     def warm_up(self) -> None:
         """Build the BM25 index and term statistics now rather than on the first question."""
@@ -99,6 +106,29 @@ class Assistant:
         else:
             response.citations = cite(extraction.quotes)
             response.answer = answer_text(response.citations, extraction.is_list)
+        response.timings_ms = {"retrieve": state["t_retrieve"], "answer": _ms(started), "total": _ms(state["t0"])}
+        return response
+
+
+    def _verdict(self, state: dict) -> AssistantResponse:
+        started = time.perf_counter()
+        evidence = state["evidence"]
+        result = self.checker.check(state["analysed"], evidence, self.term_stats())
+        response = AssistantResponse(
+            id=state.get("id"),
+            question=state["question"],
+            task="check",
+            verdict=result.verdict,
+            differences=result.differences,
+            no_answer=result.verdict == "not_found",
+            citations=cite(result.quotes),
+            retrieved=[RetrievedItem.of(s) for s in evidence],
+            notice=result.reason or None,
+            answer="",
+        )
+        response.answer = check_text(result.verdict, result.differences, response.citations)
+        if result.verdict == "not_found":
+            response.related = related(evidence, self.settings.related_k)
         response.timings_ms = {"retrieve": state["t_retrieve"], "answer": _ms(started), "total": _ms(state["t0"])}
         return response
 

@@ -5,6 +5,9 @@ NO_ANSWER = "抱歉,现有资料中没有找到能回答这个问题的内容。
 RELATED_INTRO = "以下是资料中最接近的段落,供参考:"
 LIST_INTRO = "资料中列出的各项如下:"
 SOURCES_TITLE = "参考来源"
+VERDICT_LABELS = {"supported": "资料支持这一说法", "contradicted": "与资料记载不符", "not_found": "资料中没有找到相关内容,无法核实"}
+CHECK_ANSWER = "核查结论:{label}。"
+CHECK_DIFFERS = "资料记载为{value}"
 RELATED_TITLE = "相关段落"
 
 ERR_EMPTY = "问题不能为空。 / The question is empty."
@@ -12,6 +15,7 @@ ERR_TOO_LONG = "问题过长({n} 字),请控制在 {limit} 字以内。 / The qu
 ERR_CONTROL = "问题中含有控制字符,请删除后重试。 / The question contains control characters."
 ERR_BAD_HISTORY = "对话历史格式不正确:应为 [{{\"role\": \"user\"|\"assistant\", \"content\": \"...\"}}]。 / Malformed history."
 ERR_BAD_TASK = "未知任务 {task!r}(可选 ask、check)。 / Unknown task {task!r} (use ask or check)."
+ERR_EMPTY_CLAIM = "待核查的说法不能为空。 / The claim is empty."
 ERR_BAD_LINE = "无法解析的输入行:{reason} / Unparseable input line: {reason}"
 
 # Colloquial words and how the reports word them: used to expand queries and to match evidence.
@@ -45,6 +49,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "设置": ("设立",),
     "城区面积": ("建成区面积",),
     "党的建设": ("党建", "党的建设"),
+    "翻了一番": ("一倍",),
+    "翻一番": ("一倍",),
 }
 
 

@@ -131,3 +131,27 @@ def test_missing_index(tmp_path: Path) -> None:
 def test_chain_is_a_runnable(assistant: Assistant) -> None:
     r = assistant.chain.invoke({"question": "二七区市场主体达到多少户?", "history": None, "id": "x1"})
     assert r.id == "x1" and "14.7万户" in r.answer
+
+
+@pytest.mark.parametrize(
+    "claim, verdict, differs",
+    [
+        ("五年内引进60个以上重大产业项目", "supported", None),
+        ("全社会研发经费投入强度达到3%以上", "contradicted", "2.5%以上"),
+        ("二七区2020年地区生产总值为800亿元", "contradicted", "760亿元"),
+        ("“温暖二七”精准扶贫项目荣获第十届“中华慈善奖”", "contradicted", "第十一届"),
+        ("7月20日特大暴雨中,二七区的常庄水库出现险情", "contradicted", "郭家咀水库"),
+        ("二七区2020年一般公共预算收入达到60亿元", "not_found", None),
+        ("到2030年,二七区地区生产总值将突破2000亿元", "not_found", None),
+    ],
+)
+def test_fact_check(assistant: Assistant, claim: str, verdict: str, differs: str | None) -> None:
+    r = assistant.check(claim)
+    assert r.task == "check" and r.verdict == verdict, (r.verdict, r.differences, r.notice)
+    if differs:
+        assert any(differs in d for d in r.differences)
+        assert differs in r.answer
+    if verdict != "not_found":
+        assert_grounded(r)
+    else:
+        assert r.no_answer and r.related

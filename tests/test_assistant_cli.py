@@ -82,3 +82,12 @@ def test_missing_index_exit_code(tmp_path: Path) -> None:
     assert p.returncode == 3
     assert "python -m ingest" in p.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_check_command_and_batch_task(built_index: Settings) -> None:
+    p = run("check", "二七区2020年地区生产总值为800亿元", "--json", "--index-dir", str(built_index.index_dir))
+    data = json.loads(p.stdout)
+    assert data["verdict"] == "contradicted" and any("760亿元" in d for d in data["differences"])
+    line = json.dumps({"id": "c1", "question": "福华颐养院设立了371张床位", "task": "check"}, ensure_ascii=False)
+    out = json.loads(run("batch", "--index-dir", str(built_index.index_dir), stdin=line + "\n").stdout)
+    assert out["id"] == "c1" and out["verdict"] == "contradicted"
