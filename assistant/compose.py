@@ -4,6 +4,7 @@ from __future__ import annotations
 from assistant import texts
 from assistant.evidence import Quote
 from assistant.response import Citation, RetrievedItem, citation_for
+from ingest.orientation import orientation_of
 from vectorstore.records import ScoredChunk
 
 
@@ -11,11 +12,19 @@ def cite(quotes: list[Quote]) -> list[Citation]:
     return [citation_for(i, q.chunk, q.start, q.end, q.text) for i, q in enumerate(quotes, start=1)]
 
 
+def _labels(citations: list[Citation]) -> list[str]:
+    """【实际】/【目标】 when an answer mixes results achieved with targets."""
+    kinds = [orientation_of(c.text) for c in citations]
+    if not {"actual", "target"} <= set(kinds):
+        return [""] * len(citations)
+    return [f"【{texts.ORIENTATION_LABELS[k]}】" if k in texts.ORIENTATION_LABELS else "" for k in kinds]
+
+
 def answer_text(citations: list[Citation], is_list: bool) -> str:
     if is_list and len(citations) > 1:
         lines = [f"• {c.text} [{c.ref}]" for c in citations]
         return "\n".join([texts.LIST_INTRO, *lines])
-    return " ".join(f"{c.text} [{c.ref}]" for c in citations)
+    return "\n".join(f"{label}{c.text} [{c.ref}]" for label, c in zip(_labels(citations), citations))
 
 
 def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:

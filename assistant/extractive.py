@@ -22,11 +22,13 @@ from assistant.evidence import (
 )
 from assistant.lists import enumeration_sizes, labelled_enumeration
 from assistant.question import Question
+from ingest.orientation import orientation_of
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
 from vectorstore.settings import Settings
 
 TRIM_ABOVE_CHARS = 45
+_TIME_ONLY = re.compile(r"^(到|至|截至)?[\d一二三四五六七八九十]+[年月日][\d月日底前后初]*$")
 CONTEXT_SHARE = 0.5  # how much the sentence's chunk and section count towards its coverage
 ENUMERATION = re.compile(r"[\u4e00-\u9fff”]、[\u4e00-\u9fff“\d]")  # shorter sentences are quoted whole
 
@@ -59,8 +61,8 @@ def _score(question: Question, cand: Candidate, stats: TermStats, top: float) ->
     score = 0.6 * cov + 0.3 * (cand.retrieval / top if top else 0.0)
     if cand.chunk.kind == "caption":
         score -= 0.05
-    if question.wants_plan and cand.chunk.orientation in ("target", "mixed"):
-        score += 0.03
+    if question.wants_plan:
+        score += {"target": 0.08, "mixed": 0.04, "actual": -0.04}.get(orientation_of(cand.text), 0.0)
     if question.kind == "list":
         sizes = enumeration_sizes(cand.text)
         score += 0.3 if question.list_count in sizes else 0.1 if sizes and max(sizes) >= 3 else 0.0
@@ -103,6 +105,8 @@ def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
     if not best or best == (0, len(text)):
         return whole
     a, b = best
+    if a == parts[1][0] and _TIME_ONLY.match(text[parts[0][0] : parts[0][1]]):
+        a = 0  # keep a leading 「2020年,」: the figure means little without its year
     if b < len(text) and text[b] in "。!?;!?;":
         b += 1
     return Quote(cand.chunk, cand.span.start + a, cand.span.start + b, text[a:b])
@@ -133,6 +137,7 @@ class ExtractiveAnswerer:
             return Extraction(no_answer=True, reason=f"best evidence covers {max(s.coverage for s in ranked):.2f} of the question")
         ranked = eligible
         chosen = self._select(question, ranked)
+        chosen += self._other_orientation(question, ranked, chosen)
         if question.kind == "list" and not any(ENUMERATION.search(s.candidate.text) for s in chosen):
             return Extraction(no_answer=True, reason="the question asks for a list and no passage enumerates one")
         return Extraction([trim(question, s.candidate, stats) for s in chosen], is_list=question.kind == "list")
@@ -144,6 +149,19 @@ class ExtractiveAnswerer:
             if pins_hold(question, f"{c.chunk.section}\n{c.chunk.text}") and _type_ok(question, c.text)
         ]
         return sorted((_score(question, c, stats, top) for c in usable), key=lambda s: -s.score)
+
+    def _other_orientation(self, question: Question, ranked: list[Scored], chosen: list[Scored]) -> list[Scored]:
+        """「二七区的GDP是多少?」 gets the 2020 result and the 2025 target, when the question names neither."""
+        if question.years or question.dates or question.wants_plan or question.kind not in ("quantity", "other"):
+            return []
+        have = {orientation_of(s.candidate.text) for s in chosen}
+        if have not in ({"actual"}, {"target"}):
+            return []
+        wanted = "target" if have == {"actual"} else "actual"
+        for s in ranked:
+            if orientation_of(s.candidate.text) == wanted and s.score >= 0.7 * chosen[0].score:
+                return [s] if not any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen) else []
+        return []
 
     def _select(self, question: Question, ranked: list[Scored]) -> list[Scored]:
         limit = self.settings.max_list_sentences if question.kind == "list" else self.settings.max_answer_sentences

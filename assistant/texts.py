@@ -5,6 +5,7 @@ NO_ANSWER = "抱歉,现有资料中没有找到能回答这个问题的内容。
 RELATED_INTRO = "以下是资料中最接近的段落,供参考:"
 LIST_INTRO = "资料中列出的各项如下:"
 SOURCES_TITLE = "参考来源"
+ORIENTATION_LABELS = {"actual": "实际", "target": "目标"}
 VERDICT_LABELS = {"supported": "资料支持这一说法", "contradicted": "与资料记载不符", "not_found": "资料中没有找到相关内容,无法核实"}
 CHECK_ANSWER = "核查结论:{label}。"
 CHECK_DIFFERS = "资料记载为{value}"
