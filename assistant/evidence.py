@@ -12,9 +12,9 @@ from vectorstore.records import Chunk, ScoredChunk
 
 _DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天)")
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
-_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,,。;;、]{1,4})")
+_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})")
 _ANAPHORA = re.compile(r"^(当日|当天|同日|同年|此后|随后|其中|这|该|此)")
-_CLAUSE_END = re.compile(r"[,,;;::——]")
+_CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
 
 
 class TermStats:

@@ -16,7 +16,7 @@ from ingest.structure import Span, split_sentences
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 
 HEAD_CHARS = 12
-_RUN_SPLIT = re.compile(r"[,,;;。“”「」:：\n]")  # the listed noun must appear this close to a sentence's start
+_RUN_SPLIT = re.compile(r"[,\uff0c;\uff1b。“”「」:\uff1a\n]")  # the listed noun must appear this close to a sentence's start
 
 
 def _outline_groups(corpus: list[Chunk]) -> list[tuple[str, list[Chunk]]]:
@@ -102,7 +102,7 @@ def labelled_enumeration(question: Question, evidence: list[ScoredChunk]) -> Quo
         return None
     for scored in evidence:
         chunk = scored.chunk
-        for m in re.finditer(r"[^,,;;。:：\n]+", chunk.text):
+        for m in re.finditer(r"[^,\uff0c;\uff1b。:\uff1a\n]+", chunk.text):
             clause = m.group(0)
             for run in re.findall(r"[^“”「」]*、[^“”「」]*", clause):
                 items = [i.strip() for i in run.split("、")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.orientation import orientation_of
-from ingest.structure import Block, Span, parse_blocks, title_text
+from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
 
 
@@ -33,6 +33,8 @@ class _Outline:
         # as its child (具体目标 › 实现更高质量发展).
         while self.stack and (self.stack[-1].rank > rank or (self.stack[-1].rank == rank and self.stack[-1].has_body)):
             self.stack.pop()
+        if self.stack and self.stack[-1].rank < rank:
+            self.stack[-1].has_body = True  # sub-headings are content: a later heading of its rank is a sibling
         self.stack.append(_Heading(rank, text))
 
     def body(self) -> None:
@@ -67,7 +69,7 @@ def _sections(text: str, blocks: list[Block]) -> list[tuple[str, str, list[Block
     runs: list[tuple[str, str, list[Block]]] = []
     for block in blocks:
         if block.kind == "heading":
-            outline.open(block.rank, block.span.text(text))
+            outline.open(block.rank, heading_text(block.span.text(text)))
             runs.append((outline.path(), "heading", [block]))
             continue
         if block.kind == "title":

@@ -17,7 +17,7 @@ from vectorstore.records import doc_id_for
 from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore, drop_collection
 
-CHUNKER_VERSION = "3"  # bump when chunking changes, so every document is re-chunked
+CHUNKER_VERSION = "4"  # bump when chunking changes, so every document is re-chunked
 
 
 class IngestError(Exception):
@@ -91,7 +91,11 @@ class Ingestor:
             report.skipped.append((str(path), f"unsupported file type '{path.suffix}'"))
             return
         doc_id = doc_id_for(path.name)
-        fingerprint = _fingerprint(path.read_bytes(), self.params)
+        try:
+            fingerprint = _fingerprint(path.read_bytes(), self.params)
+        except OSError as exc:
+            report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
+            return
         previous = self.store.document_hash(doc_id)
         if previous == fingerprint:
             report.unchanged.append(path.name)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-SENTENCE_END = "。!?;!?;"
-CLOSERS = "”’」』)）】》\"'"
+SENTENCE_END = "。\uff01\uff1f\uff1b!?;"  # full- and half-width
+CLOSERS = "”’」』)\uff09】》\"'"
 _SENTENCE_RE = re.compile(rf"[^{SENTENCE_END}\n]*(?:[{SENTENCE_END}]+[{re.escape(CLOSERS)}]*|$)", re.M)
-_BYLINE_RE = re.compile(r"(记者|通讯员|/文|/图|编辑|来源[::])")
+_BYLINE_RE = re.compile(r"(记者|通讯员|/文|/图|编辑|来源[:\uff1a])")
 _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+")
 
 # (pattern, rank): a lower rank is a higher level of the outline.
@@ -59,6 +59,8 @@ def _lines(text: str) -> list[Span]:
 
 def _strip_span(text: str, span: Span) -> Span:
     s = span.text(text)
+    if not s.strip():
+        return Span(span.start, span.start)
     left = len(s) - len(s.lstrip())
     right = len(s.rstrip())
     return Span(span.start + left, span.start + right)
@@ -66,7 +68,7 @@ def _strip_span(text: str, span: Span) -> Span:
 
 def is_unpunctuated(line: str) -> bool:
     core = line.rstrip(CLOSERS + " \t")
-    return bool(core) and core[-1] not in SENTENCE_END + ",,::、"
+    return bool(core) and core[-1] not in SENTENCE_END + "\uff0c,\uff1a:、"
 
 
 def heading_rank(line: str) -> int:
@@ -149,8 +151,13 @@ def _find_title(text: str, blocks: list[Block], limit: int) -> int | None:
     return None
 
 
+def heading_text(line: str) -> str:
+    """A heading line without Markdown's leading #s."""
+    return _MD_HEADING_RE.sub("", line).strip()
+
+
 def title_text(text: str, blocks: list[Block]) -> str | None:
     for block in blocks:
         if block.kind == "title":
-            return _MD_HEADING_RE.sub("", block.span.text(text)).strip()
+            return heading_text(block.span.text(text))
     return None

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("not-needed", description="API key sent to the LLM endpoint.")
     llm_model: str = Field("default", description="Model name sent to the LLM endpoint.")
     llm_timeout: float = Field(30.0, description="Seconds before an LLM call is abandoned and the extractive answer is used.")
+    llm_max_tokens: int = Field(512, description="Most tokens the LLM may generate for an answer.")
+    llm_passages: int = Field(8, description="Retrieved passages given to the LLM, numbered [1]…[n] in retrieval order (so [n] is retrieved[n-1]).")
+    llm_condense: bool = Field(True, description="With an LLM: rewrite follow-ups (and questions with 去年/明年/今年底…) as standalone questions before retrieval; otherwise the rule-based follow-up resolution is used.")
+    report_date: str = Field("2021-09", description="Date of the reports (YYYY-MM): 去年/今年/明年/今年底 in questions are resolved relative to it by the LLM condense step.")
 
     # --- web page / API --------------------------------------------------------
     max_upload_bytes: int = Field(20_000_000, description="Largest accepted upload.")

@@ -8,12 +8,14 @@ bumped on every write so derived indexes (BM25) know when to rebuild.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
@@ -24,6 +26,23 @@ from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.settings import Settings
 
 _PAGE = 1000
+_NETWORK_ERRORS = (httpx.TransportError, ConnectionError)
+
+
+def _guarded(method: Callable) -> Callable:
+    """A Chroma server that goes away mid-session gives a StoreUnavailableError, not a raw httpx error."""
+
+    @functools.wraps(method)
+    def wrapper(self: "ChunkStore", *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _NETWORK_ERRORS as exc:
+            s = self.settings
+            raise StoreUnavailableError(
+                f"Chroma 服务器 {s.chroma_host}:{s.chroma_port} 无法连接 / cannot reach the Chroma server at {s.chroma_host}:{s.chroma_port}: {exc}"
+            ) from exc
+
+    return wrapper
 
 
 def embedding_input(chunk: Chunk) -> str:
@@ -72,6 +91,7 @@ class ChunkStore:
     def collection(self) -> chromadb.Collection:
         return self.vectorstore._collection
 
+    @_guarded
     def _metadata(self) -> dict:
         return dict(self._client.get_collection(self.settings.collection).metadata or {})
 
@@ -80,6 +100,7 @@ class ChunkStore:
         if built_with and built_with != self.embeddings.model_id:
             raise ModelMismatchError(built_with, self.embeddings.model_id)
 
+    @_guarded
     def revision(self) -> tuple[int, int]:
         """Changes whenever chunks are written or deleted."""
         return int(self._metadata().get("revision", 0)), self.collection.count()
@@ -91,9 +112,11 @@ class ChunkStore:
         self.collection.modify(metadata=meta)
 
     # --- reading ------------------------------------------------------------
+    @_guarded
     def count(self) -> int:
         return self.collection.count()
 
+    @_guarded
     def all_chunks(self, where: dict | None = None) -> list[Chunk]:
         chunks: list[Chunk] = []
         offset = 0
@@ -104,10 +127,12 @@ class ChunkStore:
                 return chunks
             offset += _PAGE
 
+    @_guarded
     def document_hash(self, doc_id: str) -> str | None:
         page = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)
         return page["metadatas"][0].get("doc_hash") if page["ids"] else None
 
+    @_guarded
     def documents(self) -> list[DocumentInfo]:
         by_doc: dict[str, list[dict]] = defaultdict(list)
         offset = 0
@@ -128,6 +153,7 @@ class ChunkStore:
         """Top-k chunks by cosine similarity to the query."""
         return self.dense_search_by_vector(self.embeddings.embed_query(query), k)
 
+    @_guarded
     def dense_search_by_vector(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
         count = self.count()
         if count == 0:
@@ -135,6 +161,7 @@ class ChunkStore:
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count))
         return [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits]
 
+    @_guarded
     def similarities(self, vector: list[float], chunk_ids: list[str]) -> dict[str, float]:
         """Cosine similarity of the query vector to the given chunks (for candidates BM25 found)."""
         if not chunk_ids:
@@ -149,6 +176,7 @@ class ChunkStore:
         return out
 
     # --- writing ------------------------------------------------------------
+    @_guarded
     def replace_document(self, doc_id: str, chunks: list[Chunk], progress: Callable[[int], None] | None = None) -> None:
         """Embed the new chunks first (slow), then swap old for new in one short critical section."""
         vectors = self.embeddings.embed_documents([embedding_input(c) for c in chunks], progress=progress)
@@ -164,6 +192,7 @@ class ChunkStore:
                 )
             self._bump_revision()
 
+    @_guarded
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
         removed = 0
         with self._write_lock:
