@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from tqdm import tqdm
 
@@ -17,7 +17,7 @@ from vectorstore.records import doc_id_for
 from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore, drop_collection
 
-CHUNKER_VERSION = "4"  # bump when chunking changes, so every document is re-chunked
+CHUNKER_VERSION = "5"  # bump when chunking changes, so every document is re-chunked
 
 
 class IngestError(Exception):
@@ -75,7 +75,27 @@ class Ingestor:
         self.store = store or ChunkStore(settings, load_embeddings(settings), create=create)
         self.show_progress = show_progress
 
-    def ingest(self, files: list[Path], report: IngestReport) -> None:
+    def ingest(self, files: list[Path], report: IngestReport, dense: bool = True) -> None:
+        """Phase 1 for every file (text searchable by BM25 at once), then phase 2 (embeddings).
+
+        With ``dense=False`` the caller runs :meth:`embed_pending` itself, e.g. in the background."""
+        self.write(files, report)
+        if dense:
+            self.embed_pending()
+
+    def embed_pending(self, progress: Callable[[int], None] | None = None) -> int:
+        """Embed every chunk still waiting for its vector (this run's and any interrupted run's)."""
+        total = len(self.store.pending())
+        if not total:
+            return 0
+        with tqdm(total=total, desc="embeddings (dense index)", unit="chunk", disable=not self.show_progress) as bar:
+            def step(n: int) -> None:
+                bar.update(n)
+                if progress:
+                    progress(n)
+            return self.store.embed_pending(progress=step)
+
+    def write(self, files: list[Path], report: IngestReport) -> None:
         names = [f.name for f in files]
         duplicates = {n for n in names if names.count(n) > 1}
         bar = tqdm(files, desc="files", unit="file", disable=not self.show_progress)
@@ -110,8 +130,7 @@ class Ingestor:
         if not chunks:
             report.skipped.append((str(path), "no text to index"))
             return
-        with tqdm(total=len(chunks), desc="chunks", unit="chunk", leave=False, disable=not self.show_progress) as bar:
-            self.store.replace_document(doc_id, chunks, progress=bar.update)
+        self.store.write_chunks(doc_id, chunks)
         (report.updated if previous else report.added).append(path.name)
         report.chunks_written += len(chunks)
 

@@ -9,6 +9,7 @@ bumped on every write so derived indexes (BM25) know when to rebuild.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -26,6 +27,7 @@ from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.settings import Settings
 
 _PAGE = 1000
+DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
 _NETWORK_ERRORS = (httpx.TransportError, ConnectionError)
 
 
@@ -71,6 +73,7 @@ class ChunkStore:
         self.settings = settings
         self.embeddings = embeddings
         self._write_lock = threading.Lock()
+        self._dim: int | None = None
         client = _client(settings, create)
         exists = settings.collection in {c.name for c in client.list_collections()}
         if not exists and not create:
@@ -158,7 +161,9 @@ class ChunkStore:
         count = self.count()
         if count == 0:
             return []
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count))
+        # Filtered HNSW search can return fewer than k, so filter only while something is pending.
+        where = {DENSE_READY: True} if self.has_pending() else None
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count), filter=where)
         return [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits]
 
     @_guarded
@@ -166,31 +171,77 @@ class ChunkStore:
         """Cosine similarity of the query vector to the given chunks (for candidates BM25 found)."""
         if not chunk_ids:
             return {}
-        page = self.collection.get(ids=chunk_ids, include=["embeddings"])
+        page = self.collection.get(ids=chunk_ids, include=["embeddings", "metadatas"])
         query = np.asarray(vector, dtype=np.float32)
         query /= np.linalg.norm(query) or 1.0
         out = {}
-        for chunk_id, emb in zip(page["ids"], page["embeddings"]):
+        for chunk_id, emb, meta in zip(page["ids"], page["embeddings"], page["metadatas"]):
+            if not meta.get(DENSE_READY):
+                continue
             v = np.asarray(emb, dtype=np.float32)
             out[chunk_id] = float(v @ query / (np.linalg.norm(v) or 1.0))
         return out
 
     # --- writing ------------------------------------------------------------
-    @_guarded
     def replace_document(self, doc_id: str, chunks: list[Chunk], progress: Callable[[int], None] | None = None) -> None:
-        """Embed the new chunks first (slow), then swap old for new in one short critical section."""
-        vectors = self.embeddings.embed_documents([embedding_input(c) for c in chunks], progress=progress)
+        """Both phases at once: the new version is searchable by BM25 at once, by meaning once embedded."""
+        self.write_chunks(doc_id, chunks)
+        self.embed_pending(progress=progress)
+
+    @_guarded
+    def write_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
+        """Phase 1 (fast): swap a document's old chunks for the new ones.
+
+        The new chunks carry a placeholder vector and ``dense_ready: false``, so
+        BM25 (rebuilt from the collection) finds them immediately while dense
+        search ignores them until :meth:`embed_pending` has run; old and new
+        versions are never visible together."""
+        placeholder = self._placeholder()
         with self._write_lock:
             self.collection.delete(where={"doc_id": doc_id})
             for i in range(0, len(chunks), _PAGE):
                 part = chunks[i : i + _PAGE]
                 self.collection.upsert(
                     ids=[c.chunk_id for c in part],
-                    embeddings=vectors[i : i + _PAGE],
+                    embeddings=[placeholder] * len(part),
                     documents=[c.text for c in part],
-                    metadatas=[c.metadata() for c in part],
+                    metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
                 )
             self._bump_revision()
+
+    @_guarded
+    def has_pending(self) -> bool:
+        return bool(self.collection.get(where={DENSE_READY: False}, limit=1, include=[])["ids"])
+
+    @_guarded
+    def pending(self) -> list[Chunk]:
+        """Chunks written but not embedded yet (also after an interrupted run)."""
+        return self.all_chunks(where={DENSE_READY: False})
+
+    @_guarded
+    def embed_pending(self, progress: Callable[[int], None] | None = None, batch: int = 64) -> int:
+        """Phase 2 (slow): embed pending chunks and make them visible to dense search."""
+        done = 0
+        pending = self.pending()
+        for i in range(0, len(pending), batch):
+            part = pending[i : i + batch]
+            vectors = self.embeddings.embed_documents([embedding_input(c) for c in part], progress=progress)
+            with self._write_lock:
+                alive = set(self.collection.get(ids=[c.chunk_id for c in part], include=[])["ids"])
+                keep = [(c, v) for c, v in zip(part, vectors) if c.chunk_id in alive]  # a re-ingest may have replaced them
+                if keep:
+                    self.collection.update(
+                        ids=[c.chunk_id for c, _ in keep],
+                        embeddings=[v for _, v in keep],
+                        metadatas=[c.metadata() | {DENSE_READY: True} for c, _ in keep],
+                    )
+            done += len(keep)
+        return done
+
+    def _placeholder(self) -> list[float]:
+        if self._dim is None:
+            self._dim = len(self.embeddings.embed_query("维度"))
+        return [1.0 / math.sqrt(self._dim)] * self._dim
 
     @_guarded
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
