@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def format_response(r: AssistantResponse) -> str:
     lines = [r.answer]
+    if r.sentences is not None and r.notice:  # LLM mode: say what was dropped or why we fell back
+        lines.append(f"({r.notice})")
     if r.standalone_question:
         lines.insert(0, f"(理解为:{r.standalone_question})")
     if r.citations:

@@ -84,11 +84,15 @@ def evaluate(gold: list[dict], run: Callable[[dict], AssistantResponse], corpus_
     latencies: list[float] = []
     grounded = total_numbers = 0
     refusals_ok = unanswerable = false_refusals = answerable = 0
+    sentences_ok = sentences_total = 0  # LLM answers: sentences that passed verification
     for item in gold:
         response = run(item)
         ok = judge(item, response)
         by_type[item["type"]].append(ok)
         latencies.append(response.timings_ms.get("total", 0.0))
+        if response.sentences is not None:
+            sentences_ok += sum(1 for s in response.sentences if s.verified)
+            sentences_total += len(response.sentences)
         row = {"id": item["id"], "type": item["type"], "ok": ok, "no_answer": response.no_answer, "answer": response.answer, "verdict": response.verdict}
         if item.get("task", "ask") == "ask":
             g, n = numbers_grounded(response)
@@ -114,6 +118,8 @@ def evaluate(gold: list[dict], run: Callable[[dict], AssistantResponse], corpus_
         "latency_ms_p50": _pct(latencies, 0.5),
         "latency_ms_p95": _pct(latencies, 0.95),
     }
+    if sentences_total:
+        m["sentences_verified"] = round(sentences_ok / sentences_total, 4)
     for k in HIT_KS:
         m[f"hit@{k}"] = round(sum(1 for r in ranks if r and r <= k) / len(ranks), 4) if ranks else None
     m["mrr@10"] = round(sum(1 / r for r in ranks if r and r <= 10) / len(ranks), 4) if ranks else None

@@ -3,24 +3,35 @@
 The answering pipeline is a LangChain Runnable chain
 ``prepare (validate, resolve follow-ups) → retrieve → answer``; every caller
 (CLI, batch, web page, HTTP API) gets the same :class:`AssistantResponse`.
+
+With ``Settings.llm_base_url`` set, follow-ups are condensed by the LLM
+(:mod:`assistant.condense`) and ``answer`` asks the LLM (:mod:`assistant.llm`),
+verifies every sentence of its reply (:mod:`assistant.verify`) and falls back to
+the extractive answer, with a ``notice``, when the call fails or nothing verifies.
+Without it, nothing of the LLM path runs.
 """
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant import texts
 from assistant.compose import answer_text, check_text, cite, related
+from assistant.condense import Condenser
 from assistant.evidence import TermStats
 from assistant.extractive import ExtractiveAnswerer
 from assistant.factcheck import FactChecker
 from assistant.followup import resolve
 from assistant.lists import as_evidence, find_list, promote_enumerations
-from assistant.response import AssistantResponse, RetrievedItem
+from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
+from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck
 from assistant.validation import InvalidRequest, clean_history, clean_question
+from assistant.verify import Verifier, citations_for
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError
 from vectorstore.lexical import LexicalIndex
@@ -29,6 +40,7 @@ from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore
 
 RETRIEVED_MIN = 5
+STREAM_PIECE_CHARS = 6  # extractive answers are streamed in pieces of about this many characters
 
 
 def _ms(start: float) -> float:
@@ -44,13 +56,31 @@ class Assistant:
         self._stats: tuple[LexicalIndex, TermStats] | None = None
         self._lock = threading.Lock()
         self.checker = FactChecker(settings.answer_min_coverage)
-        self.chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableLambda(self._answer)
+        self.llm = LLMAnswerer(settings) if settings.llm_base_url else None
+        self.condenser = Condenser(settings) if settings.llm_base_url and settings.llm_condense else None
+        self._documents: tuple[LexicalIndex, dict[str, str]] | None = None
+        self.retrieve_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve)
+        self.chain: Runnable = self.retrieve_chain | RunnableLambda(self._answer)
         self.check_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableLambda(self._verdict)
 
     # --- public ---------------------------------------------------------------
     def ask(self, question: Any, history: Any = None, id: str | None = None) -> AssistantResponse:
         """Answer one question; raises InvalidRequest for bad input, IndexMissingError for an empty index."""
-        return self.chain.invoke({"question": question, "history": history, "id": id})
+        return self.chain.invoke({"question": question, "history": history, "id": id, "condense": True})
+
+    def stream(self, question: Any, history: Any = None, id: str | None = None) -> Iterator[str | AssistantResponse]:
+        """Answer one question as it is generated: text pieces (``str``), then the final :class:`AssistantResponse`.
+
+        Input is validated and evidence retrieved before this returns, so bad input raises
+        InvalidRequest (and an empty index IndexMissingError) here, not while iterating.
+        With an LLM the pieces are the model's tokens as they arrive; the reply is verified
+        once complete, so the final response is authoritative: its ``answer`` (verified
+        sentences only, or the extractive fallback) may differ from the pieces streamed,
+        and a caller should show ``response.answer`` once it arrives.  Without an LLM the
+        pieces are the extractive answer cut into short runs (never splitting an [n]).
+        """
+        state = self.retrieve_chain.invoke({"question": question, "history": history, "id": id, "condense": True})
+        return self._stream(state)
 
     def check(self, claim: Any, id: str | None = None) -> AssistantResponse:
         """Fact-check a claim: the response carries ``verdict`` and, if contradicted, ``differences``."""
@@ -73,7 +103,12 @@ class Assistant:
         started = time.perf_counter()
         question = clean_question(state["question"], self.settings.max_question_chars)
         history = clean_history(state.get("history"))
-        analysed, standalone = resolve(question, history)
+        # Full-width digits and punctuation (２０２０年, ？) read like the reports' half-width ones.
+        plain = unicodedata.normalize("NFKC", question)
+        if self.condenser is not None and state.get("condense"):
+            analysed, standalone = self.condenser.resolve(plain, history)
+        else:
+            analysed, standalone = resolve(plain, history)
         return state | {"question": question, "analysed": analysed, "standalone": standalone, "t0": started}
 
     def _retrieve(self, state: dict) -> dict:
@@ -88,6 +123,87 @@ class Assistant:
         return state | {"evidence": evidence, "list_items": items, "t_retrieve": _ms(started)}
 
     def _answer(self, state: dict) -> AssistantResponse:
+        if self.llm is None:
+            return self._extractive(state)
+        started = time.perf_counter()
+        passages = passages_from(state["evidence"], self.settings.llm_passages)
+        try:
+            reply = self.llm.generate(self._llm_question(state), passages)
+        except LLMError as exc:
+            return self._extractive(state, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started))
+        return self._from_reply(state, passages, reply, started)
+
+    def _stream(self, state: dict) -> Iterator[str | AssistantResponse]:
+        if self.llm is None:
+            response = self._extractive(state)
+            yield from _pieces(response.answer)
+            yield response
+            return
+        started = time.perf_counter()
+        passages = passages_from(state["evidence"], self.settings.llm_passages)
+        parts: list[str] = []
+        try:
+            for piece in self.llm.stream(self._llm_question(state), passages):
+                parts.append(piece)
+                yield piece
+        except LLMError as exc:
+            response = self._extractive(state, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started))
+            if not parts:
+                yield from _pieces(response.answer)
+            yield response
+            return
+        yield self._from_reply(state, passages, "".join(parts), started)
+
+    # --- the LLM path -------------------------------------------------------------
+    @staticmethod
+    def _llm_question(state: dict) -> str:
+        return state["standalone"] or state["question"]
+
+    def document_texts(self) -> dict[str, str]:
+        """Source file name → its indexed text (chunks joined): where a name the question uses may be found."""
+        index = self.retriever.lexical_index()
+        with self._lock:
+            if self._documents is None or self._documents[0] is not index:
+                docs: dict[str, list[str]] = {}
+                for chunk in sorted(index.chunks, key=lambda c: (c.source, c.start)):
+                    docs.setdefault(chunk.source, []).append(f"{chunk.section}\n{chunk.text}")
+                self._documents = (index, {s: "\n".join(parts) for s, parts in docs.items()})
+            return self._documents[1]
+
+    def _from_reply(self, state: dict, passages: list[Passage], reply: str, started: float) -> AssistantResponse:
+        """Verify the reply; answer with its verified sentences, or refuse, or fall back to the extractive answer."""
+        t_llm = _ms(started)
+        verification = Verifier(passages, self._llm_question(state), self.document_texts()).verify(reply)
+        if not verification.sentences:
+            return self._extractive(state, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm)
+        evidence = state["evidence"]
+        response = AssistantResponse(
+            id=state.get("id"),
+            question=state["question"],
+            standalone_question=state["standalone"],
+            answer=texts.NO_ANSWER,
+            retrieved=[RetrievedItem.of(s) for s in evidence],
+            mode="llm",
+            sentences=verification.sentences,
+        )
+        if verification.refused:
+            response.no_answer = True
+            response.related = related(evidence, self.settings.related_k)
+        elif not verification.answered:
+            return self._extractive(state, notice=texts.LLM_NOTICE_UNVERIFIED, sentences=verification.sentences, t_llm=t_llm)
+        else:
+            response.answer = verification.answer
+            response.citations = citations_for(verification.answered, passages)
+        if verification.dropped:
+            response.notice = texts.LLM_NOTICE_DROPPED.format(n=verification.dropped)
+        response.timings_ms = {"retrieve": state["t_retrieve"], "llm": t_llm, "answer": _ms(started), "total": _ms(state["t0"])}
+        return response
+
+    # --- the extractive path --------------------------------------------------------
+    def _extractive(
+        self, state: dict, notice: str | None = None, sentences: list[SentenceCheck] | None = None, t_llm: float | None = None
+    ) -> AssistantResponse:
+        """The default answer; with an LLM, the fallback (``notice`` says why, ``sentences`` keeps what failed)."""
         started = time.perf_counter()
         evidence = state["evidence"]
         stats = self.term_stats()
@@ -99,7 +215,8 @@ class Assistant:
             answer=texts.NO_ANSWER,
             no_answer=extraction.no_answer,
             retrieved=[RetrievedItem.of(s) for s in evidence],
-            notice=extraction.reason or None,
+            notice=" ".join(n for n in (notice, extraction.reason) if n) or None,
+            sentences=sentences,
         )
         if extraction.no_answer:
             response.related = related(evidence, self.settings.related_k)
@@ -107,6 +224,8 @@ class Assistant:
             response.citations = cite(extraction.quotes)
             response.answer = answer_text(response.citations, extraction.is_list)
         response.timings_ms = {"retrieve": state["t_retrieve"], "answer": _ms(started), "total": _ms(state["t0"])}
+        if t_llm is not None:
+            response.timings_ms["llm"] = t_llm
         return response
 
 
@@ -131,6 +250,18 @@ class Assistant:
             response.related = related(evidence, self.settings.related_k)
         response.timings_ms = {"retrieve": state["t_retrieve"], "answer": _ms(started), "total": _ms(state["t0"])}
         return response
+
+
+def _pieces(text: str, size: int = STREAM_PIECE_CHARS) -> Iterator[str]:
+    """``text`` in runs of about ``size`` characters; an [n] marker is never cut."""
+    piece = ""
+    for token in re.findall(r"\[\d+\]|[\s\S]", text):
+        piece += token
+        if len(piece) >= size:
+            yield piece
+            piece = ""
+    if piece:
+        yield piece
 
 
 def error_response(id: str | None, question: Any, message: str) -> AssistantResponse:

@@ -68,7 +68,6 @@ UI_SUBTITLE = (
 UI_TAB_CHAT = "问答"
 UI_TAB_CHECK = "核查"
 UI_TAB_DOCS = "文档"
-UI_CHAT_LABEL = "对话"
 UI_CHAT_PLACEHOLDER = (
     "### 您好!\n"
     "可以问我二七区的发展数据、规划目标和重点项目。\n\n"
@@ -92,7 +91,7 @@ UI_UNDERSTOOD_AS = "(理解为:{question})"
 UI_NO_ANSWER_PREFIX = "🔎 **资料中没有找到答案**"
 UI_NO_ANSWER_HINT = "可以换个说法再问,或展开下方「相关段落」看看资料里最接近的内容。"
 UI_ERROR_PREFIX = "⚠️ "
-UI_SOURCES_TITLE = "📑 参考来源 · {n} 条(点击展开,核对原文)"
+UI_SOURCES_TITLE = "📑 参考来源 · {n} 条(点开可核对原文)"
 UI_RELATED_TITLE = "📎 相关段落 · {n} 条(资料中最接近的内容,并非答案)"
 UI_SOURCE_LOCATION = "{source} · 第 {start}–{end} 字"
 UI_NO_SECTION = "正文"
@@ -127,6 +126,9 @@ UI_REINDEXED = "🔄 重新索引完成:新增 {added},更新 {updated},未变 {
 UI_REINDEX_SKIPPED = "跳过 {name}:{reason}"
 UI_PROGRESS_SAVING = "正在保存文件…"
 UI_PROGRESS_INDEXING = "正在切分并建立索引…"
+UI_PROGRESS_CHUNKS = "{where}正在为「{name}」建立语义索引:{done}/{total} 个段落"
+UI_PROGRESS_CORPUS = "语料目录"
+UI_PROGRESS_FILE = "第 {i}/{n} 个文件 · "
 
 ERR_UNSUPPORTED_TYPE = "不支持的文件类型「{suffix}」,请上传 {supported} 文件。 / Unsupported file type '{suffix}'; upload one of {supported}."
 ERR_UPLOAD_TOO_LARGE = "文件超过大小上限 {limit}。 / The file is larger than the {limit} limit."
@@ -138,3 +140,86 @@ ERR_NO_USER_MESSAGE = "messages 中最后一条必须是 user 消息。 / The la
 ERR_BAD_MESSAGES = "messages 格式不正确:{reason} / Malformed messages: {reason}"
 ERR_BAD_REQUEST = "请求格式不正确:{reason} / Malformed request: {reason}"
 ERR_INTERNAL = "服务器内部错误,请稍后再试。 / Internal server error."
+
+UI_CHECK_INTRO = (
+    "### 核查一个说法\n"
+    "输入一句关于二七区的说法(例如新闻稿里的一个数字),助手会到两篇报道中找依据,"
+    "判断它与资料是否一致,并列出原文。"
+)
+UI_CHECK_PLACEHOLDER = "例如:二七区2020年地区生产总值达到800亿元"
+UI_CHECK_BUTTON = "核查"
+UI_CHECK_EXAMPLES_TITLE = "示例说法:"
+UI_CHECK_EXAMPLES: tuple[str, ...] = (
+    "二七区2020年地区生产总值达到800亿元",
+    "福华颐养院设立床位317张",
+    "二七区的区长是张三",
+)
+UI_CHECK_EMPTY = "请先输入要核查的说法。"
+UI_CHECK_ICONS = {"supported": "✅", "contradicted": "❌", "not_found": "❔"}
+UI_CHECK_CLAIM = "核查的说法:{claim}"
+UI_CHECK_EVIDENCE = "#### 依据原文"
+UI_CHECK_RELATED = "#### 相关段落(资料中最接近的内容,不足以核实)"
+UI_CHECK_PLACEHOLDER_RESULT = "核查结果会显示在这里。"
+
+
+# =============================================================================
+# LLM (optional backend: assistant/llm.py, assistant/verify.py, assistant/condense.py)
+# Prompts are LangChain ChatPromptTemplates: {name} is a variable, so a literal
+# brace would have to be doubled.  None of these strings needs one.
+# =============================================================================
+LLM_REFUSAL = NO_ANSWER  # the fixed refusal sentence the model must use when the passages do not answer
+
+LLM_ANSWER_SYSTEM = (
+    "你是郑州市二七区发展资料的问答助手,只能依据用户给出的编号资料段落回答问题。\n"
+    "要求:\n"
+    "1. 用简体中文简短作答,一般不超过三句话;不要寒暄,不要解释推理过程。\n"
+    "2. 每一句话的句号前都要用 [n] 标出依据的段落编号,例如:2020年,二七区地区生产总值达到760亿元[1]。"
+    "一句话依据多个段落时写 [1][2]。只能引用给出的编号。\n"
+    "3. 数字、百分比、日期、届次、人名、地名、机构名和引号中的说法,都要照抄所引段落的原文写法,"
+    "不得推算、换算,也不得补充段落中没有的信息。\n"
+    "4. 资料讲的是已完成的成绩还是今后的目标,要照原文说清楚。\n"
+    f"5. 如果这些段落不能回答问题,只输出这一句:{LLM_REFUSAL}"
+)
+LLM_ANSWER_USER = "资料段落:\n\n{passages}\n\n问题:{question}"
+LLM_PASSAGE = "[{ref}] 《{title}》{section}\n{text}"  # one numbered passage of the answer prompt
+LLM_PASSAGE_SECTION = " › {section}"
+
+LLM_CONDENSE_SYSTEM = (
+    "你的任务是把对话中的追问改写成一个不看上下文也能理解的完整问题,用于检索资料。"
+    "资料是{report_month}发布的关于郑州市二七区的报道。\n"
+    "要求:\n"
+    "1. 用此前的提问补全追问省略或指代的对象(“它”“这个”“那……呢”“又”“还有”等)。\n"
+    "2. 把相对时间换成具体年份:今年={this_year}年,去年={last_year}年,前年={year_before}年,"
+    "明年={next_year}年,今年底={this_year}年底,明年底={next_year}年底。\n"
+    "3. 只改写,不回答;不要加入此前提问和追问里都没有的数字或事实。\n"
+    "4. 追问本身已经完整、也没有相对时间时,原样输出。\n"
+    "5. 只输出改写后的问题,不加引号、前缀或解释。"
+)
+LLM_CONDENSE_USER = "此前的提问:\n{history}\n追问:{question}"
+LLM_CONDENSE_NO_HISTORY = "(无)"
+# Few-shot examples: (earlier questions, follow-up, standalone question); {this_year}… are filled from settings.report_date.
+LLM_CONDENSE_EXAMPLES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("福华颐养院有多少张床位?",), "它能服务多少人?", "福华颐养院能服务多少人?"),
+    (("二七区2020年的地区生产总值是多少?",), "那到2025年的目标呢?", "二七区到2025年地区生产总值的目标是多少?"),
+    (("二七区有多少户市场主体?",), "去年又新增了多少户?", "二七区{last_year}年新增了多少户市场主体?"),
+    (("二七区的建成区面积有多大?",), "今年底要达到多少?", "二七区{this_year}年底建成区面积要达到多少?"),
+    (("“六个区”分别是什么?",), "二七区明年计划引进多少个重大项目?", "二七区{next_year}年计划引进多少个重大项目?"),
+    (("郭家咀水库出现险情后二七区撤离了多少居民?",), "“官方带娃”是什么?", "“官方带娃”是什么?"),
+)
+
+# What the user is told when the LLM answer is not used as is (AssistantResponse.notice).
+LLM_NOTICE_ERROR = "大模型暂时无法作答({reason}),以下为直接摘录的原文。"
+LLM_NOTICE_UNVERIFIED = "大模型的回答未能在资料中核实,以下为直接摘录的原文。"
+LLM_NOTICE_DROPPED = "已删去 {n} 句无法在所引资料中核实的内容。"
+LLM_REASON_TIMEOUT = "请求超时,{seconds:g} 秒内没有回复"
+LLM_REASON_CONNECTION = "无法连接 {url}"
+LLM_REASON_STATUS = "服务返回错误 {status}"
+LLM_REASON_EMPTY = "回复为空"
+LLM_REASON_MALFORMED = "回复格式无法解析:{detail}"
+
+# Why one sentence of an LLM answer is unverified (SentenceCheck.reason).
+LLM_UNVERIFIED_NO_REF = "没有标注出处"
+LLM_UNVERIFIED_BAD_REF = "引用的段落 {refs} 不存在"
+LLM_UNVERIFIED_VALUE = "所引段落中没有「{value}」"
+LLM_UNVERIFIED_NAME = "所引段落中没有「{name}」"
+LLM_UNVERIFIED_SEP = ";"
