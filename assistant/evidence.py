@@ -1,19 +1,23 @@
 """Evidence at sentence level: candidates from retrieved chunks, and how well each covers a question."""
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import itertools
 import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.question import UNIT_CLASSES, Question, Term
+from assistant.question import FILLER, UNIT_CLASSES, Question, Term
 from ingest.structure import Span, split_sentences
 from vectorstore.records import Chunk, ScoredChunk
 
-_DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天)")
+_DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
+                   r"|[元一二三四五六七八九十]年|[正一二三四五六七八九十]月|初[一二三四五六七八九十]|世纪|年代|时代|时期|朝)")  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
 _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})")
-_ANAPHORA = re.compile(r"^(当日|当天|同日|同年|此后|随后|其中|这|该|此)")
+_ANAPHORA = re.compile(r"^(当日|当天|同日|同年|此后|随后|其中|这|该|此|他|她|它|牠|其|因此|所以|于是|导致|使得|从而)")
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
 
 
@@ -21,12 +25,26 @@ class TermStats:
     """How rare each term is in the indexed corpus (substring document frequency)."""
 
     def __init__(self, chunks: list[Chunk]) -> None:
-        self.texts = [f"{c.section}\n{c.text}".lower() for c in chunks]
-        self.n = max(len(self.texts), 1)
-        self.idf = lru_cache(maxsize=4096)(self._idf)
+        texts = [f"{c.section}\n{c.text}".lower() for c in chunks]
+        self.n = max(len(texts), 1)
+        # One joined string: a term's document frequency is a few C-level finds, not a Python loop over chunks.
+        self._corpus = "\x00".join(texts)
+        self._starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+        self.df = lru_cache(maxsize=16384)(self._df)
+        self.idf = lru_cache(maxsize=16384)(self._idf)
 
-    def df(self, alternatives: tuple[str, ...]) -> int:
-        return max(sum(1 for t in self.texts if alt.lower() in t) for alt in alternatives)
+    def _df(self, alternatives: tuple[str, ...]) -> int:
+        return max((self._doc_count(alt.lower()) for alt in alternatives if alt), default=0)
+
+    def _doc_count(self, needle: str) -> int:
+        count, pos = 0, self._corpus.find(needle)
+        while pos >= 0:
+            count += 1
+            doc = bisect.bisect_right(self._starts, pos)  # index of the next document's start
+            if doc >= len(self._starts):
+                break
+            pos = self._corpus.find(needle, self._starts[doc])
+        return count
 
     def _idf(self, alternatives: tuple[str, ...]) -> float:
         return math.log((self.n + 1) / (self.df(alternatives) + 0.5)) + 1.0
@@ -104,10 +122,78 @@ def missing_terms(question: Question, stats: TermStats) -> list[str]:
 
     One unknown verb is colloquial wording (出事, 颁发); an unknown noun, or two
     unknown words together (预算 收入), is a subject the reports do not cover."""
-    unknown = [t for t in question.terms if not t.carried and not t.guessed and len(t.surface) >= 2 and not stats.known(t)]
+    unknown = [t for t in question.terms if not t.carried and not t.guessed and not t.generic and len(t.surface) >= 2 and not stats.known(t)]
     if len(unknown) >= 2:
         return [t.surface for t in unknown]
     return [t.surface for t in unknown if t.weight >= 1.0]
+
+
+_ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥)")
+_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+NAME_MAX_SHARE = 0.05  # a character pair in more of the corpus than this is wording, not a name
+
+
+def _known_parts(word: str, stats: TermStats) -> list[str] | None:
+    """``word`` cut into pieces of two characters or more that the corpus knows (合作开发 → 合作 开发), or None."""
+    best: dict[int, list[str]] = {0: []}
+    for end in range(2, len(word) + 1):
+        for start in range(0, end - 1):  # longest piece first
+            piece = word[start:end]
+            if start in best and len(piece) < len(word) and stats.df((piece,)) > 0:
+                best[end] = best[start] + [piece]
+                break
+    return best.get(len(word))
+
+
+def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list[Term]:
+    """Rare character pairs of the words the segmenter missed (硕塞卒于哪一年 → 硕塞)."""
+    text = _ASKING.sub(" ", question.text)
+    for word in sorted({alt for t in terms for alt in t.alternatives} | FILLER, key=len, reverse=True):
+        if len(word) >= 2:
+            text = text.replace(word, " ")
+    pairs = dict.fromkeys(run[i : i + 2] for run in _RUN.findall(text) for i in range(len(run) - 1))
+    return [Term(p, (p,), 1.0) for p in pairs if 0 < stats.df((p,)) <= max(1, NAME_MAX_SHARE * stats.n)]
+
+
+def refine(question: Question, stats: TermStats) -> Question:
+    """The question's terms as the corpus can match them.
+
+    A compound the corpus never uses but whose parts it does (合作开发 → 合作 开发) becomes
+    its parts; a name only the HMM found (沼鹿) counts once the corpus has it; a question
+    whose words all fall away keeps its rare character pairs (硕塞卒于哪一年 → 硕塞)."""
+    terms: list[Term] = []
+    changed = False
+    for t in question.terms:
+        if t.carried or t.generic:
+            terms.append(t)
+        elif t.guessed and stats.known(t):
+            terms.append(dataclasses.replace(t, guessed=False))
+            changed = True
+        elif not t.guessed and len(t.surface) >= 4 and len(t.alternatives) == 1 and not stats.known(t):
+            parts = _known_parts(t.surface, stats)
+            if parts:
+                terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
+                changed = True
+            else:
+                terms.append(t)
+        else:
+            terms.append(t)
+    if not any(not t.guessed and not t.generic for t in terms):
+        pairs = _name_pairs(question, stats, terms)
+        if pairs:
+            terms += pairs
+            changed = True
+    return dataclasses.replace(question, terms=terms) if changed else question
+
+
+def pair_overlap(pairs: frozenset[str], text: str) -> float:
+    """Share of the question's character pairs found in ``text``."""
+    return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
+
+
+def question_pairs(question: Question) -> frozenset[str]:
+    text = _ASKING.sub(" ", question.text)
+    return frozenset(run[i : i + 2] for run in re.findall(r"[\u4e00-\u9fff\w]{2,}", text) for i in range(len(run) - 1))
 
 
 def has_unit(text: str, unit_class: str | None) -> bool:

@@ -17,7 +17,10 @@ from assistant.evidence import (
     has_date,
     has_unit,
     missing_terms,
+    pair_overlap,
     pins_hold,
+    question_pairs,
+    refine,
     term_present,
 )
 from assistant.lists import enumeration_sizes, labelled_enumeration
@@ -28,9 +31,21 @@ from vectorstore.retriever import jaccard
 from vectorstore.settings import Settings
 
 TRIM_ABOVE_CHARS = 45
+UNTYPED_TRIM_ABOVE_CHARS = 150  # a question that wants no number or date: its answer is any clause of the sentence
+_DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
 _TIME_ONLY = re.compile(r"^(到|至|截至)?[\d一二三四五六七八九十]+[年月日][\d月日底前后初]*$")
 CONTEXT_SHARE = 0.5  # how much the sentence's chunk and section count towards its coverage
+PAIR_WEIGHT = 0.3  # character pairs shared with the question: wording the terms miss (起了…作用, 效力于)
+PIN_BONUS = 0.15  # the sentence itself holds the years, dates and numbers the question names
+NEW_CHARS_MIN = 6  # a sentence adding fewer characters than this to the question (a title, 「班杰（）」) answers nothing
 ENUMERATION = re.compile(r"[\u4e00-\u9fff”]、[\u4e00-\u9fff“\d]")  # shorter sentences are quoted whole
+PAIR_ENUMERATION = re.compile(r"[\u4e00-\u9fff\w”》」)](和|与|及|以及|跟|同)[\u4e00-\u9fff\w“《「(]")  # 「光荣和ω-force」: two items
+
+
+def _enumerates(question: Question, text: str) -> bool:
+    if ENUMERATION.search(text):
+        return True
+    return (question.list_count or 2) == 2 and bool(PAIR_ENUMERATION.search(text))
 
 
 @dataclass
@@ -49,16 +64,30 @@ class Scored:
 
 
 def _type_ok(question: Question, text: str) -> bool:
+    for given in question.dates + question.years:  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
+        text = text.replace(given, " ")
     if question.kind == "quantity":
+        if question.unit_class is None:  # 「…撤离了多少居民?」: 7月20日 is a date, not the number asked for
+            text = _DATE_DIGITS.sub(" ", text)
         return has_unit(text, question.unit_class)
     if question.kind == "time":
         return has_date(text)
     return True
 
 
-def _score(question: Question, cand: Candidate, stats: TermStats, top: float) -> Scored:
+def _new_chars(question: Question, text: str) -> int:
+    asked = set(question.text)
+    return sum(1 for ch in text if ch not in asked and (ch.isalnum() or "\u4e00" <= ch <= "\u9fff"))
+
+
+def _score(question: Question, cand: Candidate, stats: TermStats, top: float, pairs: frozenset[str] = frozenset()) -> Scored:
     cov = (1 - CONTEXT_SHARE) * coverage(question, cand.text, stats) + CONTEXT_SHARE * coverage(question, cand.context, stats)
-    score = 0.6 * cov + 0.3 * (cand.retrieval / top if top else 0.0)
+    score = 0.6 * cov + 0.3 * (cand.retrieval / top if top else 0.0) + PAIR_WEIGHT * pair_overlap(pairs, cand.text)
+    pins = question.years + question.dates + question.numbers
+    if pins and all(p in cand.text for p in pins):  # 「1983年9月…获得了什么奖?」: the sentence that has the date
+        score += PIN_BONUS
+    if _new_chars(question, cand.text) < NEW_CHARS_MIN:
+        score -= 0.2
     if cand.chunk.kind == "caption":
         score -= 0.05
     if question.wants_plan:
@@ -89,7 +118,8 @@ def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
     """The shortest run of whole clauses that still holds what the question asks about."""
     text = cand.text
     whole = Quote(cand.chunk, cand.span.start, cand.span.end, text)
-    if len(text) <= TRIM_ABOVE_CHARS or cand.chunk.kind == "heading":
+    typed = question.kind in ("quantity", "time")
+    if len(text) <= (TRIM_ABOVE_CHARS if typed else UNTYPED_TRIM_ABOVE_CHARS) or cand.chunk.kind == "heading":
         return whole
     required = _required(question, text, stats)
     parts = clauses(text)
@@ -105,6 +135,8 @@ def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
     if not best or best == (0, len(text)):
         return whole
     a, b = best
+    if not typed:  # the clauses naming the subject, and the one after them, which says something about it
+        b = next((q for p, q in parts if p >= b), len(text))
     if a == parts[1][0] and _TIME_ONLY.match(text[parts[0][0] : parts[0][1]]):
         a = 0  # keep a leading 「2020年,」: the figure means little without its year
     if b < len(text) and text[b] in "。!?;!?;":
@@ -120,6 +152,7 @@ class ExtractiveAnswerer:
 
     def extract(self, question: Question, evidence: list[ScoredChunk], stats: TermStats, list_items: list[Quote] | None = None) -> Extraction:
         """``list_items``: the items of a list found through the document outline (see assistant.lists)."""
+        question = refine(question, stats)
         missing = missing_terms(question, stats)
         if missing:
             return Extraction(no_answer=True, reason=f"not in the documents: {', '.join(missing)}")
@@ -138,7 +171,7 @@ class ExtractiveAnswerer:
         ranked = eligible
         chosen = self._select(question, ranked)
         chosen += self._other_orientation(question, ranked, chosen)
-        if question.kind == "list" and not any(ENUMERATION.search(s.candidate.text) for s in chosen):
+        if question.kind == "list" and not any(_enumerates(question, s.candidate.text) for s in chosen):
             return Extraction(no_answer=True, reason="the question asks for a list and no passage enumerates one")
         return Extraction([trim(question, s.candidate, stats) for s in chosen], is_list=question.kind == "list")
 
@@ -148,7 +181,8 @@ class ExtractiveAnswerer:
             c for c in candidates(evidence)
             if pins_hold(question, f"{c.chunk.section}\n{c.chunk.text}") and _type_ok(question, c.text)
         ]
-        return sorted((_score(question, c, stats, top) for c in usable), key=lambda s: -s.score)
+        pairs = question_pairs(question)
+        return sorted((_score(question, c, stats, top, pairs) for c in usable), key=lambda s: -s.score)
 
     def _other_orientation(self, question: Question, ranked: list[Scored], chosen: list[Scored]) -> list[Scored]:
         """「二七区的GDP是多少?」 gets the 2020 result and the 2025 target, when the question names neither."""

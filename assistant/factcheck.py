@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+import jieba
+
 from assistant import texts
 from assistant.evidence import Candidate, Quote, TermStats, candidates, coverage, missing_terms, term_present
 from assistant.question import Question
@@ -17,6 +19,7 @@ from assistant.values import Value, parse_values, same
 from vectorstore.records import ScoredChunk
 
 _SCOPE_YEAR = re.compile(r"(到|至|截至|截止)$")
+_QUANTITY = re.compile(r"[\d\u4e00\u4e8c\u4e24\u4e09\u56db\u4e94\u516d\u4e03\u516b\u4e5d\u5341\u767e\u5343\u4e07\u51e0]+[\u4e2a\u5ea7\u9879\u5bb6\u6240\u6761\u5f20\u540d\u6279\u6b21]?")  # 一座, 三个: values, not names
 NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing name counts as an error
 
 
@@ -106,13 +109,13 @@ class FactChecker:
         context = f"{cand.chunk.section}\n{cand.chunk.text}"
         out = []
         for term in claim.terms:
-            if term.weight < 1.0 or term_present(term, context) or len(term.surface) < 2:
+            if term.weight < 1.0 or term_present(term, context) or len(term.surface) < 2 or _QUANTITY.fullmatch(term.surface):
                 continue
             at = claim.text.find(term.surface)
             following = claim.text[at + len(term.surface) : at + len(term.surface) + 2] if at >= 0 else ""
             rivals: set[str] = set()
             for suffix in {term.surface[-2:], following} - {""}:
-                found = {m.group(0) for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context)}
+                found = {m.group(0) for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context) if _whole_words(context, m.start(), m.end())}
                 rivals |= {r for r in found if term.surface not in r and len(r) >= 3 and not r.startswith(suffix)}
             if rivals:
                 out.append(texts.CHECK_DIFFERS.format(value=sorted(rivals, key=lambda r: context.index(r))[0]))
@@ -131,6 +134,14 @@ class FactChecker:
             if len(before) == width and before in sentence:
                 j = sentence.index(before) + width
                 other = sentence[j : j + len(name)]
-                if other and other != name and re.fullmatch(r"[\u4e00-\u9fff]+", other):
+                if other and other != name and re.fullmatch(r"[\u4e00-\u9fff]+", other) and _whole_words(sentence, j, j + len(other)):
                     return other
         return None
+
+
+def _whole_words(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] begins and ends on jieba word boundaries (陈红民, not 设现代化国际)."""
+    bounds = {0}
+    for _, _, word_end in jieba.tokenize(text):
+        bounds.add(word_end)
+    return start in bounds and end in bounds

@@ -20,7 +20,15 @@ FILLER = frozenset(
     多少 几 几个 哪 哪些 哪个 哪天 哪年 哪一年 什么 啥时候 何时 是 有 是不是 有没有 多大 多不多 多么 怎么样 如何 怎样 分别 具体 包括 都 还 又 那 这 它 其 该
     报道 报告 资料 文中 文章 里 方面 情况 问题 内容 一下 请问 告诉 知道 指的是 指 二七区 二七 区 全区 我们 大家 整个 已经 最早 当时 后来
     数量 人数 数字 数 变化 范围 场合 部门 位置 地点 时间 时间表 日期 节点 规划 接下来 往后 今后 以后 将来 未来 打算 进来 出来 起来 搞 弄 拉 要 能 会 想 定 按照 按
+    多长 多高 多重 多远 多久 多宽 多深 多厚 多大年纪
     目标 计划 当天 当日 发生 程度 水平 样子 什么样 怎样 相当于 相比 比 前 后 期间 那些 这些 其中 分别是 各是 各 多 大 少 老 新""".split()
+)
+# Words that name the kind of answer wanted (地址, 出生地, 特点): texts state the answer («位于…», «生于…»)
+# rather than repeat the word, so they weigh little and their absence from the corpus proves nothing.
+ANSWER_TYPE = frozenset(
+    """地址 位置 地理位置 所在地 出生地 出生地点 发源地 籍贯 科目 科属 类别 特性 特点 特征 特色 性质 性态 原因 缘故 病因 用途
+    作用 功能 习性 生活习性 职业 身份 名称 别名 别称 本名 原名 全名 外形 外观 形状 颜色 体型 来历 由来 意思 含义 定义 方法 方式 办法
+    过程 经过 结果 影响 目的 类型 种类 背景 意义 评价 优势 优点 缺点 金额 数额 售价 价格""".split()
 )
 _QUESTION_WORD = re.compile(r"(多少|几|哪|什么|啥|谁|何)")
 _QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
@@ -53,6 +61,7 @@ class Term:
     weight: float  # by part of speech: names and nouns count most
     carried: bool = False  # brought in from an earlier turn of the conversation
     guessed: bool = False  # a word only jieba's HMM found (常庄, or a mis-split like 院能): used only to spot wrong names
+    generic: bool = False  # names the kind of answer wanted (地址, 特点): never proof that the corpus lacks the subject
 
 
 @dataclass
@@ -141,6 +150,9 @@ def _terms(text: str) -> list[Term]:
             continue
         guess = flag.startswith("guessed-")
         flag = flag.removeprefix("guessed-")
+        if word in ANSWER_TYPE:
+            terms.setdefault(word, Term(word, (word,), 0.4, generic=True))
+            continue
         terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word), guessed=guess and flag == "n"))
     return list(terms.values())
 

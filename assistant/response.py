@@ -73,7 +73,8 @@ class AssistantResponse(BaseModel):
     verdict: Literal["supported", "contradicted", "not_found"] | None = None
     differences: list[str] = Field(default_factory=list, description="what the sources say differently from the claim")
     sentences: list[SentenceCheck] | None = None
-    notice: str | None = None
+    notice: str | None = Field(None, description="for the user: why the LLM answer was replaced or shortened (Chinese)")
+    reason: str | None = Field(None, description="diagnostic for scripts: why the answerer refused or found nothing (English)")
     error: str | None = None
 
 

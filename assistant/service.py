@@ -84,7 +84,7 @@ class Assistant:
 
     def check(self, claim: Any, id: str | None = None) -> AssistantResponse:
         """Fact-check a claim: the response carries ``verdict`` and, if contradicted, ``differences``."""
-        return self.check_chain.invoke({"question": claim, "history": None, "id": id})
+        return self.check_chain.invoke({"question": claim, "history": None, "id": id, "task": "check"})
 
     def warm_up(self) -> None:
         """Build the BM25 index and term statistics now rather than on the first question."""
@@ -101,7 +101,8 @@ class Assistant:
     # --- chain steps ------------------------------------------------------------
     def _prepare(self, state: dict) -> dict:
         started = time.perf_counter()
-        question = clean_question(state["question"], self.settings.max_question_chars)
+        empty = texts.ERR_EMPTY_CLAIM if state.get("task") == "check" else texts.ERR_EMPTY
+        question = clean_question(state["question"], self.settings.max_question_chars, empty)
         history = clean_history(state.get("history"))
         # Full-width digits and punctuation (２０２０年, ？) read like the reports' half-width ones.
         plain = unicodedata.normalize("NFKC", question)
@@ -215,7 +216,8 @@ class Assistant:
             answer=texts.NO_ANSWER,
             no_answer=extraction.no_answer,
             retrieved=[RetrievedItem.of(s) for s in evidence],
-            notice=" ".join(n for n in (notice, extraction.reason) if n) or None,
+            notice=notice,
+            reason=extraction.reason or None,
             sentences=sentences,
         )
         if extraction.no_answer:
@@ -242,7 +244,7 @@ class Assistant:
             no_answer=result.verdict == "not_found",
             citations=cite(result.quotes),
             retrieved=[RetrievedItem.of(s) for s in evidence],
-            notice=result.reason or None,
+            reason=result.reason or None,
             answer="",
         )
         response.answer = check_text(result.verdict, result.differences, response.citations)

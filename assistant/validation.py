@@ -13,9 +13,9 @@ class InvalidRequest(ValueError):
     """Bad input: the message says what is wrong; nothing was done."""
 
 
-def clean_question(question: Any, limit: int) -> str:
+def clean_question(question: Any, limit: int, empty: str = texts.ERR_EMPTY) -> str:
     if not isinstance(question, str) or not question.strip():
-        raise InvalidRequest(texts.ERR_EMPTY)
+        raise InvalidRequest(empty)
     question = question.strip()
     if len(question) > limit:
         raise InvalidRequest(texts.ERR_TOO_LONG.format(n=len(question), limit=limit))

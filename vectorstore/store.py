@@ -28,6 +28,7 @@ from vectorstore.settings import Settings
 
 _PAGE = 1000
 DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
+PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
 _NETWORK_ERRORS = (httpx.TransportError, ConnectionError)
 
 
@@ -105,12 +106,24 @@ class ChunkStore:
 
     @_guarded
     def revision(self) -> tuple[int, int]:
-        """Changes whenever chunks are written or deleted."""
-        return int(self._metadata().get("revision", 0)), self.collection.count()
+        """Changes whenever chunks are written or deleted (one metadata read, no scan)."""
+        meta = self._metadata()
+        count = meta.get("chunks")
+        return int(meta.get("revision", 0)), int(count) if count is not None else self.collection.count()
 
-    def _bump_revision(self) -> None:
+    def _bump_revision(self, pending: bool | None = None) -> None:
+        """Record a write: new revision, chunk count and whether chunks await embedding.
+
+        Kept in the collection metadata so that queries read them in one call
+        instead of counting or scanning the collection (91 ms at 100k chunks)."""
         meta = self._metadata()
         meta["revision"] = int(meta.get("revision", 0)) + 1
+        meta["chunks"] = self.collection.count()
+        if pending is not None:
+            meta[PENDING] = pending
+        self._set_metadata(meta)
+
+    def _set_metadata(self, meta: dict) -> None:
         meta.pop("hnsw:space", None)
         self.collection.modify(metadata=meta)
 
@@ -158,13 +171,16 @@ class ChunkStore:
 
     @_guarded
     def dense_search_by_vector(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
-        count = self.count()
+        meta = self._metadata()
+        count = int(meta["chunks"]) if "chunks" in meta else self.collection.count()
         if count == 0:
             return []
         # Filtered HNSW search can return fewer than k, so filter only while something is pending.
-        where = {DENSE_READY: True} if self.has_pending() else None
+        pending = bool(meta[PENDING]) if PENDING in meta else self.has_pending()
+        where = {DENSE_READY: True} if pending else None
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count), filter=where)
-        return [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits]
+        # Placeholder vectors never count as matches, even if another process wrote them a moment ago.
+        return [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits if doc.metadata.get(DENSE_READY, True)]
 
     @_guarded
     def similarities(self, vector: list[float], chunk_ids: list[str]) -> dict[str, float]:
@@ -207,10 +223,11 @@ class ChunkStore:
                     documents=[c.text for c in part],
                     metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
                 )
-            self._bump_revision()
+            self._bump_revision(pending=bool(chunks) or None)
 
     @_guarded
     def has_pending(self) -> bool:
+        """Scans the metadata: for writers; queries read the flag kept by the writes."""
         return bool(self.collection.get(where={DENSE_READY: False}, limit=1, include=[])["ids"])
 
     @_guarded
@@ -236,6 +253,11 @@ class ChunkStore:
                         metadatas=[c.metadata() | {DENSE_READY: True} for c, _ in keep],
                     )
             done += len(keep)
+        with self._write_lock:
+            meta = self._metadata()
+            if meta.get(PENDING, True) and not self.has_pending():
+                meta[PENDING] = False
+                self._set_metadata(meta)
         return done
 
     def _placeholder(self) -> list[float]:

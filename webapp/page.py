@@ -1,0 +1,315 @@
+"""The Gradio 6 page: 问答 (streamed, cited answers) and 文档 (list, upload, delete, re-index)."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any, Iterator
+
+import gradio as gr
+
+from assistant import texts
+from assistant.validation import InvalidRequest
+from ingest.loaders import SUPPORTED_SUFFIXES
+from vectorstore.errors import StoreError
+from vectorstore.records import DocumentInfo
+from webapp.backend import Backend, UnknownDocument
+from webapp.render import answer_message, check_markdown, detail_messages, error_message, md_escape, partial_message
+from webapp.uploads import UploadError, human_size, supported_list
+
+log = logging.getLogger("webapp")
+
+STREAM_DELAY = 0.02  # seconds between streamed pieces of an answer
+WRITE_QUEUE = "index-write"  # uploads, deletes and re-indexing run one at a time
+
+THEME = gr.themes.Soft(
+    primary_hue="red",
+    secondary_hue="orange",
+    neutral_hue="slate",
+    font=["Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"],
+    font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"],
+)
+
+CSS = """
+.gradio-container { max-width: 1080px !important; margin: 0 auto !important; }
+#page-header h1 { font-size: 1.9rem; margin: 0.4rem 0 0.2rem; letter-spacing: 0.04em; }
+#page-header p { color: var(--body-text-color-subdued); font-size: 0.95rem; line-height: 1.6; margin: 0; }
+#index-status { font-size: 0.9rem; }
+#index-status p { margin: 0.2rem 0; }
+:is(#chat, #check-result) mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+:is(#chat, #check-result) blockquote { border-left: 3px solid #f59e0b; margin: 0.4rem 0; padding: 0.1rem 0.8rem; color: var(--body-text-color); }
+:is(#chat, #check-result) small { color: var(--body-text-color-subdued); }
+#chat .thought-group .message-content :is(p, blockquote, li, mark) { font-size: 15px !important; line-height: 1.75 !important; }
+#chat .thought-group .message-content strong { font-size: 15px !important; }
+#chat .thought-group .message-content small { font-size: 13px !important; }
+#chat .thought-group .title { font-size: 14px !important; }
+#examples-title p, #check-examples-title p { margin: 0.3rem 0 0; color: var(--body-text-color-subdued); font-size: 0.9rem; }
+#examples button, #check-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: normal; }
+#send-button { min-width: 88px; }
+"""
+
+
+# --- helpers -----------------------------------------------------------------------------------
+def _when(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return iso or ""
+
+
+def status_markdown(backend: Backend) -> str:
+    health = backend.health()
+    if health["status"] == "error":
+        return texts.UI_STATUS_ERROR.format(message=md_escape(health["message"] or ""))
+    if not health["ready"]:
+        return texts.UI_STATUS_EMPTY.format(corpus_dir=backend.corpus_dir)
+    return texts.UI_STATUS_READY.format(docs=health["documents"], chunks=health["chunks"])
+
+
+def _documents(backend: Backend) -> list[DocumentInfo]:
+    try:
+        return backend.documents()
+    except StoreError:
+        return []
+
+
+def table_rows(docs: list[DocumentInfo]) -> list[list[Any]]:
+    return [[d.title, d.source, d.chunks, _when(d.ingested_at), d.doc_id] for d in docs]
+
+
+def _choices(docs: list[DocumentInfo]) -> list[tuple[str, str]]:
+    return [(f"{d.title}({d.source})", d.doc_id) for d in docs]
+
+
+def refreshed(backend: Backend) -> tuple[str, list[list[Any]], Any]:
+    docs = _documents(backend)
+    return status_markdown(backend), table_rows(docs), gr.update(choices=_choices(docs), value=None)
+
+
+# --- chat --------------------------------------------------------------------------------------
+def respond(backend: Backend, message: str, chat: list | None, conv: list | None) -> Iterator[tuple[str, list, list]]:
+    """Stream one answer: yields (textbox value, chat messages, conversation state)."""
+    chat = list(chat or [])
+    conv = list(conv or [])
+    question = (message or "").strip()
+    if not question:
+        yield "", chat, conv
+        return
+    chat.append(gr.ChatMessage(role="user", content=md_escape(question)))
+    yield "", chat, conv
+    extractive = backend.answer_mode == "extractive"
+    try:
+        pieces = backend.stream(question, conv)  # validates and retrieves before the first piece
+        streamed, response = "", None
+        for piece in pieces:
+            if isinstance(piece, str):
+                streamed += piece
+                yield "", chat + [partial_message(streamed)], conv
+                if extractive:
+                    time.sleep(STREAM_DELAY)  # the extractive answer exists at once: show it progressively
+            else:
+                response = piece
+    except InvalidRequest as exc:
+        yield "", chat + [error_message(str(exc))], conv
+        return
+    except StoreError as exc:
+        reply = texts.UI_NOT_READY_REPLY if backend.assistant is not None and not backend.ready() else str(exc)
+        yield "", chat + [error_message(reply)], conv
+        return
+    except Exception:  # noqa: BLE001 - the user gets a message, the log gets the trace
+        log.exception("answering %r failed", question)
+        yield "", chat + [error_message(texts.ERR_INTERNAL)], conv
+        return
+    if response is None:
+        yield "", chat + [error_message(texts.ERR_INTERNAL)], conv
+        return
+    conv = conv + [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer}]
+    yield "", chat + [answer_message(response)] + detail_messages(response), conv
+
+
+def check_claim(backend: Backend, claim: str | None) -> str:
+    """The 核查 tab: a claim → verdict with evidence, as Markdown."""
+    claim = (claim or "").strip()
+    if not claim:
+        return texts.UI_CHECK_EMPTY
+    try:
+        return check_markdown(backend.check(claim))
+    except InvalidRequest as exc:
+        return texts.UI_ERROR_PREFIX + md_escape(str(exc))
+    except StoreError as exc:
+        reply = texts.UI_NOT_READY_REPLY if backend.assistant is not None and not backend.ready() else str(exc)
+        return texts.UI_ERROR_PREFIX + md_escape(reply)
+    except Exception:  # noqa: BLE001
+        log.exception("checking %r failed", claim)
+        return texts.UI_ERROR_PREFIX + md_escape(texts.ERR_INTERNAL)
+
+
+# --- documents ---------------------------------------------------------------------------------
+def _embedding_progress(progress: gr.Progress, label: str, file_no: int = 0, files: int = 1):
+    """A Backend progress callback that drives the page's progress bar (in Chinese)."""
+
+    def report(done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        where = texts.UI_PROGRESS_FILE.format(i=file_no + 1, n=files) if files > 1 else ""
+        progress((file_no + share) / files, desc=texts.UI_PROGRESS_CHUNKS.format(name=label, done=done, total=total, where=where))
+
+    return report
+
+
+def upload_files(backend: Backend, files: list[str] | None, progress: gr.Progress) -> str:
+    if not files:
+        return texts.UI_NO_FILES
+    lines = []
+    for i, path in enumerate(files):
+        name = path.rsplit("/", 1)[-1]
+        progress(i / len(files), desc=texts.UI_PROGRESS_SAVING)
+        try:
+            result = backend.upload_path(path, name, _embedding_progress(progress, name, i, len(files)))
+        except UploadError as exc:
+            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(exc.message)))
+            continue
+        except StoreError as exc:
+            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(str(exc))))
+            continue
+        doc = result.document
+        lines.append(texts.UI_UPLOAD_DONE.format(
+            title=md_escape(doc.title), status=texts.UI_UPLOAD_STATUS[result.status], chunks=doc.chunks, name=md_escape(result.name)))
+    return "\n\n".join(lines)
+
+
+def delete_document(backend: Backend, doc_id: str | None) -> str:
+    if not doc_id:
+        return texts.UI_NO_SELECTION
+    try:
+        doc = backend.delete(doc_id)
+    except UnknownDocument as exc:
+        return "❌ " + md_escape(exc.message)
+    except StoreError as exc:
+        return "❌ " + md_escape(str(exc))
+    return texts.UI_DELETED.format(title=md_escape(doc.title), source=md_escape(doc.source))
+
+
+def reindex(backend: Backend, progress: gr.Progress) -> str:
+    try:
+        report = backend.reindex(_embedding_progress(progress, texts.UI_PROGRESS_CORPUS))
+    except StoreError as exc:
+        return "❌ " + md_escape(str(exc))
+    lines = [texts.UI_REINDEXED.format(
+        added=len(report.added), updated=len(report.updated), unchanged=len(report.unchanged),
+        removed=len(report.removed), skipped=len(report.skipped), seconds=report.seconds)]
+    lines += ["- " + md_escape(texts.UI_REINDEX_SKIPPED.format(name=name.rsplit("/", 1)[-1], reason=reason)) for name, reason in report.skipped]
+    return "\n".join(lines)
+
+
+# --- the page ----------------------------------------------------------------------------------
+def build_blocks(backend: Backend) -> gr.Blocks:
+    docs_now = _documents(backend)
+    # delete_cache: the page's temporary upload copies older than a day are removed every hour
+    with gr.Blocks(title=texts.UI_TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+        gr.Markdown(f"# {texts.UI_TITLE}\n{texts.UI_SUBTITLE}", elem_id="page-header")
+        status = gr.Markdown(status_markdown(backend), elem_id="index-status")
+
+        with gr.Tabs():
+            with gr.Tab(texts.UI_TAB_CHAT, id="chat-tab"):
+                chatbot = gr.Chatbot(
+                    show_label=False,
+                    elem_id="chat",
+                    height=560,
+                    placeholder=texts.UI_CHAT_PLACEHOLDER,
+                    layout="bubble",
+                    buttons=["copy"],
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    group_consecutive_messages=False,
+                )
+                conv = gr.State([])
+                with gr.Row(equal_height=True):
+                    box = gr.Textbox(placeholder=texts.UI_INPUT_PLACEHOLDER, show_label=False, scale=8, autofocus=True,
+                                     elem_id="question-box", container=False)
+                    send = gr.Button(texts.UI_SEND, variant="primary", scale=1, elem_id="send-button")
+                    clear = gr.Button(texts.UI_CLEAR, variant="secondary", scale=1, elem_id="clear-button")
+                gr.Markdown(f"{texts.UI_EXAMPLES_TITLE} {texts.UI_FOLLOWUP_HINT}", elem_id="examples-title")
+                with gr.Row(elem_id="examples"):
+                    example_buttons = [(gr.Button(label, size="sm", variant="secondary"), question) for label, question in texts.UI_EXAMPLES]
+
+            with gr.Tab(texts.UI_TAB_CHECK, id="check-tab"):
+                gr.Markdown(texts.UI_CHECK_INTRO)
+                with gr.Row(equal_height=True):
+                    claim_box = gr.Textbox(placeholder=texts.UI_CHECK_PLACEHOLDER, show_label=False, scale=8,
+                                           elem_id="claim-box", container=False)
+                    check_button = gr.Button(texts.UI_CHECK_BUTTON, variant="primary", scale=1, elem_id="check-button")
+                gr.Markdown(texts.UI_CHECK_EXAMPLES_TITLE, elem_id="check-examples-title")
+                with gr.Row(elem_id="check-examples"):
+                    check_examples = [(gr.Button(claim, size="sm", variant="secondary"), claim) for claim in texts.UI_CHECK_EXAMPLES]
+                check_result = gr.Markdown(texts.UI_CHECK_PLACEHOLDER_RESULT, elem_id="check-result")
+
+            with gr.Tab(texts.UI_TAB_DOCS, id="docs-tab") as docs_tab:
+                gr.Markdown(texts.UI_DOCS_INTRO.format(suffixes=supported_list(), limit=human_size(backend.settings.max_upload_bytes)))
+                table = gr.Dataframe(
+                    value=table_rows(docs_now), headers=list(texts.UI_DOCS_HEADERS), datatype="str", interactive=False,
+                    wrap=True, column_widths=["42%", "24%", "8%", "14%", "12%"], elem_id="documents-table", type="array",
+                )
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        files = gr.File(label=texts.UI_UPLOAD_LABEL, file_count="multiple",
+                                        file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload-files")
+                    with gr.Column(scale=2):
+                        upload = gr.Button(texts.UI_UPLOAD_BUTTON, variant="primary", elem_id="upload-button")
+                        choose = gr.Dropdown(choices=_choices(docs_now), value=None, label=texts.UI_DELETE_LABEL, elem_id="delete-choice")
+                        delete = gr.Button(texts.UI_DELETE_BUTTON, variant="stop", elem_id="delete-button")
+                with gr.Row():
+                    reindex_button = gr.Button(texts.UI_REINDEX_BUTTON, elem_id="reindex-button")
+                    refresh = gr.Button(texts.UI_REFRESH_BUTTON, elem_id="refresh-button")
+                gr.Markdown(texts.UI_REINDEX_HELP.format(corpus_dir=backend.corpus_dir))
+                docs_message = gr.Markdown(elem_id="documents-message")
+
+        # --- chat events ---
+        def chat(message: str, chat_history: list, conversation: list):
+            yield from respond(backend, message, chat_history, conversation)
+
+        chat_io = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv])
+        box.submit(chat, **chat_io, api_name="chat", api_description="问一个问题,流式返回带引用的回答(聊天消息列表)。")
+        send.click(chat, **chat_io, api_visibility="private")
+        clear.click(lambda: ("", [], []), None, [box, chatbot, conv], queue=False, api_visibility="private")
+        chatbot.clear(lambda: [], None, conv, queue=False, api_visibility="private")  # the chat's own trash button
+
+        def example_handler(question: str):
+            def run(chat_history: list, conversation: list):
+                yield from respond(backend, question, chat_history, conversation)
+            return run
+
+        for button, question in example_buttons:
+            button.click(example_handler(question), [chatbot, conv], [box, chatbot, conv], api_visibility="private")
+
+        # --- fact-check events ---
+        def check(claim: str) -> str:
+            return check_claim(backend, claim)
+
+        check_button.click(check, [claim_box], [check_result], api_name="check",
+                           api_description="核查一个说法:返回结论(资料支持 / 与资料不符 / 无法核实)和原文依据(Markdown)。")
+        claim_box.submit(check, [claim_box], [check_result], api_visibility="private")
+        for button, claim in check_examples:
+            button.click(lambda c=claim: (c, check_claim(backend, c)), None, [claim_box, check_result], api_visibility="private")
+
+        # --- document events ---
+        doc_outputs = [docs_message, status, table, choose]
+
+        def on_upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()):
+            message = upload_files(backend, paths, progress)
+            return (message, *refreshed(backend), None)
+
+        def on_delete(doc_id: str | None):
+            return (delete_document(backend, doc_id), *refreshed(backend))
+
+        def on_reindex(progress: gr.Progress = gr.Progress()):
+            progress(0, desc=texts.UI_PROGRESS_INDEXING)
+            return (reindex(backend, progress), *refreshed(backend))
+
+        write = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
+        upload.click(on_upload, [files], doc_outputs + [files], api_visibility="private", **write)
+        delete.click(on_delete, [choose], doc_outputs, api_visibility="private", **write)
+        reindex_button.click(on_reindex, None, doc_outputs, api_visibility="private", **write)
+        refresh.click(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
+        docs_tab.select(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
+        demo.load(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
+    return demo

@@ -1,0 +1,123 @@
+"""Turn an AssistantResponse into chat messages.
+
+Document text is never trusted: every piece of it goes through :func:`md_escape`,
+so ``<script>`` or ``*`` in a report is shown literally and never becomes HTML
+or formatting.  The only markup in the messages is the project's own
+(bold labels, block quotes and the ``<mark>`` around the cited sentence).
+"""
+from __future__ import annotations
+
+import html
+import re
+from gradio import ChatMessage
+
+from assistant import texts
+from assistant.response import AssistantResponse, Citation, RetrievedItem
+
+# Characters that can start emphasis, code, links, images, footnotes, math, strikethrough, tables or
+# e-mail autolinks anywhere in a line.  With [ and ] escaped, ( ) ! ^ and : cannot form a link.
+_INLINE = re.compile(r"([\\`*_\[\]$~|@])")
+# Block syntax that only matters at the start of a line: headings, lists, rules, setext underlines
+# (a leading ">" becomes &gt; below and can no longer start a quote).
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)  # indented lines would become code blocks
+_LINE_START = re.compile(r"^([#+=-]|\d+(?=[.)]))", re.MULTILINE)
+_URL = re.compile(r"(?i)\b(https?|ftp)://|\bwww\.")
+RELATED_CHARS = 220
+
+
+def md_escape(text: str) -> str:
+    """Text → Markdown that renders as exactly this text (no HTML, links, emphasis, lists or math)."""
+    escaped = _INLINE.sub(r"\\\1", _INDENT.sub("", text))
+    escaped = _URL.sub(lambda m: m.group(0).replace(":", "\\:").replace(".", "\\."), escaped)
+    escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), escaped)
+    escaped = html.escape(escaped, quote=False)  # & < > as entities: never a tag, never an autolink
+    return escaped.replace("\n", "  \n")
+
+
+def _quote_block(markdown: str) -> str:
+    return "\n".join("> " + line if line.strip() else ">" for line in markdown.split("\n"))
+
+
+def _where(title: str, section: str) -> str:
+    return f"{md_escape(title)} › {md_escape(section or texts.UI_NO_SECTION)}"
+
+
+def highlighted_context(c: Citation) -> str:
+    """The chunk the quote comes from, with the quoted sentence marked."""
+    begin = c.start - c.context_start
+    end = begin + len(c.text)
+    if 0 <= begin and c.context[begin:end] == c.text:
+        before, cited, after = c.context[:begin], c.text, c.context[end:]
+    else:  # defensive: quote not found at its offset, show the quote alone
+        before, cited, after = "", c.text, ""
+    return f"{md_escape(before)}<mark>{md_escape(cited)}</mark>{md_escape(after)}"
+
+
+def sources_markdown(citations: list[Citation]) -> str:
+    parts = []
+    for c in citations:
+        location = texts.UI_SOURCE_LOCATION.format(source=md_escape(c.source), start=c.start, end=c.end)
+        parts.append(f"**\\[{c.ref}\\] {_where(c.title, c.section)}**\n\n{_quote_block(highlighted_context(c))}\n\n<small>{location}</small>")
+    return "\n\n---\n\n".join(parts)
+
+
+def related_markdown(items: list[RetrievedItem]) -> str:
+    parts = []
+    for item in items:
+        text = item.text if len(item.text) <= RELATED_CHARS else item.text[:RELATED_CHARS] + "…"
+        location = texts.UI_SOURCE_LOCATION.format(source=md_escape(item.source), start=item.start, end=item.end)
+        parts.append(f"**{_where(item.title, item.section)}**\n\n{_quote_block(md_escape(text))}\n\n<small>{location}</small>")
+    return "\n\n---\n\n".join(parts)
+
+
+def answer_prefix(response: AssistantResponse) -> str:
+    lines = []
+    if response.standalone_question:
+        lines.append("*" + md_escape(texts.UI_UNDERSTOOD_AS.format(question=response.standalone_question)) + "*")
+    if response.no_answer:
+        lines.append(texts.UI_NO_ANSWER_PREFIX)
+    return "\n\n".join(lines) + ("\n\n" if lines else "")
+
+
+def answer_suffix(response: AssistantResponse) -> str:
+    return "\n\n" + md_escape(texts.UI_NO_ANSWER_HINT) if response.no_answer else ""
+
+
+def partial_message(streamed: str) -> ChatMessage:
+    """The answer bubble while its text is still arriving."""
+    return ChatMessage(role="assistant", content=md_escape(streamed))
+
+
+def answer_message(response: AssistantResponse) -> ChatMessage:
+    """The final answer bubble (a no-answer reply has its own heading and hint)."""
+    notice = f"\n\n*ℹ️ {md_escape(response.notice)}*" if response.notice else ""
+    return ChatMessage(role="assistant", content=answer_prefix(response) + md_escape(response.answer) + answer_suffix(response) + notice)
+
+
+def detail_messages(response: AssistantResponse) -> list[ChatMessage]:
+    """Collapsible blocks under the answer: its sources, or the related passages of a no-answer reply."""
+    if response.citations:
+        title = texts.UI_SOURCES_TITLE.format(n=len(response.citations))
+        return [ChatMessage(role="assistant", content=sources_markdown(response.citations), metadata={"title": title, "status": "done"})]
+    if response.related:
+        title = texts.UI_RELATED_TITLE.format(n=len(response.related))
+        return [ChatMessage(role="assistant", content=related_markdown(response.related), metadata={"title": title, "status": "done"})]
+    return []
+
+
+def check_markdown(response: AssistantResponse) -> str:
+    """A fact-check result: the verdict, what differs, and the evidence (or the closest passages)."""
+    verdict = response.verdict or "not_found"
+    lines = [f"### {texts.UI_CHECK_ICONS.get(verdict, '')} {md_escape(texts.VERDICT_LABELS.get(verdict, verdict))}"]
+    if response.differences:
+        lines.append("**" + md_escape(";".join(response.differences)) + "**")
+    lines.append("*" + md_escape(texts.UI_CHECK_CLAIM.format(claim=response.question)) + "*")
+    if response.citations:
+        lines += [texts.UI_CHECK_EVIDENCE, sources_markdown(response.citations)]
+    elif response.related:
+        lines += [texts.UI_CHECK_RELATED, related_markdown(response.related)]
+    return "\n\n".join(lines)
+
+
+def error_message(message: str) -> ChatMessage:
+    return ChatMessage(role="assistant", content=texts.UI_ERROR_PREFIX + md_escape(message))
