@@ -9,7 +9,6 @@ bumped on every write so derived indexes (BM25) know when to rebuild.
 from __future__ import annotations
 
 import functools
-import math
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -23,7 +22,7 @@ from langchain_chroma import Chroma
 
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
-from vectorstore.records import Chunk, DocumentInfo
+from vectorstore.records import Chunk, DocumentInfo, short_hash
 from vectorstore.settings import Settings
 
 _PAGE = 1000
@@ -212,14 +211,13 @@ class ChunkStore:
         BM25 (rebuilt from the collection) finds them immediately while dense
         search ignores them until :meth:`embed_pending` has run; old and new
         versions are never visible together."""
-        placeholder = self._placeholder()
         with self._write_lock:
             self.collection.delete(where={"doc_id": doc_id})
             for i in range(0, len(chunks), _PAGE):
                 part = chunks[i : i + _PAGE]
                 self.collection.upsert(
                     ids=[c.chunk_id for c in part],
-                    embeddings=[placeholder] * len(part),
+                    embeddings=[self._placeholder(c.chunk_id) for c in part],
                     documents=[c.text for c in part],
                     metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
                 )
@@ -260,10 +258,15 @@ class ChunkStore:
                 self._set_metadata(meta)
         return done
 
-    def _placeholder(self) -> list[float]:
+    def _placeholder(self, chunk_id: str) -> list[float]:
+        """A random unit vector, fixed per chunk.  Identical placeholders would leave
+        each HNSW node with about one link (the neighbour heuristic drops equidistant
+        points), and the graph stays poorly connected after the real vectors arrive."""
         if self._dim is None:
             self._dim = len(self.embeddings.embed_query("维度"))
-        return [1.0 / math.sqrt(self._dim)] * self._dim
+        rng = np.random.default_rng(int(short_hash(chunk_id, 16), 16))
+        v = rng.standard_normal(self._dim)
+        return (v / np.linalg.norm(v)).tolist()
 
     @_guarded
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
