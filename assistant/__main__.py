@@ -143,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     try:
         if args.command in ("ask", "check"):  # bad input fails fast, before the model loads
-            clean_question(args.question if args.command == "ask" else args.claim, settings.max_question_chars)
+            if args.command == "ask":
+                clean_question(args.question, settings.max_question_chars)
+            else:
+                clean_question(args.claim, settings.max_question_chars, texts.ERR_EMPTY_CLAIM)
         assistant = Assistant(settings)
         return COMMANDS[args.command](assistant, args)
     except InvalidRequest as exc:

@@ -130,6 +130,12 @@ def missing_terms(question: Question, stats: TermStats) -> list[str]:
 
 _ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥)")
 _RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_WORD_RUN = re.compile(r"[\u4e00-\u9fff\w]{2,}")
+
+
+def _pairs(text: str, run: re.Pattern) -> list[str]:
+    """Overlapping character pairs of every run the pattern finds (二七区 → 二七, 七区)."""
+    return [r[i : i + 2] for r in run.findall(text) for i in range(len(r) - 1)]
 NAME_MAX_SHARE = 0.05  # a character pair in more of the corpus than this is wording, not a name
 
 
@@ -151,7 +157,7 @@ def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list
     for word in sorted({alt for t in terms for alt in t.alternatives} | FILLER, key=len, reverse=True):
         if len(word) >= 2:
             text = text.replace(word, " ")
-    pairs = dict.fromkeys(run[i : i + 2] for run in _RUN.findall(text) for i in range(len(run) - 1))
+    pairs = dict.fromkeys(_pairs(text, _RUN))
     return [Term(p, (p,), 1.0) for p in pairs if 0 < stats.df((p,)) <= max(1, NAME_MAX_SHARE * stats.n)]
 
 
@@ -192,8 +198,7 @@ def pair_overlap(pairs: frozenset[str], text: str) -> float:
 
 
 def question_pairs(question: Question) -> frozenset[str]:
-    text = _ASKING.sub(" ", question.text)
-    return frozenset(run[i : i + 2] for run in re.findall(r"[\u4e00-\u9fff\w]{2,}", text) for i in range(len(run) - 1))
+    return frozenset(_pairs(_ASKING.sub(" ", question.text), _WORD_RUN))
 
 
 def has_unit(text: str, unit_class: str | None) -> bool:

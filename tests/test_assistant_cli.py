@@ -77,6 +77,11 @@ def test_bad_question_exit_code(built_index: Settings, question: str) -> None:
     assert "error" in p.stderr and p.stdout == ""
 
 
+def test_empty_claim_says_claim(built_index: Settings) -> None:
+    p = run("check", "  ", "--index-dir", str(built_index.index_dir))
+    assert p.returncode == 2 and "待核查的说法不能为空" in p.stderr and p.stdout == ""
+
+
 def test_missing_index_exit_code(tmp_path: Path) -> None:
     p = run("ask", "二七区的GDP?", "--index-dir", str(tmp_path / "none"))
     assert p.returncode == 3

@@ -237,7 +237,6 @@ class TorchE5:
         # int8 activation scales are per tensor: quantised, each window runs alone, so that a
         # text's vector never depends on what it was embedded with (and costs little: no padding).
         self.quantized = bool(quantize)
-        self.model_id = "torch-" + variant + (f"-{quantize}" if quantize else "")
         self._lock = threading.Lock()
 
     # --- text → windows ---------------------------------------------------------

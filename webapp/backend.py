@@ -99,7 +99,8 @@ class Backend:
             self._require().warm_up()
             log.info("warmed up in %.1fs", time.perf_counter() - started)
 
-    def health(self) -> dict[str, Any]:
+    def health(self, documents: list[DocumentInfo] | None = None) -> dict[str, Any]:
+        """``documents``: the caller's fresh list, so the collection's metadata is read once."""
         info: dict[str, Any] = {
             "status": "ok",
             "ready": False,
@@ -116,7 +117,8 @@ class Backend:
         info["embedding_model"] = self.assistant.store.embeddings.model_id
         try:
             info["chunks"] = self.assistant.store.count()
-            info["documents"] = len(self.assistant.store.documents()) if info["chunks"] else 0
+            if info["chunks"]:
+                info["documents"] = len(documents if documents is not None else self.assistant.store.documents())
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             return info | {"status": "error", "message": str(exc)}
         info["ready"] = info["chunks"] > 0

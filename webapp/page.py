@@ -57,8 +57,8 @@ def _when(iso: str) -> str:
         return iso or ""
 
 
-def status_markdown(backend: Backend) -> str:
-    health = backend.health()
+def status_markdown(backend: Backend, docs: list[DocumentInfo] | None = None) -> str:
+    health = backend.health(docs)
     if health["status"] == "error":
         return texts.UI_STATUS_ERROR.format(message=md_escape(health["message"] or ""))
     if not health["ready"]:
@@ -83,7 +83,7 @@ def _choices(docs: list[DocumentInfo]) -> list[tuple[str, str]]:
 
 def refreshed(backend: Backend) -> tuple[str, list[list[Any]], Any]:
     docs = _documents(backend)
-    return status_markdown(backend), table_rows(docs), gr.update(choices=_choices(docs), value=None)
+    return status_markdown(backend, docs), table_rows(docs), gr.update(choices=_choices(docs), value=None)
 
 
 # --- chat --------------------------------------------------------------------------------------
