@@ -1,15 +1,12 @@
 """Evidence at sentence level: candidates from retrieved chunks, and how well each covers a question."""
 from __future__ import annotations
 
-import bisect
 import dataclasses
-import itertools
-import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from assistant.question import FILLER, UNIT_CLASSES, Question, Term
+from assistant.termstats import TermStats
 from ingest.structure import Span, split_sentences
 from vectorstore.records import Chunk, ScoredChunk
 
@@ -19,38 +16,6 @@ _DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天
 _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})")
 _ANAPHORA = re.compile(r"^(当日|当天|同日|同年|此后|随后|其中|这|该|此|他|她|它|牠|其|因此|所以|于是|导致|使得|从而)")
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
-
-
-class TermStats:
-    """How rare each term is in the indexed corpus (substring document frequency)."""
-
-    def __init__(self, chunks: list[Chunk]) -> None:
-        texts = [f"{c.section}\n{c.text}".lower() for c in chunks]
-        self.n = max(len(texts), 1)
-        # One joined string: a term's document frequency is a few C-level finds, not a Python loop over chunks.
-        self._corpus = "\x00".join(texts)
-        self._starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-        self.df = lru_cache(maxsize=16384)(self._df)
-        self.idf = lru_cache(maxsize=16384)(self._idf)
-
-    def _df(self, alternatives: tuple[str, ...]) -> int:
-        return max((self._doc_count(alt.lower()) for alt in alternatives if alt), default=0)
-
-    def _doc_count(self, needle: str) -> int:
-        count, pos = 0, self._corpus.find(needle)
-        while pos >= 0:
-            count += 1
-            doc = bisect.bisect_right(self._starts, pos)  # index of the next document's start
-            if doc >= len(self._starts):
-                break
-            pos = self._corpus.find(needle, self._starts[doc])
-        return count
-
-    def _idf(self, alternatives: tuple[str, ...]) -> float:
-        return math.log((self.n + 1) / (self.df(alternatives) + 0.5)) + 1.0
-
-    def known(self, term: Term) -> bool:
-        return self.df(term.alternatives) > 0
 
 
 @dataclass(frozen=True)
@@ -107,10 +72,52 @@ def _share(terms: list[Term], text: str, stats: TermStats) -> float | None:
     return got / total if total else None
 
 
+NEAR_CHARS = 1000  # retrieved text this close to a chunk, in its source file, is read with it (an article, a report's section)
+
+
+def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
+    """For each retrieved chunk, the retrieved text of its source near it, so that a sentence saying 他 or 本鱼
+    is read with the subject its article names; far parts of a long report are other subjects."""
+    out = {}
+    for scored in evidence:
+        c = scored.chunk
+        near = [o.chunk for o in evidence if o.chunk.source == c.source and o.chunk.start - NEAR_CHARS <= c.end and c.start <= o.chunk.end + NEAR_CHARS]
+        out[c.chunk_id] = "\n".join(f"{n.section}\n{n.text}" for n in near)
+    return out
+
+
+def _own_terms(question: Question, stats: TermStats) -> list[Term]:
+    # Verbs and adverbs the corpus never uses (出事, 颁发) say nothing either way; unknown nouns (区长) do.
+    return [t for t in question.terms if not t.carried and not t.guessed and (t.weight >= 1.0 or stats.known(t))]
+
+
+# A term in at most this share of the corpus's chunks names something (楼曾瑞, 雀鲷); below 100 chunks
+# no term is rare enough to tell, and a sentence holds only its own terms.
+NAME_DF_SHARE = 0.01
+
+
+def names_around(question: Question, stats: TermStats, around: str) -> list[Term]:
+    """The question's names (rare terms) that the retrieved text around a sentence holds."""
+    return [t for t in _own_terms(question, stats) if stats.df(t.alternatives) <= NAME_DF_SHARE * stats.n and term_present(t, around)]
+
+
+def anchored(question: Question, text: str, stats: TermStats, names: list[Term]) -> float:
+    """Like ``coverage``, but the ``names`` found around the sentence count as held by it.
+
+    「楼曾瑞毕业于哪个大学?」: 「他…毕业于香港中文大学」 names him only through his article,
+    and beats the sentences that name him but say nothing of 毕业 or 大学."""
+    total = got = 0.0
+    for term in _own_terms(question, stats):
+        w = term.weight * stats.idf(term.alternatives)
+        total += w
+        if term in names or term_present(term, text):
+            got += w
+    return got / total if total else 0.0
+
+
 def coverage(question: Question, text: str, stats: TermStats) -> float:
     """Share of the question's key terms (weighted by part of speech and rarity) found in ``text``."""
-    # Verbs and adverbs the corpus never uses (出事, 颁发) say nothing either way; unknown nouns (区长) do.
-    own = _share([t for t in question.terms if not t.carried and not t.guessed and (t.weight >= 1.0 or stats.known(t))], text, stats)
+    own = _share(_own_terms(question, stats), text, stats)
     carried = _share([t for t in question.terms if t.carried], text, stats)
     if own is None:
         return carried or 0.0
@@ -126,6 +133,42 @@ def missing_terms(question: Question, stats: TermStats) -> list[str]:
     if len(unknown) >= 2:
         return [t.surface for t in unknown]
     return [t.surface for t in unknown if t.weight >= 1.0]
+
+
+PERIPHERAL_SHARE = 0.25  # at most this share of the question's weight may be words the corpus lacks…
+SUBJECT_WORDS_MIN = 3  # …when at least this many other words of it…
+TOGETHER_SHARE = 0.8  # …are (by weight) together in one retrieved passage
+
+
+def _words(question: Question, terms: list[Term]) -> int:
+    """How many separate stretches of the question the terms cover (郭家 and 家咀 are one word, 郭家咀)."""
+    spans = sorted((i, i + len(t.surface)) for t in terms if (i := question.text.find(t.surface)) >= 0)
+    count, end = 0, -1
+    for a, b in spans:
+        if a >= end:
+            count += 1
+        end = max(end, b)
+    return count
+
+
+def only_wording_missing(question: Question, missing: list[str], evidence: list[ScoredChunk], stats: TermStats) -> bool:
+    """The words the corpus lacks are a small part of a question whose other words one passage holds together.
+
+    「张世昌为什么能在2009年中超最后一轮做客深圳时出场?」: one passage has 张世昌, 中超, 一轮, 深圳 and 出场,
+    so the unknown 做客 is the question's wording. 「樱桃沟景区的门票多少钱?」 keeps its refusal: 门票 is
+    half of what it asks."""
+    own = [t for t in question.terms if not t.carried and not t.guessed]
+    lacking = [t for t in own if t.surface in missing]
+    known = [t for t in own if t.surface not in missing and not t.generic and stats.known(t)]
+    weight = {t.surface: t.weight * stats.idf(t.alternatives) for t in own}
+    total, known_total = sum(weight.values()), sum(weight[t.surface] for t in known)
+    if not known or sum(weight[t.surface] for t in lacking) > PERIPHERAL_SHARE * total or _words(question, known) < SUBJECT_WORDS_MIN:
+        return False
+    for scored in evidence:
+        text = f"{scored.chunk.section}\n{scored.chunk.text}"
+        if sum(weight[t.surface] for t in known if term_present(t, text)) >= TOGETHER_SHARE * known_total:
+            return True
+    return False
 
 
 _ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥)")
@@ -157,16 +200,34 @@ def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list
     for word in sorted({alt for t in terms for alt in t.alternatives} | FILLER, key=len, reverse=True):
         if len(word) >= 2:
             text = text.replace(word, " ")
-    pairs = dict.fromkeys(_pairs(text, _RUN))
-    return [Term(p, (p,), 1.0) for p in pairs if 0 < stats.df((p,)) <= max(1, NAME_MAX_SHARE * stats.n)]
+    return _rare_pairs(_pairs(text, _RUN), stats)
+
+
+def _run_pairs(question: Question, stats: TermStats) -> list[Term]:
+    """Rare pairs of the single characters the segmenter left between words (「祭遵小时候…」 → 祭遵)."""
+    return _rare_pairs([r[i : i + 2] for r in question.name_runs for i in range(len(r) - 1)], stats)
+
+
+def _rare_pairs(pairs: list[str], stats: TermStats) -> list[Term]:
+    return [Term(p, (p,), 1.0) for p in dict.fromkeys(pairs) if 0 < stats.df((p,)) <= max(1, NAME_MAX_SHARE * stats.n)]
+
+
+def _miscut_core(word: str, stats: TermStats) -> str | None:
+    """A rare name the segmenter glued a neighbour's character to (侯景封 → 侯景, 上乙二醛 → 乙二醛)."""
+    for core in (word[1:], word[:-1]):
+        if 0 < stats.df((core,)) <= max(1, NAME_MAX_SHARE * stats.n):
+            return core
+    return None
 
 
 def refine(question: Question, stats: TermStats) -> Question:
     """The question's terms as the corpus can match them.
 
     A compound the corpus never uses but whose parts it does (合作开发 → 合作 开发) becomes
-    its parts; a name only the HMM found (沼鹿) counts once the corpus has it; a question
-    whose words all fall away keeps its rare character pairs (硕塞卒于哪一年 → 硕塞)."""
+    its parts; an unknown word that is a rare name plus a neighbour's character becomes the
+    name (侯景封 → 侯景); a name only the HMM found (沼鹿) counts once the corpus has it; the
+    rare pairs of characters the segmenter left single are added (祭遵小时候… → 祭遵), and a
+    question whose words all fall away keeps its rare character pairs (硕塞卒于哪一年 → 硕塞)."""
     terms: list[Term] = []
     changed = False
     for t in question.terms:
@@ -175,20 +236,23 @@ def refine(question: Question, stats: TermStats) -> Question:
         elif t.guessed and stats.known(t):
             terms.append(dataclasses.replace(t, guessed=False))
             changed = True
-        elif not t.guessed and len(t.surface) >= 4 and len(t.alternatives) == 1 and not stats.known(t):
+        elif not t.guessed and len(t.surface) >= 4 and len(t.alternatives) == 1 and not stats.known(t) and _known_parts(t.surface, stats):
             parts = _known_parts(t.surface, stats)
-            if parts:
-                terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
-                changed = True
-            else:
-                terms.append(t)
+            terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
+            changed = True
+        elif not t.guessed and len(t.surface) >= 3 and len(t.alternatives) == 1 and not stats.known(t) and _miscut_core(t.surface, stats):
+            core = _miscut_core(t.surface, stats)
+            terms.append(Term(core, (core,), t.weight))
+            changed = True
         else:
             terms.append(t)
-    if not any(not t.guessed and not t.generic for t in terms):
+    if any(not t.guessed and not t.generic for t in terms):
+        pairs = [p for p in _run_pairs(question, stats) if not any(p.surface in alt for t in terms for alt in t.alternatives)]
+    else:
         pairs = _name_pairs(question, stats, terms)
-        if pairs:
-            terms += pairs
-            changed = True
+    if pairs:
+        terms += pairs
+        changed = True
     return dataclasses.replace(question, terms=terms) if changed else question
 
 

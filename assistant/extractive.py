@@ -10,21 +10,25 @@ from dataclasses import dataclass, field
 from assistant.evidence import (
     Candidate,
     Quote,
-    TermStats,
+    anchored,
     candidates,
     clauses,
     coverage,
     has_date,
     has_unit,
     missing_terms,
+    names_around,
+    only_wording_missing,
     pair_overlap,
     pins_hold,
     question_pairs,
     refine,
+    surroundings,
     term_present,
 )
 from assistant.lists import enumeration_sizes, labelled_enumeration
 from assistant.question import Question
+from assistant.termstats import TermStats
 from ingest.orientation import orientation_of
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
@@ -35,8 +39,15 @@ UNTYPED_TRIM_ABOVE_CHARS = 150  # a question that wants no number or date: its a
 _DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
 _TIME_ONLY = re.compile(r"^(到|至|截至)?[\d一二三四五六七八九十]+[年月日][\d月日底前后初]*$")
 CONTEXT_SHARE = 0.5  # how much the sentence's chunk and section count towards its coverage
+SENTENCE_WEIGHT = 0.6  # the question's terms in the sentence, names counted when the text around it has them
+CONTEXT_WEIGHT = 0.3  # the question's terms in the sentence's chunk
+DOCUMENT_WEIGHT = 0.6  # …and in the retrieved text around it: 「他小时候…」 in 祭遵's article, not in another's
 PAIR_WEIGHT = 0.3  # character pairs shared with the question: wording the terms miss (起了…作用, 效力于)
 PIN_BONUS = 0.15  # the sentence itself holds the years, dates and numbers the question names
+ANSWER_FORM_BONUS = 0.15  # the sentence says what the question's form asks for: 「两层」 for 几层, 「广东开平人。」 for 哪里人
+ORIGIN = re.compile(r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]")  # a place, then 人: where someone is from
+_COUNTED = r"(?:\d+|[一二两三四五六七八九十百千万]+)(?:多|余)?"
+SAME_CHUNK_PENALTY = 0.1  # a further quote from a chunk already quoted shows less than one from another passage
 NEW_CHARS_MIN = 6  # a sentence adding fewer characters than this to the question (a title, 「班杰（）」) answers nothing
 ENUMERATION = re.compile(r"[\u4e00-\u9fff”]、[\u4e00-\u9fff“\d]")  # shorter sentences are quoted whole
 PAIR_ENUMERATION = re.compile(r"[\u4e00-\u9fff\w”》」)](和|与|及|以及|跟|同)[\u4e00-\u9fff\w“《「(]")  # 「光荣和ω-force」: two items
@@ -63,13 +74,22 @@ class Scored:
     score: float
 
 
+def _counts_measure(question: Question, text: str) -> bool:
+    """「两层」 for 「几层?」: a number followed by the measure word the question asks with."""
+    return bool(question.measure) and re.search(_COUNTED + re.escape(question.measure), text) is not None
+
+
+def _answer_form(question: Question, text: str) -> bool:
+    return _counts_measure(question, text) or (question.wants_origin and ORIGIN.search(text) is not None)
+
+
 def _type_ok(question: Question, text: str) -> bool:
     for given in question.dates + question.years:  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
         text = text.replace(given, " ")
     if question.kind == "quantity":
         if question.unit_class is None:  # 「…撤离了多少居民?」: 7月20日 is a date, not the number asked for
             text = _DATE_DIGITS.sub(" ", text)
-        return has_unit(text, question.unit_class)
+        return has_unit(text, question.unit_class) or _counts_measure(question, text)
     if question.kind == "time":
         return has_date(text)
     return True
@@ -80,13 +100,19 @@ def _new_chars(question: Question, text: str) -> int:
     return sum(1 for ch in text if ch not in asked and (ch.isalnum() or "\u4e00" <= ch <= "\u9fff"))
 
 
-def _score(question: Question, cand: Candidate, stats: TermStats, top: float, pairs: frozenset[str] = frozenset()) -> Scored:
-    cov = (1 - CONTEXT_SHARE) * coverage(question, cand.text, stats) + CONTEXT_SHARE * coverage(question, cand.context, stats)
-    score = 0.6 * cov + 0.3 * (cand.retrieval / top if top else 0.0) + PAIR_WEIGHT * pair_overlap(pairs, cand.text)
+def _score(question: Question, cand: Candidate, stats: TermStats, top: float, pairs: frozenset[str], around: tuple[str, list]) -> Scored:
+    text_around, names = around
+    in_sentence, in_context = anchored(question, cand.text, stats, names), coverage(question, cand.context, stats)
+    cov = (1 - CONTEXT_SHARE) * in_sentence + CONTEXT_SHARE * in_context
+    score = SENTENCE_WEIGHT * in_sentence + CONTEXT_WEIGHT * in_context
+    score += DOCUMENT_WEIGHT * coverage(question, text_around, stats)
+    score += 0.3 * (cand.retrieval / top if top else 0.0) + PAIR_WEIGHT * pair_overlap(pairs, cand.text)
     pins = question.years + question.dates + question.numbers
     if pins and all(p in cand.text for p in pins):  # 「1983年9月…获得了什么奖?」: the sentence that has the date
         score += PIN_BONUS
-    if _new_chars(question, cand.text) < NEW_CHARS_MIN:
+    if _answer_form(question, cand.text):
+        score += ANSWER_FORM_BONUS
+    elif _new_chars(question, cand.text) < NEW_CHARS_MIN:
         score -= 0.2
     if cand.chunk.kind == "caption":
         score -= 0.05
@@ -154,7 +180,7 @@ class ExtractiveAnswerer:
         """``list_items``: the items of a list found through the document outline (see assistant.lists)."""
         question = refine(question, stats)
         missing = missing_terms(question, stats)
-        if missing:
+        if missing and not only_wording_missing(question, missing, evidence, stats):
             return Extraction(no_answer=True, reason=f"not in the documents: {', '.join(missing)}")
         if list_items:
             return Extraction(list_items, is_list=True)
@@ -177,12 +203,10 @@ class ExtractiveAnswerer:
 
     def _rank(self, question: Question, evidence: list[ScoredChunk], stats: TermStats) -> list[Scored]:
         top = evidence[0].score if evidence else 0.0
-        usable = [
-            c for c in candidates(evidence)
-            if pins_hold(question, f"{c.chunk.section}\n{c.chunk.text}") and _type_ok(question, c.text)
-        ]
+        near = {cid: (text, names_around(question, stats, text)) for cid, text in surroundings(evidence).items()}
+        usable = [c for c in candidates(evidence) if pins_hold(question, f"{c.chunk.section}\n{c.chunk.text}") and _type_ok(question, c.text)]
         pairs = question_pairs(question)
-        return sorted((_score(question, c, stats, top, pairs) for c in usable), key=lambda s: -s.score)
+        return sorted((_score(question, c, stats, top, pairs, near[c.chunk.chunk_id]) for c in usable), key=lambda s: -s.score)
 
     def _other_orientation(self, question: Question, ranked: list[Scored], chosen: list[Scored]) -> list[Scored]:
         """「二七区的GDP是多少?」 gets the 2020 result and the 2025 target, when the question names neither."""
@@ -201,12 +225,11 @@ class ExtractiveAnswerer:
         limit = self.settings.max_list_sentences if question.kind == "list" else self.settings.max_answer_sentences
         best = ranked[0]
         chosen = [best]
-        for s in ranked[1:]:
-            if len(chosen) >= limit:
-                break
-            if s.score < 0.85 * best.score or s.coverage < self.settings.answer_min_coverage:
-                continue
-            if any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen):
-                continue
-            chosen.append(s)
+        rest = [s for s in ranked[1:] if s.score >= 0.85 * best.score and s.coverage >= self.settings.answer_min_coverage]
+        while rest and len(chosen) < limit:
+            quoted = {c.candidate.chunk.chunk_id for c in chosen}
+            s = max(rest, key=lambda s: s.score - (SAME_CHUNK_PENALTY if s.candidate.chunk.chunk_id in quoted else 0.0))
+            rest.remove(s)
+            if not any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen):
+                chosen.append(s)
         return chosen

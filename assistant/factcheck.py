@@ -14,8 +14,9 @@ from functools import lru_cache
 import jieba
 
 from assistant import texts
-from assistant.evidence import Candidate, Quote, TermStats, candidates, coverage, missing_terms, term_present
+from assistant.evidence import Candidate, Quote, candidates, coverage, missing_terms, term_present
 from assistant.question import Question
+from assistant.termstats import TermStats
 from assistant.values import Value, parse_values, same
 from vectorstore.records import ScoredChunk
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
-from assistant.evidence import Quote, TermStats, coverage
+from assistant.evidence import Quote, coverage
 from assistant.question import Question
+from assistant.termstats import TermStats
 from ingest.structure import Span, split_sentences
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 
@@ -19,14 +21,39 @@ HEAD_CHARS = 12
 _RUN_SPLIT = re.compile(r"[,\uff0c;\uff1b。“”「」:\uff1a\n]")  # the listed noun must appear this close to a sentence's start
 
 
-def _outline_groups(corpus: list[Chunk]) -> list[tuple[str, list[Chunk]]]:
-    """(parent section path, child heading chunks) for every heading with child headings."""
-    children: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
-    for chunk in corpus:
-        if chunk.kind == "heading" and SECTION_SEP in chunk.section:
-            parent = chunk.section.rsplit(SECTION_SEP, 1)[0]
-            children[(chunk.doc_id, parent)].append(chunk)
-    return [(parent, sorted(kids, key=lambda c: c.start)) for (_, parent), kids in children.items() if len(kids) >= 2]
+@dataclass(frozen=True)
+class Outline:
+    """The corpus by section, built once per index: where list questions look for their items."""
+
+    sections: dict[tuple[str, str], list[Chunk]]  # (doc_id, section path) → its text chunks, in order
+    groups: dict[tuple[str, str], list[Chunk]]  # (doc_id, parent path) → its child headings (two or more)
+
+    @classmethod
+    def of(cls, corpus: list[Chunk]) -> "Outline":
+        sections: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
+        children: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
+        for chunk in corpus:
+            if chunk.kind == "text":
+                sections[(chunk.doc_id, chunk.section)].append(chunk)
+            elif chunk.kind == "heading" and SECTION_SEP in chunk.section:
+                children[(chunk.doc_id, chunk.section.rsplit(SECTION_SEP, 1)[0])].append(chunk)
+        order = lambda chunks: sorted(chunks, key=lambda c: c.start)  # noqa: E731
+        return cls({k: order(v) for k, v in sections.items()}, {k: order(v) for k, v in children.items() if len(v) >= 2})
+
+    def near(self, pool: list[Chunk]) -> tuple[list[tuple[str, list[Chunk]]], list[Chunk]]:
+        """The heading groups and the text chunks of the sections the retrieved chunks belong to.
+
+        Items beyond the retrieved chunks are gathered, but only under the headings
+        retrieval reached: scanning every section costs seconds at 100k chunks."""
+        groups: dict[tuple[str, str], None] = {}
+        sections: dict[tuple[str, str], None] = {}
+        for chunk in pool:
+            sections[(chunk.doc_id, chunk.section)] = None
+            parts = chunk.section.split(SECTION_SEP)
+            for i in range(1, len(parts) + 1):
+                groups[(chunk.doc_id, SECTION_SEP.join(parts[:i]))] = None
+        found = [(key[1], self.groups[key]) for key in groups if key in self.groups]
+        return found, [c for key in sections for c in self.sections.get(key, [])]
 
 
 def _sentence_groups(question: Question, corpus: list[Chunk]):
@@ -38,9 +65,9 @@ def _sentence_groups(question: Question, corpus: list[Chunk]):
     heads = {alt[-2:] for t in own for alt in t.alternatives if len(alt) >= 2}
     labels = [alt for t in own for alt in t.alternatives if len(alt) >= 4]  # 「核心板块」 names the category, not an item
     for chunk in corpus:
-        if chunk.kind != "text":
-            continue
         section_text[(chunk.doc_id, chunk.section)] += chunk.text + "\n"
+        if not any(head in chunk.text for head in heads):
+            continue
         for s in split_sentences(chunk.text, Span(0, len(chunk.text))):
             text = chunk.text[s.start : s.end]
             if any(head in text[:HEAD_CHARS] for head in heads) and not any(label in text for label in labels):
@@ -50,18 +77,21 @@ def _sentence_groups(question: Question, corpus: list[Chunk]):
             yield key[1] + "\n" + section_text[key], [quotes[k] for k in sorted(quotes)]
 
 
-def find_list(question: Question, corpus: list[Chunk], stats: TermStats, min_coverage: float) -> list[Quote]:
-    """The items of the list the question asks for, or [] to fall back to sentence extraction."""
+def find_list(question: Question, pool: list[Chunk], outline: Outline, stats: TermStats, min_coverage: float) -> list[Quote]:
+    """The items of the list the question asks for, or [] to fall back to sentence extraction.
+
+    ``pool``: the chunks retrieved for the question; the list is looked for in their sections."""
     if question.kind != "list":
         return []
     want = question.list_count
     best: tuple[float, list[Quote]] = (0.0, [])
-    for parent, kids in _outline_groups(corpus):
+    groups, texts = outline.near(pool)
+    for parent, kids in groups:
         if want is None or len(kids) == want:
             score = coverage(question, parent + "\n" + "\n".join(k.text for k in kids), stats)
             if score > best[0]:
                 best = (score, [Quote(k, k.start, k.end, k.text) for k in kids])
-    for context, quotes in _sentence_groups(question, corpus):
+    for context, quotes in _sentence_groups(question, texts):
         if want is None or len(quotes) == want:
             score = coverage(question, context, stats)
             if score > best[0]:

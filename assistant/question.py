@@ -5,6 +5,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
+import jieba
 import jieba.posseg as pseg
 
 from assistant.texts import SYNONYMS
@@ -75,6 +76,9 @@ class Question:
     unit_class: str | None = None
     list_count: int | None = None
     wants_plan: bool = False
+    wants_origin: bool = False  # 「…是哪里人?」: the answer is where someone comes from (「广东开平人。」)
+    measure: str | None = None  # the measure word counted (几层 → 层): the answer reads 「两层」
+    name_runs: list[str] = field(default_factory=list)  # single characters the segmenter could not join (祭 遵): a rare name, maybe
 
     def retrieval_query(self) -> str:
         """The question plus report wording for colloquial words (GDP → 地区生产总值)."""
@@ -127,8 +131,7 @@ def _mask_values(text: str) -> str:
     return _YEAR.sub(lambda m: "," * len(m.group(0)), text)
 
 
-def _terms(text: str) -> list[Term]:
-    pairs = _segment(_mask_values(text))
+def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
     terms: dict[str, Term] = {}
     for quoted in _QUOTED.findall(text):
         head = _COUNT_PREFIX.sub("", quoted)  # “六个核心板块” → also 核心板块
@@ -155,6 +158,40 @@ def _terms(text: str) -> list[Term]:
             continue
         terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word), guessed=guess and flag == "n"))
     return list(terms.values())
+
+
+_FUNCTION_CHARS = frozenset("的了是在和与及或被把对从向也都就而将让给由这那有谁哪几何啥吗呢")  # 「硕塞是谁」: 塞是 is no name
+
+
+def _name_runs(words: list[tuple[str, str]]) -> list[str]:
+    """Runs of two or more single-character words (祭 遵, 朱 载 圳): names the dictionary does not know."""
+    runs, run = [], ""
+    for word, flag in words:
+        if flag.startswith("guessed-"):
+            break  # the HMM's guesses follow the plain words
+        if len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in _FUNCTION_CHARS:
+            run += word
+            continue
+        if len(run) >= 2:
+            runs.append(run)
+        run = ""
+    return runs + ([run] if len(run) >= 2 else [])
+
+
+_ORIGIN_Q = re.compile(r"(哪里|哪儿|哪个地方的|什么地方的|何处|何地|哪国|哪个国家的)人")
+_HOW_MANY_MEASURE = re.compile(r"(?:几|多少)([\u4e00-\u9fff])")
+
+
+def _measure(text: str) -> str | None:
+    """The measure word after 几 or 多少: at the question's end (共有几层?) or joined to 几 by the dictionary (几种)."""
+    m = _HOW_MANY_MEASURE.search(text)
+    if not m:
+        return None
+    if not re.search(r"[\u4e00-\u9fff]", text[m.end() :]):
+        return m.group(1)
+    with _pos_lock:
+        words = set(jieba.lcut(text, HMM=False))
+    return m.group(1) if m.group(0) in words else None
 
 
 def _unit_class(text: str) -> str | None:
@@ -201,9 +238,10 @@ def analyse(text: str) -> Question:
     numbers = [n for n in _NUMBER.findall(rest)] + _ORDINAL.findall(text)
     numbers += [m.group(0) for m in _CN_COUNT.finditer(_ORDINAL.sub(" ", text)) if not _LIST_Q.search(text)]
     kind = _kind(text)
+    words = _segment(_mask_values(text))
     return Question(
         text=text,
-        terms=_terms(text),
+        terms=_terms(text, words),
         years=years,
         dates=dates,
         numbers=numbers,
@@ -211,4 +249,7 @@ def analyse(text: str) -> Question:
         unit_class=_unit_class(text) if kind == "quantity" else None,
         list_count=_list_count(text) if kind == "list" else None,
         wants_plan=bool(_PLAN_Q.search(text)),
+        wants_origin=bool(_ORIGIN_Q.search(text)),
+        measure=_measure(text) if kind == "quantity" else None,
+        name_runs=_name_runs(words),
     )

@@ -16,6 +16,8 @@ import re
 import threading
 import unicodedata
 import time
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -23,13 +25,13 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant import texts
 from assistant.compose import answer_text, check_text, cite, related
 from assistant.condense import Condenser
-from assistant.evidence import TermStats
 from assistant.extractive import ExtractiveAnswerer
 from assistant.factcheck import FactChecker
 from assistant.followup import resolve
-from assistant.lists import as_evidence, find_list, promote_enumerations
+from assistant.lists import Outline, as_evidence, find_list, promote_enumerations
 from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
 from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck
+from assistant.termstats import TermStats
 from assistant.validation import InvalidRequest, clean_history, clean_question
 from assistant.verify import Verifier, citations_for
 from vectorstore.embeddings import load_embeddings
@@ -43,6 +45,23 @@ RETRIEVED_MIN = 5
 STREAM_PIECE_CHARS = 6  # extractive answers are streamed in pieces of about this many characters
 
 
+@dataclass(frozen=True)
+class CorpusView:
+    """What the answer steps read of the indexed corpus, built once per index revision."""
+
+    index: LexicalIndex
+    stats: TermStats
+    outline: Outline
+
+    @cached_property
+    def documents(self) -> dict[str, str]:
+        """Source file name → its indexed text (chunks joined): where a name an LLM reply uses may be found."""
+        docs: dict[str, list[str]] = {}
+        for chunk in sorted(self.index.chunks, key=lambda c: (c.source, c.start)):
+            docs.setdefault(chunk.source, []).append(f"{chunk.section}\n{chunk.text}")
+        return {source: "\n".join(parts) for source, parts in docs.items()}
+
+
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
 
@@ -53,12 +72,11 @@ class Assistant:
         self.store = store or ChunkStore(settings, load_embeddings(settings))
         self.retriever = HybridRetriever.from_settings(self.store, settings)
         self.answerer = ExtractiveAnswerer(settings)
-        self._stats: tuple[LexicalIndex, TermStats] | None = None
+        self._view: CorpusView | None = None
         self._lock = threading.Lock()
         self.checker = FactChecker(settings.answer_min_coverage)
         self.llm = LLMAnswerer(settings) if settings.llm_base_url else None
         self.condenser = Condenser(settings) if settings.llm_base_url and settings.llm_condense else None
-        self._documents: tuple[LexicalIndex, dict[str, str]] | None = None
         self.retrieve_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve)
         self.chain: Runnable = self.retrieve_chain | RunnableLambda(self._answer)
         self.check_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableLambda(self._verdict)
@@ -87,16 +105,17 @@ class Assistant:
         return self.check_chain.invoke({"question": claim, "history": None, "id": id, "task": "check"})
 
     def warm_up(self) -> None:
-        """Build the BM25 index and term statistics now rather than on the first question."""
-        self.term_stats()
+        """Build the BM25 index, term statistics and outline now rather than on the first question."""
+        self.corpus_view()
         self.store.embeddings.embed_query("预热")
 
-    def term_stats(self) -> TermStats:
+    def corpus_view(self) -> CorpusView:
+        """The corpus as the answer steps read it, rebuilt when the index changes (one metadata read)."""
         index = self.retriever.lexical_index()
         with self._lock:
-            if self._stats is None or self._stats[0] is not index:
-                self._stats = (index, TermStats(index.chunks))
-            return self._stats[1]
+            if self._view is None or self._view.index is not index:
+                self._view = CorpusView(index, TermStats(index.chunks), Outline.of(index.chunks))
+            return self._view
 
     # --- chain steps ------------------------------------------------------------
     def _prepare(self, state: dict) -> dict:
@@ -114,14 +133,15 @@ class Assistant:
 
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
-        if self.store.count() == 0:
+        view = self.corpus_view()  # one snapshot of the index for the whole question
+        if not view.index.chunks:
             raise IndexMissingError(self.settings.index_dir)
         analysed = state["analysed"]
         k = max(self.settings.top_k, RETRIEVED_MIN)
-        pool = self.retriever.search(analysed.retrieval_query(), self.settings.candidate_k if analysed.kind == "list" else k)
-        items = find_list(analysed, self.retriever.all_chunks(), self.term_stats(), self.settings.answer_min_coverage)
+        pool = self.retriever.search(analysed.retrieval_query(), self.settings.candidate_k if analysed.kind == "list" else k, index=view.index)
+        items = find_list(analysed, [s.chunk for s in pool], view.outline, view.stats, self.settings.answer_min_coverage)
         evidence = as_evidence(items, promote_enumerations(analysed, pool, k), k)
-        return state | {"evidence": evidence, "list_items": items, "t_retrieve": _ms(started)}
+        return state | {"evidence": evidence, "list_items": items, "view": view, "t_retrieve": _ms(started)}
 
     def _answer(self, state: dict) -> AssistantResponse:
         if self.llm is None:
@@ -160,21 +180,10 @@ class Assistant:
     def _llm_question(state: dict) -> str:
         return state["standalone"] or state["question"]
 
-    def document_texts(self) -> dict[str, str]:
-        """Source file name → its indexed text (chunks joined): where a name the question uses may be found."""
-        index = self.retriever.lexical_index()
-        with self._lock:
-            if self._documents is None or self._documents[0] is not index:
-                docs: dict[str, list[str]] = {}
-                for chunk in sorted(index.chunks, key=lambda c: (c.source, c.start)):
-                    docs.setdefault(chunk.source, []).append(f"{chunk.section}\n{chunk.text}")
-                self._documents = (index, {s: "\n".join(parts) for s, parts in docs.items()})
-            return self._documents[1]
-
     def _from_reply(self, state: dict, passages: list[Passage], reply: str, started: float) -> AssistantResponse:
         """Verify the reply; answer with its verified sentences, or refuse, or fall back to the extractive answer."""
         t_llm = _ms(started)
-        verification = Verifier(passages, self._llm_question(state), self.document_texts()).verify(reply)
+        verification = Verifier(passages, self._llm_question(state), state["view"].documents).verify(reply)
         if not verification.sentences:
             return self._extractive(state, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm)
         evidence = state["evidence"]
@@ -207,8 +216,7 @@ class Assistant:
         """The default answer; with an LLM, the fallback (``notice`` says why, ``sentences`` keeps what failed)."""
         started = time.perf_counter()
         evidence = state["evidence"]
-        stats = self.term_stats()
-        extraction = self.answerer.extract(state["analysed"], evidence, stats, state["list_items"])
+        extraction = self.answerer.extract(state["analysed"], evidence, state["view"].stats, state["list_items"])
         response = AssistantResponse(
             id=state.get("id"),
             question=state["question"],
@@ -234,7 +242,7 @@ class Assistant:
     def _verdict(self, state: dict) -> AssistantResponse:
         started = time.perf_counter()
         evidence = state["evidence"]
-        result = self.checker.check(state["analysed"], evidence, self.term_stats())
+        result = self.checker.check(state["analysed"], evidence, state["view"].stats)
         response = AssistantResponse(
             id=state.get("id"),
             question=state["question"],

@@ -55,7 +55,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def compare(ours: dict, base: dict) -> dict[str, Any]:
-    keys = ["hit@1", "hit@5", "mrr@10", "gold_in_answer", "gold_in_cited", "refusal_rate"]
+    keys = ["hit@1", "hit@5", "mrr@10", "gold_in_answer", "gold_in_cited", "cited_chars_mean", "refusal_rate"]
     out = {k: {"ours": ours[k], "baseline": base[k], "ratio": _ratio(ours[k], base[k])} for k in keys}
     for k in ("p50_ms", "p95_ms"):
         out[f"latency_{k}"] = {"ours": ours["latency"][k], "baseline": base["latency"][k], "ratio": _ratio(ours["latency"][k], base["latency"][k])}
@@ -89,13 +89,13 @@ def markdown(summary: dict) -> str:
         lines.append("")
     if "scaling" in summary:
         lines += ["### Scaling (warm, ms; p50 / p95)", "",
-                  "| chunks | vectors | dense | BM25 | query embedding | fused retriever | whole answer | BM25 build s | RSS after all MB | index on disk MB |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| chunks | vectors | dense | BM25 | query embedding | fused retriever | whole answer | whole answer, list questions | BM25 build s | RSS after all MB | index on disk MB |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for s in summary["scaling"]["sizes"]:
             b, qr = s["build"], s["query"]
-            cell = lambda k: f"{qr[k]['p50_ms']:.1f} / {qr[k]['p95_ms']:.1f}"  # noqa: E731
+            cell = lambda k: f"{qr[k]['p50_ms']:.1f} / {qr[k]['p95_ms']:.1f}" if k in qr else "—"  # noqa: E731
             lines.append(
-                f"| {qr['chunks']} | {b['vectors']} | {cell('dense')} | {cell('bm25')} | {cell('query_embedding')} | {cell('fused')} | {cell('assistant')} "
+                f"| {qr['chunks']} | {b['vectors']} | {cell('dense')} | {cell('bm25')} | {cell('query_embedding')} | {cell('fused')} | {cell('assistant')} | {cell('assistant_lists')} "
                 f"| {qr['bm25_build_seconds']} | {qr['rss_mb']['peak']} | {b['index_mb']} |"
             )
         lines.append("")

@@ -50,6 +50,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out["gold_in_answer"] = round(sum(r["in_answer"] for r in rows) / n, 4)
     out["gold_in_cited"] = round(sum(r["in_cited"] for r in rows) / n, 4)
     out["refusal_rate"] = round(sum(r["no_answer"] for r in rows) / n, 4)
+    out["cited_chars_mean"] = round(sum(r["cited_chars"] for r in rows) / n, 1)
     out["errors"] = sum(1 for r in rows if r.get("error"))
     out["latency"] = latency_stats([r["ms"] for r in rows])
     return out
@@ -91,6 +92,7 @@ def run_ours(work: Path, paragraphs: int | None, questions: int | None) -> dict[
             "rank": first_rank([x.source for x in r.retrieved], q.source),
             "in_answer": (not r.no_answer) and contains_any(answer, q.answers),
             "in_cited": any(contains_any(c.text, q.answers) or contains_any(c.context, q.answers) for c in r.citations),
+            "cited_chars": sum(len(text) for text in {c.chunk_id: c.context for c in r.citations}.values()),
             "no_answer": r.no_answer,
             "error": r.error,
             "ms": round(ms, 2),
@@ -163,6 +165,7 @@ def run_baseline(work: Path, paragraphs: int | None, questions: int | None) -> d
             "rank": first_rank([d.metadata["source"] for d in hits], q.source),
             "in_answer": contains_any(answer, q.answers),
             "in_cited": any(contains_any(d.page_content, q.answers) for d in top4),
+            "cited_chars": sum(len(d.page_content) for d in top4),
             "no_answer": not top4,
             "error": None,
             "ms": round(ms, 2),

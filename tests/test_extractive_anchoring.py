@@ -1,0 +1,128 @@
+"""Answer selection on encyclopedia articles (CMRC 2018-like): the document anchors its sentences,
+names the segmenter misses, words the corpus lacks, and the form an answer takes (两层, 广东开平人)."""
+from __future__ import annotations
+
+from vectorstore.records import Chunk, ScoredChunk
+from vectorstore.settings import Settings
+
+# (source, text, retrieval score): one article may be several chunks; each text is a chunk.
+LOU = [
+    ("lou.txt", "楼曾瑞，祖籍上海，是迦密主恩中学的创校校长。楼曾瑞接受《明报》访问时，曾表示不满香港总督被改绰号的现象。", 1.0),
+    ("huang.txt", "黄昆岩毕业于国立台湾大学医学院，又在美国乔治华盛顿大学医学院获得微生物学博士学位。", 0.62),
+    ("lou.txt", "此外，他曾对教学语言咨询文件表达不满。他于12岁时来港生活，并在1981年毕业于香港中文大学数学系。", 0.6),
+]
+JI_ZUN = [
+    ("jizun.txt", "祭遵，字弟孙，颍川郡颍阳县人，东汉初年将领。祭遵少好经书，家中富足，却恭俭朴素。", 1.0),
+    ("yan.txt", "严秋华生于清贫家庭，父亲是片场的剧务。他小时候与家人居住于九龙东彩虹邨碧海楼。", 0.64),
+]
+ZHANG = [
+    ("zhang.txt", "张世昌，中国足球运动员，司职后卫。2009年中超最后一轮对阵深圳的比赛中，曾诚被罚下，张世昌替补出场。", 1.0),
+    ("park.txt", "樱桃沟景区位于城区西南，景区内有樱桃园和民宿。", 0.5),
+]
+STATION = [
+    ("station.txt", "大沙地站是广州地铁5号线的车站，位于黄埔区大沙地西路地底。", 1.0),
+    ("station.txt", "大沙地站设有一个岛式月台。本站共有两层，地面为大沙地东路、镇东路以及其它小区和村落等建筑。", 0.9),
+]
+CHEN = [
+    ("chen.txt", "陈荣捷对儒学有相当的研究，是朱熹哲学研究方面的国际性权威。陈荣捷与叶葆定为中学校友。", 1.0),
+    ("chen.txt", "陈荣捷（），广东开平人。美籍华裔哲学家、朱子学专家。", 0.75),
+]
+FILLER_SENTENCES = [  # other articles: a corpus in which 毕业, 大学 and 小时候 are common words, and names are rare
+    "他小时候喜欢画画，后来毕业于一所美术大学。",
+    "该车站共有三个出入口，设有一个岛式月台。",
+    "她是一名演员，出生于一个商人家庭。",
+]
+FILLER = [(f"filler{i}.txt", FILLER_SENTENCES[i % 3], 0.1) for i in range(200)]
+
+
+def _evidence(articles: list[tuple[str, str, float]]) -> tuple[list[Chunk], list[ScoredChunk]]:
+    offsets: dict[str, int] = {}
+    scored = []
+    for i, (source, text, score) in enumerate(articles):
+        start = offsets.get(source, 0)
+        offsets[source] = start + len(text)
+        scored.append(ScoredChunk(Chunk(f"c{i}", f"d-{source}", source, "", "", "text", start, start + len(text), text), score))
+    return [s.chunk for s in scored], scored
+
+
+def _extract(question: str, articles: list[tuple[str, str, float]]):
+    from assistant.termstats import TermStats
+    from assistant.extractive import ExtractiveAnswerer
+    from assistant.question import analyse
+
+    chunks, evidence = _evidence(articles + FILLER)
+    stats = TermStats(chunks)
+    return ExtractiveAnswerer(Settings(_env_file=None)).extract(analyse(question), evidence[: len(articles)], stats)
+
+
+def _first(question: str, articles: list[tuple[str, str, float]]) -> str:
+    extraction = _extract(question, articles)
+    assert not extraction.no_answer, extraction.reason
+    return extraction.quotes[0].text
+
+
+def test_the_document_names_the_subject_of_a_sentence_saying_he() -> None:
+    # 「他…毕业于香港中文大学」 is in 楼曾瑞's article; 黄昆岩's sentence has 毕业 and 大学 but is another man's.
+    assert "香港中文大学" in _first("楼曾瑞毕业于哪个大学？", LOU)
+
+
+def test_a_name_the_segmenter_splits_still_anchors_the_answer() -> None:
+    from assistant.evidence import refine
+    from assistant.termstats import TermStats
+    from assistant.question import analyse
+
+    chunks, _ = _evidence(JI_ZUN + FILLER)
+    question = refine(analyse("祭遵小时候喜欢读什么书？"), TermStats(chunks))
+    assert any(t.surface == "祭遵" for t in question.terms)  # jieba cuts it into 祭 and 遵
+    extraction = _extract("祭遵小时候喜欢读什么书？", JI_ZUN)
+    assert any("经书" in q.text for q in extraction.quotes)
+    assert all(q.chunk.source == "jizun.txt" for q in extraction.quotes)  # not 严秋华's 「他小时候…」
+
+
+def test_an_unknown_word_beside_a_matched_subject_is_wording() -> None:
+    # 做客 is nowhere in the corpus, but 张世昌, 中超, 一轮, 深圳 and 出场 are in one passage.
+    assert "张世昌替补出场" in _first("张世昌为什么能在2009年中超最后一轮做客深圳时出场？", ZHANG)
+
+
+def test_an_unknown_word_that_is_half_the_question_still_refuses() -> None:
+    extraction = _extract("樱桃沟景区的门票多少钱?", ZHANG)
+    assert extraction.no_answer and "门票" in extraction.reason
+
+
+def test_a_count_in_the_measure_word_asked_for() -> None:
+    assert "两层" in _first("大沙地站共有几层？", STATION)
+
+
+def test_where_someone_is_from() -> None:
+    assert "广东开平人" in _first("陈荣捷是哪里人？", CHEN)
+
+
+YANG = [
+    ("yang.txt", "杨群曾四次获提名金马奖最佳男主角。杨群在香港电视业黄金年代也有参与电视剧演出。至1990年代杨群改在亚洲电视演出。", 1.0),
+    ("yang.txt", "杨群（，），哈尔滨人，香港知名老牌演员，属邵氏元老之一。", 0.9),
+]
+
+
+def test_quotes_that_tie_come_from_more_than_one_passage() -> None:
+    # Every sentence names 杨群 and nothing else of the question: the second quote comes from the other chunk.
+    extraction = _extract("杨群的职业是什么？", YANG)
+    assert len({q.chunk.chunk_id for q in extraction.quotes}) == 2
+    assert any("演员" in q.text for q in extraction.quotes)
+
+
+HOU_JING = [
+    ("houjing.txt", "侯景攻陷建康后，封宋子仙为太保，这是当时朝中极高的职位。宋子仙是侯景手下的大将。", 1.0),
+]
+
+
+def test_a_name_glued_to_the_next_character_is_the_name() -> None:
+    from assistant.evidence import missing_terms, refine
+    from assistant.termstats import TermStats
+    from assistant.question import analyse
+
+    chunks, _ = _evidence(HOU_JING + FILLER)
+    stats = TermStats(chunks)
+    question = refine(analyse("侯景封了宋子仙什么职位？"), stats)  # the HMM reads 侯景封 as one name
+    assert any(t.surface == "侯景" for t in question.terms)
+    assert not missing_terms(question, stats)
+    assert "太保" in _first("侯景封了宋子仙什么职位？", HOU_JING)
