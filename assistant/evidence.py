@@ -208,16 +208,18 @@ def _run_pairs(question: Question, stats: TermStats) -> list[Term]:
     return _rare_pairs([r[i : i + 2] for r in question.name_runs for i in range(len(r) - 1)], stats)
 
 
+def _name_like(text: str, stats: TermStats) -> bool:
+    """In the corpus, but rare enough to be a name rather than wording."""
+    return 0 < stats.df((text,)) <= max(1, NAME_MAX_SHARE * stats.n)
+
+
 def _rare_pairs(pairs: list[str], stats: TermStats) -> list[Term]:
-    return [Term(p, (p,), 1.0) for p in dict.fromkeys(pairs) if 0 < stats.df((p,)) <= max(1, NAME_MAX_SHARE * stats.n)]
+    return [Term(p, (p,), 1.0) for p in dict.fromkeys(pairs) if _name_like(p, stats)]
 
 
 def _miscut_core(word: str, stats: TermStats) -> str | None:
     """A rare name the segmenter glued a neighbour's character to (侯景封 → 侯景, 上乙二醛 → 乙二醛)."""
-    for core in (word[1:], word[:-1]):
-        if 0 < stats.df((core,)) <= max(1, NAME_MAX_SHARE * stats.n):
-            return core
-    return None
+    return next((core for core in (word[1:], word[:-1]) if _name_like(core, stats)), None)
 
 
 def refine(question: Question, stats: TermStats) -> Question:

@@ -112,7 +112,7 @@ def _cn_number(text: str) -> int | None:
 
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,10})[”」』\"]")
 _COUNT_PREFIX = re.compile(r"^[一二两三四五六七八九十\d]+个?")
-_COUNT_WORD = re.compile(r"^[一二两三四五六七八九十百千几\d]+[个项条所张家户名位届次年大类种倍]?$")
+_COUNT_WORD = re.compile(r"^[一二两三四五六七八九十百千万几\d]+[个项条所张家户名位届次年大类种倍座批]?$")  # 一座, 三个: values, not names
 
 
 def _segment(text: str) -> list[tuple[str, str]]:

@@ -96,3 +96,13 @@ def test_check_command_and_batch_task(built_index: Settings) -> None:
     line = json.dumps({"id": "c1", "question": "福华颐养院设立了371张床位", "task": "check"}, ensure_ascii=False)
     out = json.loads(run("batch", "--index-dir", str(built_index.index_dir), stdin=line + "\n").stdout)
     assert out["id"] == "c1" and out["verdict"] == "contradicted"
+
+
+def test_output_piped_into_a_reader_that_stops_early(built_index: Settings) -> None:
+    """`python -m assistant ask … | head -1`: the closed pipe ends the command quietly."""
+    cmd = [sys.executable, "-m", "assistant", "ask", "二七区有哪些重点板块?", "--index-dir", str(built_index.index_dir)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    p.stdout.close()  # the reader is gone before the answer is written
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 0
+    assert b"Traceback" not in err
