@@ -26,7 +26,7 @@ from assistant.evidence import (
     surroundings,
     term_present,
 )
-from assistant.lists import enumeration_sizes, labelled_enumeration
+from assistant.lists import enumerates, enumeration_sizes, labelled_enumeration
 from assistant.question import Question
 from assistant.termstats import TermStats
 from ingest.orientation import orientation_of
@@ -49,15 +49,6 @@ ORIGIN = re.compile(r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[�
 _COUNTED = r"(?:\d+|[一二两三四五六七八九十百千万]+)(?:多|余)?"
 SAME_CHUNK_PENALTY = 0.1  # a further quote from a chunk already quoted shows less than one from another passage
 NEW_CHARS_MIN = 6  # a sentence adding fewer characters than this to the question (a title, 「班杰（）」) answers nothing
-ENUMERATION = re.compile(r"[\u4e00-\u9fff”]、[\u4e00-\u9fff“\d]")  # shorter sentences are quoted whole
-PAIR_ENUMERATION = re.compile(r"[\u4e00-\u9fff\w”》」)](和|与|及|以及|跟|同)[\u4e00-\u9fff\w“《「(]")  # 「光荣和ω-force」: two items
-
-
-def _enumerates(question: Question, text: str) -> bool:
-    if ENUMERATION.search(text):
-        return True
-    return (question.list_count or 2) == 2 and bool(PAIR_ENUMERATION.search(text))
-
 
 @dataclass
 class Extraction:
@@ -93,6 +84,15 @@ def _type_ok(question: Question, text: str) -> bool:
     if question.kind == "time":
         return has_date(text)
     return True
+
+
+def _overlap(a: Candidate, b: Candidate) -> bool:
+    """Both hold some of the same text of one file: a sentence and its 「当日,…」 follow-up, or one sentence in two chunks."""
+    return a.chunk.doc_id == b.chunk.doc_id and a.span.start < b.span.end and b.span.start < a.span.end
+
+
+def _contains(a: Candidate, b: Candidate) -> bool:
+    return a.chunk.doc_id == b.chunk.doc_id and a.span.start <= b.span.start and b.span.end <= a.span.end
 
 
 def _new_chars(question: Question, text: str) -> int:
@@ -197,7 +197,7 @@ class ExtractiveAnswerer:
         ranked = eligible
         chosen = self._select(question, ranked)
         chosen += self._other_orientation(question, ranked, chosen)
-        if question.kind == "list" and not any(_enumerates(question, s.candidate.text) for s in chosen):
+        if question.kind == "list" and not any(enumerates(question, s.candidate.text) for s in chosen):
             return Extraction(no_answer=True, reason="the question asks for a list and no passage enumerates one")
         return Extraction([trim(question, s.candidate, stats) for s in chosen], is_list=question.kind == "list")
 
@@ -230,6 +230,9 @@ class ExtractiveAnswerer:
             quoted = {c.candidate.chunk.chunk_id for c in chosen}
             s = max(rest, key=lambda s: s.score - (SAME_CHUNK_PENALTY if s.candidate.chunk.chunk_id in quoted else 0.0))
             rest.remove(s)
-            if not any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen):
+            shared = [i for i, c in enumerate(chosen) if _overlap(s.candidate, c.candidate)]
+            if len(shared) == 1 and _contains(s.candidate, chosen[shared[0]].candidate):
+                chosen[shared[0]] = s  # 「…桥梁。它位于…」 read together says more than its first sentence alone
+            elif not shared and not any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen):
                 chosen.append(s)
         return chosen

@@ -18,7 +18,10 @@ from ingest.structure import Span, split_sentences
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 
 HEAD_CHARS = 12
+TOP_MARGIN = 0.1  # a list found by structure may cover the question this much less than a best passage that lists
 _RUN_SPLIT = re.compile(r"[,\uff0c;\uff1b。“”「」:\uff1a\n]")  # the listed noun must appear this close to a sentence's start
+ENUMERATION = re.compile(r"[\u4e00-\u9fff”]、[\u4e00-\u9fff“\d]")
+PAIR_ENUMERATION = re.compile(r"[\u4e00-\u9fff\w”》」)](和|与|及|以及|跟|同)[\u4e00-\u9fff\w“《「(]")  # 「光荣和ω-force」: two items
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,24 @@ def find_list(question: Question, pool: list[Chunk], outline: Outline, stats: Te
             if score > best[0]:
                 best = (score, quotes)
     threshold = min_coverage * 0.7 if want else max(min_coverage, 0.8)
+    if pool and _lists_itself(question, pool[0].text):
+        # 「原劳亚大陆曾先后是哪两个大陆的一部分?」: the best passage names both; two sentences about 部分 elsewhere are no answer
+        threshold = max(threshold, coverage(question, f"{pool[0].section}\n{pool[0].text}", stats) - TOP_MARGIN)
     return best[1] if best[0] >= threshold else []
+
+
+def enumerates(question: Question, text: str) -> bool:
+    """The text lists items: 「甲、乙、丙」, or 「甲和乙」 when the question asks for two."""
+    if ENUMERATION.search(text):
+        return True
+    return (question.list_count or 2) == 2 and bool(PAIR_ENUMERATION.search(text))
+
+
+def _lists_itself(question: Question, text: str) -> bool:
+    """The text enumerates as many items as the question asks for (any number when it names none)."""
+    if question.list_count and question.list_count != 2:
+        return question.list_count in enumeration_sizes(text)
+    return enumerates(question, text)
 
 
 def enumeration_sizes(text: str) -> set[int]:

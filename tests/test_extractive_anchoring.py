@@ -126,3 +126,38 @@ def test_a_name_glued_to_the_next_character_is_the_name() -> None:
     assert any(t.surface == "侯景" for t in question.terms)
     assert not missing_terms(question, stats)
     assert "太保" in _first("侯景封了宋子仙什么职位？", HOU_JING)
+
+
+LAURASIA = [
+    ("laurasia.txt", "原劳亚大陆曾先后是罗迪尼亚大陆、潘诺西亚大陆的一部分，后来分裂。", 1.0),
+    ("tang.txt", "他曾为清廷争回部分庚子赔款，支持大陆学生留美。这笔款项的一部分后被用作建立留美预备学校。", 0.5),
+]
+
+
+def test_a_list_found_by_structure_does_not_beat_a_best_passage_that_lists_itself() -> None:
+    """Two sentences that open with 部分 in another article are not the two 大陆 the best passage names."""
+    from assistant.lists import Outline, find_list
+    from assistant.question import analyse
+    from assistant.termstats import TermStats
+
+    question = "原劳亚大陆曾先后是哪两个大陆的一部分？"
+    chunks, evidence = _evidence(LAURASIA + FILLER)
+    stats, outline = TermStats(chunks), Outline.of(chunks)
+    assert find_list(analyse(question), [chunks[1]], outline, stats, 0.4), "the structural list exists"
+    assert find_list(analyse(question), chunks[:2], outline, stats, 0.4) == []
+    assert "罗迪尼亚大陆、潘诺西亚大陆" in _first(question, LAURASIA)
+
+
+FLOOD = [
+    ("flood.txt", "防汛救灾期间，二七区组织13.1万人次参与抢险救灾。10天后，还没从防汛救灾的压力中喘口气，二七人再次直面疫情。"
+     "这次疫情中，二七区最先排查发现了本轮院感引发的第一个病例，第一时间启动应急机制，实行扁平化指挥，全区干部群众连夜奋战。"
+     "紧急关头，二七区连夜组织沿线4个办事处9.8万居民撤离水库下游。", 1.0),
+]
+
+
+def test_quotes_never_share_text() -> None:
+    """A sentence and the 「这次…」 sentence read with it are one stretch of the file: quoted once, leaving room for another."""
+    extraction = _extract("防汛救灾时二七区连夜撤离了多少人？", FLOOD)
+    spans = sorted((q.start, q.end) for q in extraction.quotes)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans
+    assert any("9.8万居民" in q.text for q in extraction.quotes)
