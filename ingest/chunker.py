@@ -17,7 +17,7 @@ class _Heading:
 
 @dataclass(frozen=True)
 class ChunkingParams:
-    max_chars: int = 300
+    max_chars: int = 500
     overlap_sentences: int = 1
     heading_max_chars: int = 40
 

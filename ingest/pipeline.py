@@ -13,11 +13,12 @@ from tqdm import tqdm
 from ingest.chunker import ChunkingParams, chunk_text
 from ingest.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, load_file
 from vectorstore.embeddings import load_embeddings
-from vectorstore.records import doc_id_for
+from vectorstore.records import Chunk, doc_id_for
 from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore, drop_collection
 
 CHUNKER_VERSION = "5"  # bump when chunking changes, so every document is re-chunked
+WRITE_BATCH_CHUNKS = 500  # documents are written together up to this many chunks: a Chroma call costs ~30 ms whatever its size
 
 
 class IngestError(Exception):
@@ -99,40 +100,48 @@ class Ingestor:
         names = [f.name for f in files]
         duplicates = {n for n in names if names.count(n) > 1}
         bar = tqdm(files, desc="files", unit="file", disable=not self.show_progress)
+        pending: dict[str, list[Chunk]] = {}
         for path in bar:
             bar.set_postfix_str(path.name[:30])
             if path.name in duplicates:
                 report.skipped.append((str(path), "another file with the same name is in this run; rename one"))
                 continue
-            self._ingest_one(path, report)
+            prepared = self._prepare(path, report)
+            if prepared:
+                pending[prepared[0]] = prepared[1]
+            if sum(map(len, pending.values())) >= WRITE_BATCH_CHUNKS:
+                self.store.write_documents(pending)
+                pending = {}
+        self.store.write_documents(pending)
 
-    def _ingest_one(self, path: Path, report: IngestReport) -> None:
+    def _prepare(self, path: Path, report: IngestReport) -> tuple[str, list[Chunk]] | None:
+        """A new or changed file's doc id and chunks; None (and a report line) otherwise."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             report.skipped.append((str(path), f"unsupported file type '{path.suffix}'"))
-            return
+            return None
         doc_id = doc_id_for(path.name)
         try:
             fingerprint = _fingerprint(path.read_bytes(), self.params)
         except OSError as exc:
             report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
-            return
+            return None
         previous = self.store.document_hash(doc_id)
         if previous == fingerprint:
             report.unchanged.append(path.name)
-            return
+            return None
         try:
             loaded = load_file(path, self.settings.max_upload_bytes)
         except UnreadableFileError as exc:
             report.skipped.append((str(path), str(exc)))
-            return
+            return None
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         chunks = chunk_text(loaded.text, path.name, self.params, loaded.title, fingerprint, now)
         if not chunks:
             report.skipped.append((str(path), "no text to index"))
-            return
-        self.store.write_chunks(doc_id, chunks)
+            return None
         (report.updated if previous else report.added).append(path.name)
         report.chunks_written += len(chunks)
+        return doc_id, chunks
 
     def prune(self, files: list[Path], report: IngestReport) -> None:
         present = {doc_id_for(f.name) for f in files}

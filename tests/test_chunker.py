@@ -13,12 +13,13 @@ PLAN = "erqi-plan-2021-2026.txt"
 REVIEW = "erqi-review-2016-2021.txt"
 REPORTS = [PLAN, REVIEW]
 PARAMS = [
-    ChunkingParams(),  # the defaults: 300 chars, 1 sentence overlap
+    ChunkingParams(),  # the defaults: 500 chars, 1 sentence overlap
+    ChunkingParams(max_chars=300, overlap_sentences=1),
     ChunkingParams(max_chars=120, overlap_sentences=0),
     ChunkingParams(max_chars=80, overlap_sentences=2),
     ChunkingParams(max_chars=1000, overlap_sentences=1),
 ]
-PARAM_IDS = ["default", "120-no-overlap", "80-overlap2", "1000"]
+PARAM_IDS = ["default", "300", "120-no-overlap", "80-overlap2", "1000"]
 
 
 def sentence_spans(text: str, params: ChunkingParams) -> list[Span]:
@@ -120,11 +121,12 @@ def test_overlap_between_consecutive_chunks_of_a_section(corpus_texts: dict[str,
 
 
 def test_default_overlap_repeats_the_last_sentence(plan_chunks: list[Chunk]) -> None:
-    first = find(plan_chunks, "牢固树立“项目为王”鲜明导向")
+    first = find(plan_chunks, "坚持以系统思维、品质理念、工匠精神推进城市建设管理")
     second = plan_chunks[plan_chunks.index(first) + 1]
     assert second.section == first.section and second.kind == "text"
-    assert first.text.endswith("全力做好樱桃沟景区灾后修复;")
-    assert second.text.startswith("全力做好樱桃沟景区灾后修复;")
+    repeated = "提升全城形态风貌,持续推进城市“双改”,以城乡接合部综合改造为抓手,抓好人居环境专项整治、精品村打造、基层基础设施建设等。"
+    assert first.text.endswith(repeated)
+    assert second.text.startswith(repeated)
     assert second.start < first.end
 
 

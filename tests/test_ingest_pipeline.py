@@ -142,6 +142,31 @@ def test_changed_file_replaces_its_chunks(fresh_settings: Settings, docs_dir: Pa
     assert {d.source: d.chunks for d in store.documents()}[PLAN] == len(new_chunks)
 
 
+def test_documents_are_written_in_batches(fresh_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(7):
+        (folder / f"note-{i}.txt").write_text(SMALL.replace("11个", f"{i + 1}个"), encoding="utf-8")
+    batches: list[list[str]] = []
+    real = ChunkStore.write_documents
+
+    def spy(self: ChunkStore, docs) -> None:
+        batches.append(list(docs))
+        real(self, docs)
+
+    monkeypatch.setattr(pipeline, "WRITE_BATCH_CHUNKS", 5)
+    monkeypatch.setattr(ChunkStore, "write_documents", spy)
+    report = run_ingest(fresh_settings, [folder], show_progress=False)
+    per_file = report.chunks_written // 7
+    assert len(report.added) == 7 and per_file >= 2
+    written = [d for batch in batches for d in batch]
+    assert sorted(written) == sorted(doc_id_for(f"note-{i}.txt") for i in range(7))
+    assert max(len(b) for b in batches) == -(-5 // per_file), "a batch is flushed once it holds 5 chunks"
+    store = open_store(fresh_settings)
+    assert {d.source: d.chunks for d in store.documents()} == {f"note-{i}.txt": per_file for i in range(7)}
+    assert not store.has_pending()
+
+
 def test_prune_removes_deleted_files(fresh_settings: Settings, docs_dir: Path) -> None:
     run_ingest(fresh_settings, [docs_dir], show_progress=False)
     (docs_dir / REVIEW).unlink()

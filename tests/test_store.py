@@ -183,6 +183,25 @@ def test_replace_and_delete_bump_the_revision(empty_store: ChunkStore, corpus_te
     assert [d.source for d in empty_store.documents()] == [REVIEW]
 
 
+def test_several_documents_in_one_write(empty_store: ChunkStore, corpus_texts: dict[str, str]) -> None:
+    plan = corpus_chunks(corpus_texts, PLAN)
+    review = corpus_chunks(corpus_texts, REVIEW)
+    empty_store.write_documents({doc_id_for(PLAN): plan, doc_id_for(REVIEW): review})
+    assert empty_store.revision() == (1, len(plan) + len(review))
+    assert empty_store.has_pending()
+    assert empty_store.dense_search("二七区", 3) == []  # placeholders only, until embedded
+    assert empty_store.embed_pending() == len(plan) + len(review)
+
+    # One document shrinks, a new one arrives, the other is untouched.
+    other = chunk_text("二七纪念塔是郑州的地标。", "tower.txt", ChunkingParams())
+    empty_store.write_documents({doc_id_for(PLAN): plan[:3], doc_id_for("tower.txt"): other})
+    assert empty_store.revision() == (2, 3 + len(review) + len(other))
+    assert {d.source: d.chunks for d in empty_store.documents()} == {PLAN: 3, REVIEW: len(review), "tower.txt": 1}
+    assert {c.chunk_id for c in empty_store.all_chunks(where={"dense_ready": True})} == {c.chunk_id for c in review}
+    empty_store.write_documents({})
+    assert empty_store.revision() == (2, 3 + len(review) + len(other))
+
+
 def test_revision_is_shared_by_every_handle(empty_store: ChunkStore, fresh_settings: Settings, corpus_texts: dict[str, str]) -> None:
     other = ChunkStore(fresh_settings, empty_store.embeddings)
     before = other.revision()

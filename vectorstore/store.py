@@ -12,7 +12,7 @@ import functools
 import threading
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import chromadb
 import httpx
@@ -206,16 +206,24 @@ class ChunkStore:
         self.write_chunks(doc_id, chunks)
         self.embed_pending(progress=progress)
 
-    @_guarded
     def write_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
-        """Phase 1 (fast): swap a document's old chunks for the new ones.
+        """Phase 1 for one document: see :meth:`write_documents`."""
+        self.write_documents({doc_id: chunks})
+
+    @_guarded
+    def write_documents(self, docs: Mapping[str, list[Chunk]]) -> None:
+        """Phase 1 (fast): swap each document's old chunks for the new ones.
 
         The new chunks carry a placeholder vector and ``dense_ready: false``, so
         BM25 (rebuilt from the collection) finds them immediately while dense
         search ignores them until :meth:`embed_pending` has run; old and new
-        versions are never visible together."""
+        versions are never visible together.  Several documents go in one
+        write because each Chroma call costs about 30 ms whatever its size."""
+        if not docs:
+            return
+        chunks = [c for part in docs.values() for c in part]
         with self._write_lock:
-            self.collection.delete(where={"doc_id": doc_id})
+            self.collection.delete(where={"doc_id": {"$in": list(docs)}})
             for i in range(0, len(chunks), _PAGE):
                 part = chunks[i : i + _PAGE]
                 self.collection.upsert(
