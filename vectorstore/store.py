@@ -203,12 +203,8 @@ class ChunkStore:
     # --- writing ------------------------------------------------------------
     def replace_document(self, doc_id: str, chunks: list[Chunk], progress: Callable[[int], None] | None = None) -> None:
         """Both phases at once: the new version is searchable by BM25 at once, by meaning once embedded."""
-        self.write_chunks(doc_id, chunks)
-        self.embed_pending(progress=progress)
-
-    def write_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
-        """Phase 1 for one document: see :meth:`write_documents`."""
         self.write_documents({doc_id: chunks})
+        self.embed_pending(progress=progress)
 
     @_guarded
     def write_documents(self, docs: Mapping[str, list[Chunk]]) -> None:
