@@ -100,22 +100,27 @@ class Ingestor:
         names = [f.name for f in files]
         duplicates = {n for n in names if names.count(n) > 1}
         bar = tqdm(files, desc="files", unit="file", disable=not self.show_progress)
+        hashes = self.store.document_hashes(doc_id_for(n) for n in names)  # a few reads, not one query per file
         pending: dict[str, list[Chunk]] = {}
+        size = 0
         for path in bar:
             bar.set_postfix_str(path.name[:30])
             if path.name in duplicates:
                 report.skipped.append((str(path), "another file with the same name is in this run; rename one"))
                 continue
-            prepared = self._prepare(path, report)
+            prepared = self._prepare(path, hashes, report)
             if prepared:
                 pending[prepared[0]] = prepared[1]
-            if sum(map(len, pending.values())) >= WRITE_BATCH_CHUNKS:
+                size += len(prepared[1])
+            if size >= WRITE_BATCH_CHUNKS:
                 self.store.write_documents(pending)
-                pending = {}
+                pending, size = {}, 0
         self.store.write_documents(pending)
 
-    def _prepare(self, path: Path, report: IngestReport) -> tuple[str, list[Chunk]] | None:
-        """A new or changed file's doc id and chunks; None (and a report line) otherwise."""
+    def _prepare(self, path: Path, hashes: dict[str, str], report: IngestReport) -> tuple[str, list[Chunk]] | None:
+        """A new or changed file's doc id and chunks; None (and a report line) otherwise.
+
+        ``hashes``: the stored content fingerprint of every indexed document."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             report.skipped.append((str(path), f"unsupported file type '{path.suffix}'"))
             return None
@@ -125,7 +130,7 @@ class Ingestor:
         except OSError as exc:
             report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
             return None
-        previous = self.store.document_hash(doc_id)
+        previous = hashes.get(doc_id)
         if previous == fingerprint:
             report.unchanged.append(path.name)
             return None

@@ -80,6 +80,8 @@ def test_document_hash(built_store: ChunkStore) -> None:
     docs = {d.source: d for d in built_store.documents()}
     assert built_store.document_hash(doc_id_for(PLAN)) == docs[PLAN].doc_hash
     assert built_store.document_hash("doc-nope") is None
+    ids = [doc_id_for(PLAN), "doc-nope", doc_id_for(REVIEW), doc_id_for(PLAN)]
+    assert built_store.document_hashes(ids) == {d.doc_id: d.doc_hash for d in docs.values()}
 
 
 def test_dense_search(built_store: ChunkStore) -> None:

@@ -177,6 +177,13 @@ class Tokenizer:
         return ids
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _f32(x: float) -> float:
     """Round to float32 like the C accumulator (best[] is a float array)."""
     return struct.unpack("<f", struct.pack("<f", x))[0]
@@ -190,7 +197,7 @@ class TorchE5:
         from torch import nn
 
         self.torch = torch
-        cores = threads or os.cpu_count() or 1
+        cores = threads or _usable_cores()
         # Quantised, each window runs alone (see below); several windows at once, one core
         # each, beat one window on all cores (CMRC chunks: 13.9 against 9.9 per second on 2
         # cores; a query alone is faster on one core too). Float batches use every core.

@@ -147,8 +147,19 @@ class ChunkStore:
 
     @_guarded
     def document_hash(self, doc_id: str) -> str | None:
-        page = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"], limit=1)
-        return page["metadatas"][0].get("doc_hash") if page["ids"] else None
+        return self.document_hashes([doc_id]).get(doc_id)
+
+    @_guarded
+    def document_hashes(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """Stored content fingerprints of those of ``doc_ids`` that are indexed, in a few reads."""
+        ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), _PAGE):
+            part = ids[i : i + _PAGE]
+            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
+            for meta in self.collection.get(where=where, include=["metadatas"])["metadatas"]:
+                found.setdefault(meta["doc_id"], meta.get("doc_hash", ""))
+        return found
 
     @_guarded
     def documents(self) -> list[DocumentInfo]:
