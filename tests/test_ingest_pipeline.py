@@ -150,9 +150,9 @@ def test_documents_are_written_in_batches(fresh_settings: Settings, tmp_path: Pa
     batches: list[list[str]] = []
     real = ChunkStore.write_documents
 
-    def spy(self: ChunkStore, docs) -> None:
+    def spy(self: ChunkStore, docs, infos=None) -> None:
         batches.append(list(docs))
-        real(self, docs)
+        real(self, docs, infos)
 
     monkeypatch.setattr(pipeline, "WRITE_BATCH_CHUNKS", 5)
     monkeypatch.setattr(ChunkStore, "write_documents", spy)
