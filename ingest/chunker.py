@@ -73,32 +73,44 @@ def _group_sentences(sentences: list[Span], params: ChunkingParams) -> list[list
     return groups
 
 
-def _sections(text: str, blocks: list[Block]) -> list[tuple[str, str, list[Block]]]:
-    """Consecutive blocks sharing a section path and kind: (path, kind, blocks)."""
+@dataclass
+class _Run:
+    """Consecutive blocks that share a section path and kind (and are all planted text, or none is)."""
+
+    path: str
+    kind: str
+    blocks: list[Block]
+    planted: bool = False
+
+
+def _sections(text: str, blocks: list[Block]) -> list[_Run]:
+    """The document as runs of blocks.  A paragraph addressed to a model (``is_suspicious``) is a run of
+    its own, so the chunk flagged for it never holds the report's own sentences around it."""
     outline = _Outline()
-    runs: list[tuple[str, str, list[Block]]] = []
+    runs: list[_Run] = []
     for block in blocks:
         if block.kind == "heading":
             outline.open(block.rank, heading_text(block.span.text(text))[:MAX_PATH_HEADING_CHARS])
-            runs.append((outline.path(), "heading", [block]))
+            runs.append(_Run(outline.path(), "heading", [block]))
             continue
         if block.kind == "title":
             continue
         kind = "caption" if block.kind == "caption" else "text"
         if kind == "text":
             outline.body()
-        path = outline.path()
-        if runs and runs[-1][0] == path and runs[-1][1] == kind == "text":
-            runs[-1][2].append(block)
+        path, planted = outline.path(), is_suspicious(block.span.text(text))
+        last = runs[-1] if runs else None
+        if last and last.path == path and last.kind == kind == "text" and last.planted == planted:
+            last.blocks.append(block)
         else:
-            runs.append((path, kind, [block]))
+            runs.append(_Run(path, kind, [block], planted))
     return runs
 
 
-def _title_only(blocks: list[Block]) -> list[tuple[str, str, list[Block]]]:
+def _title_only(blocks: list[Block]) -> list[_Run]:
     """A document that is one unpunctuated line (a news flash, a list item) is its own text, not a lost title."""
     titles = [b for b in blocks if b.kind == "title"]
-    return [("", "text", titles)] if titles else []
+    return [_Run("", "text", titles)] if titles else []
 
 
 def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = "") -> list[Chunk]:
@@ -107,16 +119,15 @@ def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None
     title = title or title_text(text, blocks) or source.rsplit(".", 1)[0]
     doc_id = doc_id_for(source)
     chunks: list[Chunk] = []
-    sections = _sections(text, blocks) or _title_only(blocks)
-    for path, kind, run in sections:
-        sentences = [s for b in run for s in b.sentences]
-        groups = [sentences] if kind == "heading" else _group_sentences(sentences, params)
+    for run in _sections(text, blocks) or _title_only(blocks):
+        sentences = [s for b in run.blocks for s in b.sentences]
+        groups = [sentences] if run.kind == "heading" else _group_sentences(sentences, params)
         for group in groups:
             start, end = group[0].start, group[-1].end
             body = text[start:end]
             chunk_id = f"{doc_id}-{short_hash(f'{start}:{end}:{body}', 12)}"
             chunks.append(
-                Chunk(chunk_id, doc_id, source, title, path, kind, start, end, body, doc_hash, ingested_at, orientation_of(body),  # type: ignore[arg-type]
-                      suspicious=is_suspicious(f"{path}\n{body}"))
+                Chunk(chunk_id, doc_id, source, title, run.path, run.kind, start, end, body, doc_hash, ingested_at, orientation_of(body),  # type: ignore[arg-type]
+                      suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"))
             )
     return chunks

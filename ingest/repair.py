@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chromadb.api.shared_system_client import SharedSystemClient
+
 from ingest.pipeline import IngestReport, Ingestor, cli_provenance, discover, writer_lock
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError, StoreError
@@ -67,6 +69,7 @@ def _recovered_store(settings: Settings, report: RepairReport) -> tuple[ChunkSto
             raise
         log.warning("the index cannot be opened (%s): building it anew", exc)
         _set_aside(Path(settings.index_dir))
+        SharedSystemClient.clear_system_cache()  # Chroma keeps the broken client of that path otherwise
         report.method = "rebuilt from sources"
         return ChunkStore(settings, load_embeddings(settings), create=True), []
     if result.damaged is None:

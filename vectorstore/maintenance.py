@@ -25,7 +25,8 @@ import chromadb.errors
 
 from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.registry import DocumentRegistry, registry_name
-from vectorstore.store import _PAGE, DEAD, DENSE_READY, METADATA_KEYS, PENDING, ChunkStore, document_info, embedding_input
+from vectorstore.errors import IndexDamagedError, unavailable
+from vectorstore.store import _NETWORK_ERRORS, _PAGE, DEAD, DENSE_READY, METADATA_KEYS, PENDING, ChunkStore, document_info, embedding_input
 
 log = logging.getLogger("vectorstore")
 
@@ -61,7 +62,7 @@ def check(store: ChunkStore, full: bool = False) -> IndexCheck:
     """Counts (cheap) and segment readability; ``full`` also reads every chunk's metadata and vector."""
     result = IndexCheck()
     try:
-        meta = dict(store.client.get_collection(store.settings.collection).metadata or {})
+        meta = store._metadata()
         result.metadata_missing = [k for k in METADATA_KEYS if k not in meta]
         result.chunks = store.collection.count()
         sample = store.collection.get(limit=1, include=["embeddings"])
@@ -75,6 +76,10 @@ def check(store: ChunkStore, full: bool = False) -> IndexCheck:
                 _consistency(store, committed, result, full)
     except chromadb.errors.InternalError as exc:
         result.damaged = " ".join(str(exc).split())[:300]
+    except IndexDamagedError as exc:
+        result.damaged = exc.detail
+    except _NETWORK_ERRORS as exc:
+        raise unavailable(store.settings.chroma_host, store.settings.chroma_port, exc) from exc
     return result
 
 
@@ -84,7 +89,7 @@ def _consistency(store: ChunkStore, committed: dict[str, DocumentInfo], result: 
     offset = 0
     include = ["metadatas", "embeddings"] if full else ["metadatas"]
     while True:
-        page = store.collection.get(include=include, limit=_PAGE, offset=offset)
+        page = store.writable.get(include=include, limit=_PAGE, offset=offset)
         for meta in page["metadatas"]:
             info = committed.get(meta["doc_id"])
             if info is not None and info.doc_hash == meta.get("doc_hash", ""):
@@ -106,7 +111,7 @@ def clean(store: ChunkStore, result: IndexCheck) -> None:
             committed = {d: i.doc_hash for d, i in store.registry.all().items()}
             stale = [c.chunk_id for c in store.all_chunks(visible=False) if committed.get(c.doc_id) != c.doc_hash]
             for i in range(0, len(stale), _PAGE):
-                store.collection.delete(ids=stale[i : i + _PAGE])
+                store.writable.delete(ids=stale[i : i + _PAGE])
         store._bump_revision(dead=result.uncommitted)
 
 
@@ -123,7 +128,7 @@ def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
     rows: list[Row] = []
     offset = 0
     while True:
-        page = store.collection.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
+        page = store.writable.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
         for text, meta, vector in zip(page["documents"], page["metadatas"], page["embeddings"]):
             chunk = Chunk.from_metadata(text, meta)
             info = committed.get(chunk.doc_id)

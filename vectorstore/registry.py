@@ -24,10 +24,14 @@ def registry_name(collection: str) -> str:
 
 
 class DocumentRegistry:
-    def __init__(self, client: chromadb.ClientAPI, collection: str) -> None:
+    """Reads through ``client``; writes through ``write_client`` (a Chroma server's long-timeout client)."""
+
+    def __init__(self, client: chromadb.ClientAPI, collection: str, write_client: chromadb.ClientAPI | None = None) -> None:
         self._client = client
+        self._write_client = write_client or client
         self.name = registry_name(collection)
         self._collection: chromadb.Collection | None = None
+        self._writable: chromadb.Collection | None = None
 
     def exists(self) -> bool:
         return self.name in {c.name for c in self._client.list_collections()}
@@ -35,9 +39,11 @@ class DocumentRegistry:
     def open(self, create: bool) -> bool:
         """Attach to the registry collection (creating it with ``create``); False if there is none."""
         if create:
-            self._collection = self._client.get_or_create_collection(self.name)
+            self._writable = self._write_client.get_or_create_collection(self.name)
+            self._collection = self._client.get_collection(self.name) if self._client is not self._write_client else self._writable
         elif self.exists():
             self._collection = self._client.get_collection(self.name)
+            self._writable = self._write_client.get_collection(self.name) if self._client is not self._write_client else self._collection
         return self._collection is not None
 
     @property
@@ -68,18 +74,18 @@ class DocumentRegistry:
         return found
 
     def put(self, infos: Iterable[DocumentInfo]) -> None:
-        assert self._collection is not None
+        assert self._writable is not None
         infos = list(infos)
         for i in range(0, len(infos), _PAGE):
             part = infos[i : i + _PAGE]
-            self._collection.upsert(ids=[d.doc_id for d in part], embeddings=[_VECTOR] * len(part),
+            self._writable.upsert(ids=[d.doc_id for d in part], embeddings=[_VECTOR] * len(part),
                                     metadatas=[d.metadata() for d in part], documents=[d.source for d in part])
 
     def delete(self, doc_ids: Iterable[str]) -> None:
-        assert self._collection is not None
+        assert self._writable is not None
         ids = list(dict.fromkeys(doc_ids))
         for i in range(0, len(ids), _PAGE):
-            self._collection.delete(ids=ids[i : i + _PAGE])
+            self._writable.delete(ids=ids[i : i + _PAGE])
 
     def count(self) -> int:
         assert self._collection is not None

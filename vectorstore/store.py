@@ -13,6 +13,7 @@ whole or not at all.
 from __future__ import annotations
 
 import functools
+import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -27,7 +28,7 @@ from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
 
 from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.errors import IndexDamagedError, IndexMissingError, ModelMismatchError, StoreError, unavailable
+from vectorstore.errors import IndexDamagedError, IndexMissingError, ModelMismatchError, StoreError, StoreUnavailableError, unavailable
 from vectorstore.records import Chunk, DocumentInfo, short_hash
 from vectorstore.registry import DocumentRegistry, registry_name
 from vectorstore.settings import Settings
@@ -38,7 +39,7 @@ DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not th
 PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
 DEAD = "dead"  # collection metadata: chunks deleted since the collection was (re)built (their vectors stay in HNSW)
 _NETWORK_ERRORS = (httpx.TransportError, ConnectionError)
-COMPACT_MIN_DEAD = 200
+COMPACT_MIN_DEAD = 32  # below this many deleted vectors a rebuild is not worth it
 METADATA_KEYS = ("embedding_model", "revision", "chunks", PENDING, DEAD)
 
 
@@ -49,23 +50,30 @@ def _guarded(method: Callable) -> Callable:
 
     @functools.wraps(method)
     def wrapper(self: "ChunkStore", *args, **kwargs):
+        if getattr(self._calls, "depth", 0):  # nested in a guarded call: the outermost one does the bookkeeping
+            return method(self, *args, **kwargs)
         s = self.settings
         if not self._breaker.admit():
             raise unavailable(s.chroma_host, s.chroma_port, "it failed a moment ago; retrying shortly")
+        failed = False
+        self._calls.depth = 1
         try:
             with self._swap.reading():
                 try:
-                    result = method(self, *args, **kwargs)
+                    return method(self, *args, **kwargs)
                 except chromadb.errors.NotFoundError:
                     self._reopen()
-                    result = method(self, *args, **kwargs)
+                    return method(self, *args, **kwargs)
         except _NETWORK_ERRORS as exc:
+            failed = True
             self._breaker.failure()
             raise unavailable(s.chroma_host, s.chroma_port, exc) from exc
         except chromadb.errors.InternalError as exc:
             raise IndexDamagedError(s.index_dir, " ".join(str(exc).split())[:300]) from exc
-        self._breaker.success()
-        return result
+        finally:
+            self._calls.depth = 0
+            if not failed:
+                self._breaker.success()  # any answer but a network failure: the server is there
 
     return wrapper
 
@@ -75,11 +83,12 @@ def embedding_input(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}" if chunk.section and chunk.kind != "heading" else chunk.text
 
 
-def _client(settings: Settings, create: bool) -> chromadb.ClientAPI:
+def _client(settings: Settings, create: bool, timeout: float | None = None) -> chromadb.ClientAPI:
+    """The embedded client, or an HTTP client whose calls give up after ``timeout`` (default: the read timeout)."""
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     if settings.server_mode:
         try:
-            return http_client(settings.chroma_host, settings.chroma_port, settings.chroma_timeout, client_settings)
+            return http_client(settings.chroma_host, settings.chroma_port, timeout or settings.chroma_timeout, client_settings)
         except Exception as exc:  # connection refused, bad host, timeout…
             raise unavailable(settings.chroma_host, settings.chroma_port, exc) from exc
     index_dir = Path(settings.index_dir)
@@ -105,20 +114,26 @@ class ChunkStore:
         self._write_lock = threading.RLock()
         self._swap = SwapLock()
         self._breaker = Breaker()
+        self._calls = threading.local()  # depth of guarded calls in this thread
         self._dim: int | None = None
         self._committed_cache: tuple[tuple[int, int], dict[str, str] | None] | None = None
         try:
             client = _client(settings, create)
+            # Writes to a Chroma server may take seconds (1,000 vectors: ~1 s to add, ~2.5 s to update):
+            # they get their own client and timeout; reads answer in milliseconds or the server is stuck.
+            write_client = _client(settings, create, settings.chroma_write_timeout) if settings.server_mode else client
             if create:
                 from vectorstore.maintenance import recover_interrupted_rebuild
 
-                recover_interrupted_rebuild(client, settings.collection)
+                recover_interrupted_rebuild(write_client, settings.collection)
             exists = settings.collection in {c.name for c in client.list_collections()}
         except _NETWORK_ERRORS as exc:
             raise unavailable(settings.chroma_host, settings.chroma_port, exc) from exc
+        except (chromadb.errors.InternalError, sqlite3.DatabaseError) as exc:  # chroma.sqlite3 itself unreadable
+            raise IndexDamagedError(settings.index_dir, " ".join(str(exc).split())[:300]) from exc
         if not exists and not create:
             raise IndexMissingError(settings.index_dir)
-        self._client = client
+        self._client, self._write_client = client, write_client
         self._reopen()
         self._check_model(fix=create)
 
@@ -132,7 +147,8 @@ class ChunkStore:
             collection_configuration={"hnsw": {"space": "cosine"}},
             create_collection_if_not_exists=True,
         )
-        self.registry = DocumentRegistry(self._client, self.settings.collection)
+        self._writable = self._write_client.get_collection(self.settings.collection) if self._write_client is not self._client else None
+        self.registry = DocumentRegistry(self._client, self.settings.collection, self._write_client)
         self.registry.open(create=False)
         self._committed_cache = None
 
@@ -142,12 +158,21 @@ class ChunkStore:
         return self.vectorstore._collection
 
     @property
+    def writable(self) -> chromadb.Collection:
+        """The collection through the write client (the same object for an embedded index)."""
+        return self._writable if self._writable is not None else self.collection
+
+    @property
     def client(self) -> chromadb.ClientAPI:
-        return self._client
+        """The client for maintenance (rebuilds, long reads): the write client, with the long timeout."""
+        return self._write_client
 
     @_guarded
     def _metadata(self) -> dict:
         return dict(self._client.get_collection(self.settings.collection).metadata or {})
+
+    def _metadata_for_write(self) -> dict:
+        return dict(self._write_client.get_collection(self.settings.collection).metadata or {})
 
     def _check_model(self, fix: bool) -> None:
         meta = self._metadata()
@@ -161,7 +186,7 @@ class ChunkStore:
         """The collection metadata with every key present."""
         meta.setdefault("embedding_model", self.embeddings.model_id)
         meta.setdefault("revision", 0)
-        meta["chunks"] = self.collection.count()
+        meta["chunks"] = self.writable.count()
         if PENDING not in meta:
             meta[PENDING] = self.has_pending()
         meta.setdefault(DEAD, 0)
@@ -182,7 +207,7 @@ class ChunkStore:
 
         Kept in the collection metadata so that queries read them in one call
         instead of counting or scanning the collection (91 ms at 100k chunks)."""
-        meta = self._complete(self._metadata())
+        meta = self._complete(self._metadata_for_write())
         meta["revision"] = int(meta["revision"]) + 1
         meta[DEAD] = int(meta[DEAD]) + dead
         if pending is not None:
@@ -191,7 +216,7 @@ class ChunkStore:
 
     def _set_metadata(self, meta: dict) -> None:
         meta.pop("hnsw:space", None)
-        self.collection.modify(metadata=meta)
+        self.writable.modify(metadata=meta)
 
     # --- the commit marks ---------------------------------------------------
     def _committed(self) -> dict[str, str] | None:
@@ -337,7 +362,7 @@ class ChunkStore:
         dead = self._delete_chunks_of(list(docs))
         for i in range(0, len(chunks), _PAGE):
             part = chunks[i : i + _PAGE]
-            self.collection.upsert(
+            self.writable.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=[self._placeholder(c.chunk_id) for c in part],
                 documents=[c.text for c in part],
@@ -351,9 +376,9 @@ class ChunkStore:
         for i in range(0, len(doc_ids), _PAGE):
             part = doc_ids[i : i + _PAGE]
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
-            ids = self.collection.get(where=where, include=[])["ids"]
+            ids = self.writable.get(where=where, include=[])["ids"]
             for j in range(0, len(ids), _PAGE):
-                self.collection.delete(ids=ids[j : j + _PAGE])
+                self.writable.delete(ids=ids[j : j + _PAGE])
             removed += len(ids)
         return removed
 
@@ -382,10 +407,10 @@ class ChunkStore:
 
     @_guarded
     def _store_vectors(self, part: list[Chunk], vectors: list[list[float]]) -> int:
-        alive = set(self.collection.get(ids=[c.chunk_id for c in part], include=[])["ids"])
+        alive = set(self.writable.get(ids=[c.chunk_id for c in part], include=[])["ids"])
         keep = [(c, v) for c, v in zip(part, vectors) if c.chunk_id in alive]  # a re-ingest may have replaced them
         if keep:
-            self.collection.update(
+            self.writable.update(
                 ids=[c.chunk_id for c, _ in keep],
                 embeddings=[v for _, v in keep],
                 metadatas=[c.metadata() | {DENSE_READY: True} for c, _ in keep],
@@ -394,7 +419,7 @@ class ChunkStore:
 
     @_guarded
     def _settle_pending(self) -> None:
-        meta = self._metadata()
+        meta = self._metadata_for_write()
         if meta.get(PENDING, True) and not self.has_pending():
             self._set_metadata(self._complete(meta) | {PENDING: False})
 
@@ -417,7 +442,7 @@ class ChunkStore:
     def _delete(self, doc_ids: list[str]) -> int:
         self._ensure_registry()
         self.registry.delete(doc_ids)
-        removed = [d for d in doc_ids if self.collection.get(where={"doc_id": d}, limit=1, include=[])["ids"]]
+        removed = [d for d in doc_ids if self.writable.get(where={"doc_id": d}, limit=1, include=[])["ids"]]
         dead = self._delete_chunks_of(removed)
         if removed:
             self._bump_revision(dead=dead)

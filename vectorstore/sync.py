@@ -36,6 +36,7 @@ class Breaker:
             return True
 
     def success(self) -> None:
+        """The server answered (whatever the answer was)."""
         if self._tripped:
             with self._lock:
                 self._tripped = self._probing = False

@@ -173,7 +173,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        reasons = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
+        errors = exc.errors()
+        own = [str(e["ctx"]["error"]) for e in errors if e.get("type") == "value_error" and "error" in (e.get("ctx") or {})]
+        if own and len(own) == len(errors):  # our own validators' messages are bilingual already
+            return error_json(400, own[0])
+        reasons = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
         return error_json(400, texts.ERR_BAD_REQUEST.format(reason=reasons))
 
     @app.exception_handler(StarletteHTTPException)
