@@ -211,72 +211,34 @@ def test_server_on_a_damaged_index_starts_and_says_what_to_do(tmp_path: Path, re
             assert client.get("/v1/models").status_code == 200
     finally:
         live.stop()
-        live.backend.close()
 
 
 # --- deleted vectors are reclaimed ---------------------------------------------------------------------
-def index_bytes(index: Path) -> int:
-    """The index on disk, without the embedding cache (a cache of vectors, not the index)."""
-    return sum(f.stat().st_size for f in index.rglob("*") if f.is_file() and not f.name.startswith("embedding_cache"))
-
-
-def wait_embedded(client, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        health = client.get("/api/health").json()
-        if not health["embedding"]["running"] and health["embedding"]["done"] == health["embedding"]["total"]:
-            return
-        assert time.monotonic() < deadline, health
-        time.sleep(0.2)
-
-
 @pytest.mark.slow
 def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_path: Path, built_index: Settings) -> None:
     """Was: after 50 upload/delete cycles of one document the index was 51 MB instead of 1.4 MB and the server's RSS 1.35 GB instead of 0.87 GB."""
-    import httpx
-    import psutil
+    from bench.security import index_bytes, ui_server, wait_embedded
+    from webapp_fixtures import indexed_copy
 
-    from webapp_fixtures import free_port, indexed_copy
-
-    settings = indexed_copy(tmp_path, Path(built_index.index_dir), max_upload_bytes=20_000_000)
-    index, corpus = Path(settings.index_dir), Path(settings.corpus_dir)
+    settings = indexed_copy(tmp_path, Path(built_index.index_dir))
+    index = Path(settings.index_dir)
     fresh_size = index_bytes(index)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {"PYTHONPATH": str(REPO), "GRADIO_ANALYTICS_ENABLED": "False"}
-    server = subprocess.Popen([sys.executable, "ui.py", "--index-dir", str(index), "--corpus-dir", str(corpus), "--port", str(port)],
-                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     document = (CORPUS / "erqi-plan-2021-2026.txt").read_bytes()
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if client.get("/api/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.5)
-
-            def cycle() -> None:
-                created = client.post("/api/documents", files={"file": ("规划副本.txt", document, "text/plain")})
-                assert created.status_code == 201, created.text
-                wait_embedded(client)
-                assert "1200亿元" in client.post("/api/ask", json={"question": "到2025年地区生产总值的目标是多少?"}).json()["answer"]
-                assert client.delete(f"/api/documents/{created.json()['document']['doc_id']}").status_code == 200
-                wait_embedded(client)
-
-            cycle()  # everything a cycle uses is loaded once
-            fresh_rss = psutil.Process(server.pid).memory_info().rss
-            for _ in range(50):
-                cycle()
-            time.sleep(1.0)
+    with ui_server(index, Path(settings.corpus_dir)) as (client, process):
+        def cycle() -> None:
+            created = client.post("/api/documents", files={"file": ("规划副本.txt", document, "text/plain")})
+            assert created.status_code == 201, created.text
             wait_embedded(client)
-            rss = psutil.Process(server.pid).memory_info().rss
-            size = index_bytes(index)
-            assert client.get("/api/health").json()["problems"] == []
-    finally:
-        server.terminate()
-        server.wait(30)
+            assert "1200亿元" in client.post("/api/ask", json={"question": "到2025年地区生产总值的目标是多少?"}).json()["answer"]
+            assert client.delete(f"/api/documents/{created.json()['document']['doc_id']}").status_code == 200
+            wait_embedded(client)
+
+        cycle()  # everything a cycle uses is loaded once
+        fresh_rss = process.memory_info().rss
+        for _ in range(50):
+            cycle()
+        time.sleep(1.0)
+        rss, size = process.memory_info().rss, index_bytes(index)
+        assert client.get("/api/health").json()["problems"] == []
     assert size <= 1.2 * fresh_size, (size, fresh_size)
     assert rss <= 1.2 * fresh_rss, (rss >> 20, fresh_rss >> 20)

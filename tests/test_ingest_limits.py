@@ -4,16 +4,13 @@ sniffed content types, single-line passages, every skipped file listed.
 The bombs are parsed in the real worker process (``ingest.worker``), with its real memory cap."""
 from __future__ import annotations
 
-import io
 import time
-import zipfile
 from pathlib import Path
 
 import psutil
 import pytest
-from pypdf import PdfWriter
-from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
+from bench.security import docx_bomb, one_line_pages_pdf, roster
 from ingest.__main__ import main
 from ingest.chunker import ChunkingParams, _Outline, chunk_text
 from ingest.limits import DocumentTooLarge, ParseLimits, UnreadableFileError
@@ -26,11 +23,6 @@ from vectorstore.store import ChunkStore
 
 
 # --- files that cost too much ----------------------------------------------------------------------
-def roster(lines: int) -> str:
-    """A list of short unpunctuated lines (a roster): each line used to open a deeper heading."""
-    return "二七区网格员名单\n\n" + "\n".join(f"张{i:04d} 建中街社区第{i % 97}网格 电话6{i:07d}" for i in range(lines)) + "\n"
-
-
 def stored_chars(chunks) -> int:
     return sum(len(c.text) + len(c.section) + len(c.title) for c in chunks)
 
@@ -60,45 +52,6 @@ def test_short_line_list_indexes_in_linear_size_and_seconds(fresh_settings: Sett
     store = ChunkStore(fresh_settings, load_embeddings(fresh_settings))
     assert store.count() == len(b) and not store.has_pending()
     assert any("张2999" in c.text for c in store.all_chunks()), "the last line is indexed too"
-
-
-def docx_bomb(inflated_mb: int, path: Path) -> Path:
-    """A valid DOCX whose document.xml inflates to ``inflated_mb`` MB (ratio about 1000:1)."""
-    import docx
-
-    base = io.BytesIO()
-    docx.Document().save(base)
-    template = zipfile.ZipFile(io.BytesIO(base.getvalue()))
-    paragraph = b"<w:p><w:r><w:t>" + b"a" * 2000 + b"</w:t></w:r></w:p>"
-    block = paragraph * ((1 << 20) // len(paragraph))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
-        for info in template.infolist():
-            if info.filename != "word/document.xml":
-                out.writestr(info, template.read(info.filename))
-                continue
-            with out.open("word/document.xml", "w", force_zip64=True) as fh:
-                fh.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                         b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
-                for _ in range(inflated_mb):
-                    fh.write(block)
-                fh.write(b"</w:body></w:document>")
-    return path
-
-
-def one_line_pages_pdf(pages: int, path: Path) -> Path:
-    writer = PdfWriter()
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
-    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
-    for i in range(pages):
-        page = writer.add_blank_page(200, 100)
-        page[NameObject("/Resources")] = resources
-        content = ContentStream(None, None)
-        content.set_data(f"BT /F1 12 Tf 10 50 Td (Page line {i}) Tj ET".encode())
-        page.replace_contents(content)
-    with path.open("wb") as fh:
-        writer.write(fh)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -133,20 +86,25 @@ def test_docx_bomb_is_refused_before_it_is_inflated(bombs: dict[str, Path]) -> N
 
 def test_parser_memory_cap_and_time_limit(bombs: dict[str, Path]) -> None:
     """A DOCX under the inflate limit still costs the worker only: its memory is capped and it is killed when slow."""
-    worker = ParserWorker(160)
+    small = ParserWorker(160)
     try:
         with pytest.raises(DocumentTooLarge, match="memory") as info:
-            parse(worker, bombs["docx-90mb"], ParseLimits(max_bytes=20_000_000, memory_mb=160))
+            parse(small, bombs["docx-90mb"], ParseLimits(max_bytes=20_000_000, memory_mb=160))
         assert info.value.status == 413
-        started = time.perf_counter()
-        with pytest.raises(DocumentTooLarge, match="took longer than 0.5 s"):
-            parse(worker, bombs["docx-90mb"], ParseLimits(max_bytes=20_000_000, memory_mb=160, timeout_s=0.5))
-        assert time.perf_counter() - started < 5
         # and a good file goes through the same (restarted) worker
-        ok = parse(worker, Path(__file__).parent.parent / "data" / "corpus" / "erqi-plan-2021-2026.txt", ParseLimits(memory_mb=160))
+        ok = parse(small, Path(__file__).parent.parent / "data" / "corpus" / "erqi-plan-2021-2026.txt", ParseLimits(memory_mb=160))
         assert ok.chunks and ok.fmt == "txt"
     finally:
-        worker.close()
+        small.close()
+    limits = ParseLimits(max_bytes=20_000_000, timeout_s=0.5)  # the parse needs ~2 s before its text limit stops it
+    slow = ParserWorker(limits.memory_mb)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(DocumentTooLarge, match="took longer than 0.5 s"):
+            parse(slow, bombs["docx-90mb"], limits)
+        assert time.perf_counter() - started < 5
+    finally:
+        slow.close()
 
 
 def test_pdf_of_20000_one_line_pages_is_refused(bombs: dict[str, Path]) -> None:

@@ -406,7 +406,7 @@ def test_upload_returns_once_searchable_and_embeds_in_the_background(live_server
 # --- files that cost too much, over HTTP -----------------------------------------------------------
 def test_bombs_are_refused_over_http_and_not_kept(server_with, tmp_path: Path) -> None:
     """Was: the DOCX bomb took the server past 7 GB and stayed in the corpus folder; the 20,000-page PDF 11 GB."""
-    from test_ingest_limits import docx_bomb, one_line_pages_pdf
+    from bench.security import docx_bomb, one_line_pages_pdf
 
     live = server_with(max_upload_bytes=20_000_000)
     bombs = [docx_bomb(1000, tmp_path / "报告.docx"), docx_bomb(90, tmp_path / "纪要.docx"), one_line_pages_pdf(20_000, tmp_path / "清单.pdf")]

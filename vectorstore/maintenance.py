@@ -25,6 +25,7 @@ import chromadb.errors
 
 from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.registry import DocumentRegistry, registry_name
+from vectorstore.sync import restart_embedded
 from vectorstore.errors import IndexDamagedError, unavailable
 from vectorstore.store import _NETWORK_ERRORS, _PAGE, DEAD, DENSE_READY, METADATA_KEYS, PENDING, ChunkStore, document_info, embedding_input
 
@@ -62,18 +63,8 @@ def check(store: ChunkStore, full: bool = False) -> IndexCheck:
     """Counts (cheap) and segment readability; ``full`` also reads every chunk's metadata and vector."""
     result = IndexCheck()
     try:
-        meta = store._metadata()
-        result.metadata_missing = [k for k in METADATA_KEYS if k not in meta]
-        result.chunks = store.collection.count()
-        sample = store.collection.get(limit=1, include=["embeddings"])
-        if sample["ids"]:
-            store.collection.query(query_embeddings=[list(sample["embeddings"][0])], n_results=min(3, result.chunks))
-        if store.registry.ready:
-            committed = store.registry.all()
-            result.documents = len(committed)
-            expected = sum(d.chunks for d in committed.values())
-            if full or expected != result.chunks:
-                _consistency(store, committed, result, full)
+        with store.reading():
+            _inspect(store, result, full)
     except chromadb.errors.InternalError as exc:
         result.damaged = " ".join(str(exc).split())[:300]
     except IndexDamagedError as exc:
@@ -81,6 +72,21 @@ def check(store: ChunkStore, full: bool = False) -> IndexCheck:
     except _NETWORK_ERRORS as exc:
         raise unavailable(store.settings.chroma_host, store.settings.chroma_port, exc) from exc
     return result
+
+
+def _inspect(store: ChunkStore, result: IndexCheck, full: bool) -> None:
+    meta = store._metadata()
+    result.metadata_missing = [k for k in METADATA_KEYS if k not in meta]
+    result.chunks = store.collection.count()
+    sample = store.collection.get(limit=1, include=["embeddings"])
+    if sample["ids"]:
+        store.collection.query(query_embeddings=[list(sample["embeddings"][0])], n_results=min(3, result.chunks))
+    if store.registry.ready:
+        committed = store.registry.all()
+        result.documents = len(committed)
+        expected = sum(d.chunks for d in committed.values())
+        if full or expected != result.chunks:
+            _consistency(store, committed, result, full)
 
 
 def _consistency(store: ChunkStore, committed: dict[str, DocumentInfo], result: IndexCheck, full: bool) -> None:
@@ -166,18 +172,24 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
     registry.put(infos.values())
     new.modify(metadata={"embedding_model": store.embeddings.model_id, "revision": revision, "chunks": len(rows),
                          PENDING: pending, DEAD: 0, "building": False})
-    with store._write_lock, store._swap.swapping():  # the write lock first, as every writer takes it
+    with store._write_lock, store._shared.swap.swapping():  # the write lock first, as every writer takes it
         _drop(client, name)
         new.modify(name=name)
         _drop(client, registry_name(name))
         client.get_collection(registry_name(tmp)).modify(name=registry_name(name))
-        store._reopen()
-    _reclaim_space(store)
+        if store.settings.server_mode:
+            store._reopen()
+        else:
+            restart_embedded(store.key)  # frees the old collections' caches, and the SQLite file is ours alone now
+            _reclaim_space(Path(store.settings.index_dir))
+            store.reconnect()
+    _malloc_trim()
 
 
 def compact(store: ChunkStore) -> None:
     """Rebuild the collection from its live chunks and vectors: deleted vectors are gone, the files shrink."""
     with store._write_lock:
+        store.revision()  # a guarded call first: follows a restart another store of this process made
         rows, infos = live_rows(store)
         rebuild(store, rows, infos)
     log.info("compacted the index: %d chunks", len(rows))
@@ -211,12 +223,10 @@ def _drop(client: chromadb.ClientAPI, name: str) -> None:
         pass
 
 
-def _reclaim_space(store: ChunkStore) -> None:
-    """Embedded index: remove segment folders no collection uses any more, VACUUM the SQLite file,
-    and hand freed heap back to the system (the old HNSW graph was in memory)."""
-    if store.settings.server_mode:
-        return
-    index_dir = Path(store.settings.index_dir)
+def _reclaim_space(index_dir: Path) -> None:
+    """Embedded index, while this process has no Chroma client open on it (another SQLite library in
+    the same process must never write the file under Chroma's feet): remove segment folders no
+    collection uses any more and VACUUM the SQLite file."""
     db = index_dir / "chroma.sqlite3"
     try:
         with sqlite3.connect(str(db), timeout=10) as con:
@@ -229,9 +239,8 @@ def _reclaim_space(store: ChunkStore) -> None:
             con.execute("VACUUM")
         finally:
             con.close()
-    except sqlite3.Error as exc:  # busy: the space is reclaimed next time
+    except sqlite3.Error as exc:  # busy (a reading process): the space is reclaimed next time
         log.warning("could not reclaim index space: %s", exc)
-    _malloc_trim()
 
 
 def _is_uuid(name: str) -> bool:
@@ -239,6 +248,7 @@ def _is_uuid(name: str) -> bool:
 
 
 def _malloc_trim() -> None:
+    """Hand freed heap back to the system (the old HNSW graphs were in memory)."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):

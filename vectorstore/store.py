@@ -18,7 +18,8 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, Mapping
 
 import chromadb
 import chromadb.errors
@@ -32,7 +33,7 @@ from vectorstore.errors import IndexDamagedError, IndexMissingError, ModelMismat
 from vectorstore.records import Chunk, DocumentInfo, short_hash
 from vectorstore.registry import DocumentRegistry, registry_name
 from vectorstore.settings import Settings
-from vectorstore.sync import Breaker, SwapLock, http_client
+from vectorstore.sync import Breaker, http_client, shared_index
 
 _PAGE = 1000
 DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
@@ -58,7 +59,9 @@ def _guarded(method: Callable) -> Callable:
         failed = False
         self._calls.depth = 1
         try:
-            with self._swap.reading():
+            with self._shared.swap.reading():
+                if self._generation != self._shared.generation:  # a compaction restarted this process's Chroma
+                    self._follow()
                 try:
                     return method(self, *args, **kwargs)
                 except chromadb.errors.NotFoundError:
@@ -111,10 +114,9 @@ class ChunkStore:
     def __init__(self, settings: Settings, embeddings: CachedEmbeddings, create: bool = False) -> None:
         self.settings = settings
         self.embeddings = embeddings
-        self._write_lock = threading.RLock()
-        self._swap = SwapLock()
         self._breaker = Breaker()
         self._calls = threading.local()  # depth of guarded calls in this thread
+        self._reconnect_lock = threading.Lock()
         self._dim: int | None = None
         self._committed_cache: tuple[tuple[int, int], dict[str, str] | None] | None = None
         try:
@@ -134,8 +136,38 @@ class ChunkStore:
         if not exists and not create:
             raise IndexMissingError(settings.index_dir)
         self._client, self._write_client = client, write_client
+        self._shared = shared_index(self.key)
+        self._write_lock = self._shared.write_lock
+        self._generation = self._shared.generation
         self._reopen()
         self._check_model(fix=create)
+
+    @property
+    def key(self) -> str:
+        """What identifies the index within this process (Chroma's own key for an embedded index)."""
+        s = self.settings
+        return f"http://{s.chroma_host}:{s.chroma_port}/{s.collection}" if s.server_mode else str(Path(s.index_dir))
+
+    def reconnect(self) -> None:
+        """New clients (after a compaction restarted the embedded Chroma of this process)."""
+        self._client = _client(self.settings, create=True)
+        self._write_client = _client(self.settings, True, self.settings.chroma_write_timeout) if self.settings.server_mode else self._client
+        self._generation = self._shared.generation
+        self._reopen()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Raw Chroma calls (maintenance) under the swap lock, on a client that follows restarts."""
+        with self._shared.swap.reading():
+            if self._generation != self._shared.generation:
+                self._follow()
+            yield
+
+    def _follow(self) -> None:
+        """Reconnect once when another store of this process has restarted Chroma (threads wait for the first)."""
+        with self._reconnect_lock:
+            if self._generation != self._shared.generation:
+                self.reconnect()
 
     def _reopen(self) -> None:
         """(Re)attach to the collection and the registry, e.g. after a compaction swapped them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import chromadb
@@ -83,6 +84,38 @@ class SwapLock:
             with self._cond:
                 self._swapping = False
                 self._cond.notify_all()
+
+
+@dataclass
+class SharedIndex:
+    """What every store of this process on one index shares: the write lock, the swap lock and the
+    generation of the Chroma client (bumped when a compaction restarts it, so the other stores reconnect)."""
+
+    swap: SwapLock = field(default_factory=SwapLock)
+    write_lock: threading.RLock = field(default_factory=threading.RLock)  # one writer at a time within the process
+    generation: int = 0
+
+
+_shared: dict[str, SharedIndex] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_index(key: str) -> SharedIndex:
+    with _shared_lock:
+        return _shared.setdefault(key, SharedIndex())
+
+
+def restart_embedded(path: str) -> None:
+    """Stop this process's Chroma system for an embedded index (its caches hold every collection
+    ever opened: a compaction would otherwise leak ~5 MB); the next client opens the index afresh."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with SharedSystemClient._refcount_lock:
+        system = SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+    if system is not None:
+        system.stop()
+    shared_index(path).generation += 1
 
 
 class _BoundedHttpx:

@@ -58,14 +58,19 @@ class BackgroundEmbedder:
                 self._idle.set()
 
     def _round(self) -> None:
+        """Embed what is pending, then the follow-up (compaction); ``running`` until both are done."""
         total = self._pending()
-        if total:
-            self._progress = Progress(0, total, True)
+        p = self._progress
+        self._progress = Progress(0, total, True) if total else Progress(p.done, p.total, True)
+        try:
+            if total:
+                def step(n: int) -> None:
+                    p = self._progress
+                    self._progress = Progress(min(p.done + n, p.total), p.total, True)
 
-            def step(n: int) -> None:
-                p = self._progress
-                self._progress = Progress(min(p.done + n, p.total), p.total, True)
-
-            self._embed(step)
-            self._progress = Progress(total, total, False)
-        self._after()
+                self._embed(step)
+                self._progress = Progress(total, total, True)
+            self._after()
+        finally:
+            p = self._progress
+            self._progress = Progress(p.done, p.total, False, p.error)

@@ -101,7 +101,8 @@ def refreshed(backend: Backend) -> tuple[str, list[list[Any]], Any]:
 def respond(backend: Backend, message: str, chat: list | None, conv: list | None) -> Iterator[tuple[str, list, list]]:
     """Stream one answer: yields (textbox value, chat messages, conversation state)."""
     chat = list(chat or [])
-    conv = list(conv or [])[-backend.settings.max_history_messages + 2 :]  # a long conversation keeps its latest turns
+    keep = max(backend.settings.max_history_messages - 2, 0)  # a long conversation keeps its latest turns
+    conv = list(conv or [])[-keep:] if keep else []
     question = (message or "").strip()
     if not question:
         yield "", chat, conv
@@ -357,37 +358,29 @@ def build_blocks(backend: Backend) -> gr.Blocks:
         doc_outputs = [docs_message, status, table, choose]
         busy = [progress_line, timer]
 
-        def allowed(admin_state: bool, request: gr.Request | None) -> str | None:
-            """The writer's name, or None when the page may not write (the message says why)."""
+        def writer(admin_state: bool, request: gr.Request | None) -> tuple[str | None, str]:
+            """(who writes, "") or (None, why the page may not write)."""
             try:
-                return page_actor(backend, admin_state, request)
-            except AccessDenied:
-                return None
-
-        def refusal(admin_state: bool, request: gr.Request | None) -> str:
-            try:
-                page_actor(backend, admin_state, request)
+                return page_actor(backend, admin_state, request), ""
             except AccessDenied as exc:
-                return exc.message
-            return ""
+                return None, exc.message
 
         def on_upload(paths: list[str] | None, admin_state: bool, request: gr.Request, progress: gr.Progress = gr.Progress()):
-            actor = allowed(admin_state, request)
-            message = upload_files(backend, paths, actor, progress) if actor else refusal(admin_state, request)
+            actor, refusal = writer(admin_state, request)
+            message = upload_files(backend, paths, actor, progress) if actor else refusal
             return (message, *refreshed(backend), None, *embedding_progress(backend))
 
         def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
-            message = delete_document(backend, doc_id) if allowed(admin_state, request) else refusal(admin_state, request)
-            return (message, *refreshed(backend), *embedding_progress(backend))
+            actor, refusal = writer(admin_state, request)
+            return (delete_document(backend, doc_id) if actor else refusal, *refreshed(backend), *embedding_progress(backend))
 
         def on_reindex_plan(admin_state: bool, request: gr.Request):
-            if not allowed(admin_state, request):
-                return refusal(admin_state, request), gr.Button(visible=False)
-            return reindex_plan(backend), gr.Button(visible=True)
+            actor, refusal = writer(admin_state, request)
+            return (reindex_plan(backend), gr.Button(visible=True)) if actor else (refusal, gr.Button(visible=False))
 
         def on_reindex(admin_state: bool, request: gr.Request):
-            message = reindex(backend) if allowed(admin_state, request) else refusal(admin_state, request)
-            return (message, *refreshed(backend), gr.Button(visible=False), *embedding_progress(backend))
+            actor, refusal = writer(admin_state, request)
+            return (reindex(backend) if actor else refusal, *refreshed(backend), gr.Button(visible=False), *embedding_progress(backend))
 
         write = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
         upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
