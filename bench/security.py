@@ -297,16 +297,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--lines", default="750,1500,3000,6000")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed)")
+    parser.add_argument("--only", help="comma-separated parts to (re)measure, kept with the others' earlier results in --out: "
+                                       "bombs, short_lines, cycles, history_flood")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-security-"))
     work.mkdir(parents=True, exist_ok=True)
+    parts = {
+        "bombs": lambda: bombs(work),
+        "short_lines": lambda: short_lines(work, [int(n) for n in args.lines.split(",")]),
+        "cycles": lambda: [cycles(work, args.cycles, True), cycles(work, args.cycles, False)],
+        "history_flood": lambda: history_flood(work),
+    }
+    chosen = args.only.split(",") if args.only else list(parts)
+    results = json.loads(args.out.read_text(encoding="utf-8")) if args.only and args.out.exists() else {}
     try:
-        results = {
-            "bombs": bombs(work),
-            "short_lines": short_lines(work, [int(n) for n in args.lines.split(",")]),
-            "cycles": [cycles(work, args.cycles, True), cycles(work, args.cycles, False)],
-            "history_flood": history_flood(work),
-        }
+        for name in chosen:
+            results[name] = parts[name]()
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

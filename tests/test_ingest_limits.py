@@ -68,20 +68,25 @@ def parse(worker: ParserWorker, path: Path, limits: ParseLimits):
     return worker.parse(ParseJob(str(path), path.name, ChunkingParams(), limits))
 
 
-def test_docx_bomb_is_refused_before_it_is_inflated(bombs: dict[str, Path]) -> None:
-    """Was: a 1.5 MB DOCX inflating to ~1 GB took the server past 7 GB in 13 s."""
-    limits = ParseLimits(max_bytes=20_000_000)
+def refused(path: Path, limits: ParseLimits, match: str, seconds: float) -> DocumentTooLarge:
+    """Parse ``path`` in a worker of its own: it must be refused as too large (413) within ``seconds``."""
     worker = ParserWorker(limits.memory_mb)
     try:
-        me = psutil.Process()
-        before = me.memory_info().rss
         started = time.perf_counter()
-        with pytest.raises(DocumentTooLarge, match="inflates to 1,0") as info:
-            parse(worker, bombs["docx-1gb"], limits)
-        assert info.value.status == 413 and time.perf_counter() - started < 10
-        assert me.memory_info().rss - before < 100 << 20, "parsed in the worker, not here"
+        with pytest.raises(DocumentTooLarge, match=match) as info:
+            parse(worker, path, limits)
+        assert info.value.status == 413 and time.perf_counter() - started < seconds
+        return info.value
     finally:
         worker.close()
+
+
+def test_docx_bomb_is_refused_before_it_is_inflated(bombs: dict[str, Path]) -> None:
+    """Was: a 1.5 MB DOCX inflating to ~1 GB took the server past 7 GB in 13 s."""
+    me = psutil.Process()
+    before = me.memory_info().rss
+    refused(bombs["docx-1gb"], ParseLimits(max_bytes=20_000_000), "inflates to 1,0", 10)
+    assert me.memory_info().rss - before < 100 << 20, "parsed in the worker, not here"
 
 
 def test_parser_memory_cap_and_time_limit(bombs: dict[str, Path]) -> None:
@@ -96,28 +101,13 @@ def test_parser_memory_cap_and_time_limit(bombs: dict[str, Path]) -> None:
         assert ok.chunks and ok.fmt == "txt"
     finally:
         small.close()
-    limits = ParseLimits(max_bytes=20_000_000, timeout_s=0.5)  # the parse needs ~2 s before its text limit stops it
-    slow = ParserWorker(limits.memory_mb)
-    try:
-        started = time.perf_counter()
-        with pytest.raises(DocumentTooLarge, match="took longer than 0.5 s"):
-            parse(slow, bombs["docx-90mb"], limits)
-        assert time.perf_counter() - started < 5
-    finally:
-        slow.close()
+    # the parse needs ~2 s before its text limit stops it
+    refused(bombs["docx-90mb"], ParseLimits(max_bytes=20_000_000, timeout_s=0.5), "took longer than 0.5 s", 5)
 
 
 def test_pdf_of_20000_one_line_pages_is_refused(bombs: dict[str, Path]) -> None:
     """Was: a 3 MB PDF of 20,000 one-line pages drove the server to 11 GB and an 8 GB index."""
-    limits = ParseLimits(max_bytes=20_000_000)
-    worker = ParserWorker(limits.memory_mb)
-    try:
-        started = time.perf_counter()
-        with pytest.raises(DocumentTooLarge, match="too many pages: 20,000 > 2,000"):
-            parse(worker, bombs["pdf-20000"], limits)
-        assert time.perf_counter() - started < 30
-    finally:
-        worker.close()
+    refused(bombs["pdf-20000"], ParseLimits(max_bytes=20_000_000), "too many pages: 20,000 > 2,000", 30)
     # within the page limit, one line per page indexes as a list, in linear size
     small = one_line_pages_pdf(1000, bombs["pdf-20000"].with_name("pages1000.pdf"))
     chunks = chunk_text(load_file(small).text, small.name, ChunkingParams())

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Page  # noqa: E402
+from test_ui_browser import CHROMIUM, TIMEOUT_MS, Page, browser  # noqa: E402,F401 - browser: the module's fixture
 from webapp_fixtures import GDP_QUESTION, LiveServer, free_port  # noqa: E402
 
 pytestmark = [
@@ -35,16 +35,6 @@ Promise.allSettled([
   fetch(target + "/gradio_api/upload", {method: "POST", mode: "no-cors", body: planted()}),
 ]).then(() => { document.title = "done"; });
 </script></body></html>"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

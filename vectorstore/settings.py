@@ -65,7 +65,7 @@ class Settings(BaseSettings):
 
     # --- web page / API --------------------------------------------------------
     max_upload_bytes: int = Field(20_000_000, description="Largest accepted upload (bytes); larger requests are refused from their Content-Length or while streaming, before they are read whole. Also the largest file `python -m ingest` reads.")
-    max_request_bytes: int = Field(1_000_000, description="Largest body of any other request (questions, claims, chat messages, the page's events); refused while streaming.")
+    max_request_bytes: int = Field(262_144, description="Largest body of any other request (questions, claims, chat messages, the page's events), refused from its Content-Length or while streaming: room for a question and a whole history at their limits even with every character escaped (about 130 KB), while a 300,000-character history (900 KB) is refused before it is parsed.")
     max_history_messages: int = Field(40, description="Most earlier messages a question's history may carry.")
     max_history_message_chars: int = Field(4_000, description="Longest single history message, in characters (a long message costs every user time: 300,000 characters took 8 s under a process-wide lock).")
     max_history_chars: int = Field(20_000, description="Most characters of all history messages together.")

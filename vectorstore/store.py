@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-import time
 from collections import defaultdict
 from pathlib import Path
 from contextlib import contextmanager
