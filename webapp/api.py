@@ -21,7 +21,7 @@ from assistant.validation import InvalidRequest, has_surrogate
 from vectorstore.errors import StoreError
 from webapp import texts as web_texts
 from webapp.access import AccessDenied, Caller, authorise_api, client_address
-from webapp.backend import Backend, UnknownDocument, document_dict
+from webapp.backend import Backend, UnknownDocument, UploadResult, document_dict
 from webapp.multipart import receive_upload
 from webapp.uploads import UploadError, check_name
 
@@ -205,7 +205,7 @@ def admin(backend: Backend) -> Any:
     return Depends(actor)
 
 
-def upload_dict(result) -> dict:
+def upload_dict(result: UploadResult) -> dict:
     return {"status": result.status, "stored_as": result.name, "document": document_dict(result.document),
             "suspicious": [{"chunks": n, "example": phrase} for n, phrase in result.suspicious], "warnings": result.warnings}
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import texts
 from assistant.response import AssistantResponse
-from webapp.api import ApiError, ErrorResponse, OptionalText
 from vectorstore.errors import StoreError
+from webapp.api import ApiError, ErrorResponse, OptionalText
 from webapp.backend import Backend
 
 MODEL_ID = "erqi-qa"
