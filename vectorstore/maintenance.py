@@ -23,10 +23,10 @@ from typing import Iterable
 import chromadb
 import chromadb.errors
 
+from vectorstore.errors import IndexDamagedError, unavailable
 from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.registry import DocumentRegistry, registry_name
 from vectorstore.sync import restart_embedded
-from vectorstore.errors import IndexDamagedError, unavailable
 from vectorstore.store import _NETWORK_ERRORS, _PAGE, DEAD, DENSE_READY, METADATA_KEYS, PENDING, ChunkStore, document_info, embedding_input
 
 log = logging.getLogger("vectorstore")
