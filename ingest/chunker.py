@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.orientation import orientation_of
+from ingest.planted import is_suspicious
 from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
 
@@ -22,6 +23,9 @@ class ChunkingParams:
     heading_max_chars: int = 40
 
 
+MAX_PATH_HEADING_CHARS = 80  # a Markdown heading may be any length; its share of a section path is not
+
+
 class _Outline:
     """The stack of open headings; gives the section path of each block."""
 
@@ -30,12 +34,18 @@ class _Outline:
 
     def open(self, rank: int, text: str) -> None:
         # A heading with no body yet keeps a following heading of its own rank
-        # as its child (具体目标 › 实现更高质量发展).
-        while self.stack and (self.stack[-1].rank > rank or (self.stack[-1].rank == rank and self.stack[-1].has_body)):
+        # as its child (具体目标 › 实现更高质量发展), but only one level deep: a
+        # third body-less heading of that rank is the second one's sibling, so
+        # the path never grows with the number of lines (rosters, tables of contents).
+        while self.stack and (self.stack[-1].rank > rank or (self.stack[-1].rank == rank and (self.stack[-1].has_body or self._adopted()))):
             self.stack.pop()
         if self.stack and self.stack[-1].rank < rank:
             self.stack[-1].has_body = True  # sub-headings are content: a later heading of its rank is a sibling
         self.stack.append(_Heading(rank, text))
+
+    def _adopted(self) -> bool:
+        """The top heading is itself the child of a heading of its own rank."""
+        return len(self.stack) >= 2 and self.stack[-2].rank == self.stack[-1].rank
 
     def body(self) -> None:
         if self.stack:
@@ -63,26 +73,44 @@ def _group_sentences(sentences: list[Span], params: ChunkingParams) -> list[list
     return groups
 
 
-def _sections(text: str, blocks: list[Block]) -> list[tuple[str, str, list[Block]]]:
-    """Consecutive blocks sharing a section path and kind: (path, kind, blocks)."""
+@dataclass
+class _Run:
+    """Consecutive blocks that share a section path and kind (and are all planted text, or none is)."""
+
+    path: str
+    kind: str
+    blocks: list[Block]
+    planted: bool = False
+
+
+def _sections(text: str, blocks: list[Block]) -> list[_Run]:
+    """The document as runs of blocks.  A paragraph addressed to a model (``is_suspicious``) is a run of
+    its own, so the chunk flagged for it never holds the report's own sentences around it."""
     outline = _Outline()
-    runs: list[tuple[str, str, list[Block]]] = []
+    runs: list[_Run] = []
     for block in blocks:
         if block.kind == "heading":
-            outline.open(block.rank, heading_text(block.span.text(text)))
-            runs.append((outline.path(), "heading", [block]))
+            outline.open(block.rank, heading_text(block.span.text(text))[:MAX_PATH_HEADING_CHARS])
+            runs.append(_Run(outline.path(), "heading", [block]))
             continue
         if block.kind == "title":
             continue
         kind = "caption" if block.kind == "caption" else "text"
         if kind == "text":
             outline.body()
-        path = outline.path()
-        if runs and runs[-1][0] == path and runs[-1][1] == kind == "text":
-            runs[-1][2].append(block)
+        path, planted = outline.path(), is_suspicious(block.span.text(text))
+        last = runs[-1] if runs else None
+        if last and last.path == path and last.kind == kind == "text" and last.planted == planted:
+            last.blocks.append(block)
         else:
-            runs.append((path, kind, [block]))
+            runs.append(_Run(path, kind, [block], planted))
     return runs
+
+
+def _title_only(blocks: list[Block]) -> list[_Run]:
+    """A document that is one unpunctuated line (a news flash, a list item) is its own text, not a lost title."""
+    titles = [b for b in blocks if b.kind == "title"]
+    return [_Run("", "text", titles)] if titles else []
 
 
 def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = "") -> list[Chunk]:
@@ -91,14 +119,15 @@ def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None
     title = title or title_text(text, blocks) or source.rsplit(".", 1)[0]
     doc_id = doc_id_for(source)
     chunks: list[Chunk] = []
-    for path, kind, run in _sections(text, blocks):
-        sentences = [s for b in run for s in b.sentences]
-        groups = [sentences] if kind == "heading" else _group_sentences(sentences, params)
+    for run in _sections(text, blocks) or _title_only(blocks):
+        sentences = [s for b in run.blocks for s in b.sentences]
+        groups = [sentences] if run.kind == "heading" else _group_sentences(sentences, params)
         for group in groups:
             start, end = group[0].start, group[-1].end
             body = text[start:end]
             chunk_id = f"{doc_id}-{short_hash(f'{start}:{end}:{body}', 12)}"
             chunks.append(
-                Chunk(chunk_id, doc_id, source, title, path, kind, start, end, body, doc_hash, ingested_at, orientation_of(body))  # type: ignore[arg-type]
+                Chunk(chunk_id, doc_id, source, title, run.path, run.kind, start, end, body, doc_hash, ingested_at, orientation_of(body),  # type: ignore[arg-type]
+                      suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"))
             )
     return chunks

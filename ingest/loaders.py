@@ -9,8 +9,9 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import docx
@@ -22,15 +23,14 @@ from docx.document import Document as DocxDocument
 from docx.table import Table as DocxTable
 from markdown_it import MarkdownIt
 
-__all__ = ["SUPPORTED_SUFFIXES", "LoadedFile", "UnreadableFileError", "load_file"]
+from ingest.limits import DocumentTooLarge, ParseLimits, UnreadableFileError
+from ingest.sniff import sniff
+
+__all__ = ["SUPPORTED_SUFFIXES", "DocumentTooLarge", "LoadedFile", "ParseLimits", "UnreadableFileError", "load_file"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf"}
 )
-
-
-class UnreadableFileError(Exception):
-    """Raised with a one-line reason when a file cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class LoadedFile:
     title: str | None
     encoding: str | None
     fmt: str
+    warnings: tuple[str, ...] = ()  # read, but the user should know (replacement characters, content type ≠ name)
 
 
 # --------------------------------------------------------------------------
@@ -80,9 +81,15 @@ def _codec_name(name: str) -> str:
     return "gb18030" if canonical in _GB_FAMILY or name.lower() in _GB_FAMILY else canonical
 
 
-def _looks_like_text(text: str) -> bool:
-    """False when replacement or control characters make up too much of ``text``."""
-    return len(_BAD_CHARS.findall(text)) <= len(text) * _MAX_BAD_RATIO
+def _looks_like_text(text: str, strict: bool = False) -> bool:
+    """False when replacement or control characters make up too much of ``text``.
+
+    After a strict decode a U+FFFD is a character the file really contains (valid
+    UTF-8 for U+FFFD), not a decoding failure: it does not count against the text."""
+    bad = _BAD_CHARS.findall(text)
+    if strict:
+        bad = [c for c in bad if c != "\ufffd"]
+    return len(bad) <= len(text) * _MAX_BAD_RATIO
 
 
 def _try_decode(data: bytes, encoding: str, errors: str = "strict") -> str | None:
@@ -91,7 +98,7 @@ def _try_decode(data: bytes, encoding: str, errors: str = "strict") -> str | Non
         text = data.decode(encoding, errors=errors)
     except (UnicodeDecodeError, LookupError):
         return None
-    return text if _looks_like_text(text) else None
+    return text if _looks_like_text(text, strict=errors == "strict") else None
 
 
 def _detected_encoding(data: bytes) -> str | None:
@@ -304,14 +311,17 @@ def _docx_table_text(table: DocxTable) -> str:
     return "\n".join(lines)
 
 
-def _docx_blocks(document: DocxDocument) -> Iterator[str]:
-    """Non-empty paragraph and table texts in body order."""
+def _docx_blocks(document: DocxDocument, limits: ParseLimits) -> Iterator[str]:
+    """Non-empty paragraph and table texts in body order, stopping as soon as there is too much text."""
+    chars = 0
     for item in document.iter_inner_content():
         if isinstance(item, DocxTable):
             text = _docx_table_text(item)
         else:
             text = item.text
         if text.strip():
+            chars += len(text) + 2
+            limits.check_chars(chars)
             yield text
 
 
@@ -329,12 +339,29 @@ def _docx_title(document: DocxDocument) -> str | None:
     return None
 
 
-def _load_docx(path: Path, data: bytes) -> LoadedFile:
+def _check_inflated_size(data: bytes, limits: ParseLimits) -> None:
+    """Refuse a DOCX whose parts inflate past the limit, before python-docx inflates them
+    (zipfile never yields more than an entry's declared size, so the sum is a bound)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFileError(f"corrupt DOCX: {_short(exc)}") from exc
+    if total > limits.max_decompressed_bytes:
+        raise DocumentTooLarge(
+            f"DOCX inflates to {total:,} bytes, more than the {limits.max_decompressed_bytes:,} byte limit (解压后超过大小上限)"
+        )
+
+
+def _load_docx(path: Path, data: bytes, limits: ParseLimits) -> LoadedFile:
     """Paragraphs and tables in body order, joined by blank lines."""
+    _check_inflated_size(data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
-        text = "\n\n".join(_docx_blocks(document))
+        text = "\n\n".join(_docx_blocks(document, limits))
         title = _docx_title(document)
+    except (MemoryError, DocumentTooLarge):
+        raise
     except Exception as exc:  # python-docx/zipfile/lxml raise many kinds
         raise UnreadableFileError(f"corrupt DOCX: {_short(exc)}") from exc
     return LoadedFile(path, _require_text(text), title, None, "docx")
@@ -371,13 +398,31 @@ def _pdf_title(reader: pypdf.PdfReader) -> str | None:
     return None if title is None or title.lower() in _PLACEHOLDER_TITLES else title
 
 
-def _load_pdf(path: Path, data: bytes) -> LoadedFile:
-    """Text of each page (pypdf extract_text), pages joined by blank lines."""
-    reader = _open_pdf(data)
+def _pdf_pages(reader: pypdf.PdfReader, limits: ParseLimits) -> Iterator[str]:
+    """Each page's text, refusing too many pages or too much text before extracting the rest."""
     try:
-        pages = [page.extract_text() or "" for page in reader.pages]
+        count = len(reader.pages)
     except Exception as exc:
         raise UnreadableFileError(f"corrupt PDF: {_short(exc)}") from exc
+    if count > limits.max_pages:
+        raise DocumentTooLarge(f"too many pages: {count:,} > {limits.max_pages:,} (页数超过上限)")
+    chars = 0
+    for page in reader.pages:
+        try:
+            text = page.extract_text() or ""
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise UnreadableFileError(f"corrupt PDF: {_short(exc)}") from exc
+        chars += len(text)
+        limits.check_chars(chars)
+        yield text
+
+
+def _load_pdf(path: Path, data: bytes, limits: ParseLimits) -> LoadedFile:
+    """Text of each page (pypdf extract_text), pages joined by blank lines."""
+    reader = _open_pdf(data)
+    pages = list(_pdf_pages(reader, limits))
     text = "\n\n".join(p.strip("\n") for p in pages if p.strip())
     if not text:
         raise UnreadableFileError("no extractable text (scanned PDF? OCR is not supported)")
@@ -387,15 +432,16 @@ def _load_pdf(path: Path, data: bytes) -> LoadedFile:
 # --------------------------------------------------------------------------
 # entry point
 
-_LOADERS: dict[str, Callable[[Path, bytes], LoadedFile]] = {
-    ".txt": _load_txt,
-    ".md": _load_md,
-    ".markdown": _load_md,
-    ".html": _load_html,
-    ".htm": _load_html,
+_LOADERS: dict[str, Callable[[Path, bytes, ParseLimits], LoadedFile]] = {
+    ".txt": lambda path, data, _: _load_txt(path, data),
+    ".md": lambda path, data, _: _load_md(path, data),
+    ".markdown": lambda path, data, _: _load_md(path, data),
+    ".html": lambda path, data, _: _load_html(path, data),
+    ".htm": lambda path, data, _: _load_html(path, data),
     ".docx": _load_docx,
     ".pdf": _load_pdf,
 }
+_FORMAT_NAMES = {".pdf": "PDF", ".docx": "DOCX", ".html": "HTML"}
 
 
 def _check_path(path: Path) -> str:
@@ -417,7 +463,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise UnreadableFileError(f"file too large: {size} bytes > {max_bytes} byte limit")
+            raise DocumentTooLarge(f"file too large: {size} bytes > {max_bytes} byte limit")
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFileError(f"cannot read file: {exc.strerror or _short(exc)}") from exc
@@ -426,8 +472,33 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def load_file(path: str | Path, max_bytes: int = 50_000_000) -> LoadedFile:
-    """Read ``path`` into a LoadedFile; raise UnreadableFileError with the reason if impossible."""
+def _content_kind(suffix: str, data: bytes) -> tuple[str, list[str]]:
+    """The loader to use, from the content (the name only decides among text formats), and a warning if they differ."""
+    found = sniff(data)
+    binary = suffix in (".pdf", ".docx")
+    if found is None or (found == ".html" and suffix in (".md", ".markdown", ".htm", ".html")):
+        if binary:
+            raise UnreadableFileError(f"corrupt {_FORMAT_NAMES[suffix]}: the content is not a {_FORMAT_NAMES[suffix]} file")
+        return suffix, []
+    if not found.startswith("."):
+        if binary:
+            raise UnreadableFileError(f"corrupt {_FORMAT_NAMES[suffix]}: the content is {found}")
+        raise UnreadableFileError(f"not a document: the content is {found} (内容不是文档)")
+    if found == suffix:
+        return suffix, []
+    return found, [f"the content is {_FORMAT_NAMES[found]} although the name ends in {suffix}: read as {_FORMAT_NAMES[found]} (按实际内容读取)"]
+
+
+def load_file(path: str | Path, max_bytes: int = 50_000_000, limits: ParseLimits | None = None) -> LoadedFile:
+    """Read ``path`` into a LoadedFile; raise UnreadableFileError (DocumentTooLarge over a limit) with the reason if impossible."""
+    limits = limits or ParseLimits(max_bytes=max_bytes)
     path = Path(path)
     suffix = _check_path(path)
-    return _LOADERS[suffix](path, _read_bytes(path, max_bytes))
+    data = _read_bytes(path, limits.max_bytes)
+    kind, warnings = _content_kind(suffix, data)
+    loaded = _LOADERS[kind](path, data, limits)
+    limits.check_chars(len(loaded.text))
+    replaced = loaded.text.count("\ufffd")
+    if replaced:
+        warnings.append(f"{replaced} replacement character(s) U+FFFD in the text: some characters of the original may be lost (含替换字符)")
+    return replace(loaded, warnings=tuple(warnings))

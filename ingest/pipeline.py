@@ -1,23 +1,39 @@
-"""Files → chunks → Chroma, incrementally (content hashes decide what changes)."""
+"""Files → chunks → Chroma, incrementally (content hashes decide what changes).
+
+Each file is parsed and chunked in a worker process with memory and time limits
+(:mod:`ingest.worker`); each document is committed in the store's registry with
+its provenance once all its chunks are written.
+"""
 from __future__ import annotations
 
+import getpass
 import hashlib
+import socket
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, ContextManager, Iterable
 
 from tqdm import tqdm
 
-from ingest.chunker import ChunkingParams, chunk_text
-from ingest.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, load_file
+from ingest.chunker import ChunkingParams
+from ingest.limits import ParseLimits, UnreadableFileError
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.planted import planted_instructions
+from ingest.worker import ParsedDocument, ParseJob, worker_for
 from vectorstore.embeddings import load_embeddings
-from vectorstore.records import Chunk, doc_id_for
+from vectorstore.errors import IndexDamagedError, IndexMissingError
+from vectorstore.lock import IndexLock
+from vectorstore.maintenance import check, clean, compact
+from vectorstore.records import Chunk, DocumentInfo, Provenance, doc_id_for
 from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore, drop_collection
 
-CHUNKER_VERSION = "5"  # bump when chunking changes, so every document is re-chunked
+CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
+BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
+TEMP_UPLOAD_PREFIX = ".upload-"  # the server's uploads in progress: not documents, never listed
 WRITE_BATCH_CHUNKS = 500  # documents are written together up to this many chunks: a Chroma call costs ~30 ms whatever its size
 
 
@@ -32,13 +48,18 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    too_large: set[str] = field(default_factory=set)  # the skipped files refused for a size limit (HTTP 413, not 422)
+    suspicious: list[tuple[str, int, str]] = field(default_factory=list)  # (file, flagged chunks, first planted phrase)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, what the user should know)
+    repaired: list[str] = field(default_factory=list)  # what the start-of-run check fixed
     chunks_written: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
+        flagged = f", suspicious {len(self.suspicious)}" if self.suspicious else ""
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"removed {len(self.removed)}, skipped {len(self.skipped)}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
+            f"removed {len(self.removed)}, skipped {len(self.skipped)}{flagged}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
         )
 
 
@@ -46,19 +67,35 @@ def chunking_params(settings: Settings) -> ChunkingParams:
     return ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences, settings.heading_max_chars)
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders (recursively, hidden files skipped); refuse paths that do not exist."""
+def discover(paths: Iterable[Path], report: IngestReport | None = None) -> list[Path]:
+    """Expand folders recursively; refuse paths that do not exist.  Hidden files (and files in
+    hidden folders) are not documents: they are listed in ``report.skipped`` with that reason."""
     paths = [Path(p) for p in paths]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise IngestError(f"路径不存在 / path not found: {', '.join(missing)}")
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        else:
+        if not path.is_dir():
             files.append(path)
+            continue
+        for p in sorted(p for p in path.rglob("*") if p.is_file()):
+            if not any(part.startswith(".") for part in p.relative_to(path).parts):
+                files.append(p)
+            elif report is not None and not p.name.startswith(TEMP_UPLOAD_PREFIX):
+                report.skipped.append((str(p), "hidden file (its name or folder starts with '.')"))
     return list(dict.fromkeys(files))
+
+
+def cli_provenance(path: Path) -> Provenance:
+    """`python -m ingest`: the bundled reports, or a folder of the operator's."""
+    folder = str(path.resolve().parent)
+    origin = "bundled" if Path(folder) == BUNDLED_CORPUS else "cli"
+    try:
+        who = f"{getpass.getuser()}@{socket.gethostname()}"
+    except (KeyError, OSError):
+        who = socket.gethostname()
+    return Provenance(origin, who, folder)  # type: ignore[arg-type]
 
 
 def _fingerprint(raw: bytes, params: ChunkingParams) -> str:
@@ -73,16 +110,26 @@ class Ingestor:
     def __init__(self, settings: Settings, store: ChunkStore | None = None, show_progress: bool = True, create: bool = True) -> None:
         self.settings = settings
         self.params = chunking_params(settings)
+        self.limits = ParseLimits.from_settings(settings)
         self.store = store or ChunkStore(settings, load_embeddings(settings), create=create)
         self.show_progress = show_progress
 
-    def ingest(self, files: list[Path], report: IngestReport, dense: bool = True) -> None:
+    def ingest(self, files: list[Path], report: IngestReport, dense: bool = True, provenance: Callable[[Path], Provenance] = cli_provenance) -> None:
         """Phase 1 for every file (text searchable by BM25 at once), then phase 2 (embeddings).
 
         With ``dense=False`` the caller runs :meth:`embed_pending` itself, e.g. in the background."""
-        self.write(files, report)
+        self.write(files, report, provenance)
         if dense:
             self.embed_pending()
+
+    def check_index(self, report: IngestReport) -> None:
+        """Refuse a damaged index (IndexDamagedError: run --repair); clean up what an interrupted run left."""
+        result = check(self.store)
+        if result.damaged:
+            raise IndexDamagedError(self.settings.index_dir, result.damaged)
+        if not result.ok:
+            clean(self.store, result)
+            report.repaired += result.problems()
 
     def embed_pending(self, progress: Callable[[int], None] | None = None) -> int:
         """Embed every chunk still waiting for its vector (this run's and any interrupted run's)."""
@@ -96,36 +143,42 @@ class Ingestor:
                     progress(n)
             return self.store.embed_pending(progress=step)
 
-    def write(self, files: list[Path], report: IngestReport) -> None:
+    def write(self, files: list[Path], report: IngestReport, provenance: Callable[[Path], Provenance] = cli_provenance) -> None:
         names = [f.name for f in files]
         duplicates = {n for n in names if names.count(n) > 1}
         bar = tqdm(files, desc="files", unit="file", disable=not self.show_progress)
         hashes = self.store.document_hashes(doc_id_for(n) for n in names)  # a few reads, not one query per file
         pending: dict[str, list[Chunk]] = {}
+        infos: dict[str, DocumentInfo] = {}
         size = 0
         for path in bar:
             bar.set_postfix_str(path.name[:30])
             if path.name in duplicates:
                 report.skipped.append((str(path), "another file with the same name is in this run; rename one"))
                 continue
-            prepared = self._prepare(path, hashes, report)
+            prepared = self._prepare(path, hashes, report, provenance)
             if prepared:
-                pending[prepared[0]] = prepared[1]
-                size += len(prepared[1])
+                pending[prepared.doc_id] = prepared.chunks
+                infos[prepared.doc_id] = prepared.info
+                size += len(prepared.chunks)
             if size >= WRITE_BATCH_CHUNKS:
-                self.store.write_documents(pending)
-                pending, size = {}, 0
-        self.store.write_documents(pending)
+                self.store.write_documents(pending, infos)
+                pending, infos, size = {}, {}, 0
+        self.store.write_documents(pending, infos)
 
-    def _prepare(self, path: Path, hashes: dict[str, str], report: IngestReport) -> tuple[str, list[Chunk]] | None:
-        """A new or changed file's doc id and chunks; None (and a report line) otherwise.
+    def _prepare(self, path: Path, hashes: dict[str, str], report: IngestReport, provenance: Callable[[Path], Provenance]) -> "_Prepared | None":
+        """A new or changed file's doc id, chunks and registry record; None (and a report line) otherwise.
 
-        ``hashes``: the stored content fingerprint of every indexed document."""
+        ``hashes``: the committed content fingerprint of every indexed document."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             report.skipped.append((str(path), f"unsupported file type '{path.suffix}'"))
             return None
         doc_id = doc_id_for(path.name)
         try:
+            if path.stat().st_size > self.limits.max_bytes:
+                report.skipped.append((str(path), f"file too large: {path.stat().st_size} bytes > {self.limits.max_bytes} byte limit"))
+                report.too_large.add(str(path))
+                return None
             fingerprint = _fingerprint(path.read_bytes(), self.params)
         except OSError as exc:
             report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
@@ -134,23 +187,38 @@ class Ingestor:
         if previous == fingerprint:
             report.unchanged.append(path.name)
             return None
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         try:
-            loaded = load_file(path, self.settings.max_upload_bytes)
+            parsed = worker_for(self.limits).parse(ParseJob(str(path), path.name, self.params, self.limits, fingerprint, now))
         except UnreadableFileError as exc:
             report.skipped.append((str(path), str(exc)))
+            if exc.status == 413:
+                report.too_large.add(str(path))
             return None
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        chunks = chunk_text(loaded.text, path.name, self.params, loaded.title, fingerprint, now)
-        if not chunks:
+        if not parsed.chunks:
             report.skipped.append((str(path), "no text to index"))
             return None
+        self._note(path, parsed, report)
         (report.updated if previous else report.added).append(path.name)
-        report.chunks_written += len(chunks)
-        return doc_id, chunks
+        report.chunks_written += len(parsed.chunks)
+        first = parsed.chunks[0]
+        info = DocumentInfo(doc_id, path.name, first.title, len(parsed.chunks), fingerprint, now, provenance(path),
+                            sum(c.suspicious for c in parsed.chunks))
+        return _Prepared(doc_id, parsed.chunks, info)
 
-    def prune(self, files: list[Path], report: IngestReport) -> None:
+    @staticmethod
+    def _note(path: Path, parsed: ParsedDocument, report: IngestReport) -> None:
+        report.warnings += [(path.name, w) for w in parsed.warnings]
+        flagged = [c for c in parsed.chunks if c.suspicious]
+        if flagged:
+            phrases = planted_instructions(f"{flagged[0].section}\n{flagged[0].text}")
+            report.suspicious.append((path.name, len(flagged), phrases[0] if phrases else flagged[0].text[:40]))
+
+    def prune(self, files: list[Path], report: IngestReport, folder: Path | None = None) -> None:
+        """Remove documents whose files are not among ``files``; with ``folder``, only documents read from that folder."""
         present = {doc_id_for(f.name) for f in files}
-        gone = [d for d in self.store.documents() if d.doc_id not in present]
+        own = str(folder.resolve()) if folder is not None else None
+        gone = [d for d in self.store.documents() if d.doc_id not in present and (own is None or d.provenance.folder == own)]
         self.store.delete_documents(d.doc_id for d in gone)
         report.removed += [d.source for d in gone]
 
@@ -162,20 +230,46 @@ class Ingestor:
         self.store.delete_documents(known[n] for n in names)
         report.removed += names
 
+    def compact_if_needed(self) -> bool:
+        """Rebuild the collection without its deleted vectors once they outnumber the live ones."""
+        if self.store.needs_compaction():
+            compact(self.store)
+            return True
+        return False
 
-def run_ingest(settings: Settings, paths: list[Path], prune: bool = False, remove: list[str] | None = None, rebuild: bool = False, show_progress: bool = True) -> IngestReport:
-    """The whole `python -m ingest` run; raises IngestError before writing anything on bad requests."""
+
+@dataclass
+class _Prepared:
+    doc_id: str
+    chunks: list[Chunk]
+    info: DocumentInfo
+
+
+def writer_lock(settings: Settings, wait: float = 0.0) -> ContextManager:
+    """The index's writer lock (an embedded index only: a Chroma server serialises its writers itself)."""
+    return nullcontext() if settings.server_mode else IndexLock(settings.index_dir, wait)
+
+
+def run_ingest(settings: Settings, paths: list[Path], prune: bool = False, remove: list[str] | None = None, rebuild: bool = False,
+               show_progress: bool = True, wait: float = 0.0) -> IngestReport:
+    """The whole `python -m ingest` run; raises IngestError before writing anything on bad requests,
+    IndexBusyError when another process writes the index, IndexDamagedError when it needs --repair."""
     started = time.perf_counter()
-    files = discover(paths) if not remove else []
-    if rebuild:
-        drop_collection(settings)
     report = IngestReport()
-    ingestor = Ingestor(settings, show_progress=show_progress, create=not remove)
-    if remove:
-        ingestor.remove(remove, report)
-    else:
-        ingestor.ingest(files, report)
-        if prune:
-            ingestor.prune(files, report)
+    files = discover(paths, report) if not remove else []
+    if remove and not settings.server_mode and not (Path(settings.index_dir) / "chroma.sqlite3").exists():
+        raise IndexMissingError(settings.index_dir)
+    with writer_lock(settings, wait):
+        if rebuild:
+            drop_collection(settings)
+        ingestor = Ingestor(settings, show_progress=show_progress, create=not remove)
+        ingestor.check_index(report)
+        if remove:
+            ingestor.remove(remove, report)
+        else:
+            ingestor.ingest(files, report)
+            if prune:
+                ingestor.prune(files, report)
+        ingestor.compact_if_needed()
     report.seconds = time.perf_counter() - started
     return report

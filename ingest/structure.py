@@ -25,6 +25,9 @@ _NUMBERED = [
 ]
 _BRACKETED_RANK = 1
 _PLAIN_RANK = 5
+# This many body-less headings of one rank in a row are a list (a roster, a table of
+# contents, one line per PDF page), not an outline: they are indexed as paragraphs.
+LIST_RUN_MIN = 6
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,26 @@ def parse_blocks(text: str, heading_max_chars: int = 40) -> list[Block]:
         blocks.append(Block("paragraph", span, blank))
         blank = 0
     _classify(text, blocks, heading_max_chars)
+    _demote_lists(text, blocks)
     return blocks
+
+
+def _demote_lists(text: str, blocks: list[Block]) -> None:
+    """Runs of LIST_RUN_MIN or more consecutive same-rank non-Markdown headings become paragraphs."""
+    start = 0
+    while start < len(blocks):
+        end = start
+        while end < len(blocks) and _list_line(text, blocks[end], blocks[start]):
+            end += 1
+        if end - start >= LIST_RUN_MIN:
+            for block in blocks[start:end]:
+                block.kind, block.rank = "paragraph", _PLAIN_RANK
+                block.sentences = split_sentences(text, block.span)
+        start = max(end, start + 1)
+
+
+def _list_line(text: str, block: Block, first: Block) -> bool:
+    return block.kind == "heading" and block.rank == first.rank and first.kind == "heading" and not _MD_HEADING_RE.match(block.span.text(text))
 
 
 def _short(text: str, block: Block, limit: int) -> bool:

@@ -291,12 +291,13 @@ def test_reindex_syncs_the_index_with_the_corpus_folder(api: httpx.Client, live_
     dropped = Path(live_server.settings.corpus_dir) / "新增通知.txt"
     dropped.write_text("新增通知\n\n淮河路街道新建口袋公园3处。\n", encoding="utf-8")
     try:
-        report = api.post("/api/reindex").json()
+        assert_error(api.post("/api/reindex"), 400, "确认", "新增 1")  # nothing happens without confirmation
+        report = api.post("/api/reindex", json={"confirm": True}).json()
         assert report["added"] == ["新增通知.txt"] and set(report["unchanged"]) >= {PLAN, REVIEW}
         assert "3处" in api.post("/api/ask", json={"question": "淮河路街道新建了几处口袋公园?"}).json()["answer"]
     finally:
         dropped.unlink()
-    report = api.post("/api/reindex").json()
+    report = api.post("/api/reindex", json={"confirm": True}).json()
     assert report["removed"] == ["新增通知.txt"] and report["added"] == []
 
 

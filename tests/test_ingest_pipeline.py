@@ -127,7 +127,7 @@ def test_changed_file_replaces_its_chunks(fresh_settings: Settings, docs_dir: Pa
     report = run_ingest(fresh_settings, [docs_dir], show_progress=False)
     assert report.updated == [PLAN]
     assert report.unchanged == [REVIEW]
-    assert store.revision()[0] == revision[0] + 1
+    assert store.revision()[0] > revision[0]  # the write (and the compaction that may follow it) changed the revision
 
     new_chunks = chunk_text(new_text, PLAN, ChunkingParams())
     new_plan = {c.chunk_id: c for c in store.all_chunks(where={"doc_id": doc_id_for(PLAN)})}
@@ -150,9 +150,9 @@ def test_documents_are_written_in_batches(fresh_settings: Settings, tmp_path: Pa
     batches: list[list[str]] = []
     real = ChunkStore.write_documents
 
-    def spy(self: ChunkStore, docs) -> None:
+    def spy(self: ChunkStore, docs, infos=None) -> None:
         batches.append(list(docs))
-        real(self, docs)
+        real(self, docs, infos)
 
     monkeypatch.setattr(pipeline, "WRITE_BATCH_CHUNKS", 5)
     monkeypatch.setattr(ChunkStore, "write_documents", spy)

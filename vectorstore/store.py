@@ -1,48 +1,81 @@
 """Chroma, through langchain-chroma, as the single source of truth for chunks.
 
 Embedded ``PersistentClient`` under ``settings.index_dir`` by default, a Chroma
-server (``HttpClient``) when ``chroma_host``/``chroma_port`` are set.  The
-collection is created with cosine distance (collection configuration) and
-records the embedding model that built it, plus a revision counter that is
-bumped on every write so derived indexes (BM25) know when to rebuild.
+server (``HttpClient``, every call bounded by ``settings.chroma_timeout``) when
+``chroma_host``/``chroma_port`` are set.  The collection is created with cosine
+distance (collection configuration) and records the embedding model that built
+it, plus a revision counter that is bumped on every write so derived indexes
+(BM25) know when to rebuild.  A second collection, the document registry
+(:mod:`vectorstore.registry`), commits each document: readers see a chunk only
+when its document's committed fingerprint matches, so a document is visible
+whole or not at all.
 """
 from __future__ import annotations
 
 import functools
+import sqlite3
 import threading
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, Mapping
 
 import chromadb
+import chromadb.errors
 import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
 
 from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
+from vectorstore.errors import IndexDamagedError, IndexMissingError, ModelMismatchError, StoreError, StoreUnavailableError, unavailable
 from vectorstore.records import Chunk, DocumentInfo, short_hash
+from vectorstore.registry import DocumentRegistry, registry_name
 from vectorstore.settings import Settings
+from vectorstore.sync import Breaker, http_client, shared_index
 
 _PAGE = 1000
 DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
 PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
+DEAD = "dead"  # collection metadata: chunks deleted since the collection was (re)built (their vectors stay in HNSW)
 _NETWORK_ERRORS = (httpx.TransportError, ConnectionError)
+COMPACT_MIN_DEAD = 32  # below this many deleted vectors a rebuild is not worth it
+METADATA_KEYS = ("embedding_model", "revision", "chunks", PENDING, DEAD)
 
 
 def _guarded(method: Callable) -> Callable:
-    """A Chroma server that goes away mid-session gives a StoreUnavailableError, not a raw httpx error."""
+    """Every Chroma call: a server that is away or frozen gives StoreUnavailableError (and the
+    next calls fail at once for a moment instead of waiting again), unreadable index files give
+    IndexDamagedError, a collection replaced by a compaction is reopened once."""
 
     @functools.wraps(method)
     def wrapper(self: "ChunkStore", *args, **kwargs):
-        try:
+        if getattr(self._calls, "depth", 0):  # nested in a guarded call: the outermost one does the bookkeeping
             return method(self, *args, **kwargs)
+        s = self.settings
+        if not self._breaker.admit():
+            raise unavailable(s.chroma_host, s.chroma_port, "it failed a moment ago; retrying shortly")
+        failed = False
+        self._calls.depth = 1
+        try:
+            with self._shared.swap.reading():
+                if self._generation != self._shared.generation:  # a compaction restarted this process's Chroma
+                    self._follow()
+                try:
+                    return method(self, *args, **kwargs)
+                except chromadb.errors.NotFoundError:
+                    self._reopen()
+                    return method(self, *args, **kwargs)
         except _NETWORK_ERRORS as exc:
-            s = self.settings
-            raise StoreUnavailableError(
-                f"Chroma 服务器 {s.chroma_host}:{s.chroma_port} 无法连接 / cannot reach the Chroma server at {s.chroma_host}:{s.chroma_port}: {exc}"
-            ) from exc
+            failed = True
+            self._breaker.failure()
+            raise unavailable(s.chroma_host, s.chroma_port, exc) from exc
+        except chromadb.errors.InternalError as exc:
+            raise IndexDamagedError(s.index_dir, " ".join(str(exc).split())[:300]) from exc
+        finally:
+            self._calls.depth = 0
+            if not failed:
+                self._breaker.success()  # any answer but a network failure: the server is there
 
     return wrapper
 
@@ -52,13 +85,14 @@ def embedding_input(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}" if chunk.section and chunk.kind != "heading" else chunk.text
 
 
-def _client(settings: Settings, create: bool) -> chromadb.ClientAPI:
+def _client(settings: Settings, create: bool, timeout: float | None = None) -> chromadb.ClientAPI:
+    """The embedded client, or an HTTP client whose calls give up after ``timeout`` (default: the read timeout)."""
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     if settings.server_mode:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=client_settings)
-        except Exception as exc:  # connection refused, bad host…
-            raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}") from exc
+            return http_client(settings.chroma_host, settings.chroma_port, timeout or settings.chroma_timeout, client_settings)
+        except Exception as exc:  # connection refused, bad host, timeout…
+            raise unavailable(settings.chroma_host, settings.chroma_port, exc) from exc
     index_dir = Path(settings.index_dir)
     if not create and not (index_dir / "chroma.sqlite3").exists():
         raise IndexMissingError(index_dir)
@@ -66,42 +100,128 @@ def _client(settings: Settings, create: bool) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(index_dir), settings=client_settings)
 
 
+def document_info(chunks: list[Chunk]) -> DocumentInfo:
+    """A registry record for chunks written without one (no provenance)."""
+    first = chunks[0]
+    return DocumentInfo(first.doc_id, first.source, first.title, len(chunks), first.doc_hash, first.ingested_at,
+                        suspicious=sum(c.suspicious for c in chunks))
+
+
 class ChunkStore:
-    """Chunks of all documents in one Chroma collection."""
+    """Chunks of all documents in one Chroma collection, committed per document in the registry."""
 
     def __init__(self, settings: Settings, embeddings: CachedEmbeddings, create: bool = False) -> None:
         self.settings = settings
         self.embeddings = embeddings
-        self._write_lock = threading.Lock()
+        self._breaker = Breaker()
+        self._calls = threading.local()  # depth of guarded calls in this thread
+        self._reconnect_lock = threading.Lock()
         self._dim: int | None = None
-        client = _client(settings, create)
-        exists = settings.collection in {c.name for c in client.list_collections()}
+        self._committed_cache: tuple[tuple[int, int], dict[str, str] | None] | None = None
+        try:
+            client = _client(settings, create)
+            # Writes to a Chroma server may take seconds (1,000 vectors: ~1 s to add, ~2.5 s to update):
+            # they get their own client and timeout; reads answer in milliseconds or the server is stuck.
+            write_client = _client(settings, create, settings.chroma_write_timeout) if settings.server_mode else client
+            if create:
+                from vectorstore.maintenance import recover_interrupted_rebuild
+
+                recover_interrupted_rebuild(write_client, settings.collection)
+            exists = settings.collection in {c.name for c in client.list_collections()}
+        except _NETWORK_ERRORS as exc:
+            raise unavailable(settings.chroma_host, settings.chroma_port, exc) from exc
+        except (chromadb.errors.InternalError, sqlite3.DatabaseError) as exc:  # chroma.sqlite3 itself unreadable
+            raise IndexDamagedError(settings.index_dir, " ".join(str(exc).split())[:300]) from exc
         if not exists and not create:
             raise IndexMissingError(settings.index_dir)
+        self._client, self._write_client = client, write_client
+        self._shared = shared_index(self.key)
+        self._write_lock = self._shared.write_lock
+        self._generation = self._shared.generation
+        self._reopen()
+        self._check_model(fix=create)
+
+    @property
+    def key(self) -> str:
+        """What identifies the index within this process (Chroma's own key for an embedded index)."""
+        s = self.settings
+        return f"http://{s.chroma_host}:{s.chroma_port}/{s.collection}" if s.server_mode else str(Path(s.index_dir))
+
+    def reconnect(self) -> None:
+        """New clients (after a compaction restarted the embedded Chroma of this process)."""
+        self._client = _client(self.settings, create=True)
+        self._write_client = _client(self.settings, True, self.settings.chroma_write_timeout) if self.settings.server_mode else self._client
+        self._generation = self._shared.generation
+        self._reopen()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Raw Chroma calls (maintenance) under the swap lock, on a client that follows restarts."""
+        with self._shared.swap.reading():
+            if self._generation != self._shared.generation:
+                self._follow()
+            yield
+
+    def _follow(self) -> None:
+        """Reconnect once when another store of this process has restarted Chroma (threads wait for the first)."""
+        with self._reconnect_lock:
+            if self._generation != self._shared.generation:
+                self.reconnect()
+
+    def _reopen(self) -> None:
+        """(Re)attach to the collection and the registry, e.g. after a compaction swapped them."""
         self.vectorstore = Chroma(
-            client=client,
-            collection_name=settings.collection,
-            embedding_function=embeddings,
-            collection_metadata={"embedding_model": embeddings.model_id, "revision": 0},
+            client=self._client,
+            collection_name=self.settings.collection,
+            embedding_function=self.embeddings,
+            collection_metadata={"embedding_model": self.embeddings.model_id, "revision": 0},
             collection_configuration={"hnsw": {"space": "cosine"}},
             create_collection_if_not_exists=True,
         )
-        self._client = client
-        self._check_model()
+        self._writable = self._write_client.get_collection(self.settings.collection) if self._write_client is not self._client else None
+        self.registry = DocumentRegistry(self._client, self.settings.collection, self._write_client)
+        self.registry.open(create=False)
+        self._committed_cache = None
 
     # --- identity ---------------------------------------------------------
     @property
     def collection(self) -> chromadb.Collection:
         return self.vectorstore._collection
 
+    @property
+    def writable(self) -> chromadb.Collection:
+        """The collection through the write client (the same object for an embedded index)."""
+        return self._writable if self._writable is not None else self.collection
+
+    @property
+    def client(self) -> chromadb.ClientAPI:
+        """The client for maintenance (rebuilds, long reads): the write client, with the long timeout."""
+        return self._write_client
+
     @_guarded
     def _metadata(self) -> dict:
         return dict(self._client.get_collection(self.settings.collection).metadata or {})
 
-    def _check_model(self) -> None:
-        built_with = self._metadata().get("embedding_model")
+    def _metadata_for_write(self) -> dict:
+        return dict(self._write_client.get_collection(self.settings.collection).metadata or {})
+
+    def _check_model(self, fix: bool) -> None:
+        meta = self._metadata()
+        built_with = meta.get("embedding_model")
         if built_with and built_with != self.embeddings.model_id:
             raise ModelMismatchError(built_with, self.embeddings.model_id)
+        if fix and any(key not in meta for key in METADATA_KEYS):  # a new collection, or metadata an old version lost
+            self._set_metadata(self._complete(meta))  # a missing model name: the configured one is the only candidate
+
+    def _complete(self, meta: dict) -> dict:
+        """The collection metadata with every key present."""
+        meta.setdefault("embedding_model", self.embeddings.model_id)
+        meta.setdefault("revision", 0)
+        meta["chunks"] = self.writable.count()
+        if PENDING not in meta:
+            meta[PENDING] = self.has_pending()
+        meta.setdefault(DEAD, 0)
+        return meta
 
     @_guarded
     def revision(self) -> tuple[int, int]:
@@ -113,21 +233,44 @@ class ChunkStore:
         # Every write records the count in the metadata; a count query costs ~10 ms at 100k chunks.
         return int(meta["chunks"]) if "chunks" in meta else self.collection.count()
 
-    def _bump_revision(self, pending: bool | None = None) -> None:
-        """Record a write: new revision, chunk count and whether chunks await embedding.
+    def _bump_revision(self, pending: bool | None = None, dead: int = 0) -> None:
+        """Record a write: new revision, chunk count, deleted vectors and whether chunks await embedding.
 
         Kept in the collection metadata so that queries read them in one call
         instead of counting or scanning the collection (91 ms at 100k chunks)."""
-        meta = self._metadata()
-        meta["revision"] = int(meta.get("revision", 0)) + 1
-        meta["chunks"] = self.collection.count()
+        meta = self._complete(self._metadata_for_write())
+        meta["revision"] = int(meta["revision"]) + 1
+        meta[DEAD] = int(meta[DEAD]) + dead
         if pending is not None:
             meta[PENDING] = pending
         self._set_metadata(meta)
 
     def _set_metadata(self, meta: dict) -> None:
         meta.pop("hnsw:space", None)
-        self.collection.modify(metadata=meta)
+        self.writable.modify(metadata=meta)
+
+    # --- the commit marks ---------------------------------------------------
+    def _committed(self) -> dict[str, str] | None:
+        """doc id → committed fingerprint, or None for an index without a registry (all chunks visible)."""
+        revision = self.revision()
+        cached = self._committed_cache
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        committed = {d: info.doc_hash for d, info in self.registry.all().items()} if self.registry.ready else None
+        self._committed_cache = (revision, committed)
+        return committed
+
+    @staticmethod
+    def _visible(chunk: Chunk, committed: dict[str, str] | None) -> bool:
+        return committed is None or committed.get(chunk.doc_id) == chunk.doc_hash
+
+    def _ensure_registry(self) -> None:
+        """Writers: create the registry, committing what an index from before it holds."""
+        if self.registry.ready:
+            return
+        legacy = self._scan_documents()
+        self.registry.open(create=True)
+        self.registry.put(legacy)
 
     # --- reading ------------------------------------------------------------
     @_guarded
@@ -135,14 +278,16 @@ class ChunkStore:
         return self._count(self._metadata())
 
     @_guarded
-    def all_chunks(self, where: dict | None = None) -> list[Chunk]:
+    def all_chunks(self, where: dict | None = None, visible: bool = True) -> list[Chunk]:
+        """Chunks (of committed documents only, unless ``visible=False``)."""
+        committed = self._committed() if visible else None
         chunks: list[Chunk] = []
         offset = 0
         while True:
             page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
             if len(page["ids"]) < _PAGE:
-                return chunks
+                return [c for c in chunks if self._visible(c, committed)]
             offset += _PAGE
 
     @_guarded
@@ -151,7 +296,9 @@ class ChunkStore:
 
     @_guarded
     def document_hashes(self, doc_ids: Iterable[str]) -> dict[str, str]:
-        """Stored content fingerprints of those of ``doc_ids`` that are indexed, in a few reads."""
+        """Committed content fingerprints of those of ``doc_ids`` that are indexed, in a few reads."""
+        if self.registry.ready:
+            return {d: info.doc_hash for d, info in self.registry.get(doc_ids).items()}
         ids = list(dict.fromkeys(doc_ids))
         found: dict[str, str] = {}
         for i in range(0, len(ids), _PAGE):
@@ -163,20 +310,22 @@ class ChunkStore:
 
     @_guarded
     def documents(self) -> list[DocumentInfo]:
-        by_doc: dict[str, list[dict]] = defaultdict(list)
+        """The committed documents with their provenance, by file name."""
+        infos = list(self.registry.all().values()) if self.registry.ready else self._scan_documents()
+        return sorted(infos, key=lambda d: d.source)
+
+    def _scan_documents(self) -> list[DocumentInfo]:
+        """Documents as the chunks describe them (an index without a registry)."""
+        by_doc: dict[str, list[Chunk]] = defaultdict(list)
         offset = 0
         while True:
             page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
             for meta in page["metadatas"]:
-                by_doc[meta["doc_id"]].append(meta)
+                by_doc[meta["doc_id"]].append(Chunk.from_metadata("", meta))
             if len(page["ids"]) < _PAGE:
                 break
             offset += _PAGE
-        infos = [
-            DocumentInfo(doc_id, metas[0]["source"], metas[0]["title"], len(metas), metas[0].get("doc_hash", ""), metas[0].get("ingested_at", ""))
-            for doc_id, metas in by_doc.items()
-        ]
-        return sorted(infos, key=lambda d: d.source)
+        return [document_info(chunks) for chunks in by_doc.values()]
 
     def dense_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         """Top-k chunks by cosine similarity to the query."""
@@ -192,8 +341,10 @@ class ChunkStore:
         pending = bool(meta[PENDING]) if PENDING in meta else self.has_pending()
         where = {DENSE_READY: True} if pending else None
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count), filter=where)
+        committed = self._committed()
         # Placeholder vectors never count as matches, even if another process wrote them a moment ago.
-        return [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits if doc.metadata.get(DENSE_READY, True)]
+        found = [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits if doc.metadata.get(DENSE_READY, True)]
+        return [(c, s) for c, s in found if self._visible(c, committed)]
 
     @_guarded
     def similarities(self, vector: list[float], chunk_ids: list[str]) -> dict[str, float]:
@@ -217,29 +368,50 @@ class ChunkStore:
         self.write_documents({doc_id: chunks})
         self.embed_pending(progress=progress)
 
-    @_guarded
-    def write_documents(self, docs: Mapping[str, list[Chunk]]) -> None:
-        """Phase 1 (fast): swap each document's old chunks for the new ones.
+    def write_documents(self, docs: Mapping[str, list[Chunk]], infos: Mapping[str, DocumentInfo] | None = None) -> None:
+        """Phase 1 (fast): swap each document's old chunks for the new ones, then commit it.
 
-        The new chunks carry a placeholder vector and ``dense_ready: false``, so
-        BM25 (rebuilt from the collection) finds them immediately while dense
-        search ignores them until :meth:`embed_pending` has run; old and new
-        versions are never visible together.  Several documents go in one
-        write because each Chroma call costs about 30 ms whatever its size."""
+        The document's registry record goes first and comes back last, after
+        all its chunks: an interrupted write leaves the document invisible and
+        its fingerprint unknown, so the next ingest redoes it.  The new chunks
+        carry a placeholder vector and ``dense_ready: false``, so BM25 (rebuilt
+        from the collection) finds them at once while dense search ignores them
+        until :meth:`embed_pending` has run.  Several documents go in one write
+        because each Chroma call costs about 30 ms whatever its size."""
+        docs = {d: chunks for d, chunks in docs.items() if chunks}
         if not docs:
             return
+        infos = {d: (infos or {}).get(d) or document_info(chunks) for d, chunks in docs.items()}
+        with self._write_lock:  # always taken before the swap lock's read side (see maintenance.rebuild)
+            self._write(docs, infos)
+
+    @_guarded
+    def _write(self, docs: dict[str, list[Chunk]], infos: dict[str, DocumentInfo]) -> None:
         chunks = [c for part in docs.values() for c in part]
-        with self._write_lock:
-            self.collection.delete(where={"doc_id": {"$in": list(docs)}})
-            for i in range(0, len(chunks), _PAGE):
-                part = chunks[i : i + _PAGE]
-                self.collection.upsert(
-                    ids=[c.chunk_id for c in part],
-                    embeddings=[self._placeholder(c.chunk_id) for c in part],
-                    documents=[c.text for c in part],
-                    metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
-                )
-            self._bump_revision(pending=bool(chunks) or None)
+        self._ensure_registry()
+        self.registry.delete(docs)
+        dead = self._delete_chunks_of(list(docs))
+        for i in range(0, len(chunks), _PAGE):
+            part = chunks[i : i + _PAGE]
+            self.writable.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[self._placeholder(c.chunk_id) for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
+            )
+        self.registry.put(infos.values())
+        self._bump_revision(pending=True, dead=dead)
+
+    def _delete_chunks_of(self, doc_ids: list[str]) -> int:
+        removed = 0
+        for i in range(0, len(doc_ids), _PAGE):
+            part = doc_ids[i : i + _PAGE]
+            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
+            ids = self.writable.get(where=where, include=[])["ids"]
+            for j in range(0, len(ids), _PAGE):
+                self.writable.delete(ids=ids[j : j + _PAGE])
+            removed += len(ids)
+        return removed
 
     @_guarded
     def has_pending(self) -> bool:
@@ -249,9 +421,8 @@ class ChunkStore:
     @_guarded
     def pending(self) -> list[Chunk]:
         """Chunks written but not embedded yet (also after an interrupted run)."""
-        return self.all_chunks(where={DENSE_READY: False})
+        return self.all_chunks(where={DENSE_READY: False}, visible=False)
 
-    @_guarded
     def embed_pending(self, progress: Callable[[int], None] | None = None, batch: int = 64) -> int:
         """Phase 2 (slow): embed pending chunks and make them visible to dense search."""
         done = 0
@@ -260,21 +431,28 @@ class ChunkStore:
             part = pending[i : i + batch]
             vectors = self.embeddings.embed_documents([embedding_input(c) for c in part], progress=progress)
             with self._write_lock:
-                alive = set(self.collection.get(ids=[c.chunk_id for c in part], include=[])["ids"])
-                keep = [(c, v) for c, v in zip(part, vectors) if c.chunk_id in alive]  # a re-ingest may have replaced them
-                if keep:
-                    self.collection.update(
-                        ids=[c.chunk_id for c, _ in keep],
-                        embeddings=[v for _, v in keep],
-                        metadatas=[c.metadata() | {DENSE_READY: True} for c, _ in keep],
-                    )
-            done += len(keep)
+                done += self._store_vectors(part, vectors)
         with self._write_lock:
-            meta = self._metadata()
-            if meta.get(PENDING, True) and not self.has_pending():
-                meta[PENDING] = False
-                self._set_metadata(meta)
+            self._settle_pending()
         return done
+
+    @_guarded
+    def _store_vectors(self, part: list[Chunk], vectors: list[list[float]]) -> int:
+        alive = set(self.writable.get(ids=[c.chunk_id for c in part], include=[])["ids"])
+        keep = [(c, v) for c, v in zip(part, vectors) if c.chunk_id in alive]  # a re-ingest may have replaced them
+        if keep:
+            self.writable.update(
+                ids=[c.chunk_id for c, _ in keep],
+                embeddings=[v for _, v in keep],
+                metadatas=[c.metadata() | {DENSE_READY: True} for c, _ in keep],
+            )
+        return len(keep)
+
+    @_guarded
+    def _settle_pending(self) -> None:
+        meta = self._metadata_for_write()
+        if meta.get(PENDING, True) and not self.has_pending():
+            self._set_metadata(self._complete(meta) | {PENDING: False})
 
     def _placeholder(self, chunk_id: str) -> list[float]:
         """A random unit vector, fixed per chunk.  Identical placeholders would leave
@@ -286,25 +464,41 @@ class ChunkStore:
         v = rng.standard_normal(self._dim)
         return (v / np.linalg.norm(v)).tolist()
 
-    @_guarded
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
-        removed = 0
+        """Uncommit, then delete: the number of documents that had chunks."""
         with self._write_lock:
-            for doc_id in doc_ids:
-                ids = self.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
-                if ids:
-                    self.collection.delete(ids=ids)
-                    removed += 1
-            if removed:
-                self._bump_revision()
-        return removed
+            return self._delete(list(dict.fromkeys(doc_ids)))
+
+    @_guarded
+    def _delete(self, doc_ids: list[str]) -> int:
+        self._ensure_registry()
+        self.registry.delete(doc_ids)
+        removed = [d for d in doc_ids if self.writable.get(where={"doc_id": d}, limit=1, include=[])["ids"]]
+        dead = self._delete_chunks_of(removed)
+        if removed:
+            self._bump_revision(dead=dead)
+        return len(removed)
+
+    @_guarded
+    def needs_compaction(self) -> bool:
+        """Deleted vectors (kept by HNSW) outnumber ``compact_deleted_ratio`` × the live ones."""
+        meta = self._metadata()
+        dead = int(meta.get(DEAD, 0))
+        return dead >= max(COMPACT_MIN_DEAD, self.settings.compact_deleted_ratio * self._count(meta))
 
 
 def drop_collection(settings: Settings) -> bool:
-    """Delete the collection whatever model built it; False if there was none."""
+    """Delete the collection (and its registry) whatever model built it; False if there was none."""
     try:
         client = _client(settings, create=False)
         client.delete_collection(settings.collection)
     except (IndexMissingError, ValueError, chromadb.errors.NotFoundError):
         return False
+    try:
+        client.delete_collection(registry_name(settings.collection))
+    except (ValueError, chromadb.errors.NotFoundError):
+        pass
     return True
+
+
+__all__ = ["ChunkStore", "DENSE_READY", "StoreError", "document_info", "drop_collection", "embedding_input"]

@@ -1,32 +1,47 @@
-"""The JSON API under /api: ask, documents, health.  Errors are ``{"error": {"message", "type", "code"}}``."""
+"""The JSON API under /api: ask, check, documents, health.  Errors are ``{"error": {"message", "type", "code"}}``.
+
+Reading is open; uploading, deleting and re-indexing need the admin credential
+(:mod:`webapp.access`); re-indexing also needs ``{"confirm": true}``.
+"""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, File, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import texts
 from assistant.response import AssistantResponse
-from assistant.validation import InvalidRequest
+from assistant.validation import InvalidRequest, has_surrogate
 from vectorstore.errors import StoreError
-from webapp.backend import Backend, UnknownDocument, document_dict
-from webapp.uploads import UploadError, human_size
+from webapp import texts as web_texts
+from webapp.access import AccessDenied, Caller, authorise_api, client_address
+from webapp.backend import Backend, UnknownDocument, UploadResult, document_dict
+from webapp.multipart import receive_upload
+from webapp.uploads import UploadError, check_name
 
 log = logging.getLogger("webapp")
 
-MULTIPART_OVERHEAD = 64 * 1024  # allowance for the multipart envelope around the file
-
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, type: str = "invalid_request_error") -> None:
+    def __init__(self, status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.type = status, message, type
+        self.status, self.message, self.type, self.headers = status, message, type, headers
+
+
+def _no_surrogates(value: str | None) -> str | None:
+    if value is not None and has_surrogate(value):
+        raise ValueError(web_texts.ERR_SURROGATE)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_surrogates)]
+OptionalText = Annotated[str | None, AfterValidator(_no_surrogates)]
 
 
 class ErrorBody(BaseModel):
@@ -40,19 +55,23 @@ class ErrorResponse(BaseModel):
 
 
 class HistoryMessage(BaseModel):
-    role: str = Field(description="user | assistant (system messages are ignored)")
-    content: str
+    role: Text = Field(description="user | assistant (system messages are ignored)")
+    content: Text
 
 
 class AskRequest(BaseModel):
     question: Any = Field(description="the question, at most 2,000 characters", examples=["二七区2020年的地区生产总值是多少?"])
-    history: list[HistoryMessage] | None = Field(None, description="earlier turns, oldest first, for follow-up questions")
-    id: str | None = Field(None, description="echoed back in the response")
+    history: list[HistoryMessage] | None = Field(None, description="earlier turns, oldest first, for follow-up questions (at most 40 messages, 4,000 characters each, 20,000 together)")
+    id: OptionalText = Field(None, description="echoed back in the response")
 
 
 class CheckRequest(BaseModel):
     claim: Any = Field(description="the statement to check, at most 2,000 characters", examples=["二七区2020年地区生产总值达到800亿元"])
-    id: str | None = Field(None, description="echoed back in the response")
+    id: OptionalText = Field(None, description="echoed back in the response")
+
+
+class ReindexRequest(BaseModel):
+    confirm: bool = Field(False, description="must be true: without it nothing changes and the answer (400) says what would change")
 
 
 class Document(BaseModel):
@@ -61,6 +80,9 @@ class Document(BaseModel):
     title: str
     chunks: int
     ingested_at: str
+    origin: str = Field(description="bundled | upload | cli | folder | unknown: where the document came from")
+    added_by: str = Field(description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI")
+    suspicious_chunks: int = Field(description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted")
 
 
 class DocumentList(BaseModel):
@@ -68,10 +90,17 @@ class DocumentList(BaseModel):
     total: int
 
 
+class Suspicious(BaseModel):
+    chunks: int
+    example: str = Field(description="the first planted phrase found")
+
+
 class UploadResponse(BaseModel):
     status: str = Field(description="added | updated | unchanged")
     stored_as: str = Field(description="the sanitised file name in the corpus folder")
     document: Document
+    suspicious: list[Suspicious] = Field(description="text addressed to a model found in the file: flagged, never quoted")
+    warnings: list[str] = Field(description="read, but worth knowing (replacement characters, content type differing from the name)")
 
 
 class DeleteResponse(BaseModel):
@@ -84,12 +113,19 @@ class ReindexResponse(BaseModel):
     unchanged: list[str]
     removed: list[str]
     skipped: list[dict[str, str]]
+    suspicious: list[dict[str, Any]]
     chunks_written: int
     seconds: float
 
 
+class EmbeddingProgress(BaseModel):
+    done: int
+    total: int
+    running: bool
+
+
 class Health(BaseModel):
-    status: str = Field(description="ok | index_missing | error")
+    status: str = Field(description="ok | index_missing | damaged | error")
     ready: bool
     documents: int
     chunks: int
@@ -98,19 +134,26 @@ class Health(BaseModel):
     index_dir: str
     corpus_dir: str
     message: str | None
+    problems: list[str] = Field(description="what the index check found (segments readable, every chunk committed, metadata complete)")
+    embedding: EmbeddingProgress = Field(description="background embedding of new documents (meaning search follows keyword search)")
+    writes: str = Field(description="token: writes need ERQI_ADMIN_TOKEN; loopback: no token set, writes only from this machine")
 
 
-def error_json(status: int, message: str, type: str = "invalid_request_error") -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": type, "code": status}}, status_code=status)
+def error_json(status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None) -> JSONResponse:
+    safe = message.encode("utf-8", "replace").decode("utf-8")  # never fail on a lone surrogate echoed back
+    return JSONResponse({"error": {"message": safe, "type": type, "code": status}}, status_code=status, headers=headers)
 
 
 _ERRORS = {400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+_WRITE_ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary", "description": ".txt .md .html .docx .pdf"}}}}}}}
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_json(exc.status, exc.message, exc.type)
+        return error_json(exc.status, exc.message, exc.type, exc.headers)
 
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
@@ -130,7 +173,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        reasons = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
+        errors = exc.errors()
+        own = [str(e["ctx"]["error"]) for e in errors if e.get("type") == "value_error" and "error" in (e.get("ctx") or {})]
+        if own and len(own) == len(errors):  # our own validators' messages are bilingual already
+            return error_json(400, own[0])
+        reasons = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
         return error_json(400, texts.ERR_BAD_REQUEST.format(reason=reasons))
 
     @app.exception_handler(StarletteHTTPException)
@@ -143,8 +190,29 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_json(500, texts.ERR_INTERNAL, "internal_error")
 
 
+def admin(backend: Backend) -> Any:
+    """A dependency: the actor allowed to write (recorded as the uploader), or 401/403."""
+
+    def actor(request: Request) -> str:
+        peer = request.client.host if request.client else None
+        caller = Caller(client_address(backend.settings, peer, request.headers.get("x-forwarded-for")), request.headers.get("host"))
+        try:
+            return authorise_api(backend.settings, caller, request.headers.get("authorization"))
+        except AccessDenied as exc:
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            raise ApiError(exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers) from None
+
+    return Depends(actor)
+
+
+def upload_dict(result: UploadResult) -> dict:
+    return {"status": result.status, "stored_as": result.name, "document": document_dict(result.document),
+            "suspicious": [{"chunks": n, "example": phrase} for n, phrase in result.suspicious], "warnings": result.warnings}
+
+
 def api_router(backend: Backend) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
+    writer = admin(backend)
 
     @router.post("/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations")
     def ask(body: AskRequest) -> AssistantResponse:
@@ -162,35 +230,40 @@ def api_router(backend: Backend) -> APIRouter:
         return {"documents": docs, "total": len(docs)}
 
     @router.post(
-        "/documents", status_code=201, response_model=UploadResponse, summary="Upload a document (multipart field 'file') and index it",
+        "/documents", status_code=201, response_model=UploadResponse, openapi_extra=_UPLOAD_BODY,
+        summary="Upload a document (multipart field 'file') and index it; needs the admin credential",
         responses={400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
-                   422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+                   422: {"model": ErrorResponse}} | _WRITE_ERRORS,
     )
-    async def upload(request: Request, file: UploadFile = File(..., description=".txt .md .html .docx .pdf")) -> dict:
-        limit = backend.settings.max_upload_bytes
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
-            raise UploadError(413, texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(limit)))
-        result = await run_in_threadpool(backend.upload, file.filename, file.file)
-        return {"status": result.status, "stored_as": result.name, "document": document_dict(result.document)}
+    async def upload(request: Request, actor: str = writer) -> dict:
+        """Returns once the text is searchable by keywords; meaning search follows when the background embedding is done (see /api/health)."""
+        backend.store  # noqa: B018 - 503 before reading the body when the index is unavailable
+        received = await receive_upload(request, backend.corpus_dir, backend.settings.max_upload_bytes, check_name)
+        result = await run_in_threadpool(backend.commit_upload, check_name(received.filename), received.path, actor)
+        return upload_dict(result)
 
-    @router.delete("/documents/{doc_id}", response_model=DeleteResponse, summary="Remove a document from the index and the corpus folder",
-                   responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-    def delete(doc_id: str) -> dict:
+    @router.delete("/documents/{doc_id}", response_model=DeleteResponse, summary="Remove a document from the index and the corpus folder; needs the admin credential",
+                   responses={404: {"model": ErrorResponse}} | _WRITE_ERRORS)
+    def delete(doc_id: str, actor: str = writer) -> dict:
         return {"deleted": document_dict(backend.delete(doc_id))}
 
-    @router.post("/reindex", response_model=ReindexResponse, responses={503: {"model": ErrorResponse}},
-                 summary="Bring the index in line with the corpus folder")
-    def reindex() -> dict:
+    @router.post("/reindex", response_model=ReindexResponse, responses={400: {"model": ErrorResponse}} | _WRITE_ERRORS,
+                 summary="Bring the index in line with the corpus folder (documents from elsewhere are kept); needs the admin credential and {\"confirm\": true}")
+    def reindex(body: ReindexRequest | None = None, actor: str = writer) -> dict:
+        if body is None or not body.confirm:
+            plan = backend.reindex_plan()
+            raise ApiError(400, web_texts.ERR_REINDEX_CONFIRM.format(
+                added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed), folder=backend.corpus_dir))
         report = backend.reindex()
         return {
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged, "removed": report.removed,
             "skipped": [{"file": f.rsplit("/", 1)[-1], "reason": r} for f, r in report.skipped],
+            "suspicious": [{"file": f, "chunks": n, "example": phrase} for f, n, phrase in report.suspicious],
             "chunks_written": report.chunks_written, "seconds": round(report.seconds, 3),
         }
 
-    @router.get("/health", response_model=Health, summary="Index size, embedding model, answer mode")
+    @router.get("/health", response_model=Health, summary="Index size and check, embedding progress, answer mode")
     def health() -> dict:
-        return backend.health()
+        return backend.health(verify=True)
 
     return router

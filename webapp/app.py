@@ -1,4 +1,5 @@
-"""The web process: FastAPI (the JSON API, the OpenAI-compatible route, /docs) with the Gradio page mounted at /."""
+"""The web process: FastAPI (the JSON API, the OpenAI-compatible route, /docs) with the Gradio page mounted at /,
+behind the guard (:mod:`webapp.guard`: origin, rate limits, body limits, errors)."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ from assistant import texts
 from vectorstore.settings import Settings
 from webapp.api import api_router, install_error_handlers
 from webapp.backend import Backend
+from webapp.guard import Guard
 from webapp.openai_api import openai_router
 from webapp.page import CSS, THEME, build_blocks
 
@@ -20,8 +22,15 @@ QUEUE_CONCURRENCY = 8  # answers computed at the same time (each takes a few ms 
 QUEUE_MAX_SIZE = 256  # waiting requests before new ones are turned away
 
 
-def create_app(settings: Settings | None = None, backend: Backend | None = None, warm_up: bool = True) -> FastAPI:
-    """One Backend (index + model loaded once) shared by the page and the API."""
+def page_functions(demo: gr.Blocks):
+    """(API names, function ids) of the page's events: calls naming anything else are refused by the guard."""
+    names = {fn.api_name for fn in demo.fns.values() if isinstance(fn.api_name, str)}
+    ids = set(demo.fns)
+    return lambda: (names, ids)
+
+
+def create_app(settings: Settings | None = None, backend: Backend | None = None, warm_up: bool = True) -> Guard:
+    """One Backend (index + model loaded once) shared by the page and the API; the FastAPI app is ``.app`` of the result."""
     settings = settings or Settings()
     backend = backend or Backend(settings)
     if warm_up:
@@ -30,7 +39,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
     app = FastAPIOffline(
         title=texts.UI_TITLE + " API",
         description="Answers quote the indexed reports verbatim, with numbered citations. "
-        "The web page is at `/`; an OpenAI-compatible endpoint is at `/v1/chat/completions`.",
+        "The web page is at `/`; an OpenAI-compatible endpoint is at `/v1/chat/completions`. "
+        "Uploading, deleting and re-indexing need `Authorization: Bearer <ERQI_ADMIN_TOKEN>` (or, with no token set, loopback).",
         version="0.1.0",
         static_url="/docs-assets",
     )
@@ -40,8 +50,9 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
     app.include_router(openai_router(backend))
     demo = build_blocks(backend)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
-    return gr.mount_gradio_app(
-        app, demo, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=True,
+    # show_error=False: an unexpected error in a page event is "Error", never internal object text.
+    app = gr.mount_gradio_app(
+        app, demo, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
         max_file_size=settings.max_upload_bytes, footer_links=["api"],
     )
-
+    return Guard(app, settings, page_functions(demo))

@@ -3,7 +3,10 @@
 The web page and the HTTP API both go through :class:`Backend`, so the index
 and the embedding model are loaded once, and every write (upload, delete,
 re-index) uses the assistant's own store; the BM25 index follows through the
-collection revision.
+collection revision.  With an embedded index the process holds the index's
+writer lock for its whole life (a `python -m ingest` beside it is refused, naming
+it), verifies the index when it opens it, and embeds new documents in the
+background.
 """
 from __future__ import annotations
 
@@ -11,22 +14,26 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
 from assistant import texts
 from assistant.response import AssistantResponse
 from assistant.service import Assistant
-from ingest.pipeline import Ingestor, IngestReport, discover
+from assistant.validation import clean_history
+from ingest.pipeline import Ingestor, IngestReport, _fingerprint, discover, writer_lock
 from vectorstore.embeddings import load_embeddings
-from vectorstore.errors import IndexMissingError, StoreError
-from vectorstore.records import DocumentInfo, doc_id_for
+from vectorstore.errors import IndexDamagedError, IndexMissingError, StoreError
+from vectorstore.maintenance import check, clean, compact
+from vectorstore.records import DocumentInfo, Provenance, doc_id_for
 from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore
-from webapp.uploads import UploadError, check_suffix, human_size, sanitize_filename, save_stream, target_path
+from webapp.embedder import BackgroundEmbedder, Progress
+from webapp.uploads import UploadError, check_name, save_stream, target_path, too_large
 
 log = logging.getLogger("webapp")
+RETRY_SECONDS = 5.0  # a failed start (Chroma away, index busy) is retried by the next request after this long
 
 
 class UnknownDocument(KeyError):
@@ -40,28 +47,56 @@ class UploadResult:
     name: str  # the sanitised file name in the corpus folder
     status: str  # "added" | "updated" | "unchanged"
     document: DocumentInfo
+    suspicious: list[tuple[int, str]] = field(default_factory=list)  # (flagged chunks, first planted phrase)
+    warnings: list[str] = field(default_factory=list)
 
 
-ProgressFn = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+@dataclass(frozen=True)
+class ReindexPlan:
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
 
 
 def document_dict(d: DocumentInfo) -> dict[str, Any]:
-    return {"doc_id": d.doc_id, "source": d.source, "title": d.title, "chunks": d.chunks, "ingested_at": d.ingested_at}
+    return {"doc_id": d.doc_id, "source": d.source, "title": d.title, "chunks": d.chunks, "ingested_at": d.ingested_at,
+            "origin": d.provenance.origin, "added_by": d.provenance.by, "suspicious_chunks": d.suspicious}
 
 
 class Backend:
-    """Loads the store and the assistant once; never fails to start (the error is reported instead)."""
+    """Loads the store and the assistant once; never fails to start (the error is reported instead, and retried)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.corpus_dir = Path(settings.corpus_dir)
         self.assistant: Assistant | None = None
         self.error: str | None = None
+        self.damaged = False
+        self._lock_held = None
         self._write_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._last_attempt = 0.0
+        self.embedder = BackgroundEmbedder(self._embed_pending, self._pending_count, self._compact_if_needed)
+        self._load()
+
+    # --- start-up -------------------------------------------------------------------------------
+    def _load(self) -> None:
+        self._last_attempt = time.monotonic()
         try:
+            if self._lock_held is None:
+                lock = writer_lock(self.settings)
+                lock.__enter__()  # held for the life of the process: it is this index's writer
+                self._lock_held = lock
             # create=True: a missing index becomes an empty collection, so the page can start and accept uploads.
-            store = ChunkStore(settings, load_embeddings(settings), create=True)
-            self.assistant = Assistant(settings, store=store)
+            store = ChunkStore(self.settings, load_embeddings(self.settings), create=True)
+            self._verify(store)
+            self.assistant = Assistant(self.settings, store=store)
+            self.error = None
+            if store.has_pending():
+                self.embedder.kick()  # an interrupted run's chunks
+        except IndexDamagedError as exc:
+            self.error, self.damaged = str(exc), True
+            log.error("index damaged: %s", exc)
         except StoreError as exc:
             self.error = str(exc)
             log.error("index unavailable: %s", exc)
@@ -69,16 +104,34 @@ class Backend:
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("the assistant could not be loaded")
 
+    def _verify(self, store: ChunkStore) -> None:
+        """Start-up check: unreadable segments stop the service with a message; leftovers of interrupted writes are cleaned."""
+        result = check(store)
+        if result.damaged:
+            raise IndexDamagedError(self.settings.index_dir, result.damaged)
+        if not result.ok:
+            log.warning("index check: %s; cleaning up", "; ".join(result.problems()))
+            clean(store, result)
+
+    def _require(self) -> Assistant:
+        if self.assistant is None and not self.damaged and time.monotonic() - self._last_attempt > RETRY_SECONDS:
+            with self._load_lock:
+                if self.assistant is None:
+                    self._load()
+        if self.assistant is None:
+            raise StoreError(self.error or "index unavailable")
+        return self.assistant
+
+    def close(self) -> None:
+        if self._lock_held is not None:
+            self._lock_held.__exit__(None, None, None)
+            self._lock_held = None
+
     # --- state ----------------------------------------------------------------
     @property
     def answer_mode(self) -> str:
         """'llm' when an LLM endpoint is configured (answers verified, extractive fallback), else 'extractive'."""
         return "llm" if self.settings.llm_base_url else "extractive"
-
-    def _require(self) -> Assistant:
-        if self.assistant is None:
-            raise StoreError(self.error or "index unavailable")
-        return self.assistant
 
     @property
     def store(self) -> ChunkStore:
@@ -94,46 +147,60 @@ class Backend:
             return False
 
     def warm_up(self) -> None:
-        if self.ready():
-            started = time.perf_counter()
-            self._require().warm_up()
-            log.info("warmed up in %.1fs", time.perf_counter() - started)
-
-    def health(self, documents: list[DocumentInfo] | None = None) -> dict[str, Any]:
-        """``documents``: the caller's fresh list, so the collection's metadata is read once."""
-        info: dict[str, Any] = {
-            "status": "ok",
-            "ready": False,
-            "documents": 0,
-            "chunks": 0,
-            "embedding_model": None,
-            "answer_mode": self.answer_mode,
-            "index_dir": str(self.settings.index_dir),
-            "corpus_dir": str(self.corpus_dir),
-            "message": None,
-        }
-        if self.assistant is None:
-            return info | {"status": "error", "message": self.error}
-        info["embedding_model"] = self.assistant.store.embeddings.model_id
+        if not self.ready():
+            return
+        started = time.perf_counter()
         try:
-            info["chunks"] = self.assistant.store.count()
+            self._require().warm_up()
+        except StoreError as exc:  # damaged segments found by the first full read: report, do not crash the start
+            self.error, self.assistant, self.damaged = str(exc), None, isinstance(exc, IndexDamagedError)
+            log.error("warm-up failed: %s", exc)
+            return
+        log.info("warmed up in %.1fs", time.perf_counter() - started)
+
+    def health(self, documents: list[DocumentInfo] | None = None, verify: bool = False) -> dict[str, Any]:
+        """``documents``: the caller's fresh list, so the registry is read once; ``verify``: also read a stored vector."""
+        progress = self.embedder.progress
+        info: dict[str, Any] = {
+            "status": "ok", "ready": False, "documents": 0, "chunks": 0, "embedding_model": None,
+            "answer_mode": self.answer_mode, "index_dir": str(self.settings.index_dir), "corpus_dir": str(self.corpus_dir),
+            "message": None, "problems": [], "embedding": {"done": progress.done, "total": progress.total, "running": progress.running},
+            "writes": "token" if self.settings.admin_token else "loopback",
+        }
+        try:
+            assistant = self._require()
+        except StoreError:
+            return info | {"status": "damaged" if self.damaged else "error", "message": self.error}
+        info["embedding_model"] = assistant.store.embeddings.model_id
+        try:
+            info["chunks"] = assistant.store.count()
             if info["chunks"]:
-                info["documents"] = len(documents if documents is not None else self.assistant.store.documents())
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
-            return info | {"status": "error", "message": str(exc)}
+                info["documents"] = len(documents if documents is not None else assistant.store.documents())
+            if verify:
+                result = check(assistant.store)
+                info["problems"] = result.problems()
+                if result.damaged:
+                    return info | {"status": "damaged", "message": str(IndexDamagedError(self.settings.index_dir, result.damaged))}
+        except StoreError as exc:
+            return info | {"status": "damaged" if isinstance(exc, IndexDamagedError) else "error", "message": str(exc)}
         info["ready"] = info["chunks"] > 0
         if not info["ready"]:
             info |= {"status": "index_missing", "message": str(IndexMissingError(self.settings.index_dir))}
         return info
 
     # --- answering ---------------------------------------------------------------
+    def _history(self, history: Any) -> list[dict[str, str]] | None:
+        """The history within this server's limits (InvalidRequest otherwise), before anything is computed."""
+        s = self.settings
+        return None if history is None else clean_history(history, s.max_history_messages, s.max_history_message_chars, s.max_history_chars)
+
     def ask(self, question: Any, history: Any = None, id: str | None = None) -> AssistantResponse:
         """InvalidRequest for bad input, StoreError (IndexMissingError) when there is nothing to search."""
-        return self._require().ask(question, history, id=id)
+        return self._require().ask(question, self._history(history), id=id)
 
     def stream(self, question: Any, history: Any = None, id: str | None = None) -> Iterator[str | AssistantResponse]:
         """Text pieces, then the final response; bad input and a missing index raise before the first piece."""
-        return self._require().stream(question, history, id=id)
+        return self._require().stream(question, self._history(history), id=id)
 
     def check(self, claim: Any, id: str | None = None) -> AssistantResponse:
         """Fact-check a claim: the response has ``verdict`` (supported / contradicted / not_found) and its evidence."""
@@ -149,69 +216,83 @@ class Backend:
                 return d
         raise UnknownDocument(doc_id)
 
-    def _embed(self, ingestor: Ingestor, progress: ProgressFn | None) -> None:
-        """Phase 2 of ingesting: embeddings for the chunks just written (they are BM25-searchable already)."""
-        if progress is None:
-            ingestor.embed_pending()
-            return
-        total, done = len(self.store.pending()), 0
-        progress(0, total)
+    def _pending_count(self) -> int:
+        return len(self.store.pending())
 
-        def step(n: int) -> None:
-            nonlocal done
-            done += n
-            progress(min(done, total), total)
+    def _embed_pending(self, step: Callable[[int], None]) -> int:
+        return Ingestor(self.settings, store=self.store, show_progress=False).embed_pending(progress=step)
 
-        ingestor.embed_pending(progress=step)
+    def _compact_if_needed(self) -> None:
+        with self._write_lock:
+            if self.store.needs_compaction():
+                compact(self.store)
 
-    def upload(self, filename: str | None, source: BinaryIO, progress: ProgressFn | None = None) -> UploadResult:
-        """Store one uploaded file in the corpus folder and index it.
+    @property
+    def embedding(self) -> Progress:
+        return self.embedder.progress
+
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(self.settings, store=self.store, show_progress=False)
+
+    def upload(self, filename: str | None, source: BinaryIO, actor: str = "") -> UploadResult:
+        """Store one uploaded file in the corpus folder and index it (searchable by keywords when this returns).
 
         Raises UploadError (415 unsupported type, 413 too large, 422 unreadable,
-        400 bad name) and StoreError; on failure the corpus folder is left as it was.
-        """
-        store = self.store
-        if not filename or not filename.strip():
-            raise UploadError(400, texts.ERR_UPLOAD_EMPTY_NAME)
-        name = sanitize_filename(filename)
-        check_suffix(name)
-        target = target_path(self.corpus_dir, name)
-        tmp = save_stream(source, self.corpus_dir, self.settings.max_upload_bytes)
-        with self._write_lock:
-            ingestor = Ingestor(self.settings, store=store, show_progress=False)
-            report = IngestReport()
-            backup = None
-            try:  # phase 1: the file in place and its chunks written; undone on failure
-                if target.exists():
-                    backup = target.with_name(f".{target.name}.bak")
-                    os.replace(target, backup)
-                os.replace(tmp, target)
-                ingestor.write([target], report)
-                if report.skipped:
-                    raise UploadError(422, texts.ERR_UPLOAD_UNREADABLE.format(reason=report.skipped[0][1]))
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                if backup is not None:
-                    os.replace(backup, target)
-                else:
-                    target.unlink(missing_ok=True)
-                raise
-            if backup is not None:
-                backup.unlink(missing_ok=True)
-            self._embed(ingestor, progress)  # phase 2: meaning search (an interrupted run is finished by the next one)
-        status = "added" if report.added else "updated" if report.updated else "unchanged"
-        log.info("upload %r stored as %s: %s", filename, target, status)
-        return UploadResult(name, status, self.document(doc_id_for(name)))
+        400 bad name) and StoreError; on failure the corpus folder is left as it was."""
+        self._require()
+        name = check_name(filename)
+        target_path(self.corpus_dir, name)
+        return self.commit_upload(name, save_stream(source, self.corpus_dir, self.settings.max_upload_bytes), actor)
 
-    def upload_path(self, path: str | Path, filename: str | None = None, progress: ProgressFn | None = None) -> UploadResult:
+    def commit_upload(self, name: str, tmp: Path, actor: str = "") -> UploadResult:
+        """Move a received temporary file into place and index it; the file is removed again if it is refused."""
+        try:
+            self._require()
+            target = target_path(self.corpus_dir, name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        provenance = Provenance("upload", actor, str(target.parent))
+        with self._write_lock:
+            report = self._place_and_write(tmp, target, provenance)
+        self.embedder.kick()  # phase 2 (meaning search) in the background
+        status = "added" if report.added else "updated" if report.updated else "unchanged"
+        log.info("upload by %s stored as %s: %s", actor or "?", target, status)
+        return UploadResult(name, status, self.document(doc_id_for(name)),
+                            [(n, phrase) for _, n, phrase in report.suspicious], [w for _, w in report.warnings])
+
+    def _place_and_write(self, tmp: Path, target: Path, provenance: Provenance) -> IngestReport:
+        """Phase 1: the file in place and its chunks written and committed; undone on any failure."""
+        report = IngestReport()
+        backup = None
+        try:
+            if target.exists():
+                backup = target.with_name(f".{target.name}.bak")
+                os.replace(target, backup)
+            os.replace(tmp, target)
+            self._ingestor().write([target], report, provenance=lambda _: provenance)
+            if report.skipped:
+                status = 413 if report.too_large else 422
+                raise UploadError(status, texts.ERR_UPLOAD_UNREADABLE.format(reason=report.skipped[0][1]))
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            if backup is not None:
+                os.replace(backup, target)
+            else:
+                target.unlink(missing_ok=True)
+            raise
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        return report
+
+    def upload_path(self, path: str | Path, filename: str | None = None, actor: str = "") -> UploadResult:
         """Upload from a file on disk (the page's upload widget hands over temporary files)."""
         path = Path(path)
-        name = filename or path.name
-        check_suffix(sanitize_filename(name))  # 415 before reading anything
+        name = check_name(filename or path.name)  # 415 / 400 before reading anything
         if path.stat().st_size > self.settings.max_upload_bytes:
-            raise UploadError(413, texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(self.settings.max_upload_bytes)))
+            raise too_large(self.settings.max_upload_bytes)
         with path.open("rb") as fh:
-            return self.upload(name, fh, progress)
+            return self.upload(name, fh, actor)
 
     def delete(self, doc_id: str) -> DocumentInfo:
         """Remove a document from the index and its file from the corpus folder (or re-indexing would bring it back)."""
@@ -221,6 +302,7 @@ class Backend:
             for path in self._corpus_files_named(doc.source):
                 path.unlink(missing_ok=True)
         log.info("deleted %s (%s)", doc.doc_id, doc.source)
+        self.embedder.kick()  # compaction, when deletions have piled up
         return doc
 
     def _corpus_files_named(self, name: str) -> list[Path]:
@@ -229,18 +311,38 @@ class Backend:
             return []
         return [p for p in discover([root]) if p.name == name and p.resolve().is_relative_to(root)]
 
-    def reindex(self, progress: ProgressFn | None = None) -> IngestReport:
-        """Bring the index in line with the corpus folder: new and changed files are indexed, vanished ones removed."""
+    def reindex_plan(self) -> ReindexPlan:
+        """What :meth:`reindex` would do: files of the corpus folder against the documents read from it."""
+        self.corpus_dir.mkdir(parents=True, exist_ok=True)
+        files = [f for f in discover([self.corpus_dir]) if f.is_file()]
+        committed = {d.doc_id: d for d in self.documents()}
+        params = self._ingestor().params
+        added, updated = [], []
+        for f in files:
+            known = committed.get(doc_id_for(f.name))
+            if known is None:
+                added.append(f.name)
+            elif f.stat().st_size <= self.settings.max_upload_bytes and known.doc_hash != _fingerprint(f.read_bytes(), params):
+                updated.append(f.name)
+        names = {f.name for f in files}
+        own = str(self.corpus_dir.resolve())
+        removed = [d.source for d in committed.values() if d.source not in names and d.provenance.folder == own]
+        return ReindexPlan(added, updated, removed)
+
+    def reindex(self) -> IngestReport:
+        """Bring the index in line with the corpus folder: new and changed files are indexed, and documents
+        read from this folder whose files are gone are removed; documents from anywhere else are kept."""
         self._require()
         started = time.perf_counter()
         self.corpus_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock:
-            files = discover([self.corpus_dir])
             report = IngestReport()
-            ingestor = Ingestor(self.settings, store=self.store, show_progress=False)
-            ingestor.write(files, report)
-            ingestor.prune(files, report)
-            self._embed(ingestor, progress)
+            files = discover([self.corpus_dir], report)
+            ingestor = self._ingestor()
+            folder = str(self.corpus_dir.resolve())
+            ingestor.write(files, report, provenance=lambda _: Provenance("folder", "re-index", folder))
+            ingestor.prune(files, report, folder=self.corpus_dir)
+        self.embedder.kick()
         report.seconds = time.perf_counter() - started
         log.info("re-index: %s", report.summary())
         return report

@@ -9,6 +9,7 @@ streaming, in the final chunk).  ``GET /v1/models`` lists the one model.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from typing import Any, Iterator
@@ -19,10 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import texts
 from assistant.response import AssistantResponse
-from webapp.api import ApiError, ErrorResponse
+from vectorstore.errors import StoreError
+from webapp.api import ApiError, ErrorResponse, OptionalText
 from webapp.backend import Backend
 
 MODEL_ID = "erqi-qa"
+log = logging.getLogger("webapp")
 
 
 class ChatMessageIn(BaseModel):
@@ -33,7 +36,7 @@ class ChatMessageIn(BaseModel):
 
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
-    model: str | None = Field(None, examples=[MODEL_ID])
+    model: OptionalText = Field(None, examples=[MODEL_ID])
     messages: list[ChatMessageIn] = Field(examples=[[{"role": "user", "content": "二七区2020年的地区生产总值是多少?"}]])
     stream: bool = False
 
@@ -110,11 +113,18 @@ def completion_chunks(pieces: Iterator[str | AssistantResponse], model: str) -> 
 
     yield event({"role": "assistant", "content": ""})
     final: AssistantResponse | None = None
-    for piece in pieces:
-        if isinstance(piece, str):
-            yield event({"content": piece})
-        else:
-            final = piece
+    try:
+        for piece in pieces:
+            if isinstance(piece, str):
+                yield event({"content": piece})
+            else:
+                final = piece
+    except Exception as exc:  # noqa: BLE001 - the stream has begun: the error is an event, and the stream still ends
+        log.exception("streaming an answer failed")
+        message = str(exc) if isinstance(exc, StoreError) else texts.ERR_INTERNAL
+        yield f"data: {json.dumps({'error': {'message': message, 'type': 'server_error', 'code': 503 if isinstance(exc, StoreError) else 500}}, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+        return
     if final is not None:
         yield event({}, "stop", answer=final.answer, **_extras(final))
     else:  # cannot happen with a well-behaved assistant; end the stream cleanly anyway
@@ -140,7 +150,7 @@ def openai_router(backend: Backend) -> APIRouter:
         return completion(backend.ask(question, history), model, history)
 
     @router.get("/models", summary="The model list (one model: the assistant)")
-    def models() -> dict:
+    async def models() -> dict:  # async: answered on the event loop even when every worker thread is busy
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "erqi-qa"}]}
 
     return router

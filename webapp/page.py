@@ -9,11 +9,13 @@ from typing import Any, Iterator
 import gradio as gr
 
 from assistant import texts
-from assistant.validation import InvalidRequest
+from assistant.validation import ERR_SURROGATE, InvalidRequest, has_surrogate
 from ingest.loaders import SUPPORTED_SUFFIXES
 from vectorstore.errors import StoreError
 from vectorstore.records import DocumentInfo
-from webapp.backend import Backend, UnknownDocument
+from webapp import texts as web_texts
+from webapp.access import AccessDenied, Caller, authorise_loopback, client_address, token_matches
+from webapp.backend import Backend, UnknownDocument, UploadResult
 from webapp.render import answer_message, check_markdown, detail_messages, error_message, md_escape, partial_message
 from webapp.uploads import UploadError, human_size, supported_list
 
@@ -21,6 +23,8 @@ log = logging.getLogger("webapp")
 
 STREAM_DELAY = 0.02  # seconds between streamed pieces of an answer
 WRITE_QUEUE = "index-write"  # uploads, deletes and re-indexing run one at a time
+PROGRESS_SECONDS = 2.0  # how often the page shows the background embedding's progress (only while it runs)
+LOGIN_FAILURE_DELAY = 1.0  # seconds a wrong admin token costs
 
 THEME = gr.themes.Soft(
     primary_hue="red",
@@ -59,6 +63,8 @@ def _when(iso: str) -> str:
 
 def status_markdown(backend: Backend, docs: list[DocumentInfo] | None = None) -> str:
     health = backend.health(docs)
+    if health["status"] == "damaged":
+        return web_texts.UI_STATUS_DAMAGED.format(message=md_escape(health["message"] or ""))
     if health["status"] == "error":
         return texts.UI_STATUS_ERROR.format(message=md_escape(health["message"] or ""))
     if not health["ready"]:
@@ -73,8 +79,13 @@ def _documents(backend: Backend) -> list[DocumentInfo]:
         return []
 
 
+def _origin(d: DocumentInfo) -> str:
+    label = web_texts.UI_ORIGINS.get(d.provenance.origin, d.provenance.origin)
+    return f"{label}({d.provenance.by})" if d.provenance.by else label
+
+
 def table_rows(docs: list[DocumentInfo]) -> list[list[Any]]:
-    return [[d.title, d.source, d.chunks, _when(d.ingested_at), d.doc_id] for d in docs]
+    return [[d.title, d.source, d.chunks, _when(d.ingested_at), _origin(d), d.suspicious or "", d.doc_id] for d in docs]
 
 
 def _choices(docs: list[DocumentInfo]) -> list[tuple[str, str]]:
@@ -90,10 +101,14 @@ def refreshed(backend: Backend) -> tuple[str, list[list[Any]], Any]:
 def respond(backend: Backend, message: str, chat: list | None, conv: list | None) -> Iterator[tuple[str, list, list]]:
     """Stream one answer: yields (textbox value, chat messages, conversation state)."""
     chat = list(chat or [])
-    conv = list(conv or [])
+    keep = max(backend.settings.max_history_messages - 2, 0)  # a long conversation keeps its latest turns
+    conv = list(conv or [])[-keep:] if keep else []
     question = (message or "").strip()
     if not question:
         yield "", chat, conv
+        return
+    if has_surrogate(question):  # cannot even be shown: refuse before echoing it
+        yield "", chat + [error_message(ERR_SURROGATE)], conv
         return
     chat.append(gr.ChatMessage(role="user", content=md_escape(question)))
     yield "", chat, conv
@@ -123,7 +138,8 @@ def respond(backend: Backend, message: str, chat: list | None, conv: list | None
     if response is None:
         yield "", chat + [error_message(texts.ERR_INTERNAL)], conv
         return
-    conv = conv + [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer}]
+    limit = backend.settings.max_history_message_chars
+    conv = conv + [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer[:limit]}]
     yield "", chat + [answer_message(response)] + detail_messages(response), conv
 
 
@@ -132,6 +148,8 @@ def check_claim(backend: Backend, claim: str | None) -> str:
     claim = (claim or "").strip()
     if not claim:
         return texts.UI_CHECK_EMPTY
+    if has_surrogate(claim):
+        return texts.UI_ERROR_PREFIX + md_escape(ERR_SURROGATE)
     try:
         return check_markdown(backend.check(claim))
     except InvalidRequest as exc:
@@ -145,35 +163,51 @@ def check_claim(backend: Backend, claim: str | None) -> str:
 
 
 # --- documents ---------------------------------------------------------------------------------
-def _embedding_progress(progress: gr.Progress, label: str, file_no: int = 0, files: int = 1):
-    """A Backend progress callback that drives the page's progress bar (in Chinese)."""
+def page_actor(backend: Backend, admin: bool, request: gr.Request | None) -> str:
+    """Who is writing from the page (recorded as the uploader); AccessDenied with the page's message otherwise."""
+    if backend.settings.admin_token:
+        if admin:
+            return "page-login"
+        raise AccessDenied(403, web_texts.UI_NOT_AUTHORISED_LOGIN)
+    client = request.client.host if request is not None and request.client else None
+    headers = request.headers if request is not None else {}
+    caller = Caller(client_address(backend.settings, client, headers.get("x-forwarded-for")), headers.get("host"))
+    try:
+        return authorise_loopback(caller)
+    except AccessDenied:
+        raise AccessDenied(403, web_texts.UI_NOT_AUTHORISED_LOOPBACK) from None
 
-    def report(done: int, total: int) -> None:
-        share = done / total if total else 1.0
-        where = texts.UI_PROGRESS_FILE.format(i=file_no + 1, n=files) if files > 1 else ""
-        progress((file_no + share) / files, desc=texts.UI_PROGRESS_CHUNKS.format(name=label, done=done, total=total, where=where))
 
-    return report
+def login(backend: Backend, token: str | None) -> tuple[bool, str]:
+    if token_matches(backend.settings, (token or "").strip()):
+        return True, web_texts.UI_LOGIN_OK
+    time.sleep(LOGIN_FAILURE_DELAY)
+    return False, web_texts.UI_LOGIN_FAILED
 
 
-def upload_files(backend: Backend, files: list[str] | None, progress: gr.Progress) -> str:
+def _upload_line(result: UploadResult) -> str:
+    doc = result.document
+    lines = [texts.UI_UPLOAD_DONE.format(
+        title=md_escape(doc.title), status=texts.UI_UPLOAD_STATUS[result.status], chunks=doc.chunks, name=md_escape(result.name))]
+    lines += [web_texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) for n, phrase in result.suspicious]
+    lines += [web_texts.UI_WARNING_NOTE.format(warning=md_escape(w)) for w in result.warnings]
+    return "\n\n".join(lines)
+
+
+def upload_files(backend: Backend, files: list[str] | None, actor: str, progress: gr.Progress | None = None) -> str:
     if not files:
         return texts.UI_NO_FILES
     lines = []
     for i, path in enumerate(files):
         name = path.rsplit("/", 1)[-1]
-        progress(i / len(files), desc=texts.UI_PROGRESS_SAVING)
+        if progress is not None:
+            progress(i / len(files), desc=texts.UI_PROGRESS_INDEXING)
         try:
-            result = backend.upload_path(path, name, _embedding_progress(progress, name, i, len(files)))
+            lines.append(_upload_line(backend.upload_path(path, name, actor)))
         except UploadError as exc:
             lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(exc.message)))
-            continue
         except StoreError as exc:
             lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(str(exc))))
-            continue
-        doc = result.document
-        lines.append(texts.UI_UPLOAD_DONE.format(
-            title=md_escape(doc.title), status=texts.UI_UPLOAD_STATUS[result.status], chunks=doc.chunks, name=md_escape(result.name)))
     return "\n\n".join(lines)
 
 
@@ -189,16 +223,33 @@ def delete_document(backend: Backend, doc_id: str | None) -> str:
     return texts.UI_DELETED.format(title=md_escape(doc.title), source=md_escape(doc.source))
 
 
-def reindex(backend: Backend, progress: gr.Progress) -> str:
+def reindex_plan(backend: Backend) -> str:
     try:
-        report = backend.reindex(_embedding_progress(progress, texts.UI_PROGRESS_CORPUS))
+        plan = backend.reindex_plan()
+    except StoreError as exc:
+        return "❌ " + md_escape(str(exc))
+    return web_texts.UI_REINDEX_PLAN.format(added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed))
+
+
+def reindex(backend: Backend) -> str:
+    try:
+        report = backend.reindex()
     except StoreError as exc:
         return "❌ " + md_escape(str(exc))
     lines = [texts.UI_REINDEXED.format(
         added=len(report.added), updated=len(report.updated), unchanged=len(report.unchanged),
         removed=len(report.removed), skipped=len(report.skipped), seconds=report.seconds)]
     lines += ["- " + md_escape(texts.UI_REINDEX_SKIPPED.format(name=name.rsplit("/", 1)[-1], reason=reason)) for name, reason in report.skipped]
+    lines += ["- " + web_texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) + f"({md_escape(name)})" for name, n, phrase in report.suspicious]
     return "\n".join(lines)
+
+
+def embedding_progress(backend: Backend) -> tuple[str, Any]:
+    """The progress line, and the timer (kept running only while something is being embedded)."""
+    p = backend.embedding
+    if p.running:
+        return web_texts.UI_EMBEDDING_PROGRESS.format(done=p.done, total=p.total), gr.Timer(active=True)
+    return "", gr.Timer(active=False)
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -245,9 +296,18 @@ def build_blocks(backend: Backend) -> gr.Blocks:
 
             with gr.Tab(texts.UI_TAB_DOCS, id="docs-tab") as docs_tab:
                 gr.Markdown(texts.UI_DOCS_INTRO.format(suffixes=supported_list(), limit=human_size(backend.settings.max_upload_bytes)))
+                admin = gr.State(False)
+                if backend.settings.admin_token:
+                    gr.Markdown(web_texts.UI_WRITE_LOGIN_NOTICE, elem_id="write-notice")
+                    with gr.Row(equal_height=True):
+                        token_box = gr.Textbox(label=web_texts.UI_LOGIN_LABEL, type="password", scale=4, elem_id="login-token")
+                        login_button = gr.Button(web_texts.UI_LOGIN_BUTTON, scale=1, elem_id="login-button")
+                    login_message = gr.Markdown(elem_id="login-message")
+                else:
+                    gr.Markdown(web_texts.UI_WRITE_LOOPBACK_NOTICE, elem_id="write-notice")
                 table = gr.Dataframe(
-                    value=table_rows(docs_now), headers=list(texts.UI_DOCS_HEADERS), datatype="str", interactive=False,
-                    wrap=True, column_widths=["42%", "24%", "8%", "14%", "12%"], elem_id="documents-table", type="array",
+                    value=table_rows(docs_now), headers=list(web_texts.UI_DOCS_HEADERS), datatype="str", interactive=False,
+                    wrap=True, column_widths=["30%", "18%", "7%", "12%", "15%", "6%", "12%"], elem_id="documents-table", type="array",
                 )
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -259,9 +319,12 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                         delete = gr.Button(texts.UI_DELETE_BUTTON, variant="stop", elem_id="delete-button")
                 with gr.Row():
                     reindex_button = gr.Button(texts.UI_REINDEX_BUTTON, elem_id="reindex-button")
+                    confirm_button = gr.Button(web_texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button")
                     refresh = gr.Button(texts.UI_REFRESH_BUTTON, elem_id="refresh-button")
                 gr.Markdown(texts.UI_REINDEX_HELP.format(corpus_dir=backend.corpus_dir))
                 docs_message = gr.Markdown(elem_id="documents-message")
+                progress_line = gr.Markdown(elem_id="embedding-progress")
+                timer = gr.Timer(PROGRESS_SECONDS, active=False)
 
         # --- chat events ---
         def chat(message: str, chat_history: list, conversation: list):
@@ -293,22 +356,41 @@ def build_blocks(backend: Backend) -> gr.Blocks:
 
         # --- document events ---
         doc_outputs = [docs_message, status, table, choose]
+        busy = [progress_line, timer]
 
-        def on_upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()):
-            message = upload_files(backend, paths, progress)
-            return (message, *refreshed(backend), None)
+        def writer(admin_state: bool, request: gr.Request | None) -> tuple[str | None, str]:
+            """(who writes, "") or (None, why the page may not write)."""
+            try:
+                return page_actor(backend, admin_state, request), ""
+            except AccessDenied as exc:
+                return None, exc.message
 
-        def on_delete(doc_id: str | None):
-            return (delete_document(backend, doc_id), *refreshed(backend))
+        def on_upload(paths: list[str] | None, admin_state: bool, request: gr.Request, progress: gr.Progress = gr.Progress()):
+            actor, refusal = writer(admin_state, request)
+            message = upload_files(backend, paths, actor, progress) if actor else refusal
+            return (message, *refreshed(backend), None, *embedding_progress(backend))
 
-        def on_reindex(progress: gr.Progress = gr.Progress()):
-            progress(0, desc=texts.UI_PROGRESS_INDEXING)
-            return (reindex(backend, progress), *refreshed(backend))
+        def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
+            actor, refusal = writer(admin_state, request)
+            return (delete_document(backend, doc_id) if actor else refusal, *refreshed(backend), *embedding_progress(backend))
+
+        def on_reindex_plan(admin_state: bool, request: gr.Request):
+            actor, refusal = writer(admin_state, request)
+            return (reindex_plan(backend), gr.Button(visible=True)) if actor else (refusal, gr.Button(visible=False))
+
+        def on_reindex(admin_state: bool, request: gr.Request):
+            actor, refusal = writer(admin_state, request)
+            return (reindex(backend) if actor else refusal, *refreshed(backend), gr.Button(visible=False), *embedding_progress(backend))
 
         write = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
-        upload.click(on_upload, [files], doc_outputs + [files], api_visibility="private", **write)
-        delete.click(on_delete, [choose], doc_outputs, api_visibility="private", **write)
-        reindex_button.click(on_reindex, None, doc_outputs, api_visibility="private", **write)
+        upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
+        delete.click(on_delete, [choose, admin], doc_outputs + busy, api_visibility="private", **write)
+        reindex_button.click(on_reindex_plan, [admin], [docs_message, confirm_button], api_visibility="private", **write)
+        confirm_button.click(on_reindex, [admin], doc_outputs + [confirm_button] + busy, api_visibility="private", **write)
+        timer.tick(lambda: embedding_progress(backend), None, busy, api_visibility="private", queue=False)
+        if backend.settings.admin_token:
+            login_button.click(lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private")
+            token_box.submit(lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private")
         refresh.click(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
         docs_tab.select(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
         demo.load(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)

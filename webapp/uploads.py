@@ -11,10 +11,11 @@ from typing import BinaryIO
 
 from assistant import texts
 from ingest.loaders import SUPPORTED_SUFFIXES
+from webapp import texts as web_texts
 
 _RESERVED = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
 _SPACES = re.compile(r"\s+")
-MAX_NAME_CHARS = 120
+MAX_NAME_BYTES = 200  # UTF-8 bytes: file systems allow 255, and the backup copy adds a few (a 300-character Chinese name is 900)
 _COPY_BLOCK = 1 << 20
 
 
@@ -68,8 +69,24 @@ def sanitize_filename(name: str | None) -> str:
     stem = stem.strip(" .-_")  # no hidden files (leading dot), no trailing dots or spaces
     if not stem:
         stem = "upload-" + hashlib.sha1((name or "").encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    stem = stem[:MAX_NAME_CHARS].rstrip(" .")
     return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def check_name(filename: str | None) -> str:
+    """The safe name an upload is stored under; UploadError for no name (400), an unsupported type (415)
+    or a name too long for the file system (400, counted in bytes)."""
+    if not filename or not filename.strip():
+        raise UploadError(400, texts.ERR_UPLOAD_EMPTY_NAME)
+    name = sanitize_filename(filename)
+    check_suffix(name)
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise UploadError(400, web_texts.ERR_NAME_TOO_LONG.format(n=size, limit=MAX_NAME_BYTES))
+    return name
+
+
+def too_large(limit: int) -> UploadError:
+    return UploadError(413, texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(limit)))
 
 
 def check_suffix(name: str) -> str:
@@ -99,7 +116,7 @@ def save_stream(source: BinaryIO, corpus_dir: Path, max_bytes: int) -> Path:
             while block := source.read(_COPY_BLOCK):
                 written += len(block)
                 if written > max_bytes:
-                    raise UploadError(413, texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(max_bytes)))
+                    raise too_large(max_bytes)
                 out.write(block)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,92 @@
+"""The document registry: one record per committed document, in a second Chroma collection.
+
+A document's record (its content fingerprint, chunk count, provenance) is written
+*after* all its chunks and removed *before* they are, so it is the commit mark:
+readers show a chunk only when its ``doc_hash`` equals the committed one, and an
+ingest killed half-way leaves a document that is invisible and redone next time
+(its fingerprint does not match), never one that is half there for good.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import chromadb
+
+from vectorstore.records import DocumentInfo
+
+SUFFIX = "__docs"
+_PAGE = 1000
+_VECTOR = [1.0]  # Chroma wants an embedding per record; the registry is never searched by vector
+
+
+def registry_name(collection: str) -> str:
+    return collection + SUFFIX
+
+
+class DocumentRegistry:
+    """Reads through ``client``; writes through ``write_client`` (a Chroma server's long-timeout client)."""
+
+    def __init__(self, client: chromadb.ClientAPI, collection: str, write_client: chromadb.ClientAPI | None = None) -> None:
+        self._client = client
+        self._write_client = write_client or client
+        self.name = registry_name(collection)
+        self._collection: chromadb.Collection | None = None
+        self._writable: chromadb.Collection | None = None
+
+    def exists(self) -> bool:
+        return self.name in {c.name for c in self._client.list_collections()}
+
+    def open(self, create: bool) -> bool:
+        """Attach to the registry collection (creating it with ``create``); False if there is none."""
+        if create:
+            self._writable = self._write_client.get_or_create_collection(self.name)
+            self._collection = self._client.get_collection(self.name) if self._client is not self._write_client else self._writable
+        elif self.exists():
+            self._collection = self._client.get_collection(self.name)
+            self._writable = self._write_client.get_collection(self.name) if self._client is not self._write_client else self._collection
+        return self._collection is not None
+
+    @property
+    def ready(self) -> bool:
+        return self._collection is not None
+
+    def all(self) -> dict[str, DocumentInfo]:
+        assert self._collection is not None
+        found: dict[str, DocumentInfo] = {}
+        offset = 0
+        while True:
+            page = self._collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for meta in page["metadatas"]:
+                info = DocumentInfo.from_metadata(meta)
+                found[info.doc_id] = info
+            if len(page["ids"]) < _PAGE:
+                return found
+            offset += _PAGE
+
+    def get(self, doc_ids: Iterable[str]) -> dict[str, DocumentInfo]:
+        assert self._collection is not None
+        ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, DocumentInfo] = {}
+        for i in range(0, len(ids), _PAGE):
+            for meta in self._collection.get(ids=ids[i : i + _PAGE], include=["metadatas"])["metadatas"]:
+                info = DocumentInfo.from_metadata(meta)
+                found[info.doc_id] = info
+        return found
+
+    def put(self, infos: Iterable[DocumentInfo]) -> None:
+        assert self._writable is not None
+        infos = list(infos)
+        for i in range(0, len(infos), _PAGE):
+            part = infos[i : i + _PAGE]
+            self._writable.upsert(ids=[d.doc_id for d in part], embeddings=[_VECTOR] * len(part),
+                                    metadatas=[d.metadata() for d in part], documents=[d.source for d in part])
+
+    def delete(self, doc_ids: Iterable[str]) -> None:
+        assert self._writable is not None
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _PAGE):
+            self._writable.delete(ids=ids[i : i + _PAGE])
+
+    def count(self) -> int:
+        assert self._collection is not None
+        return self._collection.count()

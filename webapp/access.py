@@ -1,0 +1,82 @@
+"""Who may write: the admin token (API bearer header, page login), or loopback when no token is set.
+
+Reading (ask, check, chat, the document list) stays open.  Uploading, deleting and
+re-indexing need either ``Authorization: Bearer <ERQI_ADMIN_TOKEN>`` (API), a login
+with that token (the page's documents tab), or, when no token is configured, a
+request from loopback whose Host header is a loopback name too (a page on another
+site cannot reach the server through DNS rebinding).
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from dataclasses import dataclass
+
+from vectorstore.settings import Settings
+from webapp import texts
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+class AccessDenied(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True)
+class Caller:
+    host: str | None  # client address
+    host_header: str | None  # the Host header the client sent
+
+
+def client_address(settings: Settings, peer: str | None, forwarded_for: str | None) -> str | None:
+    """The client's address: the peer, or the first X-Forwarded-For entry behind a trusted proxy."""
+    if settings.trust_forwarded_for and forwarded_for:
+        return forwarded_for.split(",")[0].strip()
+    return peer
+
+
+def is_loopback(address: str | None) -> bool:
+    if not address:
+        return False
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def host_name(host_header: str | None) -> str:
+    """The name part of a Host header ("127.0.0.1:7860" → "127.0.0.1", "[::1]:80" → "[::1]")."""
+    value = (host_header or "").strip().lower()
+    if value.startswith("["):
+        return value.split("]", 1)[0] + "]"
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def token_matches(settings: Settings, given: str | None) -> bool:
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    return bool(token) and given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+def bearer(authorization: str | None) -> str | None:
+    scheme, _, value = (authorization or "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def authorise_api(settings: Settings, caller: Caller, authorization: str | None) -> str:
+    """The actor recorded as the uploader; AccessDenied (401/403) when the request may not write."""
+    if settings.admin_token:
+        given = bearer(authorization)
+        if given is None:
+            raise AccessDenied(401, texts.ERR_AUTH_REQUIRED)
+        if not token_matches(settings, given):
+            raise AccessDenied(403, texts.ERR_AUTH_WRONG)
+        return "api-token"
+    return authorise_loopback(caller)
+
+
+def authorise_loopback(caller: Caller) -> str:
+    if is_loopback(caller.host) and host_name(caller.host_header) in LOOPBACK_NAMES:
+        return f"loopback {caller.host}"
+    raise AccessDenied(403, texts.ERR_LOOPBACK_ONLY)
