@@ -7,14 +7,13 @@ from dataclasses import dataclass
 
 from assistant.question import FILLER, UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
-from ingest.structure import Span, split_sentences
+from zhtext.sentences import Span, answer_units
 from vectorstore.records import Chunk, ScoredChunk
 
 _DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
                    r"|[元一二三四五六七八九十]年|[正一二三四五六七八九十]月|初[一二三四五六七八九十]|世纪|年代|时代|时期|朝)")  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
 _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})")
-_ANAPHORA = re.compile(r"^(当日|当天|同日|同年|此后|随后|其中|这|该|此|他|她|它|牠|其|因此|所以|于是|导致|使得|从而)")
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
 
 
@@ -43,14 +42,16 @@ class Candidate:
 
 
 def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
-    """Every sentence of every retrieved chunk, with offsets into the original file."""
+    """Every sentence of every retrieved chunk, with offsets into the original file.
+
+    A passage flagged at ingest as addressed to a model (忽略以上指令…, ``Chunk.suspicious``) is
+    never a candidate: it may be retrieved and listed, but never quoted as an answer."""
     out = []
     for rank, scored in enumerate(evidence):
         chunk = scored.chunk
-        local = split_sentences(chunk.text, Span(0, len(chunk.text))) if chunk.kind != "heading" else [Span(0, len(chunk.text))]
-        for i, s in enumerate(local):
-            if i and _ANAPHORA.match(chunk.text[s.start : s.end]):  # 「当日,…」 needs the sentence before it
-                s = Span(local[i - 1].start, s.end)
+        if chunk.suspicious:
+            continue
+        for s in answer_units(chunk.text, whole=chunk.kind == "heading"):
             out.append(Candidate(chunk, rank, scored.score, Span(chunk.start + s.start, chunk.start + s.end), chunk.text[s.start : s.end]))
     return out
 
@@ -122,53 +123,6 @@ def coverage(question: Question, text: str, stats: TermStats) -> float:
     if own is None:
         return carried or 0.0
     return own if carried is None else (1 - CARRIED_SHARE) * own + CARRIED_SHARE * carried
-
-
-def missing_terms(question: Question, stats: TermStats) -> list[str]:
-    """Key terms that appear nowhere in the corpus (区长, 门票, 金水区…).
-
-    One unknown verb is colloquial wording (出事, 颁发); an unknown noun, or two
-    unknown words together (预算 收入), is a subject the reports do not cover."""
-    unknown = [t for t in question.terms if not t.carried and not t.guessed and not t.generic and len(t.surface) >= 2 and not stats.known(t)]
-    if len(unknown) >= 2:
-        return [t.surface for t in unknown]
-    return [t.surface for t in unknown if t.weight >= 1.0]
-
-
-PERIPHERAL_SHARE = 0.25  # at most this share of the question's weight may be words the corpus lacks…
-SUBJECT_WORDS_MIN = 3  # …when at least this many other words of it…
-TOGETHER_SHARE = 0.8  # …are (by weight) together in one retrieved passage
-
-
-def _words(question: Question, terms: list[Term]) -> int:
-    """How many separate stretches of the question the terms cover (郭家 and 家咀 are one word, 郭家咀)."""
-    spans = sorted((i, i + len(t.surface)) for t in terms if (i := question.text.find(t.surface)) >= 0)
-    count, end = 0, -1
-    for a, b in spans:
-        if a >= end:
-            count += 1
-        end = max(end, b)
-    return count
-
-
-def only_wording_missing(question: Question, missing: list[str], evidence: list[ScoredChunk], stats: TermStats) -> bool:
-    """The words the corpus lacks are a small part of a question whose other words one passage holds together.
-
-    「张世昌为什么能在2009年中超最后一轮做客深圳时出场?」: one passage has 张世昌, 中超, 一轮, 深圳 and 出场,
-    so the unknown 做客 is the question's wording. 「樱桃沟景区的门票多少钱?」 keeps its refusal: 门票 is
-    half of what it asks."""
-    own = [t for t in question.terms if not t.carried and not t.guessed]
-    lacking = [t for t in own if t.surface in missing]
-    known = [t for t in own if t.surface not in missing and not t.generic and stats.known(t)]
-    weight = {t.surface: t.weight * stats.idf(t.alternatives) for t in own}
-    total, known_total = sum(weight.values()), sum(weight[t.surface] for t in known)
-    if not known or sum(weight[t.surface] for t in lacking) > PERIPHERAL_SHARE * total or _words(question, known) < SUBJECT_WORDS_MIN:
-        return False
-    for scored in evidence:
-        text = f"{scored.chunk.section}\n{scored.chunk.text}"
-        if sum(weight[t.surface] for t in known if term_present(t, text)) >= TOGETHER_SHARE * known_total:
-            return True
-    return False
 
 
 _ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥)")
@@ -279,11 +233,6 @@ def has_unit(text: str, unit_class: str | None) -> bool:
 
 def has_date(text: str) -> bool:
     return bool(_DATE.search(text))
-
-
-def pins_hold(question: Question, text: str) -> bool:
-    """Years, dates and numbers the question names must all be in ``text``."""
-    return all(p in text for p in question.years + question.dates + question.numbers)
 
 
 def clauses(text: str) -> list[tuple[int, int]]:

@@ -1,54 +1,38 @@
-"""The default answerer: quotes the sentences that answer, or says the reports do not.
+"""The default answerer: quotes the sentences that answer, or says the documents do not.
 
-No model, no network. Each quote is a verbatim span of a source file.
+No LLM, no network. Every candidate sentence of the evidence gets a feature row
+(:mod:`assistant.features`); the answer model (:mod:`assistant.model`) gives each the
+probability that it holds the answer, and the answer composed from the best of them a
+calibrated confidence.  Below the model's threshold the answer is refused.  Each quote is a
+verbatim span of a source file.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+import numpy as np
 
-from assistant.evidence import (
-    Candidate,
-    Quote,
-    anchored,
-    candidates,
-    clauses,
-    coverage,
-    has_date,
-    has_unit,
-    missing_terms,
-    names_around,
-    only_wording_missing,
-    pair_overlap,
-    pins_hold,
-    question_pairs,
-    refine,
-    surroundings,
-    term_present,
-)
-from assistant.lists import enumerates, enumeration_sizes, labelled_enumeration
+from assistant.bridging import bridges
+from assistant.conflicts import conflicting, official_first
+from assistant.corpus import CorpusView
+from assistant.evidence import Candidate, Quote, candidates, clauses, coverage, refine, term_present
+from assistant.features import ANSWER_FEATURES, FEATURES, CandidateTable, answer_row, candidate_table, type_ok
+from assistant.lists import enumerates, labelled_enumeration
+from assistant.model import MODEL_PATH, AnswerModel, load_model
 from assistant.question import Question
 from assistant.termstats import TermStats
-from ingest.orientation import orientation_of
+from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
 from vectorstore.settings import Settings
+from zhtext.orientation import orientation_of
 
 TRIM_ABOVE_CHARS = 45
 UNTYPED_TRIM_ABOVE_CHARS = 150  # a question that wants no number or date: its answer is any clause of the sentence
-_DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
+REQUIRED_IDF = 1.5  # a trimmed quote keeps the question's terms at least this rare
 _TIME_ONLY = re.compile(r"^(到|至|截至)?[\d一二三四五六七八九十]+[年月日][\d月日底前后初]*$")
-CONTEXT_SHARE = 0.5  # how much the sentence's chunk and section count towards its coverage
-SENTENCE_WEIGHT = 0.6  # the question's terms in the sentence, names counted when the text around it has them
-CONTEXT_WEIGHT = 0.3  # the question's terms in the sentence's chunk
-DOCUMENT_WEIGHT = 0.6  # …and in the retrieved text around it: 「他小时候…」 in 祭遵's article, not in another's
-PAIR_WEIGHT = 0.3  # character pairs shared with the question: wording the terms miss (起了…作用, 效力于)
-PIN_BONUS = 0.15  # the sentence itself holds the years, dates and numbers the question names
-ANSWER_FORM_BONUS = 0.15  # the sentence says what the question's form asks for: 「两层」 for 几层, 「广东开平人。」 for 哪里人
-ORIGIN = re.compile(r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]")  # a place, then 人: where someone is from
-_COUNTED = r"(?:\d+|[一二两三四五六七八九十百千万]+)(?:多|余)?"
-SAME_CHUNK_PENALTY = 0.1  # a further quote from a chunk already quoted shows less than one from another passage
-NEW_CHARS_MIN = 6  # a sentence adding fewer characters than this to the question (a title, 「班杰（）」) answers nothing
+DUPLICATE_JACCARD = 0.5  # a further quote this similar to one already chosen says nothing new
+
 
 @dataclass
 class Extraction:
@@ -56,34 +40,21 @@ class Extraction:
     no_answer: bool = False
     reason: str = ""
     is_list: bool = False
+    confidence: float = 0.0  # probability that the quotes answer the question (calibrated)
+    conflict: bool = False  # quotes from different documents give different figures for the same thing
+    closest: list[Quote] = field(default_factory=list)  # refused, but close enough to show with a hint
 
 
 @dataclass(frozen=True)
-class Scored:
-    candidate: Candidate
-    coverage: float
-    score: float
+class Draft:
+    """The answer the best sentences would make, before the confidence decides whether to give it."""
 
-
-def _counts_measure(question: Question, text: str) -> bool:
-    """「两层」 for 「几层?」: a number followed by the measure word the question asks with."""
-    return bool(question.measure) and re.search(_COUNTED + re.escape(question.measure), text) is not None
-
-
-def _answer_form(question: Question, text: str) -> bool:
-    return _counts_measure(question, text) or (question.wants_origin and ORIGIN.search(text) is not None)
-
-
-def _type_ok(question: Question, text: str) -> bool:
-    for given in question.dates + question.years:  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
-        text = text.replace(given, " ")
-    if question.kind == "quantity":
-        if question.unit_class is None:  # 「…撤离了多少居民?」: 7月20日 is a date, not the number asked for
-            text = _DATE_DIGITS.sub(" ", text)
-        return has_unit(text, question.unit_class) or _counts_measure(question, text)
-    if question.kind == "time":
-        return has_date(text)
-    return True
+    quotes: list[Quote]
+    best: int | None  # candidate index the answer is built around
+    is_list: bool = False
+    structured: bool = False  # a list found through the document outline
+    reason: str = ""
+    list_cover: float = 0.0  # for a list: how much of the question its sections and items hold
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:
@@ -95,37 +66,8 @@ def _contains(a: Candidate, b: Candidate) -> bool:
     return a.chunk.doc_id == b.chunk.doc_id and a.span.start <= b.span.start and b.span.end <= a.span.end
 
 
-def _new_chars(question: Question, text: str) -> int:
-    asked = set(question.text)
-    return sum(1 for ch in text if ch not in asked and (ch.isalnum() or "\u4e00" <= ch <= "\u9fff"))
-
-
-def _score(question: Question, cand: Candidate, stats: TermStats, top: float, pairs: frozenset[str], around: tuple[str, list]) -> Scored:
-    text_around, names = around
-    in_sentence, in_context = anchored(question, cand.text, stats, names), coverage(question, cand.context, stats)
-    cov = (1 - CONTEXT_SHARE) * in_sentence + CONTEXT_SHARE * in_context
-    score = SENTENCE_WEIGHT * in_sentence + CONTEXT_WEIGHT * in_context
-    score += DOCUMENT_WEIGHT * coverage(question, text_around, stats)
-    score += 0.3 * (cand.retrieval / top if top else 0.0) + PAIR_WEIGHT * pair_overlap(pairs, cand.text)
-    pins = question.years + question.dates + question.numbers
-    if pins and all(p in cand.text for p in pins):  # 「1983年9月…获得了什么奖?」: the sentence that has the date
-        score += PIN_BONUS
-    if _answer_form(question, cand.text):
-        score += ANSWER_FORM_BONUS
-    elif _new_chars(question, cand.text) < NEW_CHARS_MIN:
-        score -= 0.2
-    if cand.chunk.kind == "caption":
-        score -= 0.05
-    if question.wants_plan:
-        score += {"target": 0.08, "mixed": 0.04, "actual": -0.04}.get(orientation_of(cand.text), 0.0)
-    if question.kind == "list":
-        sizes = enumeration_sizes(cand.text)
-        score += 0.3 if question.list_count in sizes else 0.1 if sizes and max(sizes) >= 3 else 0.0
-    return Scored(cand, cov, score)
-
-
 def _required(question: Question, text: str, stats: TermStats) -> list:
-    terms = [t for t in question.terms if term_present(t, text) and stats.idf(t.alternatives) > 1.5]
+    terms = [t for t in question.terms if term_present(t, text) and stats.idf(t.alternatives) > REQUIRED_IDF]
     pins = [p for p in question.years + question.dates + question.numbers if p in text]
     return terms + pins
 
@@ -137,7 +79,7 @@ def _covers(question: Question, piece: str, required: list) -> bool:
                 return False
         elif not term_present(need, piece):
             return False
-    return _type_ok(question, piece)
+    return type_ok(question, piece)
 
 
 def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
@@ -170,69 +112,118 @@ def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
     return Quote(cand.chunk, cand.span.start + a, cand.span.start + b, text[a:b])
 
 
+def _list_cover(question: Question, items: list[Quote], stats: TermStats) -> float:
+    sections = dict.fromkeys(q.chunk.section for q in items)
+    return coverage(question, "\n".join([*sections, *(q.text for q in items)]), stats)
+
+
 class ExtractiveAnswerer:
-    """Selects answer sentences from the evidence, or decides there is no answer."""
+    """Scores the evidence's sentences with the answer model, composes the answer, and decides whether to give it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embeddings: CachedEmbeddings, model: AnswerModel | None = None) -> None:
         self.settings = settings
+        self.embeddings = embeddings
+        self._model = model
 
-    def extract(self, question: Question, evidence: list[ScoredChunk], stats: TermStats, list_items: list[Quote] | None = None) -> Extraction:
-        """``list_items``: the items of a list found through the document outline (see assistant.lists)."""
+    @property
+    def model(self) -> AnswerModel:
+        """Read on first use: computing feature rows (``make train``) needs no model file."""
+        if self._model is None:
+            self._model = load_model(self.settings.answer_model or MODEL_PATH, FEATURES, ANSWER_FEATURES)
+        return self._model
+
+    @model.setter
+    def model(self, model: AnswerModel) -> None:
+        self._model = model
+
+    @property
+    def threshold(self) -> float:
+        s = self.settings.answer_min_confidence
+        return self.model.threshold if s is None else s
+
+    @property
+    def hint_threshold(self) -> float:
+        s = self.settings.answer_hint_confidence
+        return min(self.model.hint_threshold if s is None else s, self.threshold)
+
+    def table(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray) -> CandidateTable:
+        """The candidate sentences of ``evidence`` and their feature rows (see assistant.features)."""
+        stats = view.stats
         question = refine(question, stats)
-        missing = missing_terms(question, stats)
-        if missing and not only_wording_missing(question, missing, evidence, stats):
-            return Extraction(no_answer=True, reason=f"not in the documents: {', '.join(missing)}")
+        cands = candidates(evidence)
+        semantic = np.zeros(len(cands))
+        if cands:
+            units = self.embeddings.vectors([c.text for c in cands])
+            semantic = units @ (vector / (np.linalg.norm(vector) or 1.0))
+        found = bridges(question, stats, view.vocabulary, self.embeddings, self.settings.bridge_words, self.settings.bridge_min_similarity)
+        return candidate_table(question, evidence, cands, stats, semantic, found)
+
+    def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray,
+                list_items: list[Quote] | None = None) -> Extraction:
+        """``list_items``: the items of a list found through the document outline (see assistant.lists)."""
+        table = self.table(question, evidence, view, vector)
+        probabilities = self.model.sentence_probabilities(table.matrix)
+        draft = self.draft(table, probabilities, evidence, view.stats, list_items or [])
+        confidence = self.model.confidence(answer_row(table, probabilities, draft.best, draft.structured, draft.list_cover))
+        if draft.quotes and confidence >= self.threshold:
+            if conflicting(draft.quotes):
+                return Extraction(official_first(draft.quotes, view.origins), is_list=draft.is_list, confidence=confidence, conflict=True)
+            return Extraction(draft.quotes, is_list=draft.is_list, confidence=confidence)
+        reason = draft.reason or f"confidence {confidence:.2f} is below {self.threshold:.2f}"
+        closest = draft.quotes[:1] if draft.quotes and confidence >= self.hint_threshold else []
+        return Extraction(no_answer=True, reason=reason, confidence=confidence, closest=closest)
+
+    def draft(self, table: CandidateTable, probabilities: np.ndarray, evidence: list[ScoredChunk], stats: TermStats,
+              list_items: list[Quote]) -> Draft:
+        """The answer the scored candidates make: a list, or the best sentences (trimmed)."""
+        question, cands = table.question, table.candidates
+        if not cands:
+            return Draft([], None, reason="no passage was retrieved")
+        order = [int(i) for i in np.argsort(-probabilities, kind="stable")]
         if list_items:
-            return Extraction(list_items, is_list=True)
+            best = self._best_within(order, cands, {q.chunk.chunk_id for q in list_items})
+            return Draft(list_items, best, True, True, list_cover=_list_cover(question, list_items, stats))
         if question.kind == "list":
             labelled = labelled_enumeration(question, evidence)
             if labelled:
-                return Extraction([labelled], is_list=True)
-        ranked = self._rank(question, evidence, stats)
-        if not ranked:
-            return Extraction(no_answer=True, reason="no passage has what the question asks for")
-        eligible = [s for s in ranked if s.coverage >= self.settings.answer_min_coverage]
-        if not eligible:
-            return Extraction(no_answer=True, reason=f"best evidence covers {max(s.coverage for s in ranked):.2f} of the question")
-        ranked = eligible
-        chosen = self._select(question, ranked)
-        chosen += self._other_orientation(question, ranked, chosen)
-        if question.kind == "list" and not any(enumerates(question, s.candidate.text) for s in chosen):
-            return Extraction(no_answer=True, reason="the question asks for a list and no passage enumerates one")
-        return Extraction([trim(question, s.candidate, stats) for s in chosen], is_list=question.kind == "list")
+                best = self._best_within(order, cands, {labelled.chunk.chunk_id})
+                return Draft([labelled], best, True, list_cover=_list_cover(question, [labelled], stats))
+        chosen = self._select(question, order, cands, probabilities)
+        chosen += self._other_orientation(question, order, cands, probabilities, chosen)
+        if question.kind == "list" and not any(enumerates(question, cands[i].text) for i in chosen):
+            return Draft([], order[0], reason="the question asks for a list and no passage enumerates one")
+        return Draft([trim(question, cands[i], stats) for i in chosen], chosen[0], question.kind == "list")
 
-    def _rank(self, question: Question, evidence: list[ScoredChunk], stats: TermStats) -> list[Scored]:
-        top = evidence[0].score if evidence else 0.0
-        near = {cid: (text, names_around(question, stats, text)) for cid, text in surroundings(evidence).items()}
-        usable = [c for c in candidates(evidence) if pins_hold(question, f"{c.chunk.section}\n{c.chunk.text}") and _type_ok(question, c.text)]
-        pairs = question_pairs(question)
-        return sorted((_score(question, c, stats, top, pairs, near[c.chunk.chunk_id]) for c in usable), key=lambda s: -s.score)
+    @staticmethod
+    def _best_within(order: list[int], cands: list[Candidate], chunk_ids: set[str]) -> int:
+        return next((i for i in order if cands[i].chunk.chunk_id in chunk_ids), order[0])
 
-    def _other_orientation(self, question: Question, ranked: list[Scored], chosen: list[Scored]) -> list[Scored]:
+    def _select(self, question: Question, order: list[int], cands: list[Candidate], p: np.ndarray) -> list[int]:
+        """The best sentence, then others nearly as likely (``answer_extra_ratio``), without repeating text."""
+        limit = self.settings.max_list_sentences if question.kind == "list" else self.settings.max_answer_sentences
+        best = order[0]
+        chosen = [best]
+        for i in order[1:]:
+            if len(chosen) >= limit or p[i] < self.settings.answer_extra_ratio * p[best]:
+                break
+            shared = [k for k, c in enumerate(chosen) if _overlap(cands[i], cands[c])]
+            if len(shared) == 1 and _contains(cands[i], cands[chosen[shared[0]]]):
+                chosen[shared[0]] = i  # 「…桥梁。它位于…」 read together says more than its first sentence alone
+            elif not shared and not any(jaccard(cands[i].text, cands[c].text) >= DUPLICATE_JACCARD for c in chosen):
+                chosen.append(i)
+        return chosen
+
+    def _other_orientation(self, question: Question, order: list[int], cands: list[Candidate], p: np.ndarray,
+                           chosen: list[int]) -> list[int]:
         """「二七区的GDP是多少?」 gets the 2020 result and the 2025 target, when the question names neither."""
         if question.years or question.dates or question.wants_plan or question.kind not in ("quantity", "other"):
             return []
-        have = {orientation_of(s.candidate.text) for s in chosen}
+        have = {orientation_of(cands[i].text) for i in chosen}
         if have not in ({"actual"}, {"target"}):
             return []
         wanted = "target" if have == {"actual"} else "actual"
-        for s in ranked:
-            if orientation_of(s.candidate.text) == wanted and s.score >= 0.7 * chosen[0].score:
-                return [s] if not any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen) else []
+        for i in order:
+            if orientation_of(cands[i].text) == wanted and p[i] >= self.settings.answer_other_orientation_ratio * p[chosen[0]]:
+                return [i] if not any(jaccard(cands[i].text, cands[c].text) >= DUPLICATE_JACCARD for c in chosen) else []
         return []
 
-    def _select(self, question: Question, ranked: list[Scored]) -> list[Scored]:
-        limit = self.settings.max_list_sentences if question.kind == "list" else self.settings.max_answer_sentences
-        best = ranked[0]
-        chosen = [best]
-        rest = [s for s in ranked[1:] if s.score >= 0.85 * best.score and s.coverage >= self.settings.answer_min_coverage]
-        while rest and len(chosen) < limit:
-            quoted = {c.candidate.chunk.chunk_id for c in chosen}
-            s = max(rest, key=lambda s: s.score - (SAME_CHUNK_PENALTY if s.candidate.chunk.chunk_id in quoted else 0.0))
-            rest.remove(s)
-            shared = [i for i, c in enumerate(chosen) if _overlap(s.candidate, c.candidate)]
-            if len(shared) == 1 and _contains(s.candidate, chosen[shared[0]].candidate):
-                chosen[shared[0]] = s  # 「…桥梁。它位于…」 read together says more than its first sentence alone
-            elif not shared and not any(jaccard(s.candidate.text, c.candidate.text) >= 0.5 for c in chosen):
-                chosen.append(s)
-        return chosen

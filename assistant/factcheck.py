@@ -11,22 +11,26 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-import jieba
-
 from assistant import texts
-from assistant.evidence import Candidate, Quote, candidates, coverage, missing_terms, term_present
+from assistant.conflicts import disputing
+from assistant.evidence import Candidate, Quote, candidates, coverage, term_present
 from assistant.question import Question
 from assistant.termstats import TermStats
 from assistant.values import Value, parse_values, same
 from vectorstore.records import ScoredChunk
+from zhtext import words as zhwords
 
 _SCOPE_YEAR = re.compile(r"(到|至|截至|截止)$")
-NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing name counts as an error
+NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing name (or figure) counts against it
+# How the sentence to check against is picked: the claim's terms it holds, then its values, then retrieval.
+MATCHED_VALUE_BONUS = 0.15  # per claim value the sentence's passage states
+COMPARABLE_VALUE_BONUS = 0.05  # per claim value the sentence states something of the same kind for
+RETRIEVAL_SHARE = 0.05
 
 
 @dataclass
 class CheckResult:
-    verdict: str  # "supported" | "contradicted" | "not_found"
+    verdict: str  # "supported" | "contradicted" | "conflicting" | "not_found"
     quotes: list[Quote] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     reason: str = ""
@@ -37,6 +41,7 @@ class _Match:
     candidate: Candidate
     topic: float  # coverage of the claim's terms
     matched: int  # claim values found in the sentence or its chunk
+    score: float  # how well the sentence serves to check the claim
 
 
 def _aligned(claim: str, value: Value, sentence: str, options: list[Value]) -> Value:
@@ -53,23 +58,51 @@ def _aligned(claim: str, value: Value, sentence: str, options: list[Value]) -> V
     return best
 
 
-class FactChecker:
-    def __init__(self, min_topic: float) -> None:
-        self.min_topic = min_topic
+_ASK_FOR = {"date": "哪一天", "year_month": "什么时候", "year": "哪一年"}
 
-    def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats) -> CheckResult:
-        missing = missing_terms(claim, stats)
+
+def _asked(value: Value) -> str:
+    if value.kind == "ordinal":
+        return "第几" + value.amount[1]
+    unit = re.sub(r"^[\d.]+|^[一二两三四五六七八九十百零]+", "", value.text).lstrip("多余近").replace("%", "")
+    return _ASK_FOR.get(value.kind) or "多少" + unit
+
+
+def question_form(claim: str) -> str:
+    """The question a claim answers, its values asked for: 「…床位为317张」 → 「…床位为多少张」.
+
+    Whether the documents answer that question (the answer model's confidence) is whether they
+    say anything about the claim at all.  A year next to other values is their scope and stays;
+    names stay too (a wrong name is found through its rivals)."""
+    values = parse_values(claim)
+    asked = [v for v in values if v.kind != "year"] or values
+    for value in sorted(asked, key=lambda v: -v.start):
+        claim = claim[: value.start] + _asked(value) + claim[value.start + len(value.text) :]
+    return claim
+
+
+class FactChecker:
+    def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats, answerable: bool) -> CheckResult:
+        """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered."""
         known = replace(claim, terms=[t for t in claim.terms if stats.known(t)])
         values = parse_values(claim.text)
-        best = self._best(known, values, evidence, stats)
-        if best is None or best.topic < self.min_topic:
-            return CheckResult("not_found", reason="no passage is about the same thing")
+        matches = self._matches(known, values, evidence, stats)
+        if not matches:
+            return CheckResult("not_found", reason="no passage was retrieved")
+        result = self._verdict(claim, values, max(matches, key=lambda m: m.score), stats, answerable)
+        if result.verdict in ("supported", "contradicted"):
+            return self._disputed(claim, matches) or result
+        return result
+
+    def _verdict(self, claim: Question, values: list[Value], best: _Match, stats: TermStats, answerable: bool) -> CheckResult:
         cand = best.candidate
-        if missing:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
+        unknown = [t for t in claim.terms if not t.carried and len(t.surface) >= 2 and not stats.known(t)]
+        if unknown:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
             rivals = self._name_differences(claim, cand, stats)
             if rivals and best.topic >= NAME_TOPIC:
                 return CheckResult("contradicted", [Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)], rivals)
-            return CheckResult("not_found", reason=f"not in the documents: {', '.join(missing)}")
+        if not answerable:
+            return CheckResult("not_found", reason="the documents do not answer what the claim asserts")
         quote = Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)
         context_values = parse_values(cand.chunk.text)
         sentence_values = parse_values(cand.text)
@@ -92,18 +125,29 @@ class FactChecker:
             return CheckResult("not_found", [quote], reason="the passage states none of the claim's values")
         return CheckResult("supported", [quote])
 
-    def _best(self, claim: Question, values: list[Value], evidence: list[ScoredChunk], stats: TermStats) -> _Match | None:
-        best: tuple[float, _Match] | None = None
+    @staticmethod
+    def _matches(claim: Question, values: list[Value], evidence: list[ScoredChunk], stats: TermStats) -> list[_Match]:
+        out = []
         for cand in candidates(evidence):
             topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats)
             found = parse_values(cand.chunk.text)
             matched = sum(1 for v in values if any(same(v, f) for f in found))
             kinds = {v.kind for v in parse_values(cand.text)}
             comparable = sum(1 for v in values if v.kind in kinds)
-            score = topic + 0.15 * matched + 0.05 * comparable + 0.05 * cand.retrieval
-            if best is None or score > best[0]:
-                best = (score, _Match(cand, topic, matched))
-        return best[1] if best else None
+            score = topic + MATCHED_VALUE_BONUS * matched + COMPARABLE_VALUE_BONUS * comparable + RETRIEVAL_SHARE * cand.retrieval
+            out.append(_Match(cand, topic, matched, score))
+        return out
+
+    @staticmethod
+    def _disputed(claim: Question, matches: list[_Match]) -> CheckResult | None:
+        """「…9999亿元」 supported by an uploaded bulletin and contradicted by the review: the sources disagree."""
+        close = [m.candidate for m in matches if m.topic >= NAME_TOPIC]
+        others = disputing(claim.text, [(c.chunk.doc_id, c.text) for c in close])
+        if not others:
+            return None
+        agreeing = [c for c in close if c.text not in others]
+        quotes = [Quote(c.chunk, c.span.start, c.span.end, c.text) for c in agreeing[:1] + [c for c in close if c.text in others][:2]]
+        return CheckResult("conflicting", quotes, [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:2])
 
     def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats) -> list[str]:
         """A name in the claim where the passage has another of the same kind (常庄水库 vs 郭家咀水库)."""
@@ -149,4 +193,4 @@ def _whole_words(text: str, start: int, end: int) -> bool:
 @lru_cache(maxsize=256)
 def _word_bounds(text: str) -> frozenset[int]:
     """Segmenting a passage once serves every name checked against it."""
-    return frozenset({0} | {end for _, _, end in jieba.tokenize(text)})
+    return zhwords.boundaries(text)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from assistant.evidence import Quote, coverage
 from assistant.question import Question
 from assistant.termstats import TermStats
-from ingest.structure import Span, split_sentences
+from zhtext.sentences import Span, split_sentences
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 
 HEAD_CHARS = 12

@@ -2,16 +2,11 @@
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
-
-import jieba
-import jieba.posseg as pseg
 
 from assistant.texts import SYNONYMS
 from assistant.values import parse_values
-
-_pos_lock = threading.Lock()
+from zhtext import words as zhwords
 
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -117,9 +112,8 @@ _COUNT_WORD = re.compile(r"^[一二两三四五六七八九十百千万几\d]+[�
 
 def _segment(text: str) -> list[tuple[str, str]]:
     """Dictionary words (no HMM guessing), plus names only HMM recognises (常庄, 张振威)."""
-    with _pos_lock:
-        plain = [(w.word, "nz" if w.flag == "x" and len(w.word) > 1 else w.flag) for w in pseg.lcut(text, HMM=False)]
-        guessed = [(w.word, w.flag) for w in pseg.lcut(text) if w.flag in ("nr", "ns", "nt", "nz", "n") and len(w.word) >= 2]
+    plain = [(w, "nz" if f == "x" and len(w) > 1 else f) for w, f in zhwords.tag(text, hmm=False)]
+    guessed = [(w, f) for w, f in zhwords.tag(text) if f in ("nr", "ns", "nt", "nz", "n") and len(w) >= 2]
     words = {w for w, _ in plain}
     return plain + [(w, f"guessed-{f}") for w, f in guessed if w not in words]
 
@@ -189,9 +183,7 @@ def _measure(text: str) -> str | None:
         return None
     if not re.search(r"[\u4e00-\u9fff]", text[m.end() :]):
         return m.group(1)
-    with _pos_lock:
-        words = set(jieba.lcut(text, HMM=False))
-    return m.group(1) if m.group(0) in words else None
+    return m.group(1) if m.group(0) in zhwords.cut(text, hmm=False) else None
 
 
 def _unit_class(text: str) -> str | None:

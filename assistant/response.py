@@ -64,13 +64,16 @@ class AssistantResponse(BaseModel):
     standalone_question: str | None = Field(None, description="the follow-up rewritten as a standalone question, when it differs")
     answer: str
     no_answer: bool = False
+    confidence: float | None = Field(None, description="probability (0-1, calibrated on held-out data) that the answer is right; for a refusal, that of the closest answer")
+    conflict: bool = Field(False, description="the quoted documents give different figures for the same thing; the answer says so, official sources first")
+    tentative: bool = Field(False, description="no_answer is true, yet the closest passage is quoted (with citations) under a hint that the documents may not answer directly")
     citations: list[Citation] = Field(default_factory=list)
     related: list[RetrievedItem] = Field(default_factory=list, description="closest passages, given when no_answer is true")
     retrieved: list[RetrievedItem] = Field(default_factory=list, description="ranked evidence before answer selection")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     mode: Literal["extractive", "llm"] = "extractive"
     task: Literal["ask", "check"] = "ask"
-    verdict: Literal["supported", "contradicted", "not_found"] | None = None
+    verdict: Literal["supported", "contradicted", "conflicting", "not_found"] | None = None
     differences: list[str] = Field(default_factory=list, description="what the sources say differently from the claim")
     sentences: list[SentenceCheck] | None = None
     notice: str | None = Field(None, description="for the user: why the LLM answer was replaced or shortened (Chinese)")

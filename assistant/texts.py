@@ -3,12 +3,17 @@ from __future__ import annotations
 
 NO_ANSWER = "抱歉,现有资料中没有找到能回答这个问题的内容。"
 RELATED_INTRO = "以下是资料中最接近的段落,供参考:"
+TENTATIVE_INTRO = "资料中可能没有直接答案,以下是最接近的原文:"
 LIST_INTRO = "资料中列出的各项如下:"
 SOURCES_TITLE = "参考来源"
 ORIENTATION_LABELS = {"actual": "实际", "target": "目标"}
-VERDICT_LABELS = {"supported": "资料支持这一说法", "contradicted": "与资料记载不符", "not_found": "资料中没有找到相关内容,无法核实"}
+VERDICT_LABELS = {"supported": "资料支持这一说法", "contradicted": "与资料记载不符", "conflicting": "不同资料的说法不一致",
+                  "not_found": "资料中没有找到相关内容,无法核实"}
+CONFLICT_NOTE = "不同资料的说法不一致,以下分别列出(官方资料在前):"
+CONFLICT_SOURCE = "(来源:{source})"
 CHECK_ANSWER = "核查结论:{label}。"
 CHECK_DIFFERS = "资料记载为{value}"
+CHECK_ALSO = "另有资料记载:{text}"
 RELATED_TITLE = "相关段落"
 
 ERR_EMPTY = "问题不能为空。 / The question is empty."
@@ -155,7 +160,7 @@ UI_CHECK_EXAMPLES: tuple[str, ...] = (
     "二七区的区长是张三",
 )
 UI_CHECK_EMPTY = "请先输入要核查的说法。"
-UI_CHECK_ICONS = {"supported": "✅", "contradicted": "❌", "not_found": "❔"}
+UI_CHECK_ICONS = {"supported": "✅", "contradicted": "❌", "conflicting": "⚠️", "not_found": "❔"}
 UI_CHECK_CLAIM = "核查的说法:{claim}"
 UI_CHECK_EVIDENCE = "#### 依据原文"
 UI_CHECK_RELATED = "#### 相关段落(资料中最接近的内容,不足以核实)"

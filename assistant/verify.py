@@ -22,14 +22,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import jieba.posseg as pseg
 
 from assistant import texts
 from assistant.llm import Passage
-from assistant.question import _pos_lock  # jieba's segmenter is not thread-safe; share the lock of question.py
+from zhtext import words as zhwords
 from assistant.response import Citation, SentenceCheck, citation_for
 from assistant.values import Value, parse_values, same
-from ingest.structure import Span, split_sentences
+from zhtext.sentences import Span, split_sentences
 
 _MARKER = re.compile(r"[ \t]*[\[【〔]\s*(\d{1,3}(?:\s*[,\uff0c、;\uff1b]\s*\d{1,3})*)\s*[\]】〕]")
 _ENDS = "。!?!?"
@@ -154,9 +153,7 @@ def names_in(sentence: str) -> list[str]:
     masked = _QUOTED.sub(" ", sentence)
     for value in parse_values(masked):  # 「7月20日」 must not yield a name
         masked = masked[: value.start] + " " * len(value.text) + masked[value.start + len(value.text) :]
-    with _pos_lock:
-        words = pseg.lcut(masked)
-    names += [w.word for w in words if (w.flag in _PROPER and len(w.word.strip()) >= 2) or _PLACE.match(w.word)]
+    names += [w for w, flag in zhwords.tag(masked) if (flag in _PROPER and len(w.strip()) >= 2) or _PLACE.match(w)]
     return list(dict.fromkeys(names))
 
 

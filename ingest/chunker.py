@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.orientation import orientation_of
 from ingest.planted import is_suspicious
+from zhtext.orientation import orientation_of
 from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-SENTENCE_END = "。\uff01\uff1f\uff1b!?;"  # full- and half-width
-CLOSERS = "”’」』)\uff09】》\"'"
-_SENTENCE_RE = re.compile(rf"[^{SENTENCE_END}\n]*(?:[{SENTENCE_END}]+[{re.escape(CLOSERS)}]*|$)", re.M)
+from zhtext.sentences import CLOSERS, SENTENCE_END, Span, split_sentences, strip_span
+
 _BYLINE_RE = re.compile(r"(记者|通讯员|/文|/图|编辑|来源[:\uff1a])")
 _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+")
 
@@ -28,15 +27,6 @@ _PLAIN_RANK = 5
 # This many body-less headings of one rank in a row are a list (a roster, a table of
 # contents, one line per PDF page), not an outline: they are indexed as paragraphs.
 LIST_RUN_MIN = 6
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-
-    def text(self, original: str) -> str:
-        return original[self.start : self.end]
 
 
 @dataclass
@@ -60,15 +50,6 @@ def _lines(text: str) -> list[Span]:
     return spans
 
 
-def _strip_span(text: str, span: Span) -> Span:
-    s = span.text(text)
-    if not s.strip():
-        return Span(span.start, span.start)
-    left = len(s) - len(s.lstrip())
-    right = len(s.rstrip())
-    return Span(span.start + left, span.start + right)
-
-
 def is_unpunctuated(line: str) -> bool:
     core = line.rstrip(CLOSERS + " \t")
     return bool(core) and core[-1] not in SENTENCE_END + "\uff0c,\uff1a:、"
@@ -86,24 +67,12 @@ def heading_rank(line: str) -> int:
     return _PLAIN_RANK
 
 
-def split_sentences(text: str, span: Span) -> list[Span]:
-    """Sentences end at 。!?; (full or half width), keeping closing quotes with them."""
-    chunk = span.text(text)
-    out = []
-    for m in _SENTENCE_RE.finditer(chunk):
-        piece = Span(span.start + m.start(), span.start + m.end())
-        piece = _strip_span(text, piece)
-        if piece.end > piece.start:
-            out.append(piece)
-    return out
-
-
 def parse_blocks(text: str, heading_max_chars: int = 40) -> list[Block]:
     """Classify each non-empty line as title, heading, caption or paragraph."""
     blocks: list[Block] = []
     blank = 0
     for line in _lines(text):
-        span = _strip_span(text, line)
+        span = strip_span(text, line)
         if span.end == span.start:
             blank += 1
             continue

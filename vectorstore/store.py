@@ -31,6 +31,7 @@ from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError, ModelMismatchError, StoreError, StoreUnavailableError, unavailable
 from vectorstore.records import Chunk, DocumentInfo, short_hash
 from vectorstore.registry import DocumentRegistry, registry_name
+from vectorstore.semantic import embed_semantic
 from vectorstore.settings import Settings
 from vectorstore.sync import Breaker, http_client, shared_index
 
@@ -38,6 +39,7 @@ _PAGE = 1000
 DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
 PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
 DEAD = "dead"  # collection metadata: chunks deleted since the collection was (re)built (their vectors stay in HNSW)
+SEMANTIC = "semantic_model"  # collection metadata: every chunk's sentence and word vectors are cached for this model
 _NETWORK_ERRORS = (httpx.TransportError, ConnectionError)
 COMPACT_MIN_DEAD = 32  # below this many deleted vectors a rebuild is not worth it
 METADATA_KEYS = ("embedding_model", "revision", "chunks", PENDING, DEAD)
@@ -174,7 +176,8 @@ class ChunkStore:
             client=self._client,
             collection_name=self.settings.collection,
             embedding_function=self.embeddings,
-            collection_metadata={"embedding_model": self.embeddings.model_id, "revision": 0},
+            collection_metadata={"embedding_model": self.embeddings.model_id, "revision": 0}
+            | ({SEMANTIC: self.embeddings.model_id} if self.settings.sentence_vectors else {}),  # a new index needs no backfill
             collection_configuration={"hnsw": {"space": "cosine"}},
             create_collection_if_not_exists=True,
         )
@@ -432,9 +435,20 @@ class ChunkStore:
             vectors = self.embeddings.embed_documents([embedding_input(c) for c in part], progress=progress)
             with self._write_lock:
                 done += self._store_vectors(part, vectors)
+            if self.settings.sentence_vectors:
+                embed_semantic(self.embeddings, part)
         with self._write_lock:
             self._settle_pending()
+        self._backfill_semantic()
         return done
+
+    def _backfill_semantic(self) -> None:
+        """Once per index and model: sentence and word vectors of chunks embedded before they existed."""
+        if not self.settings.sentence_vectors or self._metadata().get(SEMANTIC) == self.embeddings.model_id:
+            return
+        embed_semantic(self.embeddings, self.all_chunks())
+        with self._write_lock:
+            self._set_metadata(self._complete(self._metadata_for_write()) | {SEMANTIC: self.embeddings.model_id})
 
     @_guarded
     def _store_vectors(self, part: list[Chunk], vectors: list[list[float]]) -> int:

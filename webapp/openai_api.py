@@ -81,12 +81,16 @@ def _extras(response: AssistantResponse) -> dict[str, Any]:
     return {
         "citations": [c.model_dump() for c in response.citations],
         "no_answer": response.no_answer,
+        "confidence": response.confidence,
+        "tentative": response.tentative,
+        "conflict": response.conflict,
         "related": [r.model_dump() for r in response.related],
     }
 
 
 def completion(response: AssistantResponse, model: str, history: list[dict[str, str]]) -> dict[str, Any]:
-    """A chat.completion object; ``citations``, ``no_answer`` and ``related`` are extra top-level fields."""
+    """A chat.completion object; ``citations``, ``no_answer``, ``confidence``, ``tentative``, ``conflict`` and
+    ``related`` are extra top-level fields."""
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",

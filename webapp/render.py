@@ -74,7 +74,7 @@ def answer_prefix(response: AssistantResponse) -> str:
     lines = []
     if response.standalone_question:
         lines.append("*" + md_escape(texts.UI_UNDERSTOOD_AS.format(question=response.standalone_question)) + "*")
-    if response.no_answer:
+    if response.no_answer and not response.tentative:  # a tentative reply opens with its own hint
         lines.append(texts.UI_NO_ANSWER_PREFIX)
     return "\n\n".join(lines) + ("\n\n" if lines else "")
 

@@ -1,0 +1,38 @@
+"""The indexed corpus as the answer steps read it: one snapshot per index revision."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from assistant.lists import Outline
+from assistant.termstats import TermStats
+from vectorstore.embeddings import CachedEmbeddings
+from vectorstore.lexical import LexicalIndex
+from vectorstore.records import Origin
+from vectorstore.semantic import Vocabulary
+
+
+@dataclass(frozen=True)
+class CorpusView:
+    """What the answer steps read of the indexed corpus, built once per index revision."""
+
+    index: LexicalIndex
+    stats: TermStats
+    outline: Outline
+    vocabulary: Vocabulary  # the corpus's content words with their vectors: the targets of word bridging
+    origins: Mapping[str, Origin] = field(default_factory=dict)  # doc id → where the document came from
+
+    @cached_property
+    def documents(self) -> dict[str, str]:
+        """Source file name → its indexed text (chunks joined): where a name an LLM reply uses may be found."""
+        docs: dict[str, list[str]] = {}
+        for chunk in sorted(self.index.chunks, key=lambda c: (c.source, c.start)):
+            docs.setdefault(chunk.source, []).append(f"{chunk.section}\n{chunk.text}")
+        return {source: "\n".join(parts) for source, parts in docs.items()}
+
+    @classmethod
+    def of(cls, index: LexicalIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None) -> CorpusView:
+        """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds."""
+        stats, outline = TermStats(index.chunks), Outline.of(index.chunks)
+        return cls(index, stats, outline, Vocabulary.of(embeddings, index.vocabulary), dict(origins or {}))
