@@ -1,9 +1,11 @@
-"""`python ui.py [--host H] [--port P] [--index-dir DIR]`: the web page and the HTTP API in one process."""
+"""`python ui.py [--host H] [--port P] [--index-dir DIR] [--workers N]`: the web page and the HTTP API (one process,
+or N worker processes sharing a Chroma server: see docs/deploy.md)."""
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls home
@@ -15,18 +17,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
     parser.add_argument("--corpus-dir", type=Path, help="folder uploads are stored in and re-indexing reads (default: ERQI_CORPUS_DIR or data/corpus)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1); more than one needs a Chroma server (ERQI_CHROMA_HOST, see docs/deploy.md)")
     args = parser.parse_args(argv)
 
     import uvicorn
 
     from vectorstore.settings import Settings
+    from webapp import texts
     from webapp.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    overrides = {k: v for k, v in {"index_dir": args.index_dir, "corpus_dir": args.corpus_dir}.items() if v is not None}
-    app = create_app(Settings(**overrides))
+    # Workers are new processes that read their settings from the environment: the options go there.
+    for name, value in (("ERQI_INDEX_DIR", args.index_dir), ("ERQI_CORPUS_DIR", args.corpus_dir)):
+        if value is not None:
+            os.environ[name] = str(Path(value).resolve())
+    settings = Settings()
     print(f"二七区发展资料问答: http://{args.host}:{args.port}/  (API docs: /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:
+        if not settings.server_mode:
+            print(f"error: {texts.ERR_WORKERS_NEED_SERVER}", file=sys.stderr)
+            return 2
+        uvicorn.run("webapp.app:app_from_environment", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="info")
+        return 0
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 

@@ -8,16 +8,17 @@ from functools import cached_property
 from assistant.lists import Outline
 from assistant.termstats import TermStats
 from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import KeywordIndex
+from vectorstore.lexstore import Snapshot
 from vectorstore.records import Origin
 from vectorstore.semantic import Vocabulary
 
 
 @dataclass(frozen=True)
 class CorpusView:
-    """What the answer steps read of the indexed corpus, built once per index revision."""
+    """What the answer steps read of the indexed corpus: one snapshot of the index."""
 
-    index: LexicalIndex
+    index: KeywordIndex
     stats: TermStats
     outline: Outline
     vocabulary: Vocabulary  # the corpus's content words with their vectors: the targets of word bridging
@@ -32,7 +33,15 @@ class CorpusView:
         return {source: "\n".join(parts) for source, parts in docs.items()}
 
     @classmethod
-    def of(cls, index: LexicalIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None) -> CorpusView:
-        """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds."""
-        stats, outline = TermStats(index.chunks), Outline.of(index.chunks)
+    def of(cls, index: KeywordIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None) -> CorpusView:
+        """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds, built here."""
+        chunks = list(index.chunks)
+        stats, outline = TermStats(chunks), Outline.of(chunks)
         return cls(index, stats, outline, Vocabulary.of(embeddings, index.vocabulary), dict(origins or {}))
+
+    @classmethod
+    def kept(cls, snapshot: Snapshot, embeddings: CachedEmbeddings) -> CorpusView:
+        """The same, read from a snapshot of the kept index (nothing is built: its arrays are on disk)."""
+        stats = TermStats(counter=snapshot, n=snapshot.n)
+        outline = Outline(snapshot.sections, snapshot.groups)
+        return cls(snapshot, stats, outline, snapshot.bridging.table(embeddings), snapshot.origins)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from assistant.evidence import Quote, coverage
@@ -26,10 +27,12 @@ PAIR_ENUMERATION = re.compile(r"[\u4e00-\u9fff\w”》」)](和|与|及|以及|�
 
 @dataclass(frozen=True)
 class Outline:
-    """The corpus by section, built once per index: where list questions look for their items."""
+    """The corpus by section, once per index snapshot: where list questions look for their items.
 
-    sections: dict[tuple[str, str], list[Chunk]]  # (doc_id, section path) → its text chunks, in order
-    groups: dict[tuple[str, str], list[Chunk]]  # (doc_id, parent path) → its child headings (two or more)
+    Built here from chunks (:meth:`of`), or lookups into a kept index (``vectorstore.lexstore.OutlineMap``)."""
+
+    sections: Mapping[tuple[str, str], list[Chunk]]  # (doc_id, section path) → its text chunks, in order
+    groups: Mapping[tuple[str, str], list[Chunk]]  # (doc_id, parent path) → its child headings (two or more)
 
     @classmethod
     def of(cls, corpus: list[Chunk]) -> "Outline":

@@ -39,6 +39,7 @@ from assistant.validation import InvalidRequest, clean_history, clean_question
 from assistant.verify import Verifier, citations_for
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError
+from vectorstore.lexstore import Snapshot
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import HybridRetriever
 from vectorstore.settings import Settings
@@ -112,17 +113,22 @@ class Assistant:
         return self.retrieve_chain.invoke({"question": question, "history": history, "id": None, "condense": True})
 
     def warm_up(self) -> None:
-        """Build the BM25 index, term statistics and outline now rather than on the first question."""
+        """Load the kept keyword index (BM25, term statistics, outline, vocabulary) and the query model now
+        rather than on the first question."""
         self.corpus_view()
         self.store.embeddings.embed_query("预热")
 
     def corpus_view(self) -> CorpusView:
-        """The corpus as the answer steps read it, rebuilt when the index changes (one metadata read)."""
+        """The corpus as the answer steps read it: the newest snapshot of the kept index (one metadata read;
+        an update runs in the background while questions read the snapshot before it)."""
         index = self.retriever.lexical_index()
         with self._lock:
             if self._view is None or self._view.index is not index:
-                origins = {d.doc_id: d.provenance.origin for d in self.store.documents()}
-                self._view = CorpusView.of(index, self.store.embeddings, origins)
+                if isinstance(index, Snapshot):
+                    self._view = CorpusView.kept(index, self.store.embeddings)
+                else:
+                    origins = {d.doc_id: d.provenance.origin for d in self.store.documents()}
+                    self._view = CorpusView.of(index, self.store.embeddings, origins)
             return self._view
 
     # --- chain steps ------------------------------------------------------------

@@ -59,3 +59,19 @@ def unavailable(host: str | None, port: int | None, reason: object) -> StoreUnav
     return StoreUnavailableError(
         f"Chroma 服务器 {host}:{port} 无法连接或无响应,请稍后再试 / the Chroma server at {host}:{port} cannot be reached or does not answer: {reason}"
     )
+
+
+class IndexPreparingError(StoreError):
+    """The keyword index is being built for the first time; questions get this (503) until it is ready."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"关键词索引正在首次建立({detail}),请稍后再试。"
+            f" / The keyword index is being built for the first time ({detail}); please try again shortly."
+        )
+
+
+def lexical_damaged(folder: Path | str, detail: str) -> str:
+    """Log line for a kept keyword index that cannot be used (it is rebuilt from the collection)."""
+    return (f"关键词索引 {folder} 已损坏或不完整({detail}),正在根据向量库重建。"
+            f" / The keyword index at {folder} is damaged or incomplete ({detail}); rebuilding it from the collection.")

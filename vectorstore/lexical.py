@@ -1,7 +1,14 @@
-"""BM25 over jieba tokens (``bm25s``), derived from the chunks in Chroma."""
+"""BM25 over jieba tokens, derived from the chunks in Chroma.
+
+:class:`LexicalIndex` builds one in memory with ``bm25s``; a kept index (:mod:`vectorstore.lexstore`)
+stores postings instead and computes the same scores, bit for bit, with :func:`idf` and :func:`term_scores`.
+"""
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 import bm25s
 import numpy as np
@@ -19,22 +26,72 @@ _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,8})[”」』\"]")
 
 
+EMPTY = "\u2205"  # the one token of a text without words (bm25s needs every document to have one)
+K1, B = 1.5, 0.75  # bm25s's defaults (method "lucene"): the scores the answer model was fitted on
+
+
 def tokenize(text: str) -> list[str]:
     return [w.lower() for w in (w.strip() for w in words.cut_for_search(text)) if w and _WORD.search(w) and w not in STOPWORDS]
 
 
+def text_tokens(text: str) -> list[str]:
+    """What BM25 indexes for one text."""
+    return tokenize(text) or [EMPTY]
+
+
+def quoted_terms(text: str) -> set[str]:
+    """The quoted terms of a text (「六个区」, “官方带娃”): jieba is taught them so they stay whole."""
+    return set(_QUOTED.findall(text))
+
+
 def learn_terms(texts: list[str]) -> None:
-    """Teach jieba the quoted terms of the corpus (「六个区」, “官方带娃”) so they stay whole."""
-    words.add_words({m for t in texts for m in _QUOTED.findall(t)})
+    """Teach jieba the quoted terms of the texts (kept, with those taught before, for this process)."""
+    words.add_words({m for t in texts for m in quoted_terms(t)})
+
+
+def idf(df: int, n: int) -> np.float32:
+    """bm25s's Lucene idf, stored as float32 as bm25s stores it."""
+    return np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+
+def term_scores(idf32: np.float32, tf: np.ndarray, dl: np.ndarray, avgdl: float) -> np.ndarray:
+    """BM25 of one term in documents with term frequencies ``tf`` and lengths ``dl``: bit for bit what bm25s
+    stores for them (float64 arithmetic in its order, rounded to float32)."""
+    tf = tf.astype(np.float64)
+    tfc = tf / (K1 * ((1 - B) + B * dl.astype(np.float64) / np.float64(avgdl)) + tf)
+    return (np.float64(idf32) * tfc).astype(np.float32)
+
+
+class KeywordIndex(Protocol):
+    """What retrieval and answering read of a BM25 index: a fresh :class:`LexicalIndex` or a kept snapshot."""
+
+    @property
+    def chunks(self) -> Sequence[Chunk]: ...
+
+    @property
+    def vocabulary(self) -> set[str]: ...
+
+    def scores(self, query: str) -> np.ndarray: ...
+
+    def score_of(self, scores: np.ndarray, chunk_id: str) -> float: ...
+
+    def search(self, query: str, k: int, scores: np.ndarray | None = None) -> list[tuple[Chunk, float]]: ...
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` best scores, best first (ties as NumPy orders them: the same for the same array)."""
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top])]
 
 
 class LexicalIndex:
-    """An immutable BM25 index over a list of chunks."""
+    """An immutable BM25 index over a list of chunks, built in memory (the reference a kept index must equal)."""
 
     def __init__(self, chunks: list[Chunk], texts: list[str]) -> None:
         self.chunks = chunks
         learn_terms(texts)
-        tokens = [tokenize(t) or ["\u2205"] for t in texts]
+        tokens = [text_tokens(t) for t in texts]
         self._bm25 = bm25s.BM25()
         self._bm25.index(tokens, show_progress=False) if chunks else None
         self._vocab = set(self._bm25.vocab_dict) if chunks else set()
@@ -61,7 +118,4 @@ class LexicalIndex:
         scores = self.scores(query) if scores is None else scores
         if not self.chunks or not scores.any():
             return []
-        k = min(k, len(self.chunks))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(self.chunks[i], float(scores[i])) for i in top_k(scores, k) if scores[i] > 0]

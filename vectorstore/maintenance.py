@@ -119,6 +119,7 @@ def clean(store: ChunkStore, result: IndexCheck) -> None:
             for i in range(0, len(stale), _PAGE):
                 store.writable.delete(ids=stale[i : i + _PAGE])
         store._bump_revision(dead=result.uncommitted)
+    store.notify()
 
 
 # --- rebuilding --------------------------------------------------------------------------------
@@ -184,6 +185,7 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
             _reclaim_space(Path(store.settings.index_dir))
             store.reconnect()
     _malloc_trim()
+    store.notify()
 
 
 def compact(store: ChunkStore) -> None:

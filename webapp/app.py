@@ -56,3 +56,9 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
         max_file_size=settings.max_upload_bytes, footer_links=["api"],
     )
     return Guard(app, settings, page_functions(demo))
+
+
+def app_from_environment() -> Guard:
+    """One worker of `ui.py --workers N` (uvicorn's factory): settings from the environment (ERQI_*)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return create_app(Settings())

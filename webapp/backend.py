@@ -24,7 +24,7 @@ from assistant.service import Assistant
 from assistant.validation import clean_history
 from ingest.pipeline import Ingestor, IngestReport, _fingerprint, discover, writer_lock
 from vectorstore.embeddings import load_embeddings
-from vectorstore.errors import IndexDamagedError, IndexMissingError, StoreError
+from vectorstore.errors import IndexDamagedError, IndexMissingError, IndexPreparingError, StoreError
 from vectorstore.maintenance import check, clean, compact
 from vectorstore.records import DocumentInfo, Provenance, doc_id_for
 from vectorstore.settings import Settings
@@ -91,6 +91,8 @@ class Backend:
             store = ChunkStore(self.settings, load_embeddings(self.settings), create=True)
             self._verify(store)
             self.assistant = Assistant(self.settings, store=store)
+            # the keyword index is updated (and, the first time, built) in the background from now on
+            self.assistant.retriever.lexical.serve(store, self.settings.lexical_poll_seconds)
             self.error = None
             if store.has_pending():
                 self.embedder.kick()  # an interrupted run's chunks
@@ -152,6 +154,9 @@ class Backend:
         started = time.perf_counter()
         try:
             self._require().warm_up()
+        except IndexPreparingError as exc:  # a first build of the keyword index: questions get 503 until it is done
+            log.warning("%s", exc)
+            return
         except StoreError as exc:  # damaged segments found by the first full read: report, do not crash the start
             self.error, self.assistant, self.damaged = str(exc), None, isinstance(exc, IndexDamagedError)
             log.error("warm-up failed: %s", exc)
@@ -172,6 +177,7 @@ class Backend:
         except StoreError:
             return info | {"status": "damaged" if self.damaged else "error", "message": self.error}
         info["embedding_model"] = assistant.store.embeddings.model_id
+        info["keyword_index"] = assistant.retriever.lexical.status()
         try:
             info["chunks"] = assistant.store.count()
             if info["chunks"]:

@@ -51,3 +51,11 @@ UI_SUSPICIOUS_NOTE = "⚠️ 其中 {n} 段疑似对模型下达的指令(如「
 UI_WARNING_NOTE = "ℹ️ {warning}"
 UI_EMBEDDING_PROGRESS = "⏳ 语义索引进行中:{done}/{total} 个段落(关键词检索已可用)。"
 UI_STATUS_DAMAGED = "⛔ **索引已损坏:** {message}"
+
+# --- several workers (ui.py --workers) -------------------------------------------------------------------
+ERR_WORKERS_NEED_SERVER = (
+    "多个工作进程需要 Chroma 服务器:内嵌索引只能由一个进程写入。请先运行 `chroma run --path 目录 --port 8000`,"
+    "再设置 ERQI_CHROMA_HOST 和 ERQI_CHROMA_PORT(见 docs/deploy.md)。"
+    " / Several workers need a Chroma server: an embedded index has one writing process. Start `chroma run --path DIR --port 8000`"
+    " and set ERQI_CHROMA_HOST and ERQI_CHROMA_PORT (see docs/deploy.md)."
+)
