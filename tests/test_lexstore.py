@@ -214,9 +214,6 @@ def test_a_question_never_waits_for_an_update(fresh_settings: Settings, corpus_d
     store, kept = restarted(fresh_settings)
     kept.serve(store, poll_seconds=0.2)
     before = kept.current(store)
-    other = fresh_settings.model_copy(update={"lexical_on_write": False})  # a writer that leaves the update to others
-    writer = ChunkStore(other, embeddings)
-    writer.write_documents({"doc-late": document("doc-late", 1, [("text", 1, [0, 6])])})
     busy = threading.Event()
     release = threading.Event()
 
@@ -225,9 +222,13 @@ def test_a_question_never_waits_for_an_update(fresh_settings: Settings, corpus_d
             busy.set()
             release.wait(30)
 
+    # another update holds the folder from before the write on (else the poll could update it first)
     holder = threading.Thread(target=hold)
     holder.start()
-    busy.wait(5)
+    assert busy.wait(10)
+    other = fresh_settings.model_copy(update={"lexical_on_write": False})  # a writer that leaves the update to others
+    writer = ChunkStore(other, embeddings)
+    writer.write_documents({"doc-late": document("doc-late", 1, [("text", 1, [0, 6])])})
     try:
         timings = []
         for _ in range(5):

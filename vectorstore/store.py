@@ -292,13 +292,17 @@ class ChunkStore:
     def all_chunks(self, where: dict | None = None, visible: bool = True) -> list[Chunk]:
         """Chunks (of committed documents only, unless ``visible=False``)."""
         committed = self._committed() if visible else None
+        return [c for c in self._chunks_where(where) if self._visible(c, committed)]
+
+    def _chunks_where(self, where: dict | None) -> list[Chunk]:
+        """Every chunk matching ``where`` (committed or not), in the collection's order, a page at a time."""
         chunks: list[Chunk] = []
         offset = 0
         while True:
             page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
             if len(page["ids"]) < _PAGE:
-                return [c for c in chunks if self._visible(c, committed)]
+                return chunks
             offset += _PAGE
 
     @_guarded
@@ -311,14 +315,7 @@ class ChunkStore:
             wanted = set(doc_ids)
             return [c for c in self.chunks_of(None) if c.doc_id in wanted]
         where = None if doc_ids is None else {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
-        chunks: list[Chunk] = []
-        offset = 0
-        while True:
-            page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
-            if len(page["ids"]) < _PAGE:
-                return chunks
-            offset += _PAGE
+        return self._chunks_where(where)
 
     @_guarded
     def chunk_refs(self) -> list[tuple[str, str, str]]:
