@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run chat ingest test test-fast eval tune train bench bench-quick clean
+.PHONY: setup run chat ingest test test-fast eval tune train bench bench-quick bench-serving clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,17 @@ train: setup
 # CMRC 2018 ours vs the LangChain recipe, scaling to 100k chunks, embedding speed (~1.5 h on 2 cores).
 bench: setup
 	$(PY) -m bench
+
+# Issue 14's figures only: build the 100k-chunk scaling index from BENCH_SOURCE (an index of CMRC chunks,
+# e.g. the one `make bench` or `make train` built), then serve it: cold start, questions during an ingest,
+# 1 vs 2 workers on a Chroma server (~45 min).  JSON in docs/bench/.
+BENCH_SOURCE ?= var/qa/cmrc/index
+BENCH_WORK   ?= var/bench
+bench-serving: setup
+	$(PY) -m bench.scaling build --source $(BENCH_SOURCE) --size 100000 --index $(BENCH_WORK)/idx100k --out docs/bench/scaling_100000_build.json
+	$(PY) -m bench.scaling query --size 100000 --index $(BENCH_WORK)/idx100k --out docs/bench/scaling_100000_query.json --queries 200 --assistant-queries 50
+	$(PY) -m bench.serving start --index $(BENCH_WORK)/idx100k --out docs/bench/serving_start.json
+	$(PY) -m bench.serving workers --index $(BENCH_WORK)/idx100k --out docs/bench/serving_workers.json
 
 # The CMRC comparison only (~30 min).
 bench-quick: setup

