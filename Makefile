@@ -57,14 +57,14 @@ bench: setup
 
 # Issue 14's figures only: build the 100k-chunk scaling index from BENCH_SOURCE (an index of CMRC chunks,
 # e.g. the one `make bench` or `make train` built), then serve it: cold start, questions during an ingest,
-# 1 vs 2 workers on a Chroma server (~45 min).  JSON in docs/bench/.
+# 1 vs 2 workers on a Chroma server (~45 min).  JSON in docs/bench/issue14/.
 BENCH_SOURCE ?= var/qa/cmrc/index
 BENCH_WORK   ?= var/bench
 bench-serving: setup
-	$(PY) -m bench.scaling build --source $(BENCH_SOURCE) --size 100000 --index $(BENCH_WORK)/idx100k --out docs/bench/scaling_100000_build.json
-	$(PY) -m bench.scaling query --size 100000 --index $(BENCH_WORK)/idx100k --out docs/bench/scaling_100000_query.json --queries 200 --assistant-queries 50
-	$(PY) -m bench.serving start --index $(BENCH_WORK)/idx100k --out docs/bench/serving_start.json
-	$(PY) -m bench.serving workers --index $(BENCH_WORK)/idx100k --out docs/bench/serving_workers.json
+	$(PY) -m bench.scaling build --source $(BENCH_SOURCE) --size 100000 --index $(BENCH_WORK)/idx100k --out docs/bench/issue14/scaling_100000_build.json
+	$(PY) -m bench.scaling query --size 100000 --index $(BENCH_WORK)/idx100k --out docs/bench/issue14/scaling_100000_query.json --queries 200 --assistant-queries 50
+	$(PY) -m bench.serving start --index $(BENCH_WORK)/idx100k --out docs/bench/issue14/serving_start.json
+	$(PY) -m bench.serving workers --index $(BENCH_WORK)/idx100k --out docs/bench/issue14/serving_workers.json
 
 # The CMRC comparison only (~30 min).
 bench-quick: setup
