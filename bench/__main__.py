@@ -29,26 +29,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, bench_env, machine, write_json
+from bench.common import ROOT, bench_env, die_with_parent, machine, write_json
 
 bench_env()
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM when this process dies (a killed or timed-out run leaves no orphans)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - not Linux: best effort
-        pass
 
 
 def _run(module: str, *args: Any, env: dict[str, str] | None = None) -> None:
     cmd = [sys.executable, "-m", module, *map(str, args)]
     print("$", " ".join(cmd[1:]), file=sys.stderr, flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT, env=(os.environ | (env or {})), preexec_fn=_die_with_parent)
+    subprocess.run(cmd, check=True, cwd=ROOT, env=(os.environ | (env or {})), preexec_fn=die_with_parent)
 
 
 def _load(path: Path) -> dict:

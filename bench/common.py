@@ -176,3 +176,14 @@ def bench_env() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when this process dies (a killed or timed-out run leaves no orphans)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: best effort
+        pass

