@@ -32,7 +32,7 @@ from assistant.question import UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
 from vectorstore.records import ScoredChunk
 from zhtext import words as zhwords
-from zhtext.entities import entity_kind, rivals_of
+from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
 from zhtext.orientation import orientation_of
 
 KINDS = ("quantity", "time", "who", "list", "other")
@@ -215,20 +215,17 @@ def _year_conflict(question: Question, text: str) -> bool:
     return bool(named) and not any(y in named for y in question.years)
 
 
-def _entities(question: Question, stats: TermStats) -> list[Term]:
-    return [t for t in question.terms if not t.carried and not t.generic and len(t.surface) >= 2 and t.weight >= 1.0]
+def question_names(question: Question, stats: TermStats) -> list[str]:
+    """The places, bodies and offices a question names: names by their suffix (金水区, 副书记), and any two
+    characters before a suffix that the corpus never uses (管城区, which jieba cuts 管 / 城区)."""
+    found = set(names_in(question.text))
+    found |= {s for s in suffixed_spans(question.text) if entity_kind(s) is not None and not stats.df((s,))}
+    return sorted(n for n in found if not any(n != m and n in m for m in found))
 
 
-def _entity_agreement(entities: list[Term], context: str) -> tuple[bool, bool]:
-    """(a place or office the question names is missing where the text names a rival of its kind, one is named)."""
-    conflict = agree = False
-    for term in entities:
-        if term_present(term, context):
-            agree = agree or entity_kind(term.surface) is not None
-            continue
-        if rivals_of(term.surface, context):
-            conflict = True
-    return conflict, agree
+def _entity_agreement(names: list[str], context: str) -> tuple[bool, bool]:
+    """(a name of the question is missing where the text names a rival of its kind, one of them is there)."""
+    return any(n not in context and rivals_of(n, context) for n in names), any(n in context for n in names)
 
 
 def _plan_match(question: Question, text: str) -> float:
@@ -243,7 +240,8 @@ def question_row(question: Question, stats: TermStats, bridges: list[Bridge]) ->
     total = sum(weights) or 1.0
     unknown = [(t, w) for t, w in zip(own, weights) if not t.generic and len(t.surface) >= 2 and not stats.known(t)]
     unknown_share = sum(w for _, w in unknown) / total
-    unknown_names = sum(1 for t, _ in unknown if t.weight >= 1.5 or entity_kind(t.surface) is not None)
+    unknown_names = len({t.surface for t, _ in unknown if t.weight >= 1.5} | {n for n in question_names(question, stats)
+                                                                            if not stats.df((n,))})
     bridged = {b.term.surface for b in bridges if b.words}
     bridged_share = sum(w for t, w in unknown if t.surface in bridged) / total
     pins = question.years + question.dates + question.numbers
@@ -278,7 +276,7 @@ def candidate_table(
     near = {cid: (text, names_around(question, stats, text)) for cid, text in surroundings(evidence).items()}
     pairs = question_pairs(question)
     pins = question.years + question.dates + question.numbers
-    entities = _entities(question, stats)
+    entities = question_names(question, stats)
     neighbours = _neighbours(candidates)
     focus = _focus(question)
     noun = asked_noun(question.text)

@@ -37,14 +37,14 @@ _LIST_COUNT = re.compile(r"(?:哪|这|那)?([一二两三四五六七八九十\d
 
 UNIT_CLASSES: dict[str, tuple[str, ...]] = {
     "people": ("人", "人次", "名", "位", "居民", "群众", "学生", "志愿者", "干部"),
-    "money": ("元", "亿元", "万元", "钱"),
+    "money": ("元", "亿元", "万元", "钱", "亿"),
     "area": ("平方公里", "亩", "公顷", "平方米"),
     "percent": ("%", "百分", "比例", "强度", "增速", "增长"),
     "count": ("个", "项", "所", "张", "家", "户", "条", "部", "封", "座", "处", "次", "倍", "届"),
 }
 _QUOTED_COUNT = re.compile(r"[“「\"]([一二两三四五六七八九十]+)[\u4e00-\u9fff]")
-_UNIT_AFTER_HOW_MANY = re.compile(r"(?:多少|几)(平方公里|亿元|万元|人次|[个项所张家户条部封座处次倍届人名位元])?")
-_TIME_Q = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|时间|日期|时间表|节点|什么时间)")
+_UNIT_AFTER_HOW_MANY = re.compile(r"(?:多少|几)(平方公里|亿元|万元|人次|亿(?![人个])|[个项所张家户条部封座处次倍届人名位元])?")
+_TIME_Q = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几点|几时|哪个月|时间|日期|时间表|节点|什么时间)")
 _WHO_Q = re.compile(r"(谁|哪位|什么人|叫什么|叫啥|名字)")
 _LIST_Q = re.compile(r"(分别|哪些|哪几|包括|包含|都有|有哪|指的是哪|是哪[两三四五六七八九十\d]|哪[两三四五六七八九十\d]+[个项条大类种])")
 _PLAN_Q = re.compile(r"(到20\d\d|目标|计划|规划|打算|要|将|今后|未来|往后|接下来|力争|确保)")
@@ -190,7 +190,8 @@ def _unit_class(text: str) -> str | None:
     m = _UNIT_AFTER_HOW_MANY.search(text)
     unit = m.group(1) if m and m.group(1) else None
     if unit is None:
-        for name, words in (("percent", UNIT_CLASSES["percent"]), ("area", ("面积",)), ("money", ("资金", "投资", "钱"))):
+        money = ("资金", "投资", "钱", "奖金", "金额", "经费")
+        for name, words in (("percent", UNIT_CLASSES["percent"]), ("area", ("面积",)), ("money", money)):
             if any(w in text for w in words):
                 return name
         return None
