@@ -5,7 +5,7 @@ import re
 
 from assistant import texts
 from assistant.evidence import Quote
-from assistant.response import Citation, RetrievedItem, citation_for
+from assistant.response import Citation, RetrievedItem, Verdict, citation_for
 from zhtext.orientation import orientation_of
 from vectorstore.records import ScoredChunk
 
@@ -49,7 +49,7 @@ def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:
     return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading"][:k]
 
 
-def check_text(verdict: str, differences: list[str], citations: list[Citation]) -> str:
+def check_text(verdict: Verdict, differences: list[str], citations: list[Citation]) -> str:
     lines = [texts.CHECK_ANSWER.format(label=texts.VERDICT_LABELS[verdict]) + ";".join(differences)]
     lines += [f"{neutral(c.text)} [{c.ref}]" for c in citations]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import Origin
 from vectorstore.semantic import Vocabulary
+from zhtext.words import Segmenter
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ class CorpusView:
     outline: Outline
     vocabulary: Vocabulary  # the corpus's content words with their vectors: the targets of word bridging
     origins: Mapping[str, Origin] = field(default_factory=dict)  # doc id → where the document came from
+
+    @property
+    def segmenter(self) -> Segmenter:
+        """The index's dictionary (the common one plus the corpus's quoted terms): questions are read with it."""
+        return self.index.segmenter
 
     @cached_property
     def documents(self) -> dict[str, str]:
@@ -35,4 +41,4 @@ class CorpusView:
     def of(cls, index: LexicalIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None) -> CorpusView:
         """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds."""
         stats, outline = TermStats(index.chunks), Outline.of(index.chunks)
-        return cls(index, stats, outline, Vocabulary.of(embeddings, index.vocabulary), dict(origins or {}))
+        return cls(index, stats, outline, Vocabulary.of(embeddings, index.vocabulary, index.segmenter), dict(origins or {}))

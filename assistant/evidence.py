@@ -9,11 +9,17 @@ from assistant.question import FILLER, UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
 from zhtext.sentences import Span, answer_units
 from vectorstore.records import Chunk, ScoredChunk
+from zhtext.asking import ASKING
+from zhtext.chars import pairs as char_pairs
+from zhtext.numerals import DIGITS, LARGE, LIANG, TEN, THOUSAND, HUNDRED, UP_TO_TEN
 
 _DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
-                   r"|[元一二三四五六七八九十]年|[正一二三四五六七八九十]月|初[一二三四五六七八九十]|世纪|年代|时代|时期|朝)")  # 顺治十一年, 五月初九, 江户时代
+                   rf"|[元{UP_TO_TEN}]年|[正{UP_TO_TEN}]月|初[{UP_TO_TEN}]|世纪|年代|时代|时期|朝)")  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
-_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})")
+_NUMBER_UNIT = re.compile(
+    rf"(\d+(?:\.\d+)?|[{DIGITS}{LIANG}]?[{TEN}{HUNDRED}{THOUSAND}][{DIGITS}]?|(?<![{DIGITS}{LIANG}{TEN}])[{DIGITS}{LIANG}](?![{DIGITS}{LIANG}]))"
+    r"(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})"
+)
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
 
 
@@ -125,14 +131,13 @@ def coverage(question: Question, text: str, stats: TermStats) -> float:
     return own if carried is None else (1 - CARRIED_SHARE) * own + CARRIED_SHARE * carried
 
 
-_ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥)")
 _RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _WORD_RUN = re.compile(r"[\u4e00-\u9fff\w]{2,}")
 
 
 def _pairs(text: str, run: re.Pattern) -> list[str]:
     """Overlapping character pairs of every run the pattern finds (二七区 → 二七, 七区)."""
-    return [r[i : i + 2] for r in run.findall(text) for i in range(len(r) - 1)]
+    return [p for r in run.findall(text) for p in char_pairs(r)]
 NAME_MAX_SHARE = 0.05  # a character pair in more of the corpus than this is wording, not a name
 
 
@@ -150,7 +155,7 @@ def _known_parts(word: str, stats: TermStats) -> list[str] | None:
 
 def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list[Term]:
     """Rare character pairs of the words the segmenter missed (硕塞卒于哪一年 → 硕塞)."""
-    text = _ASKING.sub(" ", question.text)
+    text = ASKING.sub(" ", question.text)
     for word in sorted({alt for t in terms for alt in t.alternatives} | FILLER, key=len, reverse=True):
         if len(word) >= 2:
             text = text.replace(word, " ")
@@ -159,7 +164,7 @@ def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list
 
 def _run_pairs(question: Question, stats: TermStats) -> list[Term]:
     """Rare pairs of the single characters the segmenter left between words (「祭遵小时候…」 → 祭遵)."""
-    return _rare_pairs([r[i : i + 2] for r in question.name_runs for i in range(len(r) - 1)], stats)
+    return _rare_pairs([p for r in question.name_runs for p in char_pairs(r)], stats)
 
 
 def _name_like(text: str, stats: TermStats) -> bool:
@@ -218,13 +223,13 @@ def pair_overlap(pairs: frozenset[str], text: str) -> float:
 
 
 def question_pairs(question: Question) -> frozenset[str]:
-    return frozenset(_pairs(_ASKING.sub(" ", question.text), _WORD_RUN))
+    return frozenset(_pairs(ASKING.sub(" ", question.text), _WORD_RUN))
 
 
 def has_unit(text: str, unit_class: str | None) -> bool:
     """Does ``text`` hold a number of the kind asked for (people, money, area, percent, count)?"""
     if unit_class is None:
-        return bool(re.search(r"\d|[一二两三四五六七八九十百千万]+[个项所张家户条名人]", text))
+        return bool(re.search(rf"\d|[{LARGE}]+[个项所张家户条名人]", text))
     if unit_class == "percent":
         return "%" in text or "百分" in text
     units = UNIT_CLASSES[unit_class]

@@ -20,17 +20,18 @@ from assistant.features import ANSWER_FEATURES, FEATURES, CandidateTable, answer
 from assistant.lists import enumerates, labelled_enumeration
 from assistant.model import MODEL_PATH, AnswerModel, load_model
 from assistant.question import Question
+from assistant.settings import AnsweringSettings
 from assistant.termstats import TermStats
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
-from vectorstore.settings import Settings
+from zhtext.numerals import UP_TO_TEN
 from zhtext.orientation import orientation_of
 
 TRIM_ABOVE_CHARS = 45
 UNTYPED_TRIM_ABOVE_CHARS = 150  # a question that wants no number or date: its answer is any clause of the sentence
 REQUIRED_IDF = 1.5  # a trimmed quote keeps the question's terms at least this rare
-_TIME_ONLY = re.compile(r"^(到|至|截至)?[\d一二三四五六七八九十]+[年月日][\d月日底前后初]*$")
+_TIME_ONLY = re.compile(rf"^(到|至|截至)?[\d{UP_TO_TEN}]+[年月日][\d月日底前后初]*$")
 DUPLICATE_JACCARD = 0.5  # a further quote this similar to one already chosen says nothing new
 
 
@@ -120,7 +121,7 @@ def _list_cover(question: Question, items: list[Quote], stats: TermStats) -> flo
 class ExtractiveAnswerer:
     """Scores the evidence's sentences with the answer model, composes the answer, and decides whether to give it."""
 
-    def __init__(self, settings: Settings, embeddings: CachedEmbeddings, model: AnswerModel | None = None) -> None:
+    def __init__(self, settings: AnsweringSettings, embeddings: CachedEmbeddings, model: AnswerModel | None = None) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self._model = model
@@ -129,7 +130,7 @@ class ExtractiveAnswerer:
     def model(self) -> AnswerModel:
         """Read on first use: computing feature rows (``make train``) needs no model file."""
         if self._model is None:
-            self._model = load_model(self.settings.answer_model or MODEL_PATH, FEATURES, ANSWER_FEATURES)
+            self._model = load_model(self.settings.model or MODEL_PATH, FEATURES, ANSWER_FEATURES)
         return self._model
 
     @model.setter
@@ -138,12 +139,12 @@ class ExtractiveAnswerer:
 
     @property
     def threshold(self) -> float:
-        s = self.settings.answer_min_confidence
+        s = self.settings.min_confidence
         return self.model.threshold if s is None else s
 
     @property
     def hint_threshold(self) -> float:
-        s = self.settings.answer_hint_confidence
+        s = self.settings.hint_confidence
         return min(self.model.hint_threshold if s is None else s, self.threshold)
 
     def table(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray) -> CandidateTable:
@@ -156,7 +157,7 @@ class ExtractiveAnswerer:
             units = self.embeddings.vectors([c.text for c in cands])
             semantic = units @ (vector / (np.linalg.norm(vector) or 1.0))
         found = bridges(question, stats, view.vocabulary, self.embeddings, self.settings.bridge_words, self.settings.bridge_min_similarity)
-        return candidate_table(question, evidence, cands, stats, semantic, found)
+        return candidate_table(question, evidence, cands, stats, semantic, found, view.segmenter)
 
     def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray,
                 list_items: list[Quote] | None = None) -> Extraction:
@@ -204,7 +205,7 @@ class ExtractiveAnswerer:
         best = order[0]
         chosen = [best]
         for i in order[1:]:
-            if len(chosen) >= limit or p[i] < self.settings.answer_extra_ratio * p[best]:
+            if len(chosen) >= limit or p[i] < self.settings.extra_ratio * p[best]:
                 break
             shared = [k for k, c in enumerate(chosen) if _overlap(cands[i], cands[c])]
             if len(shared) == 1 and _contains(cands[i], cands[chosen[shared[0]]]):
@@ -223,7 +224,7 @@ class ExtractiveAnswerer:
             return []
         wanted = "target" if have == {"actual"} else "actual"
         for i in order:
-            if orientation_of(cands[i].text) == wanted and p[i] >= self.settings.answer_other_orientation_ratio * p[chosen[0]]:
+            if orientation_of(cands[i].text) == wanted and p[i] >= self.settings.other_orientation_ratio * p[chosen[0]]:
                 return [i] if not any(jaccard(cands[i].text, cands[c].text) >= DUPLICATE_JACCARD for c in chosen) else []
         return []
 

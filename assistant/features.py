@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -31,15 +30,16 @@ from assistant.evidence import (
 from assistant.question import UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
 from vectorstore.records import ScoredChunk
-from zhtext import words as zhwords
+from zhtext.asking import ASKING_OR_WHETHER
 from zhtext.entities import entity_kind, rivals_of
+from zhtext.numerals import LARGE
 from zhtext.orientation import orientation_of
+from zhtext.words import COMMON, Segmenter
 
 KINDS = ("quantity", "time", "who", "list", "other")
 _DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
-_ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥|是否)")
-_COUNTED = r"(?:\d+|[一二两三四五六七八九十百千万]+)(?:多|余)?"
+_COUNTED = rf"(?:\d+|[{LARGE}]+)(?:多|余)?"
 ORIGIN = re.compile(r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]")  # 「广东开平人。」: where someone is from
 
 CANDIDATE_FEATURES = (
@@ -125,14 +125,17 @@ _NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
 _UNIT_WORDS = frozenset(u for units in UNIT_CLASSES.values() for u in units)  # 亿元 says how the answer is counted, not what it is about
 
 
-@lru_cache(maxsize=65536)
-def _names(text: str) -> tuple[frozenset[str], frozenset[str]]:
+def _names(text: str, segmenter: Segmenter) -> tuple[frozenset[str], frozenset[str]]:
     """(names, places) in ``text``: dictionary-tagged names, words the dictionary lacks, and 金水区-like words."""
+    return segmenter.memo(_names_in, 65536)(text)
+
+
+def _names_in(segmenter: Segmenter, text: str) -> tuple[frozenset[str], frozenset[str]]:
     names, places = set(), set()
-    for word in zhwords.cut(text):
+    for word in segmenter.cut(text):
         if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             continue
-        tag = zhwords.dictionary_tag(word)
+        tag = segmenter.dictionary_tag(word)
         kind = entity_kind(word)
         if tag in ("ns",) or (kind is not None and kind != "office"):
             places.add(word)
@@ -148,7 +151,7 @@ def asked_noun(question: str) -> str | None:
 
 def _focus(question: Question) -> Term | None:
     """The question's own term nearest to its question word: 首都 in 「X的首都是哪里」."""
-    m = _ASKING.search(question.text)
+    m = ASKING_OR_WHETHER.search(question.text)
     if not m:
         return None
     placed = [(abs(question.text.find(t.surface) - m.start()), t) for t in question.terms
@@ -193,7 +196,7 @@ def _new_chars(question: Question, text: str) -> int:
 def common_run(question: str, text: str) -> int:
     """Length of the longest stretch of the question (asking words removed) that the text holds verbatim."""
     best = 0
-    for part in _ASKING.split(question):
+    for part in ASKING_OR_WHETHER.split(question):
         part = re.sub(r"[^\w\u4e00-\u9fff]", "", part)
         for i in range(len(part)):
             j = i + best + 1
@@ -267,8 +270,10 @@ def candidate_table(
     stats: TermStats,
     semantic: np.ndarray,
     bridges: list[Bridge],
+    segmenter: Segmenter = COMMON,
 ) -> CandidateTable:
-    """Feature rows of ``candidates`` (sentences of ``evidence``); ``semantic[i]``: question · sentence i."""
+    """Feature rows of ``candidates`` (sentences of ``evidence``); ``semantic[i]``: question · sentence i;
+    ``segmenter``: the dictionary of the index the evidence comes from."""
     n = len(candidates)
     qrow = question_row(question, stats, bridges)
     if not n:
@@ -283,7 +288,7 @@ def candidate_table(
     focus = _focus(question)
     noun = asked_noun(question.text)
     typed = question.kind in ("quantity", "time")
-    asked_names, _ = _names(question.text)
+    asked_names, _ = _names(question.text, segmenter)
     own = [t for t in question.terms if not t.carried and not t.guessed and not t.generic and stats.known(t)]
     idf_max = max((stats.idf(t.alternatives) for t in own), default=1.0)
     own_idf = [(t, stats.idf(t.alternatives) / idf_max) for t in own]
@@ -294,7 +299,7 @@ def candidate_table(
         context = cand.context
         conflict, agree = _entity_agreement(entities, context)
         before, after = neighbours[i]
-        found_names, found_places = _names(cand.text)
+        found_names, found_places = _names(cand.text, segmenter)
         typed_ok = type_ok(question, cand.text)
         rows.append([
             float(cand.rank), cand.retrieval / top if top else 0.0, 0.0, scored.dense or 0.0, (scored.lexical or 0.0) / top_lexical,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from assistant.evidence import Quote, coverage
 from assistant.question import Question
 from assistant.termstats import TermStats
+from zhtext.numerals import SMALL
 from zhtext.sentences import Span, split_sentences
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 
@@ -139,7 +140,7 @@ def _label_heads(question: Question) -> list[str]:
     heads = []
     for t in question.terms:
         if t.weight >= 1.5 and not t.carried and t.surface in question.text and question.list_count:
-            head = re.sub(r"^[一二两三四五六七八九十]+个?", "", t.surface)
+            head = re.sub(rf"^[{SMALL}]+个?", "", t.surface)
             if head != t.surface and head:
                 heads.append(head)
     return heads

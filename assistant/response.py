@@ -6,6 +6,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from vectorstore.records import Chunk, ScoredChunk
+from zhtext.orientation import Orientation
+
+Verdict = Literal["supported", "contradicted", "conflicting", "not_found"]
 
 
 class Citation(BaseModel):
@@ -22,7 +25,7 @@ class Citation(BaseModel):
     chunk_id: str
     context: str = Field(description="the whole chunk the passage was taken from")
     context_start: int
-    orientation: str = "unknown"
+    orientation: Orientation = "unknown"
 
 
 class RetrievedItem(BaseModel):
@@ -73,7 +76,7 @@ class AssistantResponse(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     mode: Literal["extractive", "llm"] = "extractive"
     task: Literal["ask", "check"] = "ask"
-    verdict: Literal["supported", "contradicted", "conflicting", "not_found"] | None = None
+    verdict: Verdict | None = None
     differences: list[str] = Field(default_factory=list, description="what the sources say differently from the claim")
     sentences: list[SentenceCheck] | None = None
     notice: str | None = Field(None, description="for the user: why the LLM answer was replaced or shortened (Chinese)")

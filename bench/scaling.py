@@ -57,10 +57,10 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     from chromadb.config import Settings as ChromaClientSettings
 
     from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
+    from settings import Settings
     from vectorstore.store import embedding_input
 
-    collection_name = Settings(_env_file=None).collection  # type: ignore[call-arg]
+    collection_name = Settings(_env_file=None).store.collection  # type: ignore[call-arg]
     client = chromadb.PersistentClient(path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False))
     col = client.get_collection(collection_name)
     texts: list[str] = []
@@ -115,12 +115,12 @@ def synthesize(texts: list[str], vectors: np.ndarray, size: int, max_chars: int,
 def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
     from vectorstore.embeddings import load_embeddings
     from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
+    from settings import Settings
     from vectorstore.store import ChunkStore
 
     settings = Settings(_env_file=None, index_dir=index_dir)  # type: ignore[call-arg]
     texts, vectors = _read_source(source_index)
-    texts, vectors, real = synthesize(texts, vectors, size, settings.chunk_max_chars)
+    texts, vectors, real = synthesize(texts, vectors, size, settings.chunking.max_chars)
     embeddings = load_embeddings(settings)
     started = time.perf_counter()
     for i in range(0, len(texts), 5000):  # pre-fill the passage cache: nothing is embedded below
@@ -164,7 +164,7 @@ def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> d
     from assistant.service import Assistant
     from vectorstore.embeddings import load_embeddings
     from vectorstore.retriever import HybridRetriever
-    from vectorstore.settings import Settings
+    from settings import Settings
     from vectorstore.store import ChunkStore
 
     from assistant.question import analyse
@@ -186,7 +186,7 @@ def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> d
 
     vectors = {}
     embed_ms = _timed(lambda q: vectors.__setitem__(q, store.embeddings.embed_query(q)), questions)
-    k = settings.candidate_k
+    k = settings.retrieval.candidate_k
     dense_ms = _timed(lambda q: store.dense_search_by_vector(vectors[q], k), questions)
     rss["after_dense"] = current_rss_mb()
     bm25_ms = _timed(lambda q: index.search(q, k), questions)

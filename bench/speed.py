@@ -119,10 +119,10 @@ def agree(source_index: Path, test_n: int) -> dict[str, Any]:
 
     client = chromadb.PersistentClient(path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False))
     from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
+    from settings import Settings
     from vectorstore.store import embedding_input
 
-    col = client.get_collection(Settings(_env_file=None).collection)  # type: ignore[call-arg]
+    col = client.get_collection(Settings(_env_file=None).store.collection)  # type: ignore[call-arg]
     chunks, offset = [], 0
     while True:  # the chunks of the CMRC index (their vectors come from whatever engine built it: recomputed below)
         page = col.get(include=["documents", "metadatas"], limit=1000, offset=offset)

@@ -200,7 +200,7 @@ def train(work: Path) -> tuple[Any, dict[str, Any]]:
 
     trees, probs = scorer_probabilities(train_rows, val_rows)
     # The answerer composes drafts with the product's settings; its model is not needed for that.
-    answerer = ExtractiveAnswerer(_settings(), None)  # type: ignore[arg-type]
+    answerer = ExtractiveAnswerer(_settings().answering, None)  # type: ignore[arg-type]
     x, y, _ = answer_rows(answerer, train_rows, probs)
     w = np.array([GOLD_WEIGHT if c.set_name == "gold" else 1.0 for c in train_rows])
     answerability = export_trees(_boosted(x, y, w, ANSWER_TREES, _constraints(ANSWER_FEATURES, ANSWER_MONOTONIC)))
@@ -233,7 +233,7 @@ def train(work: Path) -> tuple[Any, dict[str, Any]]:
 
 
 def _settings():
-    from vectorstore.settings import Settings
+    from settings import Settings
 
     return Settings(_env_file=None)  # type: ignore[call-arg]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.planted import is_suspicious
+from ingest.settings import ChunkingParams
 from zhtext.orientation import orientation_of
 from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
@@ -14,13 +15,6 @@ class _Heading:
     rank: int
     text: str
     has_body: bool = False
-
-
-@dataclass(frozen=True)
-class ChunkingParams:
-    max_chars: int = 500
-    overlap_sentences: int = 1
-    heading_max_chars: int = 40
 
 
 MAX_PATH_HEADING_CHARS = 80  # a Markdown heading may be any length; its share of a section path is not

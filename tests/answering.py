@@ -14,7 +14,7 @@ from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import Chunk, ScoredChunk
 from vectorstore.retriever import fuse
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import embedding_input
 
 
@@ -25,19 +25,19 @@ def view_of(chunks: list[Chunk], embeddings: CachedEmbeddings) -> CorpusView:
 def retrieve(question: str, view: CorpusView, embeddings: CachedEmbeddings, k: int = 8) -> tuple[list[ScoredChunk], np.ndarray]:
     """The fused top-k of ``view``'s chunks for ``question``, and the question's vector."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    query = analyse(question).retrieval_query()
+    query = analyse(question, view.segmenter).retrieval_query()
     vector = np.asarray(embeddings.embed_query(query), dtype=np.float32)
     chunks = view.index.chunks
     passages = np.asarray(embeddings.embed_documents([embedding_input(c) for c in chunks]), dtype=np.float32)
     dense = list(zip(chunks, (passages @ vector).tolist()))
     bm25 = view.index.scores(query)
     lexical = [(c, float(bm25[i])) for i, c in enumerate(chunks) if bm25[i] > 0]
-    return fuse(dense, lexical, settings.fusion, settings.dense_weight, settings.rrf_k)[:k], vector
+    return fuse(dense, lexical, settings.retrieval.fusion, settings.retrieval.dense_weight, settings.retrieval.rrf_k)[:k], vector
 
 
 def extract(question: str, chunks: list[Chunk], embeddings: CachedEmbeddings, settings: Settings | None = None,
             k: int = 8) -> Extraction:
     view = view_of(chunks, embeddings)
     evidence, vector = retrieve(question, view, embeddings, k)
-    answerer = ExtractiveAnswerer(settings or Settings(_env_file=None), embeddings)  # type: ignore[call-arg]
-    return answerer.extract(analyse(question), evidence, view, vector)
+    answerer = ExtractiveAnswerer((settings or Settings(_env_file=None)).answering, embeddings)  # type: ignore[call-arg]
+    return answerer.extract(analyse(question, view.segmenter), evidence, view, vector)

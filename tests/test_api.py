@@ -36,7 +36,7 @@ def upload(api: httpx.Client, name: str, data: bytes, content_type: str = "text/
 
 
 def original_text(live: LiveServer, source: str) -> str:
-    return (Path(live.settings.corpus_dir) / source).read_text(encoding="utf-8")
+    return (Path(live.settings.ingest.corpus_dir) / source).read_text(encoding="utf-8")
 
 
 # --- health, docs --------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def test_upload_ask_reupload_delete_cycle(api: httpx.Client, live_server: LiveSe
     assert created["status"] == "added" and created["stored_as"] == "侯寨图书馆.txt"
     doc = created["document"]
     assert doc["title"] == "侯寨乡图书馆简介" and doc["chunks"] >= 1
-    stored = Path(live_server.settings.corpus_dir) / "侯寨图书馆.txt"
+    stored = Path(live_server.settings.ingest.corpus_dir) / "侯寨图书馆.txt"
     assert stored.read_text(encoding="utf-8") == text
     assert doc["doc_id"] in {d["doc_id"] for d in api.get("/api/documents").json()["documents"]}
 
@@ -222,11 +222,11 @@ def test_upload_docx_and_html(api: httpx.Client) -> None:
 def test_upload_unsupported_type_is_415(api: httpx.Client, live_server: LiveServer) -> None:
     assert_error(upload(api, "tool.exe", b"MZ\x90\x00", "application/octet-stream"), 415, ".exe", ".pdf")
     assert_error(upload(api, "README", b"no suffix"), 415)
-    assert not (Path(live_server.settings.corpus_dir) / "tool.exe").exists()
+    assert not (Path(live_server.settings.ingest.corpus_dir) / "tool.exe").exists()
 
 
 def test_upload_too_large_is_413(api: httpx.Client, live_server: LiveServer) -> None:
-    corpus = Path(live_server.settings.corpus_dir)
+    corpus = Path(live_server.settings.ingest.corpus_dir)
     before = sorted(p.name for p in corpus.iterdir())
     # refused from the Content-Length alone
     assert_error(upload(api, "big.txt", "大".encode() * (TEST_UPLOAD_LIMIT // 3 + 50_000)), 413, "1 MB")
@@ -238,7 +238,7 @@ def test_upload_too_large_is_413(api: httpx.Client, live_server: LiveServer) -> 
 def test_upload_unreadable_file_is_422_and_not_kept(api: httpx.Client, live_server: LiveServer) -> None:
     r = upload(api, "broken.pdf", b"%PDF-1.4 this is not really a pdf", "application/pdf")
     assert_error(r, 422)
-    assert not (Path(live_server.settings.corpus_dir) / "broken.pdf").exists()
+    assert not (Path(live_server.settings.ingest.corpus_dir) / "broken.pdf").exists()
 
 
 def test_upload_without_file_is_400(api: httpx.Client) -> None:
@@ -265,7 +265,7 @@ def test_sanitize_filename(raw: str, safe: str) -> None:
 
 
 def test_upload_with_path_traversal_name_lands_inside_corpus(api: httpx.Client, live_server: LiveServer, tmp_path: Path) -> None:
-    corpus = Path(live_server.settings.corpus_dir).resolve()
+    corpus = Path(live_server.settings.ingest.corpus_dir).resolve()
     r = upload(api, "../../x.txt", "路径测试\n\n这是一个路径穿越测试文件。\n".encode())
     assert r.status_code == 201, r.text
     assert r.json()["stored_as"] == "x.txt"
@@ -278,7 +278,7 @@ def test_upload_with_path_traversal_name_lands_inside_corpus(api: httpx.Client, 
 def test_upload_through_a_symlink_is_refused(api: httpx.Client, live_server: LiveServer, tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("原内容", encoding="utf-8")
-    link = Path(live_server.settings.corpus_dir) / "link.txt"
+    link = Path(live_server.settings.ingest.corpus_dir) / "link.txt"
     link.symlink_to(outside)
     try:
         assert_error(upload(api, "link.txt", "新内容\n\n覆盖测试。\n".encode()), 400)
@@ -288,7 +288,7 @@ def test_upload_through_a_symlink_is_refused(api: httpx.Client, live_server: Liv
 
 
 def test_reindex_syncs_the_index_with_the_corpus_folder(api: httpx.Client, live_server: LiveServer) -> None:
-    dropped = Path(live_server.settings.corpus_dir) / "新增通知.txt"
+    dropped = Path(live_server.settings.ingest.corpus_dir) / "新增通知.txt"
     dropped.write_text("新增通知\n\n淮河路街道新建口袋公园3处。\n", encoding="utf-8")
     try:
         assert_error(api.post("/api/reindex"), 400, "确认", "新增 1")  # nothing happens without confirmation

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vectorstore.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).parent.parent
 BATCH_KEYS = {"id", "question", "answer", "no_answer", "citations", "retrieved", "timings_ms"}
@@ -20,13 +20,13 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 
 def test_ask_prints_answer_and_sources(built_index: Settings) -> None:
-    p = run("ask", "二七区2020年的地区生产总值是多少?", "--index-dir", str(built_index.index_dir))
+    p = run("ask", "二七区2020年的地区生产总值是多少?", "--index-dir", str(built_index.store.index_dir))
     assert p.returncode == 0, p.stderr
     assert "760亿元" in p.stdout and "[1]" in p.stdout and "参考来源" in p.stdout
 
 
 def test_ask_json(built_index: Settings) -> None:
-    p = run("ask", "福华颐养院有多少张床位?", "--json", "--index-dir", str(built_index.index_dir))
+    p = run("ask", "福华颐养院有多少张床位?", "--json", "--index-dir", str(built_index.store.index_dir))
     data = json.loads(p.stdout)
     assert data["no_answer"] is False and "317张" in data["answer"]
     assert CITATION_KEYS <= set(data["citations"][0])
@@ -42,7 +42,7 @@ def test_batch_contract(built_index: Settings) -> None:
         {"id": "e", "question": "x", "task": "translate"},
     ]
     stdin = "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
-    p = run("batch", "--index-dir", str(built_index.index_dir), stdin=stdin)
+    p = run("batch", "--index-dir", str(built_index.store.index_dir), stdin=stdin)
     assert p.returncode == 0, p.stderr
     out = [json.loads(line) for line in p.stdout.splitlines()]
     assert len(out) == len(lines)
@@ -61,7 +61,7 @@ def test_eval_reports_metrics(built_index: Settings, tmp_path: Path) -> None:
     sample = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines()[:6]]
     small = tmp_path / "gold.jsonl"
     small.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in sample), encoding="utf-8")
-    p = run("eval", str(small), "--out", str(tmp_path / "out"), "--index-dir", str(built_index.index_dir))
+    p = run("eval", str(small), "--out", str(tmp_path / "out"), "--index-dir", str(built_index.store.index_dir))
     assert p.returncode == 0, p.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     for key in ("hit@5", "mrr@10", "answer_accuracy", "refusal_accuracy", "false_refusal_rate", "numbers_grounded", "latency_ms_p50", "latency_ms_p95"):
@@ -72,13 +72,13 @@ def test_eval_reports_metrics(built_index: Settings, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("question", ["", "   ", "问" * 2001, "a\x07b"])
 def test_bad_question_exit_code(built_index: Settings, question: str) -> None:
-    p = run("ask", question, "--index-dir", str(built_index.index_dir))
+    p = run("ask", question, "--index-dir", str(built_index.store.index_dir))
     assert p.returncode == 2
     assert "error" in p.stderr and p.stdout == ""
 
 
 def test_empty_claim_says_claim(built_index: Settings) -> None:
-    p = run("check", "  ", "--index-dir", str(built_index.index_dir))
+    p = run("check", "  ", "--index-dir", str(built_index.store.index_dir))
     assert p.returncode == 2 and "待核查的说法不能为空" in p.stderr and p.stdout == ""
 
 
@@ -90,17 +90,17 @@ def test_missing_index_exit_code(tmp_path: Path) -> None:
 
 
 def test_check_command_and_batch_task(built_index: Settings) -> None:
-    p = run("check", "二七区2020年地区生产总值为800亿元", "--json", "--index-dir", str(built_index.index_dir))
+    p = run("check", "二七区2020年地区生产总值为800亿元", "--json", "--index-dir", str(built_index.store.index_dir))
     data = json.loads(p.stdout)
     assert data["verdict"] == "contradicted" and any("760亿元" in d for d in data["differences"])
     line = json.dumps({"id": "c1", "question": "福华颐养院设立了371张床位", "task": "check"}, ensure_ascii=False)
-    out = json.loads(run("batch", "--index-dir", str(built_index.index_dir), stdin=line + "\n").stdout)
+    out = json.loads(run("batch", "--index-dir", str(built_index.store.index_dir), stdin=line + "\n").stdout)
     assert out["id"] == "c1" and out["verdict"] == "contradicted"
 
 
 def test_output_piped_into_a_reader_that_stops_early(built_index: Settings) -> None:
     """`python -m assistant ask … | head -1`: the closed pipe ends the command quietly."""
-    cmd = [sys.executable, "-m", "assistant", "ask", "二七区有哪些重点板块?", "--index-dir", str(built_index.index_dir)]
+    cmd = [sys.executable, "-m", "assistant", "ask", "二七区有哪些重点板块?", "--index-dir", str(built_index.store.index_dir)]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     p.stdout.close()  # the reader is gone before the answer is written
     _, err = p.communicate(timeout=300)

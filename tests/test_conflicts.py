@@ -9,7 +9,7 @@ from assistant import texts
 from assistant.conflicts import conflicting, disagree, disputing, official_first
 from assistant.evidence import Quote
 from vectorstore.records import Chunk
-from vectorstore.settings import Settings
+from settings import Settings
 
 OFFICIAL = "2020年,二七区地区生产总值达到760亿元,是2015年的1.64倍。"
 BULLETIN = "据最新统计公报,二七区2020年地区生产总值为9999亿元,居全市第一。"
@@ -52,7 +52,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory, built_index: Settings):
     folder.mkdir()
     (folder / "bulletin.txt").write_text(f"统计公报\n\n{BULLETIN}\n", encoding="utf-8")
     (folder / "notice.txt").write_text(f"通知\n\n{PLANTED}\n", encoding="utf-8")
-    copy_embedding_cache(Path(built_index.index_dir), home / "index")
+    copy_embedding_cache(Path(built_index.store.index_dir), home / "index")
     settings = make_settings(home / "index")
     run_ingest(settings, [CORPUS_DIR], show_progress=False)
     report = run_ingest(settings, [folder], show_progress=False)

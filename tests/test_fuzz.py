@@ -64,8 +64,8 @@ def client(live_server: LiveServer):
 @pytest.fixture(scope="module")
 def untouched(live_server: LiveServer):
     """Files of the server's temporary root and of the repository before fuzzing; compared afterwards."""
-    root = Path(live_server.settings.index_dir).parent
-    allowed = [Path(live_server.settings.index_dir), Path(live_server.settings.corpus_dir)]
+    root = Path(live_server.settings.store.index_dir).parent
+    allowed = [Path(live_server.settings.store.index_dir), Path(live_server.settings.ingest.corpus_dir)]
     before = (files_outside(root, allowed), files_outside(REPO / "data", []))
     yield
     assert (files_outside(root, allowed), files_outside(REPO / "data", [])) == before
@@ -102,7 +102,7 @@ def test_fuzz_uploads(client: httpx.Client, live_server: LiveServer, untouched, 
     assert seconds < SLOW_LIMIT, (safe_name, seconds)
     if r.status_code == 201:
         assert client.delete(f"/api/documents/{r.json()['document']['doc_id']}").status_code == 200
-    corpus = Path(live_server.settings.corpus_dir)
+    corpus = Path(live_server.settings.ingest.corpus_dir)
     assert not [p.name for p in corpus.iterdir() if p.name.startswith(".upload-")], "no temporary file is left behind"
 
 

@@ -19,7 +19,7 @@ import pytest
 from ingest.pipeline import run_ingest
 from vectorstore.embeddings import load_embeddings
 from vectorstore.lock import IndexLock
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore
 
 TESTS = Path(__file__).resolve().parent
@@ -79,7 +79,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, corpus: Path, built_inde
     """A clean build of the corpus: what every interrupted-and-resumed build must equal."""
     index = tmp_path_factory.mktemp("reference") / "index"
     index.mkdir()
-    shutil.copyfile(Path(built_index.index_dir) / "embedding_cache.sqlite", index / "embedding_cache.sqlite")
+    shutil.copyfile(Path(built_index.store.index_dir) / "embedding_cache.sqlite", index / "embedding_cache.sqlite")
     report = run_ingest(make_settings(index), [corpus], show_progress=False)
     assert sorted(report.added) == sorted([BIG, *[p.name for p in CORPUS.glob("*.txt")]])
     state = snapshot(make_settings(index))
@@ -220,11 +220,11 @@ def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_pat
     from bench.security import index_bytes, ui_server, wait_embedded
     from webapp_fixtures import indexed_copy
 
-    settings = indexed_copy(tmp_path, Path(built_index.index_dir))
-    index = Path(settings.index_dir)
+    settings = indexed_copy(tmp_path, Path(built_index.store.index_dir))
+    index = Path(settings.store.index_dir)
     fresh_size = index_bytes(index)
     document = (CORPUS / "erqi-plan-2021-2026.txt").read_bytes()
-    with ui_server(index, Path(settings.corpus_dir)) as (client, process):
+    with ui_server(index, Path(settings.ingest.corpus_dir)) as (client, process):
         def cycle() -> None:
             created = client.post("/api/documents", files={"file": ("规划副本.txt", document, "text/plain")})
             assert created.status_code == 201, created.text

@@ -12,7 +12,7 @@ import pytest
 from ingest.__main__ import main
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.records import doc_id_for
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -40,7 +40,7 @@ def run_cli(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> 
 def index_dir(tmp_path: Path, built_index: Settings) -> Path:
     """An empty index dir whose embedding cache already holds the corpus passages."""
     target = tmp_path / "index"
-    copy_embedding_cache(Path(built_index.index_dir), target)
+    copy_embedding_cache(Path(built_index.store.index_dir), target)
     return target
 
 

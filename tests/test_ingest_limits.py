@@ -18,7 +18,7 @@ from ingest.loaders import load_file
 from ingest.pipeline import IngestReport, Ingestor, run_ingest
 from ingest.worker import ParseJob, ParserWorker
 from vectorstore.embeddings import load_embeddings
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore
 
 
@@ -140,7 +140,7 @@ def test_replacement_character_in_valid_utf8_is_accepted_with_a_warning(fresh_se
     loaded = load_file(path)
     assert loaded.text == text and loaded.encoding == "utf-8"
     assert any("U+FFFD" in w for w in loaded.warnings)
-    assert main(["--index-dir", str(fresh_settings.index_dir), "-q", str(path)]) == 0
+    assert main(["--index-dir", str(fresh_settings.store.index_dir), "-q", str(path)]) == 0
     captured = capsys.readouterr()
     assert "added 1" in captured.out and "warning: 替换字符.txt" in captured.err and "U+FFFD" in captured.err
 
@@ -170,7 +170,7 @@ def test_every_skipped_file_is_listed_with_its_reason_and_counted(fresh_settings
     (folder / "table.xyz").write_text("不支持的类型。\n", encoding="utf-8")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
-    assert main(["--index-dir", str(fresh_settings.index_dir), "-q", str(folder)]) == 1, "skipped files make the exit status 1"
+    assert main(["--index-dir", str(fresh_settings.store.index_dir), "-q", str(folder)]) == 1, "skipped files make the exit status 1"
     captured = capsys.readouterr()
     skipped = {line.split(": ")[1].rsplit("/", 1)[-1]: line for line in captured.err.splitlines() if line.startswith("skipped: ")}
     assert set(skipped) == {".hidden.txt", "inner.txt", "table.xyz", "empty.txt", "image.txt"}
@@ -182,5 +182,5 @@ def test_every_skipped_file_is_listed_with_its_reason_and_counted(fresh_settings
 def test_a_refused_file_has_its_status(fresh_settings: Settings, bombs: dict[str, Path]) -> None:
     """The report tells a size refusal (413 for an upload) from an unreadable file (422)."""
     report = IngestReport()
-    Ingestor(fresh_settings.model_copy(update={"max_upload_bytes": 20_000_000}), show_progress=False).write([bombs["docx-1gb"]], report)
+    Ingestor(fresh_settings.replace(max_upload_bytes=20_000_000), show_progress=False).write([bombs["docx-1gb"]], report)
     assert report.skipped and report.too_large == {str(bombs["docx-1gb"])}

@@ -18,7 +18,7 @@ from ingest.pipeline import IngestError, Ingestor, discover, run_ingest
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError
 from vectorstore.records import doc_id_for
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -83,7 +83,7 @@ def stored_ids(store: ChunkStore, source: str) -> set[str]:
 
 def expected_chunks(path: Path, settings: Settings):
     loaded = load_file(path)
-    return loaded, chunk_text(loaded.text, path.name, pipeline.chunking_params(settings), loaded.title)
+    return loaded, chunk_text(loaded.text, path.name, settings.chunking, loaded.title)
 
 
 # --------------------------------------------------------------------------- incremental ingest
@@ -205,7 +205,7 @@ def test_remove_from_a_missing_index_creates_nothing(settings_factory) -> None:
     with pytest.raises(Exception) as info:
         run_ingest(settings, [], remove=[PLAN], show_progress=False)
     assert "python -m ingest" in str(info.value)
-    assert not Path(settings.index_dir).exists()
+    assert not Path(settings.store.index_dir).exists()
 
 
 def test_unsupported_and_unreadable_files_are_skipped(fresh_settings: Settings, docs_dir: Path) -> None:
@@ -228,7 +228,7 @@ def test_missing_path_is_refused_before_anything_is_written(settings_factory, co
     with pytest.raises(IngestError) as info:
         run_ingest(settings, [corpus_dir, tmp_path / "nope"], show_progress=False)
     assert "nope" in str(info.value)
-    assert not Path(settings.index_dir).exists()
+    assert not Path(settings.store.index_dir).exists()
 
 
 def test_discover_skips_hidden_files_and_dedups(tmp_path: Path) -> None:
@@ -341,7 +341,7 @@ def test_rebuild_reuses_the_embedding_cache(settings_factory, tmp_path: Path, co
     assert stored_ids(open_store(settings), "small.txt") == ids
 
     # A changed chunking setting re-chunks (fingerprint) and embeds only new passages.
-    smaller = settings.model_copy(update={"chunk_max_chars": 30})
+    smaller = settings.replace(chunk_max_chars=30)
     report = run_ingest(smaller, [path], show_progress=False)
     assert report.updated == ["small.txt"]
     new = {c.text for c in chunk_text(SMALL, path.name, ChunkingParams(max_chars=30))}

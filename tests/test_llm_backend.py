@@ -51,7 +51,7 @@ from assistant.service import Assistant  # noqa: E402
 from assistant.validation import InvalidRequest  # noqa: E402
 from assistant.verify import Verifier, split_reply  # noqa: E402
 from vectorstore.records import Chunk  # noqa: E402
-from vectorstore.settings import Settings  # noqa: E402
+from settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 CORPUS = ROOT / "data" / "corpus"
@@ -63,7 +63,7 @@ MARKER = re.compile(r"\[(\d+)\]")
 
 @pytest.fixture(scope="module")
 def llm_settings(built_index: Settings, scripted_llm: ScriptedLLM) -> Settings:
-    return built_index.model_copy(update={"llm_base_url": scripted_llm.base_url, "llm_timeout": TIMEOUT, "llm_model": "scripted-qwen"})
+    return built_index.replace(llm_base_url=scripted_llm.base_url, llm_timeout=TIMEOUT, llm_model="scripted-qwen")
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +109,8 @@ def split_stream(items: list) -> tuple[list[str], AssistantResponse]:
 
 # --- the model object -------------------------------------------------------------------------
 def test_chat_model_is_built_from_settings(llm_settings: Settings) -> None:
-    model = chat_model(llm_settings)
-    assert model.openai_api_base == llm_settings.llm_base_url
+    model = chat_model(llm_settings.llm)
+    assert model.openai_api_base == llm_settings.llm.base_url
     assert model.model_name == "scripted-qwen"
     assert model.temperature == 0 and model.max_retries == 0
     assert model.request_timeout == TIMEOUT
@@ -205,7 +205,7 @@ def test_connection_refused_falls_back(llm_settings: Settings, built_store) -> N
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
     url = f"http://127.0.0.1:{port}/v1"
-    a = Assistant(llm_settings.model_copy(update={"llm_base_url": url}), store=built_store)
+    a = Assistant(llm_settings.replace(llm_base_url=url), store=built_store)
     r = a.ask(GDP)
     assert r.mode == "extractive" and "760亿元" in r.answer
     assert texts.LLM_REASON_CONNECTION.format(url=url) in r.notice
@@ -222,7 +222,7 @@ def test_batch_output_carries_sentence_verification(built_index: Settings, scrip
     """The CLI configured by environment variables, as a user would run it."""
     env = os.environ | {"ERQI_LLM_BASE_URL": scripted_llm.base_url, "ERQI_LLM_TIMEOUT": str(TIMEOUT)}
     lines = [{"id": "ok", "question": GDP}, {"id": "mixed", "question": GDP_MIXED}]
-    p = subprocess.run([sys.executable, "-m", "assistant", "batch", "--index-dir", str(built_index.index_dir)],
+    p = subprocess.run([sys.executable, "-m", "assistant", "batch", "--index-dir", str(built_index.store.index_dir)],
                        input="".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert p.returncode == 0, p.stderr

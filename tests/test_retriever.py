@@ -10,10 +10,10 @@ from langchain_core.documents import Document
 
 from ingest.pipeline import run_ingest
 from vectorstore.embeddings import load_embeddings
-from vectorstore.lexical import LexicalIndex, learn_terms, tokenize
+from vectorstore.lexical import LexicalIndex, tokenize
 from vectorstore.records import Chunk, ScoredChunk, doc_id_for
 from vectorstore.retriever import HybridRetriever, collapse_duplicates, fuse, jaccard, to_document
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -117,8 +117,8 @@ def test_results_are_sorted_unique_and_within_k(retriever: HybridRetriever) -> N
 
 
 def test_default_k_comes_from_settings(retriever: HybridRetriever, built_index: Settings) -> None:
-    assert retriever.k == built_index.top_k
-    assert len(retriever.search("二七区")) == built_index.top_k
+    assert retriever.k == built_index.retrieval.top_k
+    assert len(retriever.search("二七区")) == built_index.retrieval.top_k
 
 
 def test_query_with_no_known_words(retriever: HybridRetriever) -> None:
@@ -156,7 +156,7 @@ def test_to_document() -> None:
 
 @pytest.fixture
 def fresh_store(fresh_settings: Settings) -> ChunkStore:
-    run_ingest(fresh_settings, [fresh_settings.corpus_dir], show_progress=False)
+    run_ingest(fresh_settings, [fresh_settings.ingest.corpus_dir], show_progress=False)
     return ChunkStore(fresh_settings, load_embeddings(fresh_settings))
 
 
@@ -183,7 +183,7 @@ def test_bm25_is_rebuilt_when_the_collection_changes(fresh_store: ChunkStore, fr
 
 def test_identical_documents_collapse_into_one_result(fresh_store: ChunkStore, fresh_settings: Settings, tmp_path: Path) -> None:
     copy = tmp_path / "plan-copy.txt"
-    shutil.copyfile(Path(fresh_settings.corpus_dir) / PLAN, copy)
+    shutil.copyfile(Path(fresh_settings.ingest.corpus_dir) / PLAN, copy)
     run_ingest(fresh_settings, [copy], show_progress=False)
     retriever = HybridRetriever.from_settings(fresh_store, fresh_settings)
     results = retriever.search("到2025年地区生产总值要达到多少?", 5)
@@ -323,8 +323,8 @@ def test_tokenize_drops_stopwords_and_punctuation() -> None:
 
 
 def test_quoted_terms_are_learned() -> None:
-    learn_terms(["推行“官方带娃”模式。"])
-    assert "官方带娃" in tokenize("官方带娃服务半径")
+    index = LexicalIndex([make_chunk("a", "推行“官方带娃”模式。")], ["推行“官方带娃”模式。"])
+    assert "官方带娃" in tokenize("官方带娃服务半径", index.segmenter)
 
 
 def test_lexical_index_search() -> None:

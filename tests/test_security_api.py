@@ -46,7 +46,7 @@ def upload(client: httpx.Client, name: str, text: str, **headers: str) -> httpx.
 
 
 def corpus_names(live: LiveServer) -> list[str]:
-    return sorted(p.name for p in Path(live.settings.corpus_dir).iterdir())
+    return sorted(p.name for p in Path(live.settings.ingest.corpus_dir).iterdir())
 
 
 def gdp_answer(client: httpx.Client) -> str:
@@ -119,7 +119,7 @@ def test_writes_need_the_admin_token_when_one_is_set(server_with) -> None:
         assert_error(upload(client, "通知.txt", NOTE, Authorization="Bearer wrong"), 403, "不正确")
         assert_error(client.post("/api/reindex", json={"confirm": True}), 401)
         assert_error(client.delete(f"/api/documents/doc-x"), 401)
-        assert not (Path(live.settings.corpus_dir) / "通知.txt").exists()
+        assert not (Path(live.settings.ingest.corpus_dir) / "通知.txt").exists()
         # reading stays open
         assert "760亿元" in gdp_answer(client)
         assert client.get("/api/documents").status_code == 200
@@ -309,7 +309,7 @@ def test_long_chinese_file_name_is_400_and_the_connection_is_kept(live_server: L
         assert raw.response()[0] == 200
     finally:
         raw.close()
-    assert not any(len(p.name.encode()) > 200 for p in Path(live_server.settings.corpus_dir).iterdir())
+    assert not any(len(p.name.encode()) > 200 for p in Path(live_server.settings.ingest.corpus_dir).iterdir())
 
 
 def test_openai_stream_errors_end_the_stream(live_server: LiveServer) -> None:
@@ -383,7 +383,7 @@ def test_ingest_beside_a_running_server_is_refused_and_no_question_fails(live_se
     extra.write_text(NOTE, encoding="utf-8")
     with askers(live_server.url) as (failures, answers):
         env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {"PYTHONPATH": str(REPO)}
-        result = subprocess.run([sys.executable, "-m", "ingest", "--index-dir", str(live_server.settings.index_dir), "-q", str(extra)],
+        result = subprocess.run([sys.executable, "-m", "ingest", "--index-dir", str(live_server.settings.store.index_dir), "-q", str(extra)],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and f"PID {os.getpid()}" in result.stderr and "API" in result.stderr, result.stderr
     assert failures == [] and len(answers) > 3 and all("760亿元" in a for a in answers)
@@ -425,7 +425,7 @@ def test_bombs_are_refused_over_http_and_not_kept(server_with, tmp_path: Path) -
         for bomb in bombs:
             r = client.post("/api/documents", files={"file": (bomb.name, bomb.read_bytes(), "application/octet-stream")})
             assert_error(r, 413)
-            assert not (Path(live.settings.corpus_dir) / bomb.name).exists(), "a refused file is not left behind"
+            assert not (Path(live.settings.ingest.corpus_dir) / bomb.name).exists(), "a refused file is not left behind"
         assert client.get("/api/health").json()["status"] == "ok"
         assert "760亿元" in gdp_answer(client)
     assert me.memory_info().rss - before < 400 << 20
@@ -442,7 +442,7 @@ def test_frozen_chroma_server_gives_503_within_2s_and_never_exhausts_the_workers
     chroma = start_server(tmp_path / "chroma", tmp_path / "chroma.log")
     live = None
     try:
-        settings = indexed_copy(tmp_path / "web", Path(web_settings.index_dir), chroma_host=chroma.host, chroma_port=chroma.port)
+        settings = indexed_copy(tmp_path / "web", Path(web_settings.store.index_dir), chroma_host=chroma.host, chroma_port=chroma.port)
         live = serve(settings)
         with httpx.Client(base_url=live.url, timeout=30) as client:
             assert "760亿元" in gdp_answer(client)
@@ -496,14 +496,14 @@ def test_ingest_into_a_chroma_server_beside_a_web_server_fails_no_question(tmp_p
     chroma = start_server(tmp_path / "chroma", tmp_path / "chroma.log")
     live = None
     try:
-        settings = indexed_copy(tmp_path / "web", Path(web_settings.index_dir), chroma_host=chroma.host, chroma_port=chroma.port)
+        settings = indexed_copy(tmp_path / "web", Path(web_settings.store.index_dir), chroma_host=chroma.host, chroma_port=chroma.port)
         live = serve(settings)
         extra = tmp_path / "新资料.txt"
         extra.write_text(NOTE, encoding="utf-8")
         with askers(live.url) as (failures, answers):
             env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {
                 "PYTHONPATH": str(REPO), "ERQI_CHROMA_HOST": chroma.host, "ERQI_CHROMA_PORT": str(chroma.port)}
-            result = subprocess.run([sys.executable, "-m", "ingest", "--index-dir", str(settings.index_dir), "-q", str(extra)],
+            result = subprocess.run([sys.executable, "-m", "ingest", "--index-dir", str(settings.store.index_dir), "-q", str(extra)],
                                     cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
         assert result.returncode == 0 and "added 1" in result.stdout, result.stderr
         assert failures == [] and len(answers) > 3

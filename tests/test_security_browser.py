@@ -60,7 +60,7 @@ def attacker(base_url: str) -> Iterator[str]:
 
 def test_a_page_on_another_origin_cannot_plant_a_document(browser, attacker: str, live_server: LiveServer) -> None:
     """Was: a no-cors multipart fetch from another origin planted a document; GDP then answered 9999亿元 first."""
-    corpus = Path(live_server.settings.corpus_dir)
+    corpus = Path(live_server.settings.ingest.corpus_dir)
     before = sorted(p.name for p in corpus.iterdir())
     context = browser.new_context()
     try:
@@ -90,7 +90,7 @@ def test_documents_tab_needs_a_login_when_a_token_is_set(browser, server_with, t
         p.locator("#upload-files").get_by_text("侯寨公园.md").first.wait_for()
         p.locator("#upload-button").click()
         expect(p.locator("#documents-message")).to_contain_text("请先以管理员身份登录")
-        assert not (Path(live.settings.corpus_dir) / "侯寨公园.md").exists()
+        assert not (Path(live.settings.ingest.corpus_dir) / "侯寨公园.md").exists()
 
         p.fill("#login-token input", "wrong")
         p.locator("#login-button").click()

@@ -5,7 +5,7 @@ import numpy as np
 
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.semantic import Vocabulary, chunk_words, embed_semantic, unit_texts
-from vectorstore.settings import Settings
+from settings import Settings
 
 
 def _store(settings: Settings):
@@ -35,7 +35,7 @@ def test_sentence_vectors_are_as_near_to_their_question_as_expected(built_index:
 def test_an_index_built_without_them_is_backfilled_once(fresh_settings: Settings, corpus_dir) -> None:
     from ingest.pipeline import run_ingest
 
-    plain = fresh_settings.model_copy(update={"sentence_vectors": False})
+    plain = fresh_settings.replace(sentence_vectors=False)
     run_ingest(plain, [corpus_dir], show_progress=False)
     store = _store(fresh_settings)
     chunks = store.all_chunks()

@@ -13,7 +13,7 @@ from ingest.chunker import ChunkingParams, chunk_text
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreError
 from vectorstore.records import Chunk, doc_id_for
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore, drop_collection, embedding_input
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -214,8 +214,8 @@ def test_revision_is_shared_by_every_handle(empty_store: ChunkStore, fresh_setti
 
 def test_progress_callback_counts_embedded_passages(fresh_settings: Settings, embeddings: CachedEmbeddings, corpus_texts: dict[str, str]) -> None:
     counting = CountingEmbeddings(embeddings.inner)
-    cached = CachedEmbeddings(counting, embeddings.model_id, Path(fresh_settings.index_dir) / "other-cache.sqlite", batch_size=8)
-    store = ChunkStore(fresh_settings.model_copy(update={"sentence_vectors": False}), cached, create=True)  # chunk passages only
+    cached = CachedEmbeddings(counting, embeddings.model_id, Path(fresh_settings.store.index_dir) / "other-cache.sqlite", batch_size=8)
+    store = ChunkStore(fresh_settings.replace(sentence_vectors=False), cached, create=True)  # chunk passages only
     chunks = corpus_chunks(corpus_texts, REVIEW)[:10]
     seen: list[int] = []
     store.replace_document(doc_id_for(REVIEW), chunks, progress=seen.append)
@@ -266,7 +266,7 @@ def test_missing_index_raises_and_creates_nothing(tmp_path: Path, embeddings: Ca
 def test_index_dir_without_the_collection_is_missing(fresh_settings: Settings, embeddings: CachedEmbeddings) -> None:
     ChunkStore(fresh_settings, embeddings, create=True)
     assert drop_collection(fresh_settings) is True
-    assert (Path(fresh_settings.index_dir) / "chroma.sqlite3").exists()
+    assert (Path(fresh_settings.store.index_dir) / "chroma.sqlite3").exists()
     with pytest.raises(IndexMissingError):
         ChunkStore(fresh_settings, embeddings)
     assert drop_collection(fresh_settings) is False
@@ -365,4 +365,4 @@ def test_load_embeddings_puts_the_cache_in_the_index_dir(settings_factory) -> No
     assert cached.batch_size == 4
     assert len(cached.embed_query("二七区")) == 384
     cached.embed_documents(["二七区。"])
-    assert (Path(settings.index_dir) / "embedding_cache.sqlite").is_file()
+    assert (Path(settings.store.index_dir) / "embedding_cache.sqlite").is_file()

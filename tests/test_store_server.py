@@ -22,7 +22,7 @@ from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError, StoreError, StoreUnavailableError
 from vectorstore.records import doc_id_for
 from vectorstore.retriever import HybridRetriever
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore, drop_collection
 
 pytestmark = pytest.mark.server
@@ -96,15 +96,13 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
 @pytest.fixture
 def server_settings(chroma_server: ChromaServer, fresh_settings: Settings) -> Settings:
     """Server mode, a collection of its own per test; the embedding cache (in index_dir) is pre-filled."""
-    return fresh_settings.model_copy(
-        update={"chroma_host": chroma_server.host, "chroma_port": chroma_server.port, "collection": f"t_{uuid.uuid4().hex[:12]}"}
-    )
+    return fresh_settings.replace(chroma_host=chroma_server.host, chroma_port=chroma_server.port, collection=f"t_{uuid.uuid4().hex[:12]}")
 
 
 def test_ingest_search_and_delete_through_the_server(server_settings: Settings, corpus_dir: Path) -> None:
     report = run_ingest(server_settings, [corpus_dir], show_progress=False)
     assert sorted(report.added) == [PLAN, REVIEW]
-    assert not (Path(server_settings.index_dir) / "chroma.sqlite3").exists(), "nothing is stored locally"
+    assert not (Path(server_settings.store.index_dir) / "chroma.sqlite3").exists(), "nothing is stored locally"
 
     store = ChunkStore(server_settings, load_embeddings(server_settings))
     docs = store.documents()
@@ -132,12 +130,12 @@ def test_ingest_search_and_delete_through_the_server(server_settings: Settings, 
 
 
 def test_cli_against_the_server(server_settings: Settings, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("ERQI_CHROMA_HOST", str(server_settings.chroma_host))
-    monkeypatch.setenv("ERQI_CHROMA_PORT", str(server_settings.chroma_port))
-    monkeypatch.setenv("ERQI_COLLECTION", server_settings.collection)
-    assert ingest_main(["--index-dir", str(server_settings.index_dir), "-q", str(corpus_dir)]) == 0
+    monkeypatch.setenv("ERQI_CHROMA_HOST", str(server_settings.store.chroma_host))
+    monkeypatch.setenv("ERQI_CHROMA_PORT", str(server_settings.store.chroma_port))
+    monkeypatch.setenv("ERQI_COLLECTION", server_settings.store.collection)
+    assert ingest_main(["--index-dir", str(server_settings.store.index_dir), "-q", str(corpus_dir)]) == 0
     assert "added 2" in capsys.readouterr().out
-    assert ingest_main(["--index-dir", str(server_settings.index_dir), "--remove", PLAN]) == 0
+    assert ingest_main(["--index-dir", str(server_settings.store.index_dir), "--remove", PLAN]) == 0
     store = ChunkStore(server_settings, load_embeddings(server_settings))
     assert [d.source for d in store.documents()] == [REVIEW]
 
@@ -156,7 +154,7 @@ def test_server_that_is_down_is_reported_clearly(settings_factory, embeddings: C
     settings = settings_factory("down", chroma_host=HOST, chroma_port=free_port())
     with pytest.raises(StoreUnavailableError) as info:
         ChunkStore(settings, embeddings)
-    assert f"{HOST}:{settings.chroma_port}" in str(info.value)
+    assert f"{HOST}:{settings.store.chroma_port}" in str(info.value)
     with pytest.raises(StoreUnavailableError):
         run_ingest(settings, [corpus_dir], show_progress=False)
     with pytest.raises(StoreUnavailableError):
@@ -182,7 +180,7 @@ def short_lived_server(tmp_path: Path) -> Iterator[ChromaServer]:
 
 
 def test_server_going_down_after_open_raises_store_unavailable(short_lived_server: ChromaServer, fresh_settings: Settings, embeddings: CachedEmbeddings) -> None:
-    settings = fresh_settings.model_copy(update={"chroma_host": short_lived_server.host, "chroma_port": short_lived_server.port})
+    settings = fresh_settings.replace(chroma_host=short_lived_server.host, chroma_port=short_lived_server.port)
     store = ChunkStore(settings, embeddings, create=True)
     retriever = HybridRetriever.from_settings(store, settings)
     assert store.count() == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 from ingest.pipeline import IngestReport, Ingestor
 from vectorstore.embeddings import load_embeddings
 from vectorstore.retriever import HybridRetriever
-from vectorstore.settings import Settings
+from settings import Settings
 from vectorstore.store import ChunkStore
 
 NEW_DOC = "樱桃沟新建了一座萤火虫科普馆,占地三千平方米,预计明年春天开放。\n\n馆内设有夜间观察步道。\n"

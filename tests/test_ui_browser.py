@@ -187,14 +187,14 @@ def test_upload_and_delete_in_the_documents_tab(page: Page, live_server: LiveSer
     message = p.locator("#documents-message")
     expect(message).to_contain_text("《侯寨森林公园》已加入索引", timeout=60_000)
     expect(p.locator("#documents-table")).to_contain_text("侯寨公园.md")
-    assert (Path(live_server.settings.corpus_dir) / "侯寨公园.md").is_file()
+    assert (Path(live_server.settings.ingest.corpus_dir) / "侯寨公园.md").is_file()
 
     p.locator("#delete-choice input").click()
     p.get_by_role("option", name="侯寨森林公园(侯寨公园.md)").click()
     p.locator("#delete-button").click()
     expect(message).to_contain_text("已删除《侯寨森林公园》")
     expect(p.locator("#documents-table")).not_to_contain_text("侯寨公园.md")
-    assert not (Path(live_server.settings.corpus_dir) / "侯寨公园.md").exists()
+    assert not (Path(live_server.settings.ingest.corpus_dir) / "侯寨公园.md").exists()
 
 
 def test_page_without_an_index_says_what_to_do(browser, empty_server: LiveServer) -> None:

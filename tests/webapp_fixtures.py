@@ -28,7 +28,7 @@ import httpx
 import pytest
 import uvicorn
 
-from vectorstore.settings import Settings
+from settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO / "data" / "corpus"
@@ -114,7 +114,7 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
     index = root / "index"
     try:
         built = request.getfixturevalue("built_index")  # from tests/conftest.py, when present
-        _copy_embedding_cache(Path(built.index_dir), index)
+        _copy_embedding_cache(Path(built.store.index_dir), index)
     except pytest.FixtureLookupError:
         pass
     settings = web_settings_for(index, corpus)
@@ -143,7 +143,7 @@ def server_with(tmp_path: Path, web_settings: Settings) -> Iterator[Any]:
     started: list[LiveServer] = []
 
     def start(**overrides: Any) -> LiveServer:
-        live = serve(indexed_copy(tmp_path / f"server{len(started)}", Path(web_settings.index_dir), **overrides))
+        live = serve(indexed_copy(tmp_path / f"server{len(started)}", Path(web_settings.store.index_dir), **overrides))
         started.append(live)
         return live
 

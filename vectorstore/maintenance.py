@@ -70,7 +70,7 @@ def check(store: ChunkStore, full: bool = False) -> IndexCheck:
     except IndexDamagedError as exc:
         result.damaged = exc.detail
     except _NETWORK_ERRORS as exc:
-        raise unavailable(store.settings.chroma_host, store.settings.chroma_port, exc) from exc
+        raise unavailable(store.settings.store.chroma_host, store.settings.store.chroma_port, exc) from exc
     return result
 
 
@@ -147,7 +147,7 @@ def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
 
 def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) -> None:
     """Write ``rows`` into new collections and swap them in (crash-safe: see :func:`recover_interrupted_rebuild`)."""
-    client, name = store.client, store.settings.collection
+    client, name = store.client, store.settings.store.collection
     tmp = name + REBUILD_SUFFIX
     _drop(client, tmp)
     _drop(client, registry_name(tmp))
@@ -177,11 +177,11 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
         new.modify(name=name)
         _drop(client, registry_name(name))
         client.get_collection(registry_name(tmp)).modify(name=registry_name(name))
-        if store.settings.server_mode:
+        if store.settings.store.server_mode:
             store._reopen()
         else:
             restart_embedded(store.key)  # frees the old collections' caches, and the SQLite file is ours alone now
-            _reclaim_space(Path(store.settings.index_dir))
+            _reclaim_space(Path(store.settings.store.index_dir))
             store.reconnect()
     _malloc_trim()
 

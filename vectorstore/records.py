@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from zhtext.orientation import Orientation
+
 ChunkKind = Literal["text", "heading", "caption"]
 SECTION_SEP = " › "
 
@@ -38,7 +40,7 @@ class Chunk:
     text: str
     doc_hash: str = ""  # content hash of the whole file (incremental ingest)
     ingested_at: str = ""  # ISO timestamp
-    orientation: str = "unknown"  # "actual" | "target" | "mixed" | "unknown" (plans vs achievements)
+    orientation: Orientation = "unknown"  # plans vs achievements (zhtext.orientation)
     suspicious: bool = False  # text addressed to a model (「忽略以上指令」, "[SYSTEM]"): flagged at ingest, never to be quoted
 
     def metadata(self) -> dict[str, Any]:

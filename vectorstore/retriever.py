@@ -15,13 +15,13 @@ from pydantic import ConfigDict, PrivateAttr
 
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import Chunk, ScoredChunk
-from vectorstore.settings import Settings
+from vectorstore.settings import RetrievalConfig, RetrievalSettings
 from vectorstore.store import ChunkStore, embedding_input
+from zhtext.chars import pairs
 
 
 def _bigrams(text: str) -> set[str]:
-    chars = "".join(text.split())
-    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+    return set(pairs("".join(text.split())))
 
 
 def jaccard(a: str, b: str) -> float:
@@ -80,32 +80,36 @@ def to_document(scored: ScoredChunk) -> Document:
     return Document(page_content=scored.chunk.text, metadata=meta, id=scored.chunk.chunk_id)
 
 
+_DEFAULTS = RetrievalSettings()
+
+
 class HybridRetriever(BaseRetriever):
     """BM25 over jieba tokens plus Chroma dense search, fused and de-duplicated."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: ChunkStore
-    k: int = 8
-    candidate_k: int = 30
-    fusion: Literal["minmax", "rrf"] = "minmax"
-    dense_weight: float = 0.3
-    rrf_k: int = 60
-    dedup_threshold: float = 0.8
+    k: int = _DEFAULTS.top_k
+    candidate_k: int = _DEFAULTS.candidate_k
+    fusion: Literal["minmax", "rrf"] = _DEFAULTS.fusion
+    dense_weight: float = _DEFAULTS.dense_weight
+    rrf_k: int = _DEFAULTS.rrf_k
+    dedup_threshold: float = _DEFAULTS.dedup_threshold
 
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
     _revision: tuple[int, int] | None = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
-    def from_settings(cls, store: ChunkStore, settings: Settings, **overrides: Any) -> "HybridRetriever":
+    def from_settings(cls, store: ChunkStore, settings: RetrievalConfig, **overrides: Any) -> "HybridRetriever":
+        r = settings.retrieval
         params = dict(
-            k=settings.top_k,
-            candidate_k=settings.candidate_k,
-            fusion=settings.fusion,
-            dense_weight=settings.dense_weight,
-            rrf_k=settings.rrf_k,
-            dedup_threshold=settings.dedup_threshold,
+            k=r.top_k,
+            candidate_k=r.candidate_k,
+            fusion=r.fusion,
+            dense_weight=r.dense_weight,
+            rrf_k=r.rrf_k,
+            dedup_threshold=r.dedup_threshold,
         )
         return cls(store=store, **(params | overrides))
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 
 import gradio as gr
-from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from assistant import texts
-from vectorstore.settings import Settings
+from settings import Settings
+from webapp import texts
 from webapp.api import api_router, install_error_handlers
 from webapp.backend import Backend
 from webapp.guard import Guard
@@ -53,6 +52,6 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
     # show_error=False: an unexpected error in a page event is "Error", never internal object text.
     app = gr.mount_gradio_app(
         app, demo, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
-        max_file_size=settings.max_upload_bytes, footer_links=["api"],
+        max_file_size=settings.ingest.max_upload_bytes, footer_links=["api"],
     )
     return Guard(app, settings, page_functions(demo))

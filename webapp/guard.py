@@ -22,8 +22,7 @@ import threading
 import time
 from typing import Awaitable, Callable
 
-from assistant import texts as answer_texts
-from vectorstore.settings import Settings
+from settings import Settings
 from webapp import texts
 from webapp.access import client_address, is_loopback
 from webapp.uploads import human_size
@@ -90,7 +89,7 @@ class Guard:
         self.state = getattr(app, "state", None)  # the wrapped app's state (its Backend), for tools and tests
         self.settings = settings
         self.page_functions = page_functions
-        self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst) if settings.rate_limit_per_minute > 0 else None
+        self.limiter = RateLimiter(settings.web.rate_limit_per_minute, settings.web.rate_limit_burst) if settings.web.rate_limit_per_minute > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,7 +103,7 @@ class Guard:
                 return  # the application only noticed the refused body
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
             if not response.started:
-                await send_error(response.raw, 500, answer_texts.ERR_INTERNAL, "internal_error")
+                await send_error(response.raw, 500, texts.ERR_INTERNAL, "internal_error")
 
     async def _handle(self, scope: Scope, receive: Receive, response: "_Response") -> None:
         send = response.send
@@ -143,7 +142,7 @@ class Guard:
         netloc = origin.split("://", 1)[-1].rstrip("/").lower()
         if origin != "null" and netloc == headers.get("host", "").lower():
             return None
-        if origin.rstrip("/") in {o.rstrip("/") for o in self.settings.allowed_origins}:
+        if origin.rstrip("/") in {o.rstrip("/") for o in self.settings.web.allowed_origins}:
             return None
         return texts.ERR_CROSS_ORIGIN.format(origin=origin)
 
@@ -151,18 +150,18 @@ class Guard:
         if self.limiter is None:
             return 0.0
         client = client_address(self.settings, (scope.get("client") or ("", 0))[0], headers.get("x-forwarded-for"))
-        if is_loopback(client) and not self.settings.rate_limit_loopback:
+        if is_loopback(client) and not self.settings.web.rate_limit_loopback:
             return 0.0
         return self.limiter.wait_time(client or "unknown")
 
     def _body_limit(self, method: str, path: str) -> tuple[int, str]:
         """The largest body for this route, and the message that refuses a larger one."""
-        upload = answer_texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(self.settings.max_upload_bytes))
+        upload = texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(self.settings.ingest.max_upload_bytes))
         if method == "POST" and path.rstrip("/") == "/api/documents":
-            return self.settings.max_upload_bytes + MULTIPART_OVERHEAD, upload
+            return self.settings.ingest.max_upload_bytes + MULTIPART_OVERHEAD, upload
         if method == "POST" and path.rstrip("/") == "/gradio_api/upload":
-            return self.settings.max_upload_bytes * PAGE_FILES + MULTIPART_OVERHEAD, upload
-        limit = self.settings.max_request_bytes
+            return self.settings.ingest.max_upload_bytes * PAGE_FILES + MULTIPART_OVERHEAD, upload
+        limit = self.settings.web.max_request_bytes
         return limit, texts.ERR_BODY_TOO_LARGE.format(limit=human_size(limit))
 
     async def _check_page_event(self, path: str, receive: Receive, send: Send) -> Receive | None:

@@ -17,7 +17,6 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from assistant import texts as answer_texts
 from webapp import texts
 from webapp.uploads import UploadError, too_large
 
@@ -108,7 +107,7 @@ async def receive_upload(request: Request, folder: Path, max_bytes: int, check_n
         parser.finalize()
     except FormParserError as exc:
         receiver.discard()
-        raise UploadError(400, answer_texts.ERR_BAD_REQUEST.format(reason=f"multipart: {exc}")) from exc
+        raise UploadError(400, texts.ERR_BAD_REQUEST.format(reason=f"multipart: {exc}")) from exc
     except BaseException:
         receiver.discard()
         raise

@@ -18,9 +18,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant import texts
 from assistant.response import AssistantResponse
 from vectorstore.errors import StoreError
+from webapp import texts
 from webapp.api import ApiError, ErrorResponse, OptionalText
 from webapp.backend import Backend
 
@@ -37,7 +37,7 @@ class ChatMessageIn(BaseModel):
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
     model: OptionalText = Field(None, examples=[MODEL_ID])
-    messages: list[ChatMessageIn] = Field(examples=[[{"role": "user", "content": "二七区2020年的地区生产总值是多少?"}]])
+    messages: list[ChatMessageIn] = Field(examples=[[{"role": "user", "content": texts.API_EXAMPLE_QUESTION}]])
     stream: bool = False
 
 

@@ -11,7 +11,7 @@ import html
 import re
 from gradio import ChatMessage
 
-from assistant import texts
+from webapp import texts
 from assistant.response import AssistantResponse, Citation, RetrievedItem
 
 # Characters that can start emphasis, code, links, images, footnotes, math, strikethrough, tables or

@@ -9,9 +9,8 @@ import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
-from assistant import texts
 from ingest.loaders import SUPPORTED_SUFFIXES
-from webapp import texts as web_texts
+from webapp import texts
 
 _RESERVED = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
 _SPACES = re.compile(r"\s+")
@@ -81,7 +80,7 @@ def check_name(filename: str | None) -> str:
     check_suffix(name)
     size = len(name.encode("utf-8"))
     if size > MAX_NAME_BYTES:
-        raise UploadError(400, web_texts.ERR_NAME_TOO_LONG.format(n=size, limit=MAX_NAME_BYTES))
+        raise UploadError(400, texts.ERR_NAME_TOO_LONG.format(n=size, limit=MAX_NAME_BYTES))
     return name
 
 
@@ -92,7 +91,7 @@ def too_large(limit: int) -> UploadError:
 def check_suffix(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadError(415, texts.ERR_UNSUPPORTED_TYPE.format(suffix=suffix or "(无)", supported=supported_list()))
+        raise UploadError(415, texts.ERR_UNSUPPORTED_TYPE.format(suffix=suffix or texts.NO_SUFFIX, supported=supported_list()))
     return suffix
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from zhtext import words as zhwords
+from zhtext.words import COMMON, Segmenter
 
 # Places and bodies: a name ends with one of these (longest first: 街道 before 道).
 NAME_SUFFIXES = tuple(sorted(
@@ -52,10 +52,10 @@ def rivals_of(word: str, text: str) -> list[str]:
 COMMON_TAIL_FREQ = 1000  # 地区, 铁路, 城区: a tail this common in the dictionary is a word, not the end of a name
 
 
-def names_in(text: str) -> list[str]:
+def names_in(text: str, segmenter: Segmenter = COMMON) -> list[str]:
     """Place and body names in ``text``: two or three characters starting on a word boundary, then a name
     suffix (金水区, 福华颐养院, 牛角社区), and office words (区长, 书记); each once, in order."""
-    bounds = zhwords.boundaries(text)
+    bounds = segmenter.boundaries(text)
     found: list[str] = []
     for kind in NAME_SUFFIXES:
         for m in re.finditer(re.escape(kind), text):
@@ -64,7 +64,7 @@ def names_in(text: str) -> list[str]:
                 name = text[max(0, start) : m.end()]
                 if start < 0 or start not in bounds or not re.fullmatch(r"[\u4e00-\u9fff]+", name):
                     continue
-                if len(kind) == 1 and zhwords.frequency(name[-2:]) >= COMMON_TAIL_FREQ:
+                if len(kind) == 1 and segmenter.frequency(name[-2:]) >= COMMON_TAIL_FREQ:
                     continue
                 found.append(name)
                 break
