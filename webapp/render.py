@@ -90,7 +90,7 @@ def partial_message(streamed: str) -> ChatMessage:
 
 def answer_message(response: AssistantResponse) -> ChatMessage:
     """The final answer bubble (a no-answer reply has its own heading and hint)."""
-    notice = f"\n\n*ℹ️ {md_escape(response.notice)}*" if response.notice else ""
+    notice = f"\n\n*{texts.UI_NOTICE_PREFIX}{md_escape(response.notice)}*" if response.notice else ""
     return ChatMessage(role="assistant", content=answer_prefix(response) + md_escape(response.answer) + answer_suffix(response) + notice)
 
 
@@ -108,7 +108,7 @@ def detail_messages(response: AssistantResponse) -> list[ChatMessage]:
 def check_markdown(response: AssistantResponse) -> str:
     """A fact-check result: the verdict, what differs, and the evidence (or the closest passages)."""
     verdict = response.verdict or "not_found"
-    lines = [f"### {texts.UI_CHECK_ICONS.get(verdict, '')} {md_escape(texts.VERDICT_LABELS.get(verdict, verdict))}"]
+    lines = [f"### {texts.UI_CHECK_MARKS.get(verdict, '')}{md_escape(texts.VERDICT_LABELS.get(verdict, verdict))}"]
     if response.differences:
         lines.append("**" + md_escape(";".join(response.differences)) + "**")
     lines.append("*" + md_escape(texts.UI_CHECK_CLAIM.format(claim=response.question)) + "*")

@@ -46,20 +46,21 @@ UI_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("① 福华颐养院有多少张床位?", "福华颐养院有多少张床位?"),
     ("② 它能服务多少人?", "它能服务多少人?"),
 )
-UI_NO_ANSWER_PREFIX = "🔎 **资料中没有找到答案**"
+UI_NO_ANSWER_PREFIX = "**资料中没有找到答案**"
 UI_NO_ANSWER_HINT = "可以换个说法再问,或展开下方「相关段落」看看资料里最接近的内容。"
-UI_ERROR_PREFIX = "⚠️ "
-UI_FAILED_MARK = "❌ "
-UI_SOURCES_TITLE = "📑 参考来源 · {n} 条(点开可核对原文)"
-UI_RELATED_TITLE = "📎 相关段落 · {n} 条(资料中最接近的内容,并非答案)"
+UI_ERROR_PREFIX = "【错误】"
+UI_FAILED_MARK = "【失败】"
+UI_NOTICE_PREFIX = "【说明】"
+UI_SOURCES_TITLE = "参考来源 · {n} 条(点开可核对原文)"
+UI_RELATED_TITLE = "相关段落 · {n} 条(资料中最接近的内容,并非答案)"
 UI_SOURCE_LOCATION = "{source} · 第 {start}–{end} 字"
 UI_NO_SECTION = "正文"
-UI_STATUS_READY = "📚 已收录 **{docs}** 篇文档,共 **{chunks}** 个段落。"
+UI_STATUS_READY = "已收录 **{docs}** 篇文档,共 **{chunks}** 个段落。"
 UI_STATUS_EMPTY = (
-    "⚠️ **还没有可供检索的文档。** 请打开「文档」标签页上传报道文件,"
+    "**还没有可供检索的文档。** 请打开「文档」标签页上传报道文件,"
     "或点击「重新索引语料目录」把 `{corpus_dir}` 中的文件建立索引。"
 )
-UI_STATUS_ERROR = "⛔ **索引无法打开:** {message}"
+UI_STATUS_ERROR = "**索引无法打开:** {message}"
 UI_NOT_READY_REPLY = "还没有可供检索的文档,请先在「文档」标签页上传文件或重新索引。"
 
 UI_DOCS_INTRO = (
@@ -76,11 +77,11 @@ UI_REINDEX_HELP = "「重新索引」会与语料目录 `{corpus_dir}` 同步:�
 UI_REFRESH_BUTTON = "刷新列表"
 UI_NO_FILES = "请先选择文件。"
 UI_NO_SELECTION = "请先在下拉框中选择要删除的文档。"
-UI_UPLOAD_DONE = "✅ 《{title}》已{status},共 {chunks} 个段落(保存为 `{name}`)。"
+UI_UPLOAD_DONE = "【完成】《{title}》已{status},共 {chunks} 个段落(保存为 `{name}`)。"
 UI_UPLOAD_STATUS = {"added": "加入索引", "updated": "更新", "unchanged": "在索引中且内容未变"}
-UI_UPLOAD_FAILED = "❌ {name}:{message}"
-UI_DELETED = "🗑️ 已删除《{title}》({source})。"
-UI_REINDEXED = "🔄 重新索引完成:新增 {added},更新 {updated},未变 {unchanged},移除 {removed},跳过 {skipped};用时 {seconds:.1f} 秒。"
+UI_UPLOAD_FAILED = "【失败】{name}:{message}"
+UI_DELETED = "【完成】已删除《{title}》({source})。"
+UI_REINDEXED = "【完成】重新索引完成:新增 {added},更新 {updated},未变 {unchanged},移除 {removed},跳过 {skipped};用时 {seconds:.1f} 秒。"
 UI_REINDEX_SKIPPED = "跳过 {name}:{reason}"
 UI_PROGRESS_INDEXING = "正在切分并建立索引…"
 
@@ -116,7 +117,8 @@ UI_CHECK_EXAMPLES: tuple[str, ...] = (
     "二七区的区长是张三",
 )
 UI_CHECK_EMPTY = "请先输入要核查的说法。"
-UI_CHECK_ICONS = {"supported": "✅", "contradicted": "❌", "conflicting": "⚠️", "not_found": "❔"}
+# A text label before each verdict (an emoji needs an emoji font, which servers and many office PCs lack).
+UI_CHECK_MARKS = {"supported": "【相符】", "contradicted": "【不符】", "conflicting": "【有分歧】", "not_found": "【待核实】"}
 UI_CHECK_CLAIM = "核查的说法:{claim}"
 UI_CHECK_EVIDENCE = "#### 依据原文"
 UI_CHECK_RELATED = "#### 相关段落(资料中最接近的内容,不足以核实)"
@@ -148,23 +150,23 @@ ERR_REINDEX_CONFIRM = (
 
 # --- the documents tab -------------------------------------------------------------------------------
 UI_WRITE_LOOPBACK_NOTICE = (
-    "🔓 未设置管理员令牌(ERQI_ADMIN_TOKEN):只有在本机(127.0.0.1)打开的页面可以上传、删除和重新索引。"
+    "【提示】未设置管理员令牌(ERQI_ADMIN_TOKEN):只有在本机(127.0.0.1)打开的页面可以上传、删除和重新索引。"
 )
-UI_WRITE_LOGIN_NOTICE = "🔒 上传、删除和重新索引需要管理员登录。"
+UI_WRITE_LOGIN_NOTICE = "【提示】上传、删除和重新索引需要管理员登录。"
 UI_LOGIN_LABEL = "管理员令牌"
 UI_LOGIN_BUTTON = "登录"
-UI_LOGIN_OK = "✅ 已登录,可以上传、删除和重新索引。"
-UI_LOGIN_FAILED = "❌ 令牌不正确。"
-UI_NOT_AUTHORISED_LOGIN = "❌ 请先以管理员身份登录。"
-UI_NOT_AUTHORISED_LOOPBACK = "❌ 未设置管理员令牌:只接受在本机打开的页面的写操作。"
+UI_LOGIN_OK = "【完成】已登录,可以上传、删除和重新索引。"
+UI_LOGIN_FAILED = "【失败】令牌不正确。"
+UI_NOT_AUTHORISED_LOGIN = "【失败】请先以管理员身份登录。"
+UI_NOT_AUTHORISED_LOOPBACK = "【失败】未设置管理员令牌:只接受在本机打开的页面的写操作。"
 UI_REINDEX_PLAN = (
-    "⚠️ 重新索引将新增 **{added}**、更新 **{updated}**、移除 **{removed}** 篇文档(只处理语料目录中的文件,"
+    "【请确认】重新索引将新增 **{added}**、更新 **{updated}**、移除 **{removed}** 篇文档(只处理语料目录中的文件,"
     "命令行或其他目录导入的文档不受影响)。确认请点「确认重新索引」。"
 )
 UI_REINDEX_CONFIRM_BUTTON = "确认重新索引"
 UI_DOCS_HEADERS = ("标题", "文件名", "段落数", "入库时间", "来源", "可疑", "文档 ID")
 UI_ORIGINS = {"bundled": "随附资料", "upload": "上传", "cli": "命令行", "folder": "语料目录", "unknown": "未知"}
-UI_SUSPICIOUS_NOTE = "⚠️ 其中 {n} 段疑似对模型下达的指令(如「{phrase}」),已标记为可疑,不会被引用为答案。"
-UI_WARNING_NOTE = "ℹ️ {warning}"
-UI_EMBEDDING_PROGRESS = "⏳ 语义索引进行中:{done}/{total} 个段落(关键词检索已可用)。"
-UI_STATUS_DAMAGED = "⛔ **索引已损坏:** {message}"
+UI_SUSPICIOUS_NOTE = "【注意】其中 {n} 段疑似对模型下达的指令(如「{phrase}」),已标记为可疑,不会被引用为答案。"
+UI_WARNING_NOTE = "【提示】{warning}"
+UI_EMBEDDING_PROGRESS = "【进行中】语义索引:{done}/{total} 个段落(关键词检索已可用)。"
+UI_STATUS_DAMAGED = "**索引已损坏:** {message}"
