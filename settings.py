@@ -142,7 +142,9 @@ class Settings(BaseSettings):
         env_file = dotenv_settings.env_file if isinstance(dotenv_settings, DotEnvSettingsSource) else None
         encoding = dotenv_settings.env_file_encoding if isinstance(dotenv_settings, DotEnvSettingsSource) else None
         flat_env = _FlatSource(settings_cls, EnvSettingsSource(_FlatNames))
-        flat_dotenv = _FlatSource(settings_cls, DotEnvSettingsSource(_FlatNames, env_file=env_file, env_file_encoding=encoding))
+        flat_dotenv = _FlatSource(
+            settings_cls, DotEnvSettingsSource(_FlatNames, env_file=env_file, env_file_encoding=encoding)
+        )
         return init_settings, env_settings, flat_env, dotenv_settings, flat_dotenv, file_secret_settings
 
     def replace(self, **changes: Any) -> Settings:
@@ -152,5 +154,7 @@ class Settings(BaseSettings):
             if key not in GROUPS:
                 raise TypeError(f"unknown setting {key!r}")
             current = getattr(self, key)
-            groups[key] = value if isinstance(value, BaseModel) else GROUPS[key].model_validate(current.model_dump() | value)
+            groups[key] = (
+                value if isinstance(value, BaseModel) else GROUPS[key].model_validate(current.model_dump() | value)
+            )
         return self.model_copy(update=groups)

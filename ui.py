@@ -16,7 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser.add_argument("--corpus-dir", type=Path, help="folder uploads are stored in and re-indexing reads (default: ERQI_CORPUS_DIR or data/corpus)")
+    parser.add_argument(
+        "--corpus-dir",
+        type=Path,
+        help="folder uploads are stored in and re-indexing reads (default: ERQI_CORPUS_DIR or data/corpus)",
+    )
     args = parser.parse_args(argv)
 
     import uvicorn

@@ -21,7 +21,9 @@ from vectorstore.errors import StoreError
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser = argparse.ArgumentParser(prog="python -m assistant", description="Answer questions about the indexed documents, with citations.")
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant", description="Answer questions about the indexed documents, with citations."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question")
@@ -45,7 +47,10 @@ def format_response(r: AssistantResponse) -> str:
         lines.insert(0, texts.UNDERSTOOD_AS.format(question=r.standalone_question))
     if r.citations:
         lines += ["", f"{texts.SOURCES_TITLE}:"]
-        lines += [f"[{c.ref}] {c.title} › {c.section or texts.NO_SECTION} ({c.source} {c.start}-{c.end})\n    {c.text}" for c in r.citations]
+        lines += [
+            f"[{c.ref}] {c.title} › {c.section or texts.NO_SECTION} ({c.source} {c.start}-{c.end})\n    {c.text}"
+            for c in r.citations
+        ]
     if r.related:
         lines += ["", texts.RELATED_INTRO]
         lines += [f"- {x.title} › {x.section or texts.NO_SECTION}: {x.text[:120]}" for x in r.related]
@@ -93,7 +98,9 @@ def cmd_chat(assistant: Assistant, _: argparse.Namespace) -> int:
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer}]
 
 
-def cmd_batch(assistant: Assistant, _: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def cmd_batch(
+    assistant: Assistant, _: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> int:
     for line in stdin:
         if line.strip():
             stdout.write(_dump(answer_line(assistant, line)) + "\n")
@@ -112,7 +119,9 @@ def cmd_eval(assistant: Assistant, args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     report = markdown_report(result, f"Evaluation on {args.gold}")
     (args.out / "report.md").write_text(report, encoding="utf-8")
-    (args.out / "report.json").write_text(json.dumps({"metrics": result.metrics, "rows": result.rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+    (args.out / "report.json").write_text(
+        json.dumps({"metrics": result.metrics, "rows": result.rows}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     print(report)
     return 0
 

@@ -30,7 +30,9 @@ class BatchItem:
     def of(cls, item: Mapping[str, Any]) -> BatchItem:
         """From a decoded input line or a gold-set item (an id of any type is kept as text)."""
         qid = item.get("id")
-        return cls(item.get("question"), None if qid is None else str(qid), item.get("history"), item.get("task", "ask"))
+        return cls(
+            item.get("question"), None if qid is None else str(qid), item.get("history"), item.get("task", "ask")
+        )
 
 
 class BadLine(ValueError):

@@ -6,8 +6,8 @@ import re
 from assistant import texts
 from assistant.evidence import Quote
 from assistant.response import Citation, RetrievedItem, Verdict, citation_for
-from zhtext.orientation import orientation_of
 from vectorstore.records import ScoredChunk
+from zhtext.orientation import orientation_of
 
 
 def cite(quotes: list[Quote]) -> list[Citation]:
@@ -32,12 +32,17 @@ def neutral(text: str) -> str:
 
 def answer_text(citations: list[Citation], is_list: bool, conflict: bool = False) -> str:
     if conflict:
-        lines = [f"• {neutral(c.text)} [{c.ref}]{texts.CONFLICT_SOURCE.format(source=c.title or c.source)}" for c in citations]
+        lines = [
+            f"• {neutral(c.text)} [{c.ref}]{texts.CONFLICT_SOURCE.format(source=c.title or c.source)}"
+            for c in citations
+        ]
         return "\n".join([texts.CONFLICT_NOTE, *lines])
     if is_list and len(citations) > 1:
         lines = [f"• {neutral(c.text)} [{c.ref}]" for c in citations]
         return "\n".join([texts.LIST_INTRO, *lines])
-    return "\n".join(f"{label}{neutral(c.text)} [{c.ref}]" for label, c in zip(_labels(citations), citations))
+    return "\n".join(
+        f"{label}{neutral(c.text)} [{c.ref}]" for label, c in zip(_labels(citations), citations, strict=True)
+    )
 
 
 def tentative_text(citations: list[Citation]) -> str:

@@ -64,7 +64,9 @@ def condense_prompt() -> ChatPromptTemplate:
     """System rules, the few-shot examples as earlier turns, then the follow-up."""
     messages: list[tuple[str, str]] = [("system", texts.LLM_CONDENSE_SYSTEM)]
     for earlier, follow_up, standalone in texts.LLM_CONDENSE_EXAMPLES:
-        messages.append(("human", texts.LLM_CONDENSE_USER.format(history=_history_lines(list(earlier)), question=follow_up)))
+        messages.append(
+            ("human", texts.LLM_CONDENSE_USER.format(history=_history_lines(list(earlier)), question=follow_up))
+        )
         messages.append(("ai", standalone))
     messages.append(("human", texts.LLM_CONDENSE_USER))
     return ChatPromptTemplate.from_messages(messages)
@@ -93,7 +95,9 @@ class Condenser:
     def __init__(self, settings: AssistantConfig) -> None:
         self.settings = settings
         self.dates = report_dates(settings.llm.report_date)
-        self.chain: Runnable = condense_prompt().partial(**self.dates) | chat_model(settings.llm, CONDENSE_MAX_TOKENS) | StrOutputParser()
+        self.chain: Runnable = (
+            condense_prompt().partial(**self.dates) | chat_model(settings.llm, CONDENSE_MAX_TOKENS) | StrOutputParser()
+        )
 
     def wanted(self, question: str, history: list[dict[str, str]]) -> bool:
         """Worth a model call: there are earlier questions, or the question has a relative date."""
@@ -124,14 +128,18 @@ class Condenser:
             if not year or year.group(1) not in allowed_years:
                 raise ValueError(f"the rewrite brings in {value!r}, found in no question")
 
-    def resolve(self, question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON) -> tuple[Question, str | None]:
+    def resolve(
+        self, question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON
+    ) -> tuple[Question, str | None]:
         """Like :func:`assistant.followup.resolve`: (analysed question, standalone wording or None)."""
         if not self.wanted(question, history):
             return resolve(question, history, segmenter)
         try:
             rewritten = self.rewrite(question, history)
         except Exception as exc:  # noqa: BLE001 - any failure: the rule-based resolution
-            log.warning("condense step failed, using the rule-based follow-up resolution: %s", describe(exc, self.settings.llm))
+            log.warning(
+                "condense step failed, using the rule-based follow-up resolution: %s", describe(exc, self.settings.llm)
+            )
             return resolve(question, history, segmenter)
         if _same(rewritten, question):
             return resolve(question, history, segmenter)

@@ -66,7 +66,11 @@ def disputing(claim: str, statements: list[tuple[str, str]]) -> list[str]:
     claim states, for the claim's years, when another document agrees with the claim."""
     kinds = {v.measure: v.amount for v in parse_values(claim) if v.kind not in _SCOPE_KINDS}
     statements = [(doc, text) for doc, text in statements if same_scope(claim, text)]
-    agreeing = {doc for doc, text in statements if any(amount in _figures(text).get(kind, set()) for kind, amount in kinds.items())}
+    agreeing = {
+        doc
+        for doc, text in statements
+        if any(amount in _figures(text).get(kind, set()) for kind, amount in kinds.items())
+    }
     if not agreeing:
         return []
     return [text for doc, text in statements if doc not in agreeing and any(

@@ -38,7 +38,11 @@ class CorpusView:
         return {source: "\n".join(parts) for source, parts in docs.items()}
 
     @classmethod
-    def of(cls, index: LexicalIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None) -> CorpusView:
+    def of(
+        cls, index: LexicalIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None
+    ) -> CorpusView:
         """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds."""
         stats, outline = TermStats(index.chunks), Outline.of(index.chunks)
-        return cls(index, stats, outline, Vocabulary.of(embeddings, index.vocabulary, index.segmenter), dict(origins or {}))
+        return cls(
+            index, stats, outline, Vocabulary.of(embeddings, index.vocabulary, index.segmenter), dict(origins or {})
+        )

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from assistant.response import AssistantResponse
 
@@ -92,7 +93,14 @@ def evaluate(gold: list[dict], run: Callable[[dict], AssistantResponse], corpus_
         if response.sentences is not None:
             sentences_ok += sum(1 for s in response.sentences if s.verified)
             sentences_total += len(response.sentences)
-        row = {"id": item["id"], "type": item["type"], "ok": ok, "no_answer": response.no_answer, "answer": response.answer, "verdict": response.verdict}
+        row = {
+            "id": item["id"],
+            "type": item["type"],
+            "ok": ok,
+            "no_answer": response.no_answer,
+            "answer": response.answer,
+            "verdict": response.verdict,
+        }
         if item.get("task", "ask") == "ask":
             g, n = numbers_grounded(response)
             grounded, total_numbers = grounded + g, total_numbers + n
@@ -137,5 +145,8 @@ def markdown_report(result: EvalResult, title: str) -> str:
     failures = [r for r in result.rows if not r["ok"]]
     if failures:
         lines += ["", "## Failures", "", "| id | no_answer | answer |", "| --- | --- | --- |"]
-        lines += [f"| {r['id']} | {r['no_answer']} | {r['answer'][:80].replace(chr(10), ' ').replace('|', '/')} |" for r in failures]
+        lines += [
+            f"| {r['id']} | {r['no_answer']} | {r['answer'][:80].replace(chr(10), ' ').replace('|', '/')} |"
+            for r in failures
+        ]
     return "\n".join(lines) + "\n"

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 
 from assistant.question import FILLER, UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
-from zhtext.sentences import Span, answer_units
 from vectorstore.records import Chunk, ScoredChunk
 from zhtext.asking import ASKING
 from zhtext.chars import pairs as char_pairs
-from zhtext.numerals import DIGITS, LARGE, LIANG, TEN, THOUSAND, HUNDRED, UP_TO_TEN
+from zhtext.numerals import DIGITS, HUNDRED, LARGE, LIANG, TEN, THOUSAND, UP_TO_TEN
+from zhtext.sentences import Span, answer_units
 
-_DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
-                   rf"|[元{UP_TO_TEN}]年|[正{UP_TO_TEN}]月|初[{UP_TO_TEN}]|世纪|年代|时代|时期|朝)")  # 顺治十一年, 五月初九, 江户时代
+_DATE = re.compile(
+    r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
+    rf"|[元{UP_TO_TEN}]年|[正{UP_TO_TEN}]月|初[{UP_TO_TEN}]|世纪|年代|时代|时期|朝)"
+)  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
 _NUMBER_UNIT = re.compile(
     rf"(\d+(?:\.\d+)?|[{DIGITS}{LIANG}]?[{TEN}{HUNDRED}{THOUSAND}][{DIGITS}]?|(?<![{DIGITS}{LIANG}{TEN}])[{DIGITS}{LIANG}](?![{DIGITS}{LIANG}]))"
@@ -58,7 +60,15 @@ def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
         if chunk.suspicious:
             continue
         for s in answer_units(chunk.text, whole=chunk.kind == "heading"):
-            out.append(Candidate(chunk, rank, scored.score, Span(chunk.start + s.start, chunk.start + s.end), chunk.text[s.start : s.end]))
+            out.append(
+                Candidate(
+                    chunk,
+                    rank,
+                    scored.score,
+                    Span(chunk.start + s.start, chunk.start + s.end),
+                    chunk.text[s.start : s.end],
+                )
+            )
     return out
 
 
@@ -79,7 +89,8 @@ def _share(terms: list[Term], text: str, stats: TermStats) -> float | None:
     return got / total if total else None
 
 
-NEAR_CHARS = 1000  # retrieved text this close to a chunk, in its source file, is read with it (an article, a report's section)
+# retrieved text this close to a chunk, in its source file, is read with it (an article, a report's section)
+NEAR_CHARS = 1000
 
 
 def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
@@ -88,7 +99,13 @@ def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
     out = {}
     for scored in evidence:
         c = scored.chunk
-        near = [o.chunk for o in evidence if o.chunk.source == c.source and o.chunk.start - NEAR_CHARS <= c.end and c.start <= o.chunk.end + NEAR_CHARS]
+        near = [
+            o.chunk
+            for o in evidence
+            if o.chunk.source == c.source
+            and o.chunk.start - NEAR_CHARS <= c.end
+            and c.start <= o.chunk.end + NEAR_CHARS
+        ]
         out[c.chunk_id] = "\n".join(f"{n.section}\n{n.text}" for n in near)
     return out
 
@@ -105,7 +122,11 @@ NAME_DF_SHARE = 0.01
 
 def names_around(question: Question, stats: TermStats, around: str) -> list[Term]:
     """The question's names (rare terms) that the retrieved text around a sentence holds."""
-    return [t for t in _own_terms(question, stats) if stats.df(t.alternatives) <= NAME_DF_SHARE * stats.n and term_present(t, around)]
+    return [
+        t
+        for t in _own_terms(question, stats)
+        if stats.df(t.alternatives) <= NAME_DF_SHARE * stats.n and term_present(t, around)
+    ]
 
 
 def anchored(question: Question, text: str, stats: TermStats, names: list[Term]) -> float:
@@ -197,18 +218,32 @@ def refine(question: Question, stats: TermStats) -> Question:
         elif t.guessed and stats.known(t):
             terms.append(dataclasses.replace(t, guessed=False))
             changed = True
-        elif not t.guessed and len(t.surface) >= 4 and len(t.alternatives) == 1 and not stats.known(t) and _known_parts(t.surface, stats):
+        elif (
+            not t.guessed
+            and len(t.surface) >= 4
+            and len(t.alternatives) == 1
+            and not stats.known(t)
+            and _known_parts(t.surface, stats)
+        ):
             parts = _known_parts(t.surface, stats)
             terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
             changed = True
-        elif not t.guessed and len(t.surface) >= 3 and len(t.alternatives) == 1 and not stats.known(t) and _miscut_core(t.surface, stats):
+        elif (
+            not t.guessed
+            and len(t.surface) >= 3
+            and len(t.alternatives) == 1
+            and not stats.known(t)
+            and _miscut_core(t.surface, stats)
+        ):
             core = _miscut_core(t.surface, stats)
             terms.append(Term(core, (core,), t.weight))
             changed = True
         else:
             terms.append(t)
     if any(not t.guessed and not t.generic for t in terms):
-        pairs = [p for p in _run_pairs(question, stats) if not any(p.surface in alt for t in terms for alt in t.alternatives)]
+        pairs = [
+            p for p in _run_pairs(question, stats) if not any(p.surface in alt for t in terms for alt in t.alternatives)
+        ]
     else:
         pairs = _name_pairs(question, stats, terms)
     if pairs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
 import numpy as np
 
 from assistant.bridging import bridges
@@ -59,7 +60,8 @@ class Draft:
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:
-    """Both hold some of the same text of one file: a sentence and its 「当日,…」 follow-up, or one sentence in two chunks."""
+    """Both hold some of the same text of one file: a sentence and its 「当日,…」 follow-up, or one sentence in two
+    chunks."""
     return a.chunk.doc_id == b.chunk.doc_id and a.span.start < b.span.end and b.span.start < a.span.end
 
 
@@ -121,7 +123,9 @@ def _list_cover(question: Question, items: list[Quote], stats: TermStats) -> flo
 class ExtractiveAnswerer:
     """Scores the evidence's sentences with the answer model, composes the answer, and decides whether to give it."""
 
-    def __init__(self, settings: AnsweringSettings, embeddings: CachedEmbeddings, model: AnswerModel | None = None) -> None:
+    def __init__(
+        self, settings: AnsweringSettings, embeddings: CachedEmbeddings, model: AnswerModel | None = None
+    ) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self._model = model
@@ -147,7 +151,9 @@ class ExtractiveAnswerer:
         s = self.settings.hint_confidence
         return min(self.model.hint_threshold if s is None else s, self.threshold)
 
-    def table(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray) -> CandidateTable:
+    def table(
+        self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray
+    ) -> CandidateTable:
         """The candidate sentences of ``evidence`` and their feature rows (see assistant.features)."""
         stats = view.stats
         question = refine(question, stats)
@@ -156,7 +162,14 @@ class ExtractiveAnswerer:
         if cands:
             units = self.embeddings.vectors([c.text for c in cands])
             semantic = units @ (vector / (np.linalg.norm(vector) or 1.0))
-        found = bridges(question, stats, view.vocabulary, self.embeddings, self.settings.bridge_words, self.settings.bridge_min_similarity)
+        found = bridges(
+            question,
+            stats,
+            view.vocabulary,
+            self.embeddings,
+            self.settings.bridge_words,
+            self.settings.bridge_min_similarity,
+        )
         return candidate_table(question, evidence, cands, stats, semantic, found, view.segmenter)
 
     def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray,
@@ -165,10 +178,17 @@ class ExtractiveAnswerer:
         table = self.table(question, evidence, view, vector)
         probabilities = self.model.sentence_probabilities(table.matrix)
         draft = self.draft(table, probabilities, evidence, view.stats, list_items or [])
-        confidence = self.model.confidence(answer_row(table, probabilities, draft.best, draft.structured, draft.list_cover))
+        confidence = self.model.confidence(
+            answer_row(table, probabilities, draft.best, draft.structured, draft.list_cover)
+        )
         if draft.quotes and confidence >= self.threshold:
             if conflicting(draft.quotes):
-                return Extraction(official_first(draft.quotes, view.origins), is_list=draft.is_list, confidence=confidence, conflict=True)
+                return Extraction(
+                    official_first(draft.quotes, view.origins),
+                    is_list=draft.is_list,
+                    confidence=confidence,
+                    conflict=True,
+                )
             return Extraction(draft.quotes, is_list=draft.is_list, confidence=confidence)
         reason = draft.reason or f"confidence {confidence:.2f} is below {self.threshold:.2f}"
         closest = draft.quotes[:1] if draft.quotes and confidence >= self.hint_threshold else []
@@ -225,6 +245,8 @@ class ExtractiveAnswerer:
         wanted = "target" if have == {"actual"} else "actual"
         for i in order:
             if orientation_of(cands[i].text) == wanted and p[i] >= self.settings.other_orientation_ratio * p[chosen[0]]:
-                return [i] if not any(jaccard(cands[i].text, cands[c].text) >= DUPLICATE_JACCARD for c in chosen) else []
+                return (
+                    [i] if not any(jaccard(cands[i].text, cands[c].text) >= DUPLICATE_JACCARD for c in chosen) else []
+                )
         return []
 

@@ -104,7 +104,9 @@ class FactChecker:
         if unknown:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
             rivals = self._name_differences(claim, cand, stats, segmenter)
             if rivals and best.topic >= NAME_TOPIC:
-                return CheckResult("contradicted", [Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)], rivals)
+                return CheckResult(
+                    "contradicted", [Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)], rivals
+                )
         if not answerable:
             return CheckResult("not_found", reason="the documents do not answer what the claim asserts")
         quote = Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)
@@ -121,7 +123,9 @@ class FactChecker:
                 continue
             options = [v for v in sentence_values if v.measure == value.measure]
             if options:
-                differences.append(texts.CHECK_DIFFERS.format(value=_aligned(claim.text, value, cand.text, options).text))
+                differences.append(
+                    texts.CHECK_DIFFERS.format(value=_aligned(claim.text, value, cand.text, options).text)
+                )
         differences += self._name_differences(claim, cand, stats, segmenter)
         if differences:
             return CheckResult("contradicted", [quote], differences)
@@ -133,12 +137,19 @@ class FactChecker:
     def _matches(claim: Question, values: list[Value], evidence: list[ScoredChunk], stats: TermStats) -> list[_Match]:
         out = []
         for cand in candidates(evidence):
-            topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats)
+            topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(
+                claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats
+            )
             found = parse_values(cand.chunk.text)
             matched = sum(1 for v in values if any(same(v, f) for f in found))
             kinds = {v.measure for v in parse_values(cand.text)}
             comparable = sum(1 for v in values if v.measure in kinds)
-            score = topic + MATCHED_VALUE_BONUS * matched + COMPARABLE_VALUE_BONUS * comparable + RETRIEVAL_SHARE * cand.retrieval
+            score = (
+                topic
+                + MATCHED_VALUE_BONUS * matched
+                + COMPARABLE_VALUE_BONUS * comparable
+                + RETRIEVAL_SHARE * cand.retrieval
+            )
             out.append(_Match(cand, topic, matched, score))
         return out
 
@@ -150,7 +161,10 @@ class FactChecker:
         if not others:
             return None
         agreeing = [c for c in close if c.text not in others]
-        quotes = [Quote(c.chunk, c.span.start, c.span.end, c.text) for c in agreeing[:1] + [c for c in close if c.text in others][:2]]
+        quotes = [
+            Quote(c.chunk, c.span.start, c.span.end, c.text)
+            for c in agreeing[:1] + [c for c in close if c.text in others][:2]
+        ]
         return CheckResult("conflicting", quotes, [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:2])
 
     def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats, segmenter: Segmenter) -> list[str]:
@@ -164,7 +178,11 @@ class FactChecker:
             following = claim.text[at + len(term.surface) : at + len(term.surface) + 2] if at >= 0 else ""
             rivals: set[str] = set()
             for suffix in {term.surface[-2:], following} - {""}:
-                found = {m.group(0) for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context) if _whole_words(context, m.start(), m.end(), segmenter)}
+                found = {
+                    m.group(0)
+                    for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context)
+                    if _whole_words(context, m.start(), m.end(), segmenter)
+                }
                 rivals |= {r for r in found if term.surface not in r and len(r) >= 3 and not r.startswith(suffix)}
             if rivals:
                 out.append(texts.CHECK_DIFFERS.format(value=sorted(rivals, key=lambda r: context.index(r))[0]))
@@ -183,7 +201,12 @@ class FactChecker:
             if len(before) == width and before in sentence:
                 j = sentence.index(before) + width
                 other = sentence[j : j + len(name)]
-                if other and other != name and re.fullmatch(r"[\u4e00-\u9fff]+", other) and _whole_words(sentence, j, j + len(other), segmenter):
+                if (
+                    other
+                    and other != name
+                    and re.fullmatch(r"[\u4e00-\u9fff]+", other)
+                    and _whole_words(sentence, j, j + len(other), segmenter)
+                ):
                     return other
         return None
 

@@ -40,19 +40,57 @@ KINDS = ("quantity", "time", "who", "list", "other")
 _DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
 _COUNTED = rf"(?:\d+|[{LARGE}]+)(?:多|余)?"
-ORIGIN = re.compile(r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]")  # 「广东开平人。」: where someone is from
+ORIGIN = re.compile(
+    r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]"
+)  # 「广东开平人。」: where someone is from
 
 CANDIDATE_FEATURES = (
-    "rank", "retrieval", "retrieval_gap", "dense", "lexical",
-    "cover_sentence", "cover_strict", "cover_context", "cover_around", "cover_gap", "cover_bridged", "cover_before", "cover_after",
-    "missing_idf", "missing_terms",
-    "pairs", "common_run", "focus", "semantic", "semantic_gap", "semantic_rank",
-    "answer_type", "typed_miss", "answer_form", "new_name", "new_place", "asked_noun", "new_chars", "length",
-    "pins_sentence", "pins_context", "year_conflict", "entity_conflict", "entity_agree",
-    "plan_match", "caption", "heading",
+    "rank",
+    "retrieval",
+    "retrieval_gap",
+    "dense",
+    "lexical",
+    "cover_sentence",
+    "cover_strict",
+    "cover_context",
+    "cover_around",
+    "cover_gap",
+    "cover_bridged",
+    "cover_before",
+    "cover_after",
+    "missing_idf",
+    "missing_terms",
+    "pairs",
+    "common_run",
+    "focus",
+    "semantic",
+    "semantic_gap",
+    "semantic_rank",
+    "answer_type",
+    "typed_miss",
+    "answer_form",
+    "new_name",
+    "new_place",
+    "asked_noun",
+    "new_chars",
+    "length",
+    "pins_sentence",
+    "pins_context",
+    "year_conflict",
+    "entity_conflict",
+    "entity_agree",
+    "plan_match",
+    "caption",
+    "heading",
 )
 QUESTION_FEATURES = (
-    "has_pins", "unknown_share", "unknown_names", "bridged_share", "terms", "wants_place", *(f"kind_{k}" for k in KINDS),
+    "has_pins",
+    "unknown_share",
+    "unknown_names",
+    "bridged_share",
+    "terms",
+    "wants_place",
+    *(f"kind_{k}" for k in KINDS),
 )
 FEATURES = CANDIDATE_FEATURES + QUESTION_FEATURES
 # What the answerability model sees of a composed answer: how sure the scorer is of its best
@@ -60,8 +98,19 @@ FEATURES = CANDIDATE_FEATURES + QUESTION_FEATURES
 _BEST = ("semantic", "cover_sentence", "cover_context", "cover_around", "answer_type", "typed_miss", "year_conflict",
          "entity_conflict", "pins_context", "retrieval", "dense", "rank", "common_run", "missing_idf", "missing_terms",
          "new_name", "focus", "asked_noun", "cover_before")
-ANSWER_FEATURES = ("p_best", "logit_best", "p_second", "p_margin", "p_mass", "candidates", "top_dense", "structured", "list_cover",
-                   *(f"best_{name}" for name in _BEST), *QUESTION_FEATURES)
+ANSWER_FEATURES = (
+    "p_best",
+    "logit_best",
+    "p_second",
+    "p_margin",
+    "p_mass",
+    "candidates",
+    "top_dense",
+    "structured",
+    "list_cover",
+    *(f"best_{name}" for name in _BEST),
+    *QUESTION_FEATURES,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +140,9 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def answer_row(table: CandidateTable, probabilities: np.ndarray, best: int | None, structured: bool, list_cover: float = 0.0) -> np.ndarray:
+def answer_row(
+    table: CandidateTable, probabilities: np.ndarray, best: int | None, structured: bool, list_cover: float = 0.0
+) -> np.ndarray:
     """The answerability model's row for an answer built around candidate ``best`` (None: no candidate).
 
     ``structured``: the answer is a list found through the document outline; ``list_cover``: how much of
@@ -107,7 +158,9 @@ def answer_row(table: CandidateTable, probabilities: np.ndarray, best: int | Non
 
 
 def type_ok(question: Question, text: str) -> bool:
-    for given in question.dates + question.years:  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
+    for given in (
+        question.dates + question.years
+    ):  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
         text = text.replace(given, " ")
     if question.kind == "quantity":
         if question.unit_class is None:
@@ -120,9 +173,13 @@ def type_ok(question: Question, text: str) -> bool:
 
 _WANTS_PLACE = re.compile(r"(哪里|哪儿|何处|何地|哪国|哪个(?:地方|国家|城市|省|州|县|区|地区)|什么地方|在哪)")
 # The noun a 哪个/什么 question names as the kind of its answer: 哪一家报纸 → 报纸, 什么法律 → 法律.
-_ASKED_NOUN = re.compile(r"(?:哪一|哪个|哪家|哪所|哪种|哪类|哪|什么|何种|何)(?:个|家|所|位|种|类|座|条|部)?([\u4e00-\u9fff]{1,2})")
+_ASKED_NOUN = re.compile(
+    r"(?:哪一|哪个|哪家|哪所|哪种|哪类|哪|什么|何种|何)(?:个|家|所|位|种|类|座|条|部)?([\u4e00-\u9fff]{1,2})"
+)
 _NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
-_UNIT_WORDS = frozenset(u for units in UNIT_CLASSES.values() for u in units)  # 亿元 says how the answer is counted, not what it is about
+_UNIT_WORDS = frozenset(
+    u for units in UNIT_CLASSES.values() for u in units
+)  # 亿元 says how the answer is counted, not what it is about
 
 
 def _names(text: str, segmenter: Segmenter) -> tuple[frozenset[str], frozenset[str]]:
@@ -154,13 +211,17 @@ def _focus(question: Question) -> Term | None:
     m = ASKING_OR_WHETHER.search(question.text)
     if not m:
         return None
-    placed = [(abs(question.text.find(t.surface) - m.start()), t) for t in question.terms
-              if not t.carried and not t.generic and t.surface not in _UNIT_WORDS and question.text.find(t.surface) >= 0]
+    placed = [
+        (abs(question.text.find(t.surface) - m.start()), t)
+        for t in question.terms
+        if not t.carried and not t.generic and t.surface not in _UNIT_WORDS and question.text.find(t.surface) >= 0
+    ]
     return min(placed, key=lambda x: x[0])[1] if placed else None
 
 
 def _missing(own: list[tuple[Term, float]], text: str) -> tuple[float, int]:
-    """(the largest rarity share of a question term ``text`` lacks, how many it lacks): what the passage does not say."""
+    """(the largest rarity share of a question term ``text`` lacks, how many it lacks): what the passage does not
+    say."""
     lacking = [w for t, w in own if not term_present(t, text)]
     return (max(lacking) if lacking else 0.0), len(lacking)
 
@@ -244,7 +305,11 @@ def question_row(question: Question, stats: TermStats, bridges: list[Bridge]) ->
     own = [t for t in question.terms if not t.carried and not t.guessed]
     weights = [t.weight * stats.idf(t.alternatives) for t in own]
     total = sum(weights) or 1.0
-    unknown = [(t, w) for t, w in zip(own, weights) if not t.generic and len(t.surface) >= 2 and not stats.known(t)]
+    unknown = [
+        (t, w)
+        for t, w in zip(own, weights, strict=True)
+        if not t.generic and len(t.surface) >= 2 and not stats.known(t)
+    ]
     unknown_share = sum(w for _, w in unknown) / total
     unknown_names = sum(1 for t, _ in unknown if t.weight >= 1.5 or entity_kind(t.surface) is not None)
     bridged = {b.term.surface for b in bridges if b.words}
@@ -252,14 +317,16 @@ def question_row(question: Question, stats: TermStats, bridges: list[Bridge]) ->
     pins = question.years + question.dates + question.numbers
     kinds = [1.0 if question.kind == k else 0.0 for k in KINDS]
     wants_place = float(bool(_WANTS_PLACE.search(question.text)))
-    return np.array([float(bool(pins)), unknown_share, float(unknown_names), bridged_share, float(len(own)), wants_place, *kinds])
+    return np.array(
+        [float(bool(pins)), unknown_share, float(unknown_names), bridged_share, float(len(own)), wants_place, *kinds]
+    )
 
 
 def _bridged_cover(bridges: list[Bridge], text: str) -> float:
     """Mean, over bridged question words, of the closest corpus word's similarity among those the text holds."""
     if not bridges:
         return 0.0
-    got = [max((s for w, s in zip(b.words, b.similarities) if w in text), default=0.0) for b in bridges]
+    got = [max((s for w, s in zip(b.words, b.similarities, strict=True) if w in text), default=0.0) for b in bridges]
     return sum(got) / len(got)
 
 
@@ -301,21 +368,46 @@ def candidate_table(
         before, after = neighbours[i]
         found_names, found_places = _names(cand.text, segmenter)
         typed_ok = type_ok(question, cand.text)
-        rows.append([
-            float(cand.rank), cand.retrieval / top if top else 0.0, 0.0, scored.dense or 0.0, (scored.lexical or 0.0) / top_lexical,
-            anchored(question, cand.text, stats, names), coverage(question, cand.text, stats),
-            coverage(question, context, stats), coverage(question, around, stats), 0.0, _bridged_cover(bridges, context),
-            coverage(question, before, stats) if before else 0.0, coverage(question, after, stats) if after else 0.0,
-            *_missing(own_idf, f"{before}{cand.text}{after}"),
-            pair_overlap(pairs, cand.text), float(common_run(question.text, cand.text)),
-            float(focus is not None and term_present(focus, cand.text)), 0.0, 0.0, 0.0,
-            float(typed_ok), float(typed and not typed_ok), float(_answer_form(question, cand.text)),
-            float(bool(found_names - asked_names)), float(bool(found_places - asked_names)),
-            float(bool(noun) and noun in cand.text),
-            min(_new_chars(question, cand.text), 40) / 40, math.log1p(len(cand.text)),
-            _share(pins, cand.text), _share(pins, context), float(_year_conflict(question, cand.text)), float(conflict), float(agree),
-            _plan_match(question, cand.text), float(cand.chunk.kind == "caption"), float(cand.chunk.kind == "heading"),
-        ])
+        rows.append(
+            [
+                float(cand.rank),
+                cand.retrieval / top if top else 0.0,
+                0.0,
+                scored.dense or 0.0,
+                (scored.lexical or 0.0) / top_lexical,
+                anchored(question, cand.text, stats, names),
+                coverage(question, cand.text, stats),
+                coverage(question, context, stats),
+                coverage(question, around, stats),
+                0.0,
+                _bridged_cover(bridges, context),
+                coverage(question, before, stats) if before else 0.0,
+                coverage(question, after, stats) if after else 0.0,
+                *_missing(own_idf, f"{before}{cand.text}{after}"),
+                pair_overlap(pairs, cand.text),
+                float(common_run(question.text, cand.text)),
+                float(focus is not None and term_present(focus, cand.text)),
+                0.0,
+                0.0,
+                0.0,
+                float(typed_ok),
+                float(typed and not typed_ok),
+                float(_answer_form(question, cand.text)),
+                float(bool(found_names - asked_names)),
+                float(bool(found_places - asked_names)),
+                float(bool(noun) and noun in cand.text),
+                min(_new_chars(question, cand.text), 40) / 40,
+                math.log1p(len(cand.text)),
+                _share(pins, cand.text),
+                _share(pins, context),
+                float(_year_conflict(question, cand.text)),
+                float(conflict),
+                float(agree),
+                _plan_match(question, cand.text),
+                float(cand.chunk.kind == "caption"),
+                float(cand.chunk.kind == "heading"),
+            ]
+        )
     matrix = np.zeros((n, len(FEATURES)))
     matrix[:, : len(CANDIDATE_FEATURES)] = np.asarray(rows, dtype=np.float64)
     matrix[:, len(CANDIDATE_FEATURES) :] = qrow

@@ -37,7 +37,9 @@ def resolve(question: str, history: list[dict[str, str]], segmenter: Segmenter =
     have = {t.surface for t in current.terms}
     carried = [Term(t.surface, t.alternatives, t.weight, carried=True) for t in before.terms if t.surface not in have]
     merged = replace(current, terms=current.terms + carried)
-    if current.kind == "other" and not ASKS_FOR_SOMETHING.search(question):  # 「那二七华侨城项目呢?」 asks what the previous one asked
+    if current.kind == "other" and not ASKS_FOR_SOMETHING.search(
+        question
+    ):  # 「那二七华侨城项目呢?」 asks what the previous one asked
         merged = replace(merged, kind=before.kind, unit_class=before.unit_class, list_count=before.list_count)
     if not current.years and not current.dates and re.search(r"(呢|又)", question):
         merged = replace(merged, years=[y for y in before.years if y not in question])

@@ -11,8 +11,8 @@ reason, so that the caller can fall back to the extractive answer and say why.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import httpx
 import openai
@@ -22,10 +22,12 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 
 from assistant import texts
-from vectorstore.records import Chunk, ScoredChunk
 from assistant.settings import LLMSettings
+from vectorstore.records import Chunk, ScoredChunk
 
-ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", texts.LLM_ANSWER_SYSTEM), ("human", texts.LLM_ANSWER_USER)])
+ANSWER_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", texts.LLM_ANSWER_SYSTEM), ("human", texts.LLM_ANSWER_USER)]
+)
 
 
 class LLMError(Exception):

@@ -63,7 +63,12 @@ class Trees:
         return self.baseline + t["value"][node].sum(axis=1)
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "trees", "baseline": self.baseline, "roots": self.roots.tolist(), "nodes": {k: v.tolist() for k, v in self.nodes.items()}}
+        return {
+            "type": "trees",
+            "baseline": self.baseline,
+            "roots": self.roots.tolist(),
+            "nodes": {k: v.tolist() for k, v in self.nodes.items()},
+        }
 
 
 _TREE_TYPES = {"feature": np.int64, "threshold": np.float64, "left": np.int64, "right": np.int64,
@@ -103,13 +108,23 @@ class AnswerModel:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnswerModel:
-        return cls(tuple(data["features"]), _part(data["scorer"]), tuple(data["answer_features"]), _part(data["answerability"]),
-                   float(data["threshold"]), float(data["hint_threshold"]), data.get("info", {}))
+        return cls(
+            tuple(data["features"]),
+            _part(data["scorer"]),
+            tuple(data["answer_features"]),
+            _part(data["answerability"]),
+            float(data["threshold"]),
+            float(data["hint_threshold"]),
+            data.get("info", {}),
+        )
 
 
 @lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_PATH, features: tuple[str, ...] = (), answer_features: tuple[str, ...] = ()) -> AnswerModel:
-    """The model at ``path``; ``features``/``answer_features``: the rows this code computes, which the file must match."""
+def load_model(
+    path: Path = MODEL_PATH, features: tuple[str, ...] = (), answer_features: tuple[str, ...] = ()
+) -> AnswerModel:
+    """The model at ``path``; ``features``/``answer_features``: the rows this code computes, which the file must
+    match."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -17,19 +17,31 @@ UnitClass = Literal["people", "money", "area", "percent", "count"]
 
 # Words that say how a question is asked, not what it is about.
 FILLER = frozenset(
-    """名字 叫啥 啥 来着 那会儿 那阵子 那边 这边 现在 目前 时候 大概 大约 左右 一共 总共 共 到底 究竟 听说 据说 呀 啊 吧 呢 嘛 哦 了 吗
-    多少 几 几个 哪 哪些 哪个 哪天 哪年 哪一年 什么 啥时候 何时 是 有 是不是 有没有 多大 多不多 多么 怎么样 如何 怎样 分别 具体 包括 都 还 又 那 这 它 其 该
-    报道 报告 资料 文中 文章 里 方面 情况 问题 内容 一下 请问 告诉 知道 指的是 指 二七区 二七 区 全区 我们 大家 整个 已经 最早 当时 后来
-    数量 人数 数字 数 变化 范围 场合 部门 位置 地点 时间 时间表 日期 节点 规划 接下来 往后 今后 以后 将来 未来 打算 进来 出来 起来 搞 弄 拉 要 能 会 想 定 按照 按
-    多长 多高 多重 多远 多久 多宽 多深 多厚 多大年纪
-    目标 计划 当天 当日 发生 程度 水平 样子 什么样 怎样 相当于 相比 比 前 后 期间 那些 这些 其中 分别是 各是 各 多 大 少 老 新""".split()
+    [
+        "名字", "叫啥", "啥", "来着", "那会儿", "那阵子", "那边", "这边", "现在", "目前", "时候", "大概", "大约",
+        "左右", "一共", "总共", "共", "到底", "究竟", "听说", "据说", "呀", "啊", "吧", "呢", "嘛", "哦", "了", "吗",
+        "多少", "几", "几个", "哪", "哪些", "哪个", "哪天", "哪年", "哪一年", "什么", "啥时候", "何时", "是", "有",
+        "是不是", "有没有", "多大", "多不多", "多么", "怎么样", "如何", "怎样", "分别", "具体", "包括", "都", "还",
+        "又", "那", "这", "它", "其", "该", "报道", "报告", "资料", "文中", "文章", "里", "方面", "情况", "问题",
+        "内容", "一下", "请问", "告诉", "知道", "指的是", "指", "二七区", "二七", "区", "全区", "我们", "大家",
+        "整个", "已经", "最早", "当时", "后来", "数量", "人数", "数字", "数", "变化", "范围", "场合", "部门", "位置",
+        "地点", "时间", "时间表", "日期", "节点", "规划", "接下来", "往后", "今后", "以后", "将来", "未来", "打算",
+        "进来", "出来", "起来", "搞", "弄", "拉", "要", "能", "会", "想", "定", "按照", "按", "多长", "多高", "多重",
+        "多远", "多久", "多宽", "多深", "多厚", "多大年纪", "目标", "计划", "当天", "当日", "发生", "程度", "水平",
+        "样子", "什么样", "怎样", "相当于", "相比", "比", "前", "后", "期间", "那些", "这些", "其中", "分别是",
+        "各是", "各", "多", "大", "少", "老", "新",
+    ]
 )
 # Words that name the kind of answer wanted (地址, 出生地, 特点): texts state the answer («位于…», «生于…»)
 # rather than repeat the word, so they weigh little and their absence from the corpus proves nothing.
 ANSWER_TYPE = frozenset(
-    """地址 位置 地理位置 所在地 出生地 出生地点 发源地 籍贯 科目 科属 类别 特性 特点 特征 特色 性质 性态 原因 缘故 病因 用途
-    作用 功能 习性 生活习性 职业 身份 名称 别名 别称 本名 原名 全名 外形 外观 形状 颜色 体型 来历 由来 意思 含义 定义 方法 方式 办法
-    过程 经过 结果 影响 目的 类型 种类 背景 意义 评价 优势 优点 缺点 金额 数额 售价 价格""".split()
+    [
+        "地址", "位置", "地理位置", "所在地", "出生地", "出生地点", "发源地", "籍贯", "科目", "科属", "类别", "特性",
+        "特点", "特征", "特色", "性质", "性态", "原因", "缘故", "病因", "用途", "作用", "功能", "习性", "生活习性",
+        "职业", "身份", "名称", "别名", "别称", "本名", "原名", "全名", "外形", "外观", "形状", "颜色", "体型",
+        "来历", "由来", "意思", "含义", "定义", "方法", "方式", "办法", "过程", "经过", "结果", "影响", "目的",
+        "类型", "种类", "背景", "意义", "评价", "优势", "优点", "缺点", "金额", "数额", "售价", "价格",
+    ]
 )
 _QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
@@ -51,7 +63,9 @@ _QUOTED_COUNT = re.compile(rf"[“「\"]([{SMALL}]+)[\u4e00-\u9fff]")
 _UNIT_AFTER_HOW_MANY = re.compile(r"(?:多少|几)(平方公里|亿元|万元|人次|[个项所张家户条部封座处次倍届人名位元])?")
 _TIME_Q = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|时间|日期|时间表|节点|什么时间)")
 _WHO_Q = re.compile(r"(谁|哪位|什么人|叫什么|叫啥|名字)")
-_LIST_Q = re.compile(rf"(分别|哪些|哪几|包括|包含|都有|有哪|指的是哪|是哪[{BEYOND_TWO}\d]|哪[{BEYOND_TWO}\d]+[个项条大类种])")
+_LIST_Q = re.compile(
+    rf"(分别|哪些|哪几|包括|包含|都有|有哪|指的是哪|是哪[{BEYOND_TWO}\d]|哪[{BEYOND_TWO}\d]+[个项条大类种])"
+)
 _PLAN_Q = re.compile(r"(到20\d\d|目标|计划|规划|打算|要|将|今后|未来|往后|接下来|力争|确保)")
 
 
@@ -61,7 +75,8 @@ class Term:
     alternatives: tuple[str, ...]  # any of these in the evidence counts as the term
     weight: float  # by part of speech: names and nouns count most
     carried: bool = False  # brought in from an earlier turn of the conversation
-    guessed: bool = False  # a word only jieba's HMM found (常庄, or a mis-split like 院能): used only to spot wrong names
+    # a word only jieba's HMM found (常庄, or a mis-split like 院能): used only to spot wrong names
+    guessed: bool = False
     generic: bool = False  # names the kind of answer wanted (地址, 特点): never proof that the corpus lacks the subject
 
 
@@ -78,7 +93,9 @@ class Question:
     wants_plan: bool = False
     wants_origin: bool = False  # 「…是哪里人?」: the answer is where someone comes from (「广东开平人。」)
     measure: str | None = None  # the measure word counted (几层 → 层): the answer reads 「两层」
-    name_runs: list[str] = field(default_factory=list)  # single characters the segmenter could not join (祭 遵): a rare name, maybe
+    name_runs: list[str] = field(
+        default_factory=list
+    )  # single characters the segmenter could not join (祭 遵): a rare name, maybe
 
     def retrieval_query(self) -> str:
         """The question plus report wording for colloquial words (GDP → 地区生产总值)."""
@@ -145,7 +162,9 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
     return list(terms.values())
 
 
-_FUNCTION_CHARS = frozenset("的了是在和与及或被把对从向也都就而将让给由这那有谁哪几何啥吗呢")  # 「硕塞是谁」: 塞是 is no name
+_FUNCTION_CHARS = frozenset(
+    "的了是在和与及或被把对从向也都就而将让给由这那有谁哪几何啥吗呢"
+)  # 「硕塞是谁」: 塞是 is no name
 
 
 def _name_runs(words: list[tuple[str, str]]) -> list[str]:
@@ -181,7 +200,11 @@ def _unit_class(text: str) -> UnitClass | None:
     m = _UNIT_AFTER_HOW_MANY.search(text)
     unit = m.group(1) if m and m.group(1) else None
     if unit is None:
-        for name, words in (("percent", UNIT_CLASSES["percent"]), ("area", ("面积",)), ("money", ("资金", "投资", "钱"))):
+        for name, words in (
+            ("percent", UNIT_CLASSES["percent"]),
+            ("area", ("面积",)),
+            ("money", ("资金", "投资", "钱")),
+        ):
             if any(w in text for w in words):
                 return name
         return None

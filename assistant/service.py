@@ -31,8 +31,8 @@ from assistant.evidence import Quote
 from assistant.extractive import ExtractiveAnswerer
 from assistant.factcheck import FactChecker, question_form
 from assistant.followup import resolve
-from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
 from assistant.lists import as_evidence, find_list, promote_enumerations
+from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
 from assistant.question import Question, analyse
 from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck
 from assistant.settings import AssistantConfig
@@ -167,7 +167,9 @@ class Assistant:
         vector = np.asarray(self.store.embeddings.embed_query(query), dtype=np.float32)
         pool_size = self.settings.retrieval.candidate_k if analysed.kind == "list" else k
         pool = self.retriever.search(query, pool_size, index=view.index, vector=vector.tolist())
-        items = find_list(analysed, [s.chunk for s in pool], view.outline, view.stats, self.settings.answering.min_list_coverage)
+        items = find_list(
+            analysed, [s.chunk for s in pool], view.outline, view.stats, self.settings.answering.min_list_coverage
+        )
         turn.evidence = as_evidence(items, promote_enumerations(analysed, pool, k), k)
         turn.list_items, turn.vector = items, vector
         turn.t_retrieve = _ms(started)
@@ -198,7 +200,9 @@ class Assistant:
                 parts.append(piece)
                 yield piece
         except LLMError as exc:
-            response = self._extractive(turn, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started))
+            response = self._extractive(
+                turn, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started)
+            )
             if not parts:
                 yield from _pieces(response.answer)
             yield response
@@ -230,12 +234,20 @@ class Assistant:
         view = turn.view
         verification = Verifier(passages, self._llm_question(turn), view.documents, view.segmenter).verify(reply)
         if not verification.sentences:
-            return self._extractive(turn, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm)
+            return self._extractive(
+                turn, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm
+            )
         if not verification.refused and not verification.answered:
-            return self._extractive(turn, notice=texts.LLM_NOTICE_UNVERIFIED, sentences=verification.sentences, t_llm=t_llm)
+            return self._extractive(
+                turn, notice=texts.LLM_NOTICE_UNVERIFIED, sentences=verification.sentences, t_llm=t_llm
+            )
         fields: dict[str, Any] = {"mode": "llm", "sentences": verification.sentences}
         if verification.refused:
-            fields |= {"answer": texts.NO_ANSWER, "no_answer": True, "related": related(turn.evidence, self.settings.answering.related_k)}
+            fields |= {
+                "answer": texts.NO_ANSWER,
+                "no_answer": True,
+                "related": related(turn.evidence, self.settings.answering.related_k),
+            }
         else:
             fields |= {"answer": verification.answer, "citations": citations_for(verification.answered, passages)}
         if verification.dropped:
@@ -244,14 +256,22 @@ class Assistant:
 
     # --- the extractive path --------------------------------------------------------
     def _extractive(
-        self, turn: Turn, notice: str | None = None, sentences: list[SentenceCheck] | None = None, t_llm: float | None = None
+        self,
+        turn: Turn,
+        notice: str | None = None,
+        sentences: list[SentenceCheck] | None = None,
+        t_llm: float | None = None,
     ) -> AssistantResponse:
         """The default answer; with an LLM, the fallback (``notice`` says why, ``sentences`` keeps what failed)."""
         started = time.perf_counter()
         extraction = self.answerer.extract(turn.analysed, turn.evidence, turn.view, turn.vector, turn.list_items)
         fields: dict[str, Any] = {
-            "no_answer": extraction.no_answer, "confidence": round(extraction.confidence, 4), "conflict": extraction.conflict,
-            "notice": notice, "reason": extraction.reason or None, "sentences": sentences,
+            "no_answer": extraction.no_answer,
+            "confidence": round(extraction.confidence, 4),
+            "conflict": extraction.conflict,
+            "notice": notice,
+            "reason": extraction.reason or None,
+            "sentences": sentences,
         }
         if extraction.closest:
             citations = cite(extraction.closest)
@@ -260,14 +280,21 @@ class Assistant:
             fields |= {"answer": texts.NO_ANSWER, "related": related(turn.evidence, self.settings.answering.related_k)}
         else:
             citations = cite(extraction.quotes)
-            fields |= {"answer": answer_text(citations, extraction.is_list, extraction.conflict), "citations": citations}
+            fields |= {
+                "answer": answer_text(citations, extraction.is_list, extraction.conflict),
+                "citations": citations,
+            }
         return self._respond(turn, started, t_llm, **fields)
 
     def _verdict(self, turn: Turn) -> AssistantResponse:
         started = time.perf_counter()
         view, evidence = turn.view, turn.evidence
-        asked = self.answerer.extract(analyse(question_form(turn.analysed.text), view.segmenter), evidence, view, turn.vector)
-        result = self.checker.check(turn.analysed, evidence, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter)
+        asked = self.answerer.extract(
+            analyse(question_form(turn.analysed.text), view.segmenter), evidence, view, turn.vector
+        )
+        result = self.checker.check(
+            turn.analysed, evidence, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter
+        )
         citations = cite(result.quotes)
         not_found = result.verdict == "not_found"
         return self._respond(

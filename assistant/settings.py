@@ -98,7 +98,9 @@ class LLMSettings(SettingsGroup):
     )
     api_key: str = Field("not-needed", description="API key sent to the LLM endpoint.")
     model: str = Field("default", description="Model name sent to the LLM endpoint.")
-    timeout: float = Field(30.0, description="Seconds before an LLM call is abandoned and the extractive answer is used.")
+    timeout: float = Field(
+        30.0, description="Seconds before an LLM call is abandoned and the extractive answer is used."
+    )
     max_tokens: int = Field(512, description="Most tokens the LLM may generate for an answer.")
     passages: int = Field(
         8,

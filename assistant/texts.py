@@ -7,8 +7,12 @@ TENTATIVE_INTRO = "资料中可能没有直接答案,以下是最接近的原文
 LIST_INTRO = "资料中列出的各项如下:"
 SOURCES_TITLE = "参考来源"
 ORIENTATION_LABELS = {"actual": "实际", "target": "目标"}
-VERDICT_LABELS = {"supported": "资料支持这一说法", "contradicted": "与资料记载不符", "conflicting": "不同资料的说法不一致",
-                  "not_found": "资料中没有找到相关内容,无法核实"}
+VERDICT_LABELS = {
+    "supported": "资料支持这一说法",
+    "contradicted": "与资料记载不符",
+    "conflicting": "不同资料的说法不一致",
+    "not_found": "资料中没有找到相关内容,无法核实",
+}
 CONFLICT_NOTE = "不同资料的说法不一致,以下分别列出(官方资料在前):"
 CONFLICT_SOURCE = "(来源:{source})"
 CHECK_ANSWER = "核查结论:{label}。"
@@ -18,14 +22,20 @@ CHECK_ALSO = "另有资料记载:{text}"
 ERR_EMPTY = "问题不能为空。 / The question is empty."
 ERR_TOO_LONG = "问题过长({n} 字),请控制在 {limit} 字以内。 / The question is too long ({n} > {limit} characters)."
 ERR_CONTROL = "问题中含有控制字符,请删除后重试。 / The question contains control characters."
-ERR_BAD_HISTORY = "对话历史格式不正确:应为 [{{\"role\": \"user\"|\"assistant\", \"content\": \"...\"}}]。 / Malformed history."
+ERR_BAD_HISTORY = (
+    "对话历史格式不正确:应为 [{{\"role\": \"user\"|\"assistant\", \"content\": \"...\"}}]。 / Malformed history."
+)
 ERR_BAD_TASK = "未知任务 {task!r}(可选 ask、check)。 / Unknown task {task!r} (use ask or check)."
 ERR_EMPTY_CLAIM = "待核查的说法不能为空。 / The claim is empty."
 ERR_BAD_LINE = "无法解析的输入行:{reason} / Unparseable input line: {reason}"
 ERR_SURROGATE = "文本中含有无效的 Unicode 字符(孤立代理项)。 / The text contains invalid Unicode (a lone surrogate)."
 ERR_HISTORY_MESSAGES = "对话历史过长({n} 条消息,上限 {limit} 条)。 / The history has too many messages ({n} > {limit})."
-ERR_HISTORY_MESSAGE_CHARS = "对话历史中有一条消息过长({n} 字,上限 {limit} 字)。 / A history message is too long ({n} > {limit} characters)."
-ERR_HISTORY_CHARS = "对话历史总字数过多({n} 字,上限 {limit} 字)。 / The history is too long ({n} > {limit} characters in all)."
+ERR_HISTORY_MESSAGE_CHARS = (
+    "对话历史中有一条消息过长({n} 字,上限 {limit} 字)。 / A history message is too long ({n} > {limit} characters)."
+)
+ERR_HISTORY_CHARS = (
+    "对话历史总字数过多({n} 字,上限 {limit} 字)。 / The history is too long ({n} > {limit} characters in all)."
+)
 ERR_MODEL_UNREADABLE = "答案模型无法读取 / cannot read the answer model {path}: {reason}"
 ERR_MODEL_FORMAT = "答案模型格式不符 / answer model {path} has format {found}, expected {expected}: run `make train`"
 ERR_MODEL_FEATURES = "答案模型与代码的特征不一致 / answer model {path} was fitted on other features: run `make train`"
@@ -109,7 +119,8 @@ LLM_CONDENSE_SYSTEM = (
 )
 LLM_CONDENSE_USER = "此前的提问:\n{history}\n追问:{question}"
 LLM_CONDENSE_NO_HISTORY = "(无)"
-# Few-shot examples: (earlier questions, follow-up, standalone question); {this_year}… are filled from settings.llm.report_date.
+# Few-shot examples: (earlier questions, follow-up, standalone question); {this_year}… are filled from
+# settings.llm.report_date.
 LLM_CONDENSE_EXAMPLES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("福华颐养院有多少张床位?",), "它能服务多少人?", "福华颐养院能服务多少人?"),
     (("二七区2020年的地区生产总值是多少?",), "那到2025年的目标呢?", "二七区到2025年地区生产总值的目标是多少?"),

@@ -48,7 +48,11 @@ def clean_history(history: Any, limits: AnsweringSettings) -> list[dict[str, str
         raise InvalidRequest(texts.ERR_HISTORY_MESSAGES.format(n=len(history), limit=max_messages))
     cleaned, total = [], 0
     for message in history:
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant", "system") or not isinstance(message.get("content"), str):
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in ("user", "assistant", "system")
+            or not isinstance(message.get("content"), str)
+        ):
             raise InvalidRequest(texts.ERR_BAD_HISTORY)
         content = message["content"]
         if len(content) > max_message_chars:

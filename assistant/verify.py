@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-
 from assistant import texts
 from assistant.llm import Passage
 from assistant.response import Citation, SentenceCheck, citation_for
@@ -54,12 +53,12 @@ class Verification:
     @property
     def answer(self) -> str:
         """The verified sentences, refusals left out, in the model's wording and layout."""
-        kept = [p for p, s, r in zip(self.pieces, self.sentences, self.refusal) if s.verified and not r]
+        kept = [p for p, s, r in zip(self.pieces, self.sentences, self.refusal, strict=True) if s.verified and not r]
         return "".join(kept).strip()
 
     @property
     def answered(self) -> list[SentenceCheck]:
-        return [s for s, r in zip(self.sentences, self.refusal) if s.verified and not r]
+        return [s for s, r in zip(self.sentences, self.refusal, strict=True) if s.verified and not r]
 
     @property
     def refused(self) -> bool:
@@ -187,11 +186,17 @@ class Verifier:
         unknown = [r for r in refs if r not in self.passages]
         if unknown:
             listed = "、".join(f"[{r}]" for r in unknown)
-            return SentenceCheck(text=text, refs=refs, verified=False, reason=texts.LLM_UNVERIFIED_BAD_REF.format(refs=listed))
+            return SentenceCheck(
+                text=text, refs=refs, verified=False, reason=texts.LLM_UNVERIFIED_BAD_REF.format(refs=listed)
+            )
         cited = "\n".join(self.passages[r].check_text for r in refs)
         sources = [self.passages[r].chunk.source for r in refs]
         reasons = [texts.LLM_UNVERIFIED_VALUE.format(value=v) for v in missing_values(body, cited)]
-        reasons += [texts.LLM_UNVERIFIED_NAME.format(name=n) for n in names_in(body, self.segmenter) if not self._name_ok(n, cited, sources)]
+        reasons += [
+            texts.LLM_UNVERIFIED_NAME.format(name=n)
+            for n in names_in(body, self.segmenter)
+            if not self._name_ok(n, cited, sources)
+        ]
         if reasons:
             return SentenceCheck(text=text, refs=refs, verified=False, reason=texts.LLM_UNVERIFIED_SEP.join(reasons))
         return SentenceCheck(text=text, refs=refs, verified=True)
@@ -202,7 +207,11 @@ class Verifier:
             if not _content(piece):
                 continue
             refusal = is_refusal(piece)
-            check = SentenceCheck(text=piece.strip(), refs=refs_of(piece), verified=True) if refusal else self.check_sentence(piece)
+            check = (
+                SentenceCheck(text=piece.strip(), refs=refs_of(piece), verified=True)
+                if refusal
+                else self.check_sentence(piece)
+            )
             result.pieces.append(piece)
             result.sentences.append(check)
             result.refusal.append(refusal)

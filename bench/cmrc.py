@@ -116,8 +116,15 @@ def run_ours(work: Path, paragraphs: int | None, questions: int | None) -> dict[
         "model_load_seconds": round(load_s, 2),
         "warmup_query_ms": round(warmup_ms, 1),
         "index_mb": dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)),
-        "embedding_cache_mb": round(dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2),
-        "rss_mb": {"start": rss_start, "after_ingest": rss_after_ingest, "end": current_rss_mb(), "peak": peak_rss_mb()},
+        "embedding_cache_mb": round(
+            dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2
+        ),
+        "rss_mb": {
+            "start": rss_start,
+            "after_ingest": rss_after_ingest,
+            "end": current_rss_mb(),
+            "peak": peak_rss_mb(),
+        },
         "settings": json.loads(settings.model_dump_json()),
         **summary,
         "rows": rows,
@@ -129,8 +136,8 @@ def run_baseline(work: Path, paragraphs: int | None, questions: int | None) -> d
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from vectorstore.embeddings import model_for
     from settings import Settings
+    from vectorstore.embeddings import model_for
 
     paras, qs = load_cmrc(paragraphs=paragraphs, questions=questions)
     corpus = write_corpus(paras, work / "corpus_baseline")
@@ -138,10 +145,15 @@ def run_baseline(work: Path, paragraphs: int | None, questions: int | None) -> d
 
     started = time.perf_counter()
     embeddings = model_for(Settings().embedding)
-    docs = [Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": p.name}) for p in sorted(corpus.glob("*.txt"))]
+    docs = [
+        Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": p.name})
+        for p in sorted(corpus.glob("*.txt"))
+    ]
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     splits = splitter.split_documents(docs)
-    store = Chroma(collection_name="baseline", embedding_function=embeddings, persist_directory=str(work / "baseline_index"))
+    store = Chroma(
+        collection_name="baseline", embedding_function=embeddings, persist_directory=str(work / "baseline_index")
+    )
     store.add_documents(documents=splits)
     ingest_s = time.perf_counter() - started
     rss_after_ingest = current_rss_mb()
@@ -179,7 +191,12 @@ def run_baseline(work: Path, paragraphs: int | None, questions: int | None) -> d
         "paragraphs_per_second": round(len(paras) / ingest_s, 2) if ingest_s else None,
         "warmup_query_ms": round(warmup_ms, 1),
         "index_mb": dir_size_mb(work / "baseline_index"),
-        "rss_mb": {"start": rss_start, "after_ingest": rss_after_ingest, "end": current_rss_mb(), "peak": peak_rss_mb()},
+        "rss_mb": {
+            "start": rss_start,
+            "after_ingest": rss_after_ingest,
+            "end": current_rss_mb(),
+            "peak": peak_rss_mb(),
+        },
         **summary,
         "rows": rows,
     }

@@ -43,13 +43,30 @@ FOLDS = 4
 HINT_CONFIDENCE = 0.2  # a refused answer at least this likely to be right still shows its passage, with a hint
 MAX_ANSWERABLE_REFUSED = 0.05  # the refusal threshold refuses at most this share of a set's answerable questions
 TREES = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 15, "l2_regularization": 1.0, "min_samples_leaf": 40}
-ANSWER_TREES = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 8, "l2_regularization": 1.0, "min_samples_leaf": 40}
+ANSWER_TREES = {
+    "max_iter": 200,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 8,
+    "l2_regularization": 1.0,
+    "min_samples_leaf": 40,
+}
 # What is known for certain about a feature's direction is a constraint, not a weight: a sentence of
 # the wrong type, year or place never gets likelier for it, one that holds more of the question never less.
 SCORER_MONOTONIC = {"typed_miss": -1, "entity_conflict": -1, "year_conflict": -1, "answer_type": 1, "cover_sentence": 1,
                     "semantic": 1, "pins_sentence": 1}
-ANSWER_MONOTONIC = {"p_best": 1, "logit_best": 1, "list_cover": 1, "best_typed_miss": -1, "best_entity_conflict": -1, "best_year_conflict": -1,
-                    "unknown_share": -1, "unknown_names": -1, "best_cover_sentence": 1, "best_semantic": 1, "best_missing_idf": -1}
+ANSWER_MONOTONIC = {
+    "p_best": 1,
+    "logit_best": 1,
+    "list_cover": 1,
+    "best_typed_miss": -1,
+    "best_entity_conflict": -1,
+    "best_year_conflict": -1,
+    "unknown_share": -1,
+    "unknown_names": -1,
+    "best_cover_sentence": 1,
+    "best_semantic": 1,
+    "best_missing_idf": -1,
+}
 
 
 def _constraints(names: tuple[str, ...], signs: dict[str, int]) -> list[int]:
@@ -110,7 +127,8 @@ def export_trees(clf) -> Any:
 
 
 def scorer_probabilities(train: list[Collected], others: list[Collected]) -> tuple[Any, dict[int, np.ndarray]]:
-    """The final scorer, and each question's candidate probabilities: cross-fitted for ``train``, from the final scorer otherwise."""
+    """The final scorer, and each question's candidate probabilities: cross-fitted for ``train``, from the final
+    scorer otherwise."""
     from assistant.model import _sigmoid
 
     probs: dict[int, np.ndarray] = {}
@@ -132,7 +150,9 @@ def scorer_probabilities(train: list[Collected], others: list[Collected]) -> tup
     return trees, probs
 
 
-def answer_rows(answerer: Any, rows: list[Collected], probs: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def answer_rows(
+    answerer: Any, rows: list[Collected], probs: dict[int, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The answerability row of each question's composed answer, whether that answer is right, and its text."""
     from assistant.features import answer_row
 
@@ -148,12 +168,17 @@ def answer_rows(answerer: Any, rows: list[Collected], probs: dict[int, np.ndarra
     return np.vstack(x), np.asarray(y), texts
 
 
-def at_threshold(confidence: np.ndarray, right: np.ndarray, answerable: np.ndarray, t: float) -> dict[str, float | None]:
+def at_threshold(
+    confidence: np.ndarray, right: np.ndarray, answerable: np.ndarray, t: float
+) -> dict[str, float | None]:
     """Answerable questions answered right and refused, unanswerable ones refused, at threshold ``t``."""
     answered = confidence >= t
     share = lambda mask, sel: round(float(mask[sel].mean()), 4) if sel.any() else None  # noqa: E731
-    return {"answerable_right": share(answered & right.astype(bool), answerable), "answerable_refused": share(~answered, answerable),
-            "unanswerable_refused": share(~answered, ~answerable)}
+    return {
+        "answerable_right": share(answered & right.astype(bool), answerable),
+        "answerable_refused": share(~answered, answerable),
+        "unanswerable_refused": share(~answered, ~answerable),
+    }
 
 
 def balanced(m: dict[str, float | None]) -> float:
@@ -181,8 +206,15 @@ def reliability(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> li
         lo, hi = b / bins, (b + 1) / bins
         sel = (confidence >= lo) & ((confidence < hi) | (b == bins - 1))
         if sel.any():
-            out.append({"from": lo, "to": hi, "n": int(sel.sum()), "confidence": round(float(confidence[sel].mean()), 4),
-                        "accuracy": round(float(right[sel].mean()), 4)})
+            out.append(
+                {
+                    "from": lo,
+                    "to": hi,
+                    "n": int(sel.sum()),
+                    "confidence": round(float(confidence[sel].mean()), 4),
+                    "accuracy": round(float(right[sel].mean()), 4),
+                }
+            )
     return out
 
 
@@ -213,19 +245,35 @@ def train(work: Path) -> tuple[Any, dict[str, Any]]:
     published = groups != "swap"
     threshold = choose_threshold(confidence[published], vy[published], answerable[published], groups[published])
     report = {
-        "questions": {s: {split: sum(1 for c in collected if c.set_name == s and c.item.split == split) for split in ("train", "val")} for s in SETS},
-        "features": list(FEATURES), "answer_features": list(ANSWER_FEATURES), "trees": TREES, "answer_trees": ANSWER_TREES,
-        "monotonic": {"scorer": SCORER_MONOTONIC, "answerability": ANSWER_MONOTONIC}, "gold_weight": GOLD_WEIGHT,
-        "threshold": threshold, "hint_threshold": HINT_CONFIDENCE,
-        "validation": {"at_threshold": at_threshold(confidence[published], vy[published], answerable[published], threshold),
-                       "ece": ece(confidence[published].tolist(), vy[published].astype(bool).tolist()),
-                       "reliability": reliability(confidence[published], vy[published])},
+        "questions": {
+            s: {
+                split: sum(1 for c in collected if c.set_name == s and c.item.split == split)
+                for split in ("train", "val")
+            }
+            for s in SETS
+        },
+        "features": list(FEATURES),
+        "answer_features": list(ANSWER_FEATURES),
+        "trees": TREES,
+        "answer_trees": ANSWER_TREES,
+        "monotonic": {"scorer": SCORER_MONOTONIC, "answerability": ANSWER_MONOTONIC},
+        "gold_weight": GOLD_WEIGHT,
+        "threshold": threshold,
+        "hint_threshold": HINT_CONFIDENCE,
+        "validation": {
+            "at_threshold": at_threshold(confidence[published], vy[published], answerable[published], threshold),
+            "ece": ece(confidence[published].tolist(), vy[published].astype(bool).tolist()),
+            "reliability": reliability(confidence[published], vy[published]),
+        },
         "seconds": round(time.perf_counter() - started, 1),
     }
     for s in (*SETS, "swap"):
         sel = groups == s
         if sel.any():
-            report["validation"][s] = {str(t): at_threshold(confidence[sel], vy[sel], answerable[sel], t) for t in sorted({0.0, 0.3, 0.4, 0.5, 0.6, threshold})}
+            report["validation"][s] = {
+                str(t): at_threshold(confidence[sel], vy[sel], answerable[sel], t)
+                for t in sorted({0.0, 0.3, 0.4, 0.5, 0.6, threshold})
+            }
     model = AnswerModel(FEATURES, trees, ANSWER_FEATURES, answerability, threshold, HINT_CONFIDENCE,
                         {"trained_on": report["questions"], "validation": report["validation"]["at_threshold"],
                          "ece_validation": report["validation"]["ece"], "command": "make train"})
@@ -240,7 +288,9 @@ def _settings():
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.train", description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch indexes (kept: a second run re-embeds nothing)")
+    parser.add_argument(
+        "--work", type=Path, default=DEFAULT_WORK, help="scratch indexes (kept: a second run re-embeds nothing)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "assistant" / "answer_model.json")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "bench" / "train.json")
     args = parser.parse_args(argv)

@@ -9,19 +9,33 @@ from pathlib import Path
 from ingest import texts
 from ingest.pipeline import IngestError, IngestReport, run_ingest
 from ingest.repair import run_repair
-from vectorstore.errors import StoreError
 from settings import Settings
+from vectorstore.errors import StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=texts.CLI_DESCRIPTION)
-    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder from settings, data/corpus)")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: the corpus folder from settings, data/corpus)"
+    )
     parser.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser.add_argument("--prune", action="store_true", help="remove indexed documents whose files are not among PATHS any more")
-    parser.add_argument("--remove", action="append", metavar="NAME", help="drop one document (file name or doc id) from the index; repeatable")
-    parser.add_argument("--rebuild", action="store_true", help="drop the whole index first (e.g. after changing the embedding model)")
-    parser.add_argument("--repair", action="store_true",
-                        help="rebuild a damaged index from its stored texts (or the source files, PATHS included) and compact it")
+    parser.add_argument(
+        "--prune", action="store_true", help="remove indexed documents whose files are not among PATHS any more"
+    )
+    parser.add_argument(
+        "--remove",
+        action="append",
+        metavar="NAME",
+        help="drop one document (file name or doc id) from the index; repeatable",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="drop the whole index first (e.g. after changing the embedding model)"
+    )
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild a damaged index from its stored texts (or the source files, PATHS included) and compact it",
+    )
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for another process writing the index (default: fail at once, naming it)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

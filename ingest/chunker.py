@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from ingest.planted import is_suspicious
 from ingest.settings import ChunkingParams
-from zhtext.orientation import orientation_of
 from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
+from zhtext.orientation import orientation_of
 
 
 @dataclass
@@ -31,7 +31,9 @@ class _Outline:
         # as its child (具体目标 › 实现更高质量发展), but only one level deep: a
         # third body-less heading of that rank is the second one's sibling, so
         # the path never grows with the number of lines (rosters, tables of contents).
-        while self.stack and (self.stack[-1].rank > rank or (self.stack[-1].rank == rank and (self.stack[-1].has_body or self._adopted()))):
+        while self.stack and (
+            self.stack[-1].rank > rank or (self.stack[-1].rank == rank and (self.stack[-1].has_body or self._adopted()))
+        ):
             self.stack.pop()
         if self.stack and self.stack[-1].rank < rank:
             self.stack[-1].has_body = True  # sub-headings are content: a later heading of its rank is a sibling
@@ -107,7 +109,9 @@ def _title_only(blocks: list[Block]) -> list[_Run]:
     return [_Run("", "text", titles)] if titles else []
 
 
-def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = "") -> list[Chunk]:
+def chunk_text(
+    text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = ""
+) -> list[Chunk]:
     """Split one document's text into chunks; ``text[c.start:c.end] == c.text`` for each."""
     blocks = parse_blocks(text, params.heading_max_chars)
     title = title or title_text(text, blocks) or source.rsplit(".", 1)[0]
@@ -121,7 +125,20 @@ def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None
             body = text[start:end]
             chunk_id = f"{doc_id}-{short_hash(f'{start}:{end}:{body}', 12)}"
             chunks.append(
-                Chunk(chunk_id, doc_id, source, title, run.path, run.kind, start, end, body, doc_hash, ingested_at, orientation_of(body),  # type: ignore[arg-type]
-                      suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"))
+                Chunk(
+                    chunk_id,
+                    doc_id,
+                    source,
+                    title,
+                    run.path,
+                    run.kind,
+                    start,
+                    end,
+                    body,
+                    doc_hash,
+                    ingested_at,
+                    orientation_of(body),  # type: ignore[arg-type]
+                    suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"),
+                )
             )
     return chunks

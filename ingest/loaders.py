@@ -154,7 +154,7 @@ def _load_txt(path: Path, data: bytes) -> LoadedFile:
 def _markdown_title(text: str) -> str | None:
     """Text of the first level-1 heading, per CommonMark (so not inside code fences)."""
     tokens = MarkdownIt("commonmark").parse(text)
-    for opening, inline in zip(tokens, tokens[1:]):
+    for opening, inline in zip(tokens, tokens[1:], strict=False):
         if opening.type == "heading_open" and opening.tag == "h1":
             parts = (c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
             return _one_line("".join(parts)) or _one_line(inline.content)
@@ -316,10 +316,7 @@ def _docx_blocks(document: DocxDocument, limits: ParseLimits) -> Iterator[str]:
     """Non-empty paragraph and table texts in body order, stopping as soon as there is too much text."""
     chars = 0
     for item in document.iter_inner_content():
-        if isinstance(item, DocxTable):
-            text = _docx_table_text(item)
-        else:
-            text = item.text
+        text = _docx_table_text(item) if isinstance(item, DocxTable) else item.text
         if text.strip():
             chars += len(text) + 2
             limits.check_chars(chars)
@@ -452,7 +449,9 @@ def _check_path(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in _LOADERS:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UnreadableFileError(texts.UNSUPPORTED_TYPE.format(suffix=suffix or texts.UNSUPPORTED_NO_SUFFIX, supported=supported))
+        raise UnreadableFileError(
+            texts.UNSUPPORTED_TYPE.format(suffix=suffix or texts.UNSUPPORTED_NO_SUFFIX, supported=supported)
+        )
     return suffix
 
 
@@ -488,7 +487,8 @@ def _content_kind(suffix: str, data: bytes) -> tuple[str, list[str]]:
 
 
 def load_file(path: str | Path, max_bytes: int = 50_000_000, limits: ParseLimits | None = None) -> LoadedFile:
-    """Read ``path`` into a LoadedFile; raise UnreadableFileError (DocumentTooLarge over a limit) with the reason if impossible."""
+    """Read ``path`` into a LoadedFile; raise UnreadableFileError (DocumentTooLarge over a limit) with the reason if
+    impossible."""
     limits = limits or ParseLimits(max_bytes=max_bytes)
     path = Path(path)
     suffix = _check_path(path)

@@ -10,18 +10,18 @@ import getpass
 import hashlib
 import socket
 import time
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable
 
-from ingest.settings import ChunkingParams, IngestConfig
 from ingest import texts
 from ingest.limits import ParseLimits, UnreadableFileError
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.planted import planted_instructions
 from ingest.progress import progress_bar
+from ingest.settings import ChunkingParams, IngestConfig
 from ingest.worker import ParsedDocument, ParseJob, worker_for
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError
@@ -33,7 +33,8 @@ from vectorstore.store import ChunkStore, drop_collection
 CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
 TEMP_UPLOAD_PREFIX = ".upload-"  # the server's uploads in progress: not documents, never listed
-WRITE_BATCH_CHUNKS = 500  # documents are written together up to this many chunks: a Chroma call costs ~30 ms whatever its size
+# Documents are written together up to this many chunks: a Chroma call costs ~30 ms whatever its size.
+WRITE_BATCH_CHUNKS = 500
 
 
 class IngestError(Exception):
@@ -67,7 +68,8 @@ class IngestReport:
         flagged = f", suspicious {len(self.suspicious)}" if self.suspicious else ""
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"removed {len(self.removed)}, skipped {len(self.skipped)}{flagged}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
+            f"removed {len(self.removed)}, skipped {len(self.skipped)}{flagged};"
+            f" {self.chunks_written} chunks written in {self.seconds:.1f}s"
         )
 
 
@@ -111,15 +113,24 @@ def _fingerprint(raw: bytes, params: ChunkingParams) -> str:
 class Ingestor:
     """Owns the store for one ingest run (or for a long-lived UI process)."""
 
-    def __init__(self, settings: IngestConfig, store: ChunkStore | None = None, show_progress: bool = True, create: bool = True) -> None:
+    def __init__(
+        self, settings: IngestConfig, store: ChunkStore | None = None, show_progress: bool = True, create: bool = True
+    ) -> None:
         self.settings = settings
         self.params = settings.chunking
         self.limits = ParseLimits.from_settings(settings.ingest)
         self.store = store or ChunkStore(settings, load_embeddings(settings), create=create)
         self.show_progress = show_progress
 
-    def ingest(self, files: list[Path], report: IngestReport, dense: bool = True,
-               provenance: Callable[[Path], Provenance] = cli_provenance, prune: bool = False, folder: Path | None = None) -> None:
+    def ingest(
+        self,
+        files: list[Path],
+        report: IngestReport,
+        dense: bool = True,
+        provenance: Callable[[Path], Provenance] = cli_provenance,
+        prune: bool = False,
+        folder: Path | None = None,
+    ) -> None:
         """Phase 1 for every file (text searchable by BM25 at once), then phase 2 (embeddings); with ``prune``, the
         documents whose files are not among ``files`` are removed (only those read from ``folder``, when given).
 
@@ -131,14 +142,17 @@ class Ingestor:
             self.prune(files, report, folder)
 
     def plan(self, files: list[Path], folder: Path) -> IngestPlan:
-        """What :meth:`ingest` of ``files`` with ``prune`` and ``folder`` would add, update and remove (nothing is written)."""
+        """What :meth:`ingest` of ``files`` with ``prune`` and ``folder`` would add, update and remove (nothing is
+        written)."""
         committed = {d.doc_id: d for d in self.store.documents()}
         added, updated = [], []
         for f in files:
             known = committed.get(doc_id_for(f.name))
             if known is None:
                 added.append(f.name)
-            elif f.stat().st_size <= self.limits.max_bytes and known.doc_hash != _fingerprint(f.read_bytes(), self.params):
+            elif f.stat().st_size <= self.limits.max_bytes and known.doc_hash != _fingerprint(
+                f.read_bytes(), self.params
+            ):
                 updated.append(f.name)
         names = {f.name for f in files}
         own = str(folder.resolve())
@@ -171,7 +185,9 @@ class Ingestor:
         finally:
             bar.close()
 
-    def write(self, files: list[Path], report: IngestReport, provenance: Callable[[Path], Provenance] = cli_provenance) -> None:
+    def write(
+        self, files: list[Path], report: IngestReport, provenance: Callable[[Path], Provenance] = cli_provenance
+    ) -> None:
         names = [f.name for f in files]
         duplicates = {n for n in names if names.count(n) > 1}
         bar = progress_bar(len(files), texts.PROGRESS_FILES, "file", self.show_progress)
@@ -196,7 +212,9 @@ class Ingestor:
             bar.close()
         self.store.write_documents(pending, infos)
 
-    def _prepare(self, path: Path, hashes: dict[str, str], report: IngestReport, provenance: Callable[[Path], Provenance]) -> "_Prepared | None":
+    def _prepare(
+        self, path: Path, hashes: dict[str, str], report: IngestReport, provenance: Callable[[Path], Provenance]
+    ) -> _Prepared | None:
         """A new or changed file's doc id, chunks and registry record; None (and a report line) otherwise.
 
         ``hashes``: the committed content fingerprint of every indexed document."""
@@ -206,7 +224,9 @@ class Ingestor:
         doc_id = doc_id_for(path.name)
         try:
             if path.stat().st_size > self.limits.max_bytes:
-                report.skipped.append((str(path), texts.FILE_TOO_LARGE.format(size=path.stat().st_size, limit=self.limits.max_bytes)))
+                report.skipped.append(
+                    (str(path), texts.FILE_TOO_LARGE.format(size=path.stat().st_size, limit=self.limits.max_bytes))
+                )
                 report.too_large.add(str(path))
                 return None
             fingerprint = _fingerprint(path.read_bytes(), self.params)
@@ -217,9 +237,11 @@ class Ingestor:
         if previous == fingerprint:
             report.unchanged.append(path.name)
             return None
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
-            parsed = worker_for(self.limits).parse(ParseJob(str(path), path.name, self.params, self.limits, fingerprint, now))
+            parsed = worker_for(self.limits).parse(
+                ParseJob(str(path), path.name, self.params, self.limits, fingerprint, now)
+            )
         except UnreadableFileError as exc:
             report.skipped.append((str(path), str(exc)))
             if exc.status == 413:
@@ -245,15 +267,20 @@ class Ingestor:
             report.suspicious.append((path.name, len(flagged), phrases[0] if phrases else flagged[0].text[:40]))
 
     def prune(self, files: list[Path], report: IngestReport, folder: Path | None = None) -> None:
-        """Remove documents whose files are not among ``files``; with ``folder``, only documents read from that folder."""
+        """Remove documents whose files are not among ``files``; with ``folder``, only documents read from that
+        folder."""
         present = {doc_id_for(f.name) for f in files}
         own = str(folder.resolve()) if folder is not None else None
-        gone = [d for d in self.store.documents() if d.doc_id not in present and (own is None or d.provenance.folder == own)]
+        gone = [
+            d for d in self.store.documents() if d.doc_id not in present and (own is None or d.provenance.folder == own)
+        ]
         self.store.delete_documents(d.doc_id for d in gone)
         report.removed += [d.source for d in gone]
 
     def remove(self, names: list[str], report: IngestReport) -> None:
-        known = {d.source: d.doc_id for d in self.store.documents()} | {d.doc_id: d.doc_id for d in self.store.documents()}
+        known = {d.source: d.doc_id for d in self.store.documents()} | {
+            d.doc_id: d.doc_id for d in self.store.documents()
+        }
         unknown = [n for n in names if n not in known]
         if unknown:
             raise IngestError(texts.NOT_IN_INDEX.format(names=", ".join(unknown)))
@@ -275,13 +302,20 @@ class _Prepared:
     info: DocumentInfo
 
 
-def writer_lock(settings: IngestConfig, wait: float = 0.0) -> ContextManager:
+def writer_lock(settings: IngestConfig, wait: float = 0.0) -> AbstractContextManager[object]:
     """The index's writer lock (an embedded index only: a Chroma server serialises its writers itself)."""
     return nullcontext() if settings.store.server_mode else IndexLock(settings.store.index_dir, wait)
 
 
-def run_ingest(settings: IngestConfig, paths: list[Path], prune: bool = False, remove: list[str] | None = None, rebuild: bool = False,
-               show_progress: bool = True, wait: float = 0.0) -> IngestReport:
+def run_ingest(
+    settings: IngestConfig,
+    paths: list[Path],
+    prune: bool = False,
+    remove: list[str] | None = None,
+    rebuild: bool = False,
+    show_progress: bool = True,
+    wait: float = 0.0,
+) -> IngestReport:
     """The whole `python -m ingest` run; raises IngestError before writing anything on bad requests,
     IndexBusyError when another process writes the index, IndexDamagedError when it needs --repair."""
     started = time.perf_counter()

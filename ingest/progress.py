@@ -57,8 +57,19 @@ class LogProgress:
         self.last = now
         percent = 100 * self.done // self.total if self.total else 100
         note = f" {self.note}" if self.note and self.done < self.total else ""
-        print(texts.PROGRESS_LINE.format(desc=self.desc, done=self.done, total=self.total, unit=self.unit, percent=percent,
-                                         seconds=now - self.started, note=note), file=self.stream, flush=True)
+        print(
+            texts.PROGRESS_LINE.format(
+                desc=self.desc,
+                done=self.done,
+                total=self.total,
+                unit=self.unit,
+                percent=percent,
+                seconds=now - self.started,
+                note=note,
+            ),
+            file=self.stream,
+            flush=True,
+        )
 
     def __enter__(self) -> LogProgress:
         return self

@@ -19,7 +19,7 @@ from pathlib import Path
 from chromadb.api.shared_system_client import SharedSystemClient
 
 from ingest import texts
-from ingest.pipeline import IngestReport, Ingestor, cli_provenance, discover, writer_lock
+from ingest.pipeline import Ingestor, IngestReport, cli_provenance, discover, writer_lock
 from ingest.settings import IngestConfig
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError, StoreError
@@ -43,11 +43,16 @@ class RepairReport:
 
     def summary(self) -> str:
         lost = f"; not recoverable (no source file): {', '.join(self.lost)}" if self.lost else ""
-        return (f"repaired ({self.method}): {self.kept} document(s) kept, {len(self.reindexed)} indexed again from their files"
-                f"{lost}; {self.seconds:.1f}s")
+        return (
+            f"repaired ({self.method}): {self.kept} document(s) kept, {len(self.reindexed)} "
+            f"indexed again from their files"
+            f"{lost}; {self.seconds:.1f}s"
+        )
 
 
-def run_repair(settings: IngestConfig, paths: list[Path], show_progress: bool = True, wait: float = 0.0) -> RepairReport:
+def run_repair(
+    settings: IngestConfig, paths: list[Path], show_progress: bool = True, wait: float = 0.0
+) -> RepairReport:
     started = time.perf_counter()
     report = RepairReport()
     with writer_lock(settings, wait):

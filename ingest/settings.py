@@ -12,7 +12,10 @@ from vectorstore.settings import SettingsGroup, StoreConfig
 class ChunkingParams(SettingsGroup):
     """How text is cut into chunks (``Settings.chunking``; ``ERQI_CHUNK_MAX_CHARS``…)."""
 
-    FLAT_NAMES: ClassVar[dict[str, str]] = {"max_chars": "chunk_max_chars", "overlap_sentences": "chunk_overlap_sentences"}
+    FLAT_NAMES: ClassVar[dict[str, str]] = {
+        "max_chars": "chunk_max_chars",
+        "overlap_sentences": "chunk_overlap_sentences",
+    }
 
     max_chars: int = Field(
         500,
@@ -21,8 +24,12 @@ class ChunkingParams(SettingsGroup):
         "(CMRC: gold answer in the cited chunks 0.935 at 300, 0.957 at 500, 0.965 at 800; "
         "`python -m bench --chunk-sizes`).",
     )
-    overlap_sentences: int = Field(1, description="Sentences repeated at the start of the next chunk of the same section.")
-    heading_max_chars: int = Field(40, description="An unpunctuated line up to this long counts as a heading or caption.")
+    overlap_sentences: int = Field(
+        1, description="Sentences repeated at the start of the next chunk of the same section."
+    )
+    heading_max_chars: int = Field(
+        40, description="An unpunctuated line up to this long counts as a heading or caption."
+    )
 
     def fingerprint(self) -> str:
         """The parameters as a document's content fingerprint records them (unchanged since they were a dataclass,

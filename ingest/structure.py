@@ -103,7 +103,12 @@ def _demote_lists(text: str, blocks: list[Block]) -> None:
 
 
 def _list_line(text: str, block: Block, first: Block) -> bool:
-    return block.kind == "heading" and block.rank == first.rank and first.kind == "heading" and not _MD_HEADING_RE.match(block.span.text(text))
+    return (
+        block.kind == "heading"
+        and block.rank == first.rank
+        and first.kind == "heading"
+        and not _MD_HEADING_RE.match(block.span.text(text))
+    )
 
 
 def _short(text: str, block: Block, limit: int) -> bool:

@@ -50,14 +50,18 @@ SKIP_NO_TEXT = "no text to index"
 # --- the request itself (IngestError) and the index -----------------------------------------------------
 PATH_NOT_FOUND = "路径不存在 / path not found: {paths}"
 NOT_IN_INDEX = "索引中没有这些文档 / not in the index: {names}"
-SERVER_COLLECTION_DAMAGED = "the Chroma server's collection is damaged ({detail}); rebuild it with `python -m ingest --rebuild`"
+SERVER_COLLECTION_DAMAGED = (
+    "the Chroma server's collection is damaged ({detail}); rebuild it with `python -m ingest --rebuild`"
+)
 
 # --- python -m ingest ---------------------------------------------------------------------------------
 CLI_DESCRIPTION = "Index .txt .md .html .docx .pdf files into the assistant's Chroma index."
 CLI_SKIPPED = "skipped: {name}: {reason}"
 CLI_WARNING = "warning: {name}: {warning}"
-CLI_SUSPICIOUS = ("suspicious: {name}: {count} chunk(s) addressed to a model ({phrase!r}); they are never quoted as answers"
-                  " / 可疑:{name} 有 {count} 段疑似对模型下达的指令,不会被引用为答案")
+CLI_SUSPICIOUS = (
+    "suspicious: {name}: {count} chunk(s) addressed to a model ({phrase!r}); they are never quoted as answers"
+    " / 可疑:{name} 有 {count} 段疑似对模型下达的指令,不会被引用为答案"
+)
 CLI_REPAIRED = "repaired: {line}"
 CLI_ERROR = "error: {message}"
 CLI_INTERRUPTED = "error: 已中断;再次运行同一命令即可继续 / interrupted: run the same command again to finish"
@@ -73,6 +77,9 @@ def unexpected(exc: BaseException) -> str:
         return (f"索引文件无法读取({detail});请运行 `python -m ingest --repair`。"
                 f" / The index files cannot be read ({detail}): run `python -m ingest --repair`.")
     if isinstance(exc, OSError):
-        return f"文件系统错误({detail});请检查路径与权限。 / File system error ({detail}): check the paths and permissions."
+        return (
+            f"文件系统错误({detail});请检查路径与权限。 / File system error "
+            f"({detail}): check the paths and permissions."
+        )
     return (f"意外错误({detail});请重试,若索引异常请运行 `python -m ingest --repair`。"
             f" / Unexpected error ({detail}); try again, and if the index misbehaves run `python -m ingest --repair`.")

@@ -114,7 +114,9 @@ class ParserWorker:
                 reply = conn.recv()
             except (EOFError, OSError):
                 code = self.close(kill=True)
-                raise DocumentTooLarge(texts.PARSER_STOPPED.format(reason=_out_of_memory(self.memory_mb), code=code)) from None
+                raise DocumentTooLarge(
+                    texts.PARSER_STOPPED.format(reason=_out_of_memory(self.memory_mb), code=code)
+                ) from None
             if self._jobs >= RECYCLE_AFTER or (reply[0] == "refused" and reply[1] == 413):
                 self.close()
         if reply[0] == "ok":

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     assistant = Assistant(Settings(index_dir=args.index_dir))
     if not args.cold:
-        assistant.warm_up()  # as `python -m assistant eval` and the web app: the index is read before the first question
+        # as `python -m assistant eval` and the web app: the index is read before the first question
+        assistant.warm_up()
     seen: list[str] = []
     answerer = assistant.answerer
     table, model = answerer.table, answerer.model

@@ -26,12 +26,18 @@ def main() -> None:
     corpus = {p.name: p.read_text(encoding="utf-8") for p in Path(base.ingest.corpus_dir).glob("*.txt")}
     assistant = Assistant(base)
     assistant.warm_up()
-    print("| fusion | dense weight | hit@1 | hit@3 | hit@5 | MRR@10 | answer accuracy | refusal accuracy | false refusals |")
+    print(
+        "| fusion | dense weight | hit@1 | hit@3 | hit@5 | MRR@10 | answer "
+        "accuracy | refusal accuracy | false refusals |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for fusion, weight in GRID:
         assistant.retriever.fusion, assistant.retriever.dense_weight = fusion, weight
         m = evaluate(gold, lambda item: answer_item(assistant, BatchItem.of(item)), corpus).metrics
-        print(f"| {fusion} | {weight} | {m['hit@1']} | {m['hit@3']} | {m['hit@5']} | {m['mrr@10']} | {m['answer_accuracy']} | {m['refusal_accuracy']} | {m['false_refusal_rate']} |")
+        print(
+            f"| {fusion} | {weight} | {m['hit@1']} | {m['hit@3']} | {m['hit@5']} "
+            f"| {m['mrr@10']} | {m['answer_accuracy']} | {m['refusal_accuracy']} | {m['false_refusal_rate']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -20,13 +20,14 @@ for _key in [k for k in os.environ if k.startswith("ERQI_")]:
 
 import inspect
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from vectorstore.embeddings import CachedEmbeddings, model_for
 from settings import Settings
+from vectorstore.embeddings import CachedEmbeddings, model_for
 
 CORPUS_DIR = Path(__file__).parent.parent / "data" / "corpus"
 PLAN = "erqi-plan-2021-2026.txt"

@@ -26,8 +26,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -115,7 +116,10 @@ def _last_user(body: dict[str, Any]) -> str:
 def passages(prompt: str) -> dict[int, str]:
     """The numbered passages ``[n] …`` of an answer prompt."""
     marks = list(_PASSAGE.finditer(prompt))
-    return {int(m.group(1)): prompt[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(prompt)] for i, m in enumerate(marks)}
+    return {
+        int(m.group(1)): prompt[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(prompt)]
+        for i, m in enumerate(marks)
+    }
 
 
 def choose(body: dict[str, Any]) -> tuple[str, Reply]:
@@ -141,7 +145,10 @@ def render(reply: Reply, prompt: str) -> str:
 
 def _completion(model: str, text: str) -> dict[str, Any]:
     return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion", "created": int(time.time()), "model": model,
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 10, "completion_tokens": len(text), "total_tokens": 10 + len(text)},
     }
@@ -168,7 +175,9 @@ async def hang(request: Request, stopping: threading.Event) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _events(reply: Reply, text: str, model: str, request: Request, stopping: threading.Event) -> AsyncIterator[str]:
+async def _events(
+    reply: Reply, text: str, model: str, request: Request, stopping: threading.Event
+) -> AsyncIterator[str]:
     cid = f"chatcmpl-{uuid.uuid4().hex[:12]}"
     if reply.kind == "invalid_json":
         yield "data: {this is not json\n\n"
@@ -186,7 +195,7 @@ async def _events(reply: Reply, text: str, model: str, request: Request, stoppin
     yield "data: [DONE]\n\n"
 
 
-def create_app(recorder: "ScriptedLLM") -> FastAPI:
+def create_app(recorder: ScriptedLLM) -> FastAPI:
     app = FastAPI(title="scripted LLM")
 
     @app.get("/v1/models")
@@ -200,12 +209,16 @@ def create_app(recorder: "ScriptedLLM") -> FastAPI:
         recorder.requests.append(body | {"_kind": kind})
         model = body.get("model", "scripted")
         if reply.kind == "status":
-            return JSONResponse({"error": {"message": "scripted failure", "type": "server_error"}}, status_code=reply.status)
+            return JSONResponse(
+                {"error": {"message": "scripted failure", "type": "server_error"}}, status_code=reply.status
+            )
         if reply.kind == "hang":
             await hang(request, recorder.stopping)
         text = render(reply, _last_user(body))
         if body.get("stream"):
-            return StreamingResponse(_events(reply, text, model, request, recorder.stopping), media_type="text/event-stream")
+            return StreamingResponse(
+                _events(reply, text, model, request, recorder.stopping), media_type="text/event-stream"
+            )
         if reply.kind == "hang_mid_stream":
             await hang(request, recorder.stopping)
         if reply.kind == "invalid_json":
@@ -228,13 +241,15 @@ class ScriptedLLM:
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._socket]}, name=f"scripted-llm-{self.port}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._socket]}, name=f"scripted-llm-{self.port}", daemon=True
+        )
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "ScriptedLLM":
+    def start(self) -> ScriptedLLM:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from assistant.features import ANSWER_FEATURES, FEATURES, common_run, type_ok
 from assistant.factcheck import question_form
+from assistant.features import ANSWER_FEATURES, FEATURES, common_run, type_ok
 from assistant.model import MODEL_PATH, AnswerModel, ModelError, Trees, load_model
 from assistant.question import analyse
 

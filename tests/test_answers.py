@@ -9,8 +9,8 @@ import pytest
 from assistant import texts
 from assistant.service import Assistant
 from assistant.validation import InvalidRequest
-from vectorstore.errors import IndexMissingError
 from settings import Settings
+from vectorstore.errors import IndexMissingError
 
 CORPUS = Path(__file__).parent.parent / "data" / "corpus"
 
@@ -75,12 +75,21 @@ def test_list_across_headings(assistant: Assistant) -> None:
 
 def test_list_of_six_districts(assistant: Assistant) -> None:
     r = assistant.ask("“六个区”分别是什么?")
-    for item in ["高质量发展示范区", "改革创新引领区", "中优功能核心区", "西美风貌展示区", "美好生活样板区", "社会治理先行区"]:
+    for item in [
+        "高质量发展示范区",
+        "改革创新引领区",
+        "中优功能核心区",
+        "西美风貌展示区",
+        "美好生活样板区",
+        "社会治理先行区",
+    ]:
         assert item in r.answer
     assert_grounded(r)
 
 
-@pytest.mark.parametrize("question", ["二七区的区长是谁?", "2030年的目标是什么?", "福华颐养院有多少名医生?", "樱桃沟景区的门票多少钱?"])
+@pytest.mark.parametrize(
+    "question", ["二七区的区长是谁?", "2030年的目标是什么?", "福华颐养院有多少名医生?", "樱桃沟景区的门票多少钱?"]
+)
 def test_refuses_when_reports_do_not_say(assistant: Assistant, question: str) -> None:
     r = assistant.ask(question)
     assert r.no_answer
@@ -215,8 +224,8 @@ def _extract(question: str, embeddings, texts: list[str] = ENCYCLOPEDIA, setting
 def test_refine_splits_unknown_compounds_and_keeps_unknown_nouns() -> None:
     from assistant.bridging import unknown_terms
     from assistant.evidence import refine
-    from assistant.termstats import TermStats
     from assistant.question import analyse
+    from assistant.termstats import TermStats
 
     chunks, _ = _chunks(ENCYCLOPEDIA)
     stats = TermStats(chunks)

@@ -16,8 +16,9 @@ import pytest
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from webapp.uploads import sanitize_filename  # noqa: E402
 from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, TEST_UPLOAD_LIMIT, LiveServer  # noqa: E402
+
+from webapp.uploads import sanitize_filename  # noqa: E402
 
 
 def assert_error(r: httpx.Response, status: int, *words: str) -> dict:
@@ -50,10 +51,20 @@ def test_health_reports_index_model_and_mode(api: httpx.Client) -> None:
 
 def test_openapi_docs(api: httpx.Client) -> None:
     docs = api.get("/docs")
-    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
+    assert (
+        docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
+    )
     assert api.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     paths = api.get("/openapi.json").json()["paths"]
-    for path in ("/api/ask", "/api/check", "/api/reindex", "/api/documents", "/api/documents/{doc_id}", "/api/health", "/v1/chat/completions"):
+    for path in (
+        "/api/ask",
+        "/api/check",
+        "/api/reindex",
+        "/api/documents",
+        "/api/documents/{doc_id}",
+        "/api/health",
+        "/v1/chat/completions",
+    ):
         assert path in paths, path
 
 
@@ -78,7 +89,10 @@ def test_ask_returns_cited_answer_quoting_the_original(api: httpx.Client, live_s
 
 
 def test_ask_with_history_resolves_the_follow_up(api: httpx.Client) -> None:
-    history = [{"role": "user", "content": "福华颐养院有多少张床位?"}, {"role": "assistant", "content": "设立床位317张 [1]"}]
+    history = [
+        {"role": "user", "content": "福华颐养院有多少张床位?"},
+        {"role": "assistant", "content": "设立床位317张 [1]"},
+    ]
     body = api.post("/api/ask", json={"question": "它能服务多少人?", "history": history}).json()
     assert "6万余人" in body["answer"], body["answer"]
     assert body["standalone_question"]
@@ -112,8 +126,12 @@ def test_ask_rejects_malformed_json(api: httpx.Client) -> None:
 
 
 def test_concurrent_askers_get_their_own_answers(api: httpx.Client, base_url: str) -> None:
-    questions = {GDP_QUESTION: "760亿元", "“六个区”分别是什么?": "中优功能核心区", "到2025年地区生产总值的目标是多少?": "1200亿元",
-                 "福华颐养院有多少张床位?": "317张"}
+    questions = {
+        GDP_QUESTION: "760亿元",
+        "“六个区”分别是什么?": "中优功能核心区",
+        "到2025年地区生产总值的目标是多少?": "1200亿元",
+        "福华颐养院有多少张床位?": "317张",
+    }
     results: dict[str, str] = {}
 
     def ask(q: str) -> None:
@@ -138,7 +156,9 @@ def test_concurrent_askers_get_their_own_answers(api: httpx.Client, base_url: st
         ("二七区的区长是张三", "not_found", None),
     ],
 )
-def test_check_gives_a_verdict_with_evidence(api: httpx.Client, live_server: LiveServer, claim: str, verdict: str, difference: str | None) -> None:
+def test_check_gives_a_verdict_with_evidence(
+    api: httpx.Client, live_server: LiveServer, claim: str, verdict: str, difference: str | None
+) -> None:
     r = api.post("/api/check", json={"claim": claim, "id": "c1"})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -209,7 +229,12 @@ def test_upload_docx_and_html(api: httpx.Client) -> None:
     document.add_paragraph("马寨镇便民服务中心设有窗口17个,工作日上午9点开放。")
     buffer = io.BytesIO()
     document.save(buffer)
-    r = upload(api, "便民指南.docx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    r = upload(
+        api,
+        "便民指南.docx",
+        buffer.getvalue(),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
     assert r.status_code == 201, r.text
     html = "<html><head><title>樱桃沟景区</title></head><body><p>樱桃沟景区每年4月举办樱桃文化节。</p></body></html>"
     r2 = upload(api, "樱桃沟.html", html.encode("utf-8"), "text/html")
@@ -264,7 +289,9 @@ def test_sanitize_filename(raw: str, safe: str) -> None:
     assert sanitize_filename(raw) == safe
 
 
-def test_upload_with_path_traversal_name_lands_inside_corpus(api: httpx.Client, live_server: LiveServer, tmp_path: Path) -> None:
+def test_upload_with_path_traversal_name_lands_inside_corpus(
+    api: httpx.Client, live_server: LiveServer, tmp_path: Path
+) -> None:
     corpus = Path(live_server.settings.ingest.corpus_dir).resolve()
     r = upload(api, "../../x.txt", "路径测试\n\n这是一个路径穿越测试文件。\n".encode())
     assert r.status_code == 201, r.text
@@ -310,7 +337,9 @@ def openai_client(base_url: str):
 
 
 def test_openai_non_stream(openai_client) -> None:
-    completion = openai_client.chat.completions.create(model="erqi-qa", messages=[{"role": "user", "content": GDP_QUESTION}])
+    completion = openai_client.chat.completions.create(
+        model="erqi-qa", messages=[{"role": "user", "content": GDP_QUESTION}]
+    )
     content = completion.choices[0].message.content
     assert "760亿元" in content and "[1]" in content
     assert completion.choices[0].finish_reason == "stop"
@@ -355,13 +384,18 @@ def test_openai_errors(openai_client, api: httpx.Client) -> None:
     with pytest.raises(openai.BadRequestError):
         openai_client.chat.completions.create(model="x", messages=[{"role": "system", "content": "hi"}])
     assert_error(api.post("/v1/chat/completions", json={"messages": []}), 400)
-    assert_error(api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "x" * 2001}], "stream": True}), 400)
+    assert_error(
+        api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "x" * 2001}], "stream": True}),
+        400,
+    )
     models = api.get("/v1/models").json()
     assert models["data"][0]["id"] == "erqi-qa"
 
 
 def test_openai_stream_is_server_sent_events(api: httpx.Client) -> None:
-    with api.stream("POST", "/v1/chat/completions", json={"messages": [{"role": "user", "content": GDP_QUESTION}], "stream": True}) as r:
+    with api.stream(
+        "POST", "/v1/chat/completions", json={"messages": [{"role": "user", "content": GDP_QUESTION}], "stream": True}
+    ) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         lines = [line for line in r.iter_lines() if line]
     assert lines[-1] == "data: [DONE]"
@@ -378,8 +412,15 @@ def test_missing_index_gives_503_until_a_document_is_uploaded(empty_server: Live
         assert "python -m ingest" in health["message"]
         assert_error(client.post("/api/ask", json={"question": GDP_QUESTION}), 503, "python -m ingest")
         assert_error(client.post("/api/check", json={"claim": "福华颐养院设立床位317张"}), 503)
-        assert_error(client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": GDP_QUESTION}]}), 503)
-        assert_error(client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": GDP_QUESTION}], "stream": True}), 503)
+        assert_error(
+            client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": GDP_QUESTION}]}), 503
+        )
+        assert_error(
+            client.post(
+                "/v1/chat/completions", json={"messages": [{"role": "user", "content": GDP_QUESTION}], "stream": True}
+            ),
+            503,
+        )
         # bad input is still a 400, not a 503
         assert_error(client.post("/api/ask", json={"question": ""}), 400)
         assert client.get("/api/documents").json() == {"documents": [], "total": 0}

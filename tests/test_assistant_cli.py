@@ -16,7 +16,9 @@ CITATION_KEYS = {"ref", "doc_id", "source", "title", "section", "text", "start",
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_ask_prints_answer_and_sources(built_index: Settings) -> None:
@@ -38,7 +40,14 @@ def test_batch_contract(built_index: Settings) -> None:
         {"id": "b", "question": "二七区的区长是谁?", "task": "ask"},
         "this is not json",
         {"id": "c", "question": ""},
-        {"id": "d", "question": "它能服务多少人?", "history": [{"role": "user", "content": "福华颐养院有多少张床位?"}, {"role": "assistant", "content": "317张"}]},
+        {
+            "id": "d",
+            "question": "它能服务多少人?",
+            "history": [
+                {"role": "user", "content": "福华颐养院有多少张床位?"},
+                {"role": "assistant", "content": "317张"},
+            ],
+        },
         {"id": "e", "question": "x", "task": "translate"},
     ]
     stdin = "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
@@ -64,7 +73,16 @@ def test_eval_reports_metrics(built_index: Settings, tmp_path: Path) -> None:
     p = run("eval", str(small), "--out", str(tmp_path / "out"), "--index-dir", str(built_index.store.index_dir))
     assert p.returncode == 0, p.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    for key in ("hit@5", "mrr@10", "answer_accuracy", "refusal_accuracy", "false_refusal_rate", "numbers_grounded", "latency_ms_p50", "latency_ms_p95"):
+    for key in (
+        "hit@5",
+        "mrr@10",
+        "answer_accuracy",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "numbers_grounded",
+        "latency_ms_p50",
+        "latency_ms_p95",
+    ):
         assert key in report["metrics"]
     assert report["metrics"]["answer_accuracy"] > 0.5
     assert (tmp_path / "out" / "report.md").read_text(encoding="utf-8").startswith("# Evaluation")
@@ -100,7 +118,15 @@ def test_check_command_and_batch_task(built_index: Settings) -> None:
 
 def test_output_piped_into_a_reader_that_stops_early(built_index: Settings) -> None:
     """`python -m assistant ask … | head -1`: the closed pipe ends the command quietly."""
-    cmd = [sys.executable, "-m", "assistant", "ask", "二七区有哪些重点板块?", "--index-dir", str(built_index.store.index_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "assistant",
+        "ask",
+        "二七区有哪些重点板块?",
+        "--index-dir",
+        str(built_index.store.index_dir),
+    ]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     p.stdout.close()  # the reader is gone before the answer is written
     _, err = p.communicate(timeout=300)

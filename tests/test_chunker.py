@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ingest.chunker import ChunkingParams, _group_sentences, chunk_text
-from zhtext.orientation import orientation_of
 from ingest.structure import Span, parse_blocks
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for
+from zhtext.orientation import orientation_of
 
 PLAN = "erqi-plan-2021-2026.txt"
 REVIEW = "erqi-review-2016-2021.txt"
@@ -72,7 +72,9 @@ def test_offsets_are_exact(corpus_texts: dict[str, str], name: str, params: Chun
 
 @pytest.mark.parametrize("params", PARAMS, ids=PARAM_IDS)
 @pytest.mark.parametrize("name", REPORTS)
-def test_chunks_are_whole_sentences_within_the_size_limit(corpus_texts: dict[str, str], name: str, params: ChunkingParams) -> None:
+def test_chunks_are_whole_sentences_within_the_size_limit(
+    corpus_texts: dict[str, str], name: str, params: ChunkingParams
+) -> None:
     text = corpus_texts[name]
     sentences = sentence_spans(text, params)
     starts = {s.start for s in sentences}
@@ -100,12 +102,14 @@ def test_every_sentence_is_in_some_chunk(corpus_texts: dict[str, str], name: str
 
 @pytest.mark.parametrize("params", PARAMS, ids=PARAM_IDS)
 @pytest.mark.parametrize("name", REPORTS)
-def test_overlap_between_consecutive_chunks_of_a_section(corpus_texts: dict[str, str], name: str, params: ChunkingParams) -> None:
+def test_overlap_between_consecutive_chunks_of_a_section(
+    corpus_texts: dict[str, str], name: str, params: ChunkingParams
+) -> None:
     text = corpus_texts[name]
     sentences = sentence_spans(text, params)
     chunks = chunk_text(text, name, params)
     overlapping = 0
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in zip(chunks, chunks[1:], strict=False):
         assert nxt.start >= prev.start, "chunks are in document order"
         if nxt.start < prev.end:
             # Only text chunks of one section overlap, and by whole trailing sentences.
@@ -124,7 +128,10 @@ def test_default_overlap_repeats_the_last_sentence(plan_chunks: list[Chunk]) -> 
     first = find(plan_chunks, "坚持以系统思维、品质理念、工匠精神推进城市建设管理")
     second = plan_chunks[plan_chunks.index(first) + 1]
     assert second.section == first.section and second.kind == "text"
-    repeated = "提升全城形态风貌,持续推进城市“双改”,以城乡接合部综合改造为抓手,抓好人居环境专项整治、精品村打造、基层基础设施建设等。"
+    repeated = (
+        "提升全城形态风貌,持续推进城市“双改”,以城乡接合部综合改造为抓手,抓好人居环境专项整治、"
+        "精品村打造、基层基础设施建设等。"
+    )
     assert first.text.endswith(repeated)
     assert second.text.startswith(repeated)
     assert second.start < first.end
@@ -295,7 +302,7 @@ def test_crlf_file_keeps_exact_offsets(corpus_texts: dict[str, str], name: str) 
     lf_chunks = chunk_text(lf, name, ChunkingParams())
     crlf_chunks = chunk_text(crlf, name, ChunkingParams())
     assert len(crlf_chunks) == len(lf_chunks)
-    for a, b in zip(lf_chunks, crlf_chunks):
+    for a, b in zip(lf_chunks, crlf_chunks, strict=False):
         assert crlf[b.start : b.end] == b.text
         assert b.text.replace("\r\n", "\n") == a.text
         assert (b.section, b.kind, b.title) == (a.section, a.kind, a.title)

@@ -8,8 +8,8 @@ import pytest
 from assistant import texts
 from assistant.conflicts import conflicting, disagree, disputing, official_first
 from assistant.evidence import Quote
-from vectorstore.records import Chunk
 from settings import Settings
+from vectorstore.records import Chunk
 
 OFFICIAL = "2020年,二七区地区生产总值达到760亿元,是2015年的1.64倍。"
 BULLETIN = "据最新统计公报,二七区2020年地区生产总值为9999亿元,居全市第一。"
@@ -43,8 +43,9 @@ def test_a_claim_one_source_supports_and_another_denies_is_disputed() -> None:
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory, built_index: Settings):
     """The bundled reports, then an operator's folder with a conflicting bulletin and a planted instruction."""
-    from assistant.service import Assistant
     from conftest import CORPUS_DIR, copy_embedding_cache, make_settings
+
+    from assistant.service import Assistant
     from ingest.pipeline import run_ingest
 
     home = tmp_path_factory.mktemp("planted")

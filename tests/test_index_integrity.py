@@ -1,4 +1,5 @@
-"""One writer, atomic documents, damaged files repaired: real `python -m ingest` processes, real kill -9, real Chroma files.
+"""One writer, atomic documents, damaged files repaired: real `python -m ingest` processes, real kill -9, real Chroma
+files.
 
 The corpus has a document of more than 1,000 chunks (it spans two Chroma writes) made of
 repeated report sentences, so its embeddings come from the cache and every build is quick.
@@ -17,16 +18,20 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import run_ingest
+from settings import Settings
 from vectorstore.embeddings import load_embeddings
 from vectorstore.lock import IndexLock
-from settings import Settings
 from vectorstore.store import ChunkStore
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 CORPUS = REPO / "data" / "corpus"
 BIG = "big.txt"
-SENTENCES = ("2020年,二七区地区生产总值达到760亿元。", "福华颐养院设立床位317张,可服务周边6万余人。", "二七区持续推进老旧小区改造。")
+SENTENCES = (
+    "2020年,二七区地区生产总值达到760亿元。",
+    "福华颐养院设立床位317张,可服务周边6万余人。",
+    "二七区持续推进老旧小区改造。",
+)
 
 
 def big_text(extra: str = "") -> str:
@@ -39,8 +44,12 @@ def make_settings(index_dir: Path) -> Settings:
     return Settings(_env_file=None, index_dir=index_dir)  # type: ignore[call-arg]
 
 
-def cli(*args: str | Path, env: dict[str, str] | None = None, script: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {"PYTHONPATH": str(REPO)} | (env or {})
+def cli(
+    *args: str | Path, env: dict[str, str] | None = None, script: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = (
+        {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {"PYTHONPATH": str(REPO)} | (env or {})
+    )
     command = [sys.executable, *(script or ["-m", "ingest"]), *map(str, args)]
     return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
 
@@ -56,13 +65,18 @@ def snapshot(settings: Settings) -> tuple[dict, dict]:
     offset = 0
     while True:
         page = store.collection.get(include=["documents", "metadatas", "embeddings"], limit=1000, offset=offset)
-        for cid, text, meta, vec in zip(page["ids"], page["documents"], page["metadatas"], page["embeddings"]):
+        for cid, text, meta, vec in zip(
+            page["ids"], page["documents"], page["metadatas"], page["embeddings"], strict=False
+        ):
             meta = {k: v for k, v in meta.items() if k != "ingested_at"}
             chunks[cid] = (text, tuple(sorted(meta.items())), tuple(np.round(np.asarray(vec, dtype=np.float32), 4)))
         if len(page["ids"]) < 1000:
             break
         offset += 1000
-    docs = {d.doc_id: (d.source, d.title, d.chunks, d.doc_hash, d.provenance.origin, d.suspicious) for d in store.documents()}
+    docs = {
+        d.doc_id: (d.source, d.title, d.chunks, d.doc_hash, d.provenance.origin, d.suspicious)
+        for d in store.documents()
+    }
     return chunks, docs
 
 
@@ -75,7 +89,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory, corpus: Path, built_index: Settings) -> tuple[Path, tuple[dict, dict]]:
+def reference(
+    tmp_path_factory: pytest.TempPathFactory, corpus: Path, built_index: Settings
+) -> tuple[Path, tuple[dict, dict]]:
     """A clean build of the corpus: what every interrupted-and-resumed build must equal."""
     index = tmp_path_factory.mktemp("reference") / "index"
     index.mkdir()
@@ -103,7 +119,11 @@ def test_second_writer_fails_at_once_naming_the_holder_and_can_wait(tmp_path: Pa
         started = time.perf_counter()
         refused = cli("--index-dir", index, "-q", CORPUS)
         assert refused.returncode == 2 and time.perf_counter() - started < 30
-        assert f"PID {os.getpid()}" in refused.stderr and "--wait" in refused.stderr and "ERQI_CHROMA_HOST" in refused.stderr
+        assert (
+            f"PID {os.getpid()}" in refused.stderr
+            and "--wait" in refused.stderr
+            and "ERQI_CHROMA_HOST" in refused.stderr
+        )
         assert "正被另一个进程写入" in refused.stderr and "Traceback" not in refused.stderr
         threading.Timer(3.0, lock.release).start()
         waited = cli("--index-dir", index, "-q", "--wait", "60", CORPUS)
@@ -123,8 +143,9 @@ def test_second_writer_fails_at_once_naming_the_holder_and_can_wait(tmp_path: Pa
     ("swap", 1, "built"),  # compaction (--repair): the old collection dropped, the new one not yet in place
     ("swap", 2, "built"),  # compaction: the chunks swapped in, the registry not yet
 ], ids=["mid-document", "before-commit", "mid-embedding", "mid-update", "swap-chunks", "swap-registry"])
-def test_kill_9_at_every_phase_then_ingest_gives_a_clean_build(tmp_path: Path, corpus: Path, reference, point: str, n: int,
-                                                             before: str | None) -> None:
+def test_kill_9_at_every_phase_then_ingest_gives_a_clean_build(
+    tmp_path: Path, corpus: Path, reference, point: str, n: int, before: str | None
+) -> None:
     """Was: kill -9 between the two writes of a 1,341-chunk document left 341 chunks missing for good
     (the re-run said "unchanged"), and questions about the lost part got a wrong answer with a citation."""
     index = fresh_index(tmp_path, reference)
@@ -164,8 +185,11 @@ def damage(index: Path, how: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["hnsw-garbage", "hnsw-deleted", "cache-garbage", "sqlite-garbage"])
-def test_damaged_index_gives_a_clear_message_and_repair_restores_it(tmp_path: Path, corpus: Path, reference, how: str) -> None:
-    """Was: raw tracebacks; a deleted HNSW folder made ingest say "unchanged" without repairing; a garbage cache made every upload a 500."""
+def test_damaged_index_gives_a_clear_message_and_repair_restores_it(
+    tmp_path: Path, corpus: Path, reference, how: str
+) -> None:
+    """Was: raw tracebacks; a deleted HNSW folder made ingest say "unchanged" without repairing; a garbage cache
+    made every upload a 500."""
     index = tmp_path / "index"
     shutil.copytree(reference[0], index)
     damage(index, how)
@@ -194,7 +218,6 @@ def test_server_on_a_damaged_index_starts_and_says_what_to_do(tmp_path: Path, re
     """Was: overwritten HNSW files stopped the server from starting (no page, no message);
     a deleted HNSW folder gave health "ok" while every question was a 500."""
     import httpx
-
     from webapp_fixtures import serve, web_settings_for
 
     index = tmp_path / "index"
@@ -216,9 +239,11 @@ def test_server_on_a_damaged_index_starts_and_says_what_to_do(tmp_path: Path, re
 # --- deleted vectors are reclaimed ---------------------------------------------------------------------
 @pytest.mark.slow
 def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_path: Path, built_index: Settings) -> None:
-    """Was: after 50 upload/delete cycles of one document the index was 51 MB instead of 1.4 MB and the server's RSS 1.35 GB instead of 0.87 GB."""
-    from bench.security import index_bytes, ui_server, wait_embedded
+    """Was: after 50 upload/delete cycles of one document the index was 51 MB instead of 1.4 MB and the server's RSS
+    1.35 GB instead of 0.87 GB."""
     from webapp_fixtures import indexed_copy
+
+    from bench.security import index_bytes, ui_server, wait_embedded
 
     settings = indexed_copy(tmp_path, Path(built_index.store.index_dir))
     index = Path(settings.store.index_dir)
@@ -229,7 +254,10 @@ def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_pat
             created = client.post("/api/documents", files={"file": ("规划副本.txt", document, "text/plain")})
             assert created.status_code == 201, created.text
             wait_embedded(client)
-            assert "1200亿元" in client.post("/api/ask", json={"question": "到2025年地区生产总值的目标是多少?"}).json()["answer"]
+            assert (
+                "1200亿元"
+                in client.post("/api/ask", json={"question": "到2025年地区生产总值的目标是多少?"}).json()["answer"]
+            )
             assert client.delete(f"/api/documents/{created.json()['document']['doc_id']}").status_code == 200
             wait_embedded(client)
 

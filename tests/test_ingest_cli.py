@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ingest.__main__ import main
+from settings import Settings
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.records import doc_id_for
-from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -114,7 +114,9 @@ def test_missing_path_exits_2_and_creates_no_index(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------- in-process (fast) variants of main()
 
 
-def test_main_model_mismatch_exits_2_and_rebuild_fixes_it(tmp_path: Path, index_dir: Path, docs_dir: Path, embeddings: CachedEmbeddings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_model_mismatch_exits_2_and_rebuild_fixes_it(
+    tmp_path: Path, index_dir: Path, docs_dir: Path, embeddings: CachedEmbeddings, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings = make_settings(index_dir)
     other = CachedEmbeddings(embeddings.inner, "model-from-elsewhere", tmp_path / "other.sqlite")
     ChunkStore(settings, other, create=True)
@@ -148,7 +150,13 @@ def test_main_remove_from_missing_index_exits_2(tmp_path: Path, capsys: pytest.C
     assert not index_dir.exists()
 
 
-def test_main_default_paths_and_index_dir_come_from_settings(tmp_path: Path, index_dir: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_default_paths_and_index_dir_come_from_settings(
+    tmp_path: Path,
+    index_dir: Path,
+    corpus_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ERQI_INDEX_DIR", str(index_dir))
     monkeypatch.setenv("ERQI_CORPUS_DIR", str(corpus_dir))

@@ -15,10 +15,10 @@ from ingest.__main__ import main
 from ingest.chunker import ChunkingParams, _Outline, chunk_text
 from ingest.limits import DocumentTooLarge, ParseLimits, UnreadableFileError
 from ingest.loaders import load_file
-from ingest.pipeline import IngestReport, Ingestor, run_ingest
+from ingest.pipeline import Ingestor, IngestReport, run_ingest
 from ingest.worker import ParseJob, ParserWorker
-from vectorstore.embeddings import load_embeddings
 from settings import Settings
+from vectorstore.embeddings import load_embeddings
 from vectorstore.store import ChunkStore
 
 
@@ -97,7 +97,11 @@ def test_parser_memory_cap_and_time_limit(bombs: dict[str, Path]) -> None:
             parse(small, bombs["docx-90mb"], ParseLimits(max_bytes=20_000_000, memory_mb=160))
         assert info.value.status == 413
         # and a good file goes through the same (restarted) worker
-        ok = parse(small, Path(__file__).parent.parent / "data" / "corpus" / "erqi-plan-2021-2026.txt", ParseLimits(memory_mb=160))
+        ok = parse(
+            small,
+            Path(__file__).parent.parent / "data" / "corpus" / "erqi-plan-2021-2026.txt",
+            ParseLimits(memory_mb=160),
+        )
         assert ok.chunks and ok.fmt == "txt"
     finally:
         small.close()
@@ -170,9 +174,15 @@ def test_every_skipped_file_is_listed_with_its_reason_and_counted(fresh_settings
     (folder / "table.xyz").write_text("不支持的类型。\n", encoding="utf-8")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
-    assert main(["--index-dir", str(fresh_settings.store.index_dir), "-q", str(folder)]) == 1, "skipped files make the exit status 1"
+    assert main(["--index-dir", str(fresh_settings.store.index_dir), "-q", str(folder)]) == 1, (
+        "skipped files make the exit status 1"
+    )
     captured = capsys.readouterr()
-    skipped = {line.split(": ")[1].rsplit("/", 1)[-1]: line for line in captured.err.splitlines() if line.startswith("skipped: ")}
+    skipped = {
+        line.split(": ")[1].rsplit("/", 1)[-1]: line
+        for line in captured.err.splitlines()
+        if line.startswith("skipped: ")
+    }
     assert set(skipped) == {".hidden.txt", "inner.txt", "table.xyz", "empty.txt", "image.txt"}
     assert "hidden" in skipped[".hidden.txt"] and "unsupported" in skipped["table.xyz"]
     assert "empty" in skipped["empty.txt"] and "PNG" in skipped["image.txt"]
@@ -182,5 +192,7 @@ def test_every_skipped_file_is_listed_with_its_reason_and_counted(fresh_settings
 def test_a_refused_file_has_its_status(fresh_settings: Settings, bombs: dict[str, Path]) -> None:
     """The report tells a size refusal (413 for an upload) from an unreadable file (422)."""
     report = IngestReport()
-    Ingestor(fresh_settings.replace(max_upload_bytes=20_000_000), show_progress=False).write([bombs["docx-1gb"]], report)
+    Ingestor(fresh_settings.replace(max_upload_bytes=20_000_000), show_progress=False).write(
+        [bombs["docx-1gb"]], report
+    )
     assert report.skipped and report.too_large == {str(bombs["docx-1gb"])}

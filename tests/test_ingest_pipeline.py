@@ -15,10 +15,10 @@ import ingest.pipeline as pipeline
 from ingest.chunker import ChunkingParams, chunk_text
 from ingest.loaders import load_file
 from ingest.pipeline import IngestError, Ingestor, discover, run_ingest
+from settings import Settings
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError
 from vectorstore.records import doc_id_for
-from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -89,7 +89,9 @@ def expected_chunks(path: Path, settings: Settings):
 # --------------------------------------------------------------------------- incremental ingest
 
 
-def test_first_ingest_adds_both_reports_then_nothing_changes(fresh_settings: Settings, docs_dir: Path, corpus_texts: dict[str, str], counted) -> None:
+def test_first_ingest_adds_both_reports_then_nothing_changes(
+    fresh_settings: Settings, docs_dir: Path, corpus_texts: dict[str, str], counted
+) -> None:
     report = run_ingest(fresh_settings, [docs_dir], show_progress=False)
     assert sorted(report.added) == [PLAN, REVIEW]
     assert report.updated == report.unchanged == report.removed == report.skipped == []
@@ -142,7 +144,9 @@ def test_changed_file_replaces_its_chunks(fresh_settings: Settings, docs_dir: Pa
     assert {d.source: d.chunks for d in store.documents()}[PLAN] == len(new_chunks)
 
 
-def test_documents_are_written_in_batches(fresh_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_documents_are_written_in_batches(
+    fresh_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(7):
@@ -288,7 +292,8 @@ def test_markdown_html_and_docx_are_ingested(fresh_settings: Settings, tmp_path:
     folder = tmp_path / "formats"
     folder.mkdir()
     (folder / "plan.md").write_text(
-        "# 二七区规划要点\n\n## 经济目标\n\n到2025年,地区生产总值突破1200亿元。\n\n## 养老\n\n- 建设街道养老服务中心。\n",
+        "# 二七区规划要点\n\n## 经济目标\n\n到2025年,地区生产总值突破1200亿元。"
+        "\n\n## 养老\n\n- 建设街道养老服务中心。\n",
         encoding="utf-8",
     )
     (folder / "page.html").write_text(

@@ -17,8 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -28,6 +28,7 @@ pytest_plugins = ["llm_server"]
 from llm_server import (  # noqa: E402
     AREA,
     BEDS,
+    EVACUATED,
     GDP,
     GDP_BAD_REF,
     GDP_HALLUCINATED,
@@ -37,7 +38,6 @@ from llm_server import (  # noqa: E402
     SCHOOLS,
     SERVER_ERROR,
     TARGET,
-    EVACUATED,
     ScriptedLLM,
 )
 
@@ -50,13 +50,16 @@ from assistant.response import AssistantResponse  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.validation import InvalidRequest  # noqa: E402
 from assistant.verify import Verifier, split_reply  # noqa: E402
-from vectorstore.records import Chunk  # noqa: E402
 from settings import Settings  # noqa: E402
+from vectorstore.records import Chunk  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 CORPUS = ROOT / "data" / "corpus"
 TIMEOUT = 2.0
-GDP_HISTORY = [{"role": "user", "content": GDP}, {"role": "assistant", "content": "2020年,二七区地区生产总值达到760亿元[1]。"}]
+GDP_HISTORY = [
+    {"role": "user", "content": GDP},
+    {"role": "assistant", "content": "2020年,二七区地区生产总值达到760亿元[1]。"},
+]
 BEDS_HISTORY = [{"role": "user", "content": BEDS}, {"role": "assistant", "content": "设立床位317张 [1]"}]
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -227,7 +230,9 @@ def test_batch_output_carries_sentence_verification(built_index: Settings, scrip
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     ok, mixed = (json.loads(line) for line in p.stdout.splitlines())
-    assert ok["mode"] == "llm" and ok["sentences"] == [{"text": ok["answer"], "refs": ok["sentences"][0]["refs"], "verified": True, "reason": None}]
+    assert ok["mode"] == "llm" and ok["sentences"] == [
+        {"text": ok["answer"], "refs": ok["sentences"][0]["refs"], "verified": True, "reason": None}
+    ]
     assert mixed["mode"] == "llm" and [s["verified"] for s in mixed["sentences"]] == [True, False]
 
 
@@ -276,7 +281,13 @@ def test_stream_rejects_bad_input_before_iterating(llm_assistant: Assistant) -> 
 
 # --- the condense step --------------------------------------------------------------------------
 def test_report_dates() -> None:
-    assert report_dates("2021-09") == {"report_month": "2021年9月", "this_year": "2021", "last_year": "2020", "year_before": "2019", "next_year": "2022"}
+    assert report_dates("2021-09") == {
+        "report_month": "2021年9月",
+        "this_year": "2021",
+        "last_year": "2020",
+        "year_before": "2019",
+        "next_year": "2022",
+    }
     with pytest.raises(ValueError):
         report_dates("September")
 
@@ -295,9 +306,15 @@ def test_condense_resolves_relative_date(llm_assistant: Assistant, scripted_llm:
     body = last_request(scripted_llm, question, "condense")
     assert body["temperature"] == 0
     messages = body["messages"]
-    assert messages[0]["role"] == "system" and "去年=2020年" in messages[0]["content"] and "2021年9月" in messages[0]["content"]
+    assert (
+        messages[0]["role"] == "system"
+        and "去年=2020年" in messages[0]["content"]
+        and "2021年9月" in messages[0]["content"]
+    )
     assert sum(m["role"] == "assistant" for m in messages) == len(texts.LLM_CONDENSE_EXAMPLES)  # the few-shot answers
-    assert "2020年新增了多少户市场主体" in json.dumps(messages, ensure_ascii=False)  # {last_year} filled in the examples
+    assert "2020年新增了多少户市场主体" in json.dumps(
+        messages, ensure_ascii=False
+    )  # {last_year} filled in the examples
     assert messages[-1]["content"].endswith(f"追问:{question}") and GDP in messages[-1]["content"]
     assert "760亿元" not in json.dumps(messages, ensure_ascii=False)  # answers of earlier turns are never sent
 
@@ -336,11 +353,16 @@ FLOOD_TEXT = "7月20日,郑州遭遇特大暴雨,郭家咀水库出现险情。�
 @pytest.fixture
 def verifier() -> Verifier:
     def chunk(cid: str, section: str, start: int, text: str) -> Chunk:
-        return Chunk(cid, "doc-r", "review.txt", "深耕“三个二七”出重彩", section, "text", start, start + len(text), text)
+        return Chunk(
+            cid, "doc-r", "review.txt", "深耕“三个二七”出重彩", section, "text", start, start + len(text), text
+        )
 
     documents = {"review.txt": ("二七区" * 5) + REVIEW_TEXT + FLOOD_TEXT}
-    return Verifier([Passage(1, chunk("a", "温暖二七", 0, REVIEW_TEXT)), Passage(2, chunk("b", "防汛", 200, FLOOD_TEXT))],
-                    question="福华颐养院有多少张床位?", documents=documents)
+    return Verifier(
+        [Passage(1, chunk("a", "温暖二七", 0, REVIEW_TEXT)), Passage(2, chunk("b", "防汛", 200, FLOOD_TEXT))],
+        question="福华颐养院有多少张床位?",
+        documents=documents,
+    )
 
 
 @pytest.mark.parametrize(
@@ -372,7 +394,11 @@ def test_sentence_rules(verifier: Verifier, sentence: str, verified: bool, reaso
 
 def test_reply_splitting_and_marker_forms(verifier: Verifier) -> None:
     reply = "福华颐养院设立床位317张【1】。\n辐射周边3平方公里6万余人[1,2]。" + texts.LLM_REFUSAL
-    assert split_reply(reply) == ["福华颐养院设立床位317张[1]。\n", "辐射周边3平方公里6万余人[1][2]。", texts.LLM_REFUSAL]
+    assert split_reply(reply) == [
+        "福华颐养院设立床位317张[1]。\n",
+        "辐射周边3平方公里6万余人[1][2]。",
+        texts.LLM_REFUSAL,
+    ]
     v = verifier.verify(reply)
     assert [s.refs for s in v.sentences] == [[1], [1, 2], []]
     assert all(s.verified for s in v.sentences) and not v.refused
@@ -381,7 +407,9 @@ def test_reply_splitting_and_marker_forms(verifier: Verifier) -> None:
 
 
 # --- evaluation ---------------------------------------------------------------------------------
-def test_eval_reports_share_of_verified_sentences(llm_assistant: Assistant, plain_assistant: Assistant, corpus_texts: dict[str, str]) -> None:
+def test_eval_reports_share_of_verified_sentences(
+    llm_assistant: Assistant, plain_assistant: Assistant, corpus_texts: dict[str, str]
+) -> None:
     gold = [
         {"id": q, "type": "fact", "question": q, "answerable": True, "expect": ["760亿元"],
          "evidence": ["2020年,二七区地区生产总值达到760亿元"], "source": "erqi-review-2016-2021.txt"}

@@ -240,8 +240,8 @@ def make_docx(path: Path, core_title: str = "") -> Path:
     document.add_paragraph("")
     document.add_paragraph("   ")
     table = document.add_table(rows=3, cols=3)
-    for row, values in zip(table.rows, [("项目", "数量", "备注"), ("学校", "12", "新建"), ("", "", "")]):
-        for cell, value in zip(row.cells, values):
+    for row, values in zip(table.rows, [("项目", "数量", "备注"), ("学校", "12", "新建"), ("", "", "")], strict=False):
+        for cell, value in zip(row.cells, values, strict=False):
             cell.text = value
     merged = table.cell(1, 1).merge(table.cell(1, 2))
     merged.text = "12 所"
@@ -431,7 +431,9 @@ def _zip_bytes() -> bytes:
 )
 def test_binary_renamed_txt_is_refused(tmp_path: Path, data: bytes) -> None:
     # known signatures are named (sniffed), the rest fail decoding
-    with pytest.raises(UnreadableFileError, match="cannot detect text encoding|the content is a PNG|the content is an ELF|corrupt DOCX"):
+    with pytest.raises(
+        UnreadableFileError, match="cannot detect text encoding|the content is a PNG|the content is an ELF|corrupt DOCX"
+    ):
         load_file(write(tmp_path, "binary.txt", data))
 
 

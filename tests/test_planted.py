@@ -1,4 +1,6 @@
-"""Text addressed to a model (planted instructions) is flagged at ingest: ``Chunk.suspicious`` in Chroma, the report, the CLI."""
+"""Text addressed to a model (planted instructions) is flagged at ingest: ``Chunk.suspicious`` in Chroma, the
+report, the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +12,9 @@ from ingest.__main__ import main
 from ingest.chunker import ChunkingParams, chunk_text
 from ingest.pipeline import run_ingest
 from ingest.planted import is_suspicious, planted_instructions
+from settings import Settings
 from vectorstore.embeddings import load_embeddings
 from vectorstore.records import Chunk, doc_id_for
-from settings import Settings
 from vectorstore.store import ChunkStore
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,11 +9,11 @@ import pytest
 from langchain_core.documents import Document
 
 from ingest.pipeline import run_ingest
+from settings import Settings
 from vectorstore.embeddings import load_embeddings
 from vectorstore.lexical import LexicalIndex, tokenize
 from vectorstore.records import Chunk, ScoredChunk, doc_id_for
 from vectorstore.retriever import HybridRetriever, collapse_duplicates, fuse, jaccard, to_document
-from settings import Settings
 from vectorstore.store import ChunkStore
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -61,10 +61,20 @@ def test_evidence_in_top_3(retriever: HybridRetriever, question: str, expected: 
 
 @pytest.mark.parametrize(
     ("question", "expected"),
-    [("二七区2020年的地区生产总值是多少?", "760亿元"), ("福华颐养院有多少张床位?", "317张"), ("松石园是什么时候开园的?", "2020年10月1日")],
+    [
+        ("二七区2020年的地区生产总值是多少?", "760亿元"),
+        ("福华颐养院有多少张床位?", "317张"),
+        ("松石园是什么时候开园的?", "2020年10月1日"),
+    ],
 )
-@pytest.mark.parametrize("overrides", [{"dense_weight": 0.0}, {"dense_weight": 1.0}, {"fusion": "rrf"}, {"fusion": "rrf", "dense_weight": 0.5}], ids=["bm25-only", "dense-only", "rrf", "rrf-0.5"])
-def test_each_mode_finds_the_evidence(built_store: ChunkStore, built_index: Settings, overrides: dict, question: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "overrides",
+    [{"dense_weight": 0.0}, {"dense_weight": 1.0}, {"fusion": "rrf"}, {"fusion": "rrf", "dense_weight": 0.5}],
+    ids=["bm25-only", "dense-only", "rrf", "rrf-0.5"],
+)
+def test_each_mode_finds_the_evidence(
+    built_store: ChunkStore, built_index: Settings, overrides: dict, question: str, expected: str
+) -> None:
     retriever = HybridRetriever.from_settings(built_store, built_index, **overrides)
     assert expected in top_texts(retriever.search(question, 3))
 
@@ -160,7 +170,9 @@ def fresh_store(fresh_settings: Settings) -> ChunkStore:
     return ChunkStore(fresh_settings, load_embeddings(fresh_settings))
 
 
-def test_bm25_is_rebuilt_when_the_collection_changes(fresh_store: ChunkStore, fresh_settings: Settings, tmp_path: Path) -> None:
+def test_bm25_is_rebuilt_when_the_collection_changes(
+    fresh_store: ChunkStore, fresh_settings: Settings, tmp_path: Path
+) -> None:
     retriever = HybridRetriever.from_settings(fresh_store, fresh_settings, dense_weight=0.0)
     assert not any("鹦鹉螺" in r.chunk.text for r in retriever.search("鹦鹉螺科技馆", 3))
     first_index = retriever.lexical_index()
@@ -181,7 +193,9 @@ def test_bm25_is_rebuilt_when_the_collection_changes(fresh_store: ChunkStore, fr
     assert len(retriever.all_chunks()) == fresh_store.count()
 
 
-def test_identical_documents_collapse_into_one_result(fresh_store: ChunkStore, fresh_settings: Settings, tmp_path: Path) -> None:
+def test_identical_documents_collapse_into_one_result(
+    fresh_store: ChunkStore, fresh_settings: Settings, tmp_path: Path
+) -> None:
     copy = tmp_path / "plan-copy.txt"
     shutil.copyfile(Path(fresh_settings.ingest.corpus_dir) / PLAN, copy)
     run_ingest(fresh_settings, [copy], show_progress=False)
@@ -328,7 +342,11 @@ def test_quoted_terms_are_learned() -> None:
 
 
 def test_lexical_index_search() -> None:
-    chunks = [make_chunk("a", "福华颐养院设置床位317张。"), make_chunk("b", "二七区地区生产总值760亿元。"), make_chunk("c", "五年来投入资金26亿元。")]
+    chunks = [
+        make_chunk("a", "福华颐养院设置床位317张。"),
+        make_chunk("b", "二七区地区生产总值760亿元。"),
+        make_chunk("c", "五年来投入资金26亿元。"),
+    ]
     index = LexicalIndex(chunks, [c.text for c in chunks])
     hits = index.search("福华颐养院的床位", 3)
     assert hits[0][0].chunk_id == "a" and hits[0][1] > 0

@@ -3,9 +3,9 @@ the documents tab needs a login when a token is set, re-indexing asks for confir
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -26,12 +26,14 @@ ATTACK = """<!doctype html><html><body><script>
 const target = "%(target)s";
 function planted() {
   const form = new FormData();
-  form.append("file", new Blob(["二七区统计快报\\n\\n二七区2020年地区生产总值为9999亿元。\\n"], {type: "text/plain"}), "统计快报.txt");
+  const text = "二七区统计快报\\n\\n二七区2020年地区生产总值为9999亿元。\\n";
+  form.append("file", new Blob([text], {type: "text/plain"}), "统计快报.txt");
   return form;
 }
 Promise.allSettled([
   fetch(target + "/api/documents", {method: "POST", mode: "no-cors", body: planted()}),
-  fetch(target + "/api/reindex", {method: "POST", mode: "no-cors", body: '{"confirm": true}', headers: {"Content-Type": "text/plain"}}),
+  fetch(target + "/api/reindex",
+        {method: "POST", mode: "no-cors", body: '{"confirm": true}', headers: {"Content-Type": "text/plain"}}),
   fetch(target + "/gradio_api/upload", {method: "POST", mode: "no-cors", body: planted()}),
 ]).then(() => { document.title = "done"; });
 </script></body></html>"""

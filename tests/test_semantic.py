@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from settings import Settings
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.semantic import Vocabulary, chunk_words, embed_semantic, unit_texts
-from settings import Settings
 
 
 def _store(settings: Settings):
@@ -27,8 +27,12 @@ def test_ingest_embeds_every_chunks_sentences_and_words(built_index: Settings) -
 def test_sentence_vectors_are_as_near_to_their_question_as_expected(built_index: Settings) -> None:
     embeddings = load_embeddings(built_index)
     q = np.asarray(embeddings.embed_query("二七区2020年的地区生产总值是多少?"))
-    near, far = embeddings.vectors(["2020年,二七区地区生产总值达到760亿元,是2015年的1.64倍,连续五年全市综合考核排名前列。",
-                                    "福华颐养院设置床位317张。"])
+    near, far = embeddings.vectors(
+        [
+            "2020年,二七区地区生产总值达到760亿元,是2015年的1.64倍,连续五年全市综合考核排名前列。",
+            "福华颐养院设置床位317张。",
+        ]
+    )
     assert near @ q > far @ q
 
 

@@ -10,10 +10,10 @@ from langchain_core.embeddings import Embeddings
 
 import vectorstore.store as store_module
 from ingest.chunker import ChunkingParams, chunk_text
+from settings import Settings
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreError
 from vectorstore.records import Chunk, doc_id_for
-from settings import Settings
 from vectorstore.store import ChunkStore, drop_collection, embedding_input
 
 PLAN = "erqi-plan-2021-2026.txt"
@@ -143,7 +143,9 @@ def test_embedding_input() -> None:
 
 
 def test_chunk_metadata_round_trip() -> None:
-    chunk = Chunk("c1", "d1", "s.txt", "标题", "甲 › 乙", "text", 3, 6, "正文。", "hash", "2021-09-08T00:00:00+00:00", "actual")
+    chunk = Chunk(
+        "c1", "d1", "s.txt", "标题", "甲 › 乙", "text", 3, 6, "正文。", "hash", "2021-09-08T00:00:00+00:00", "actual"
+    )
     meta = chunk.metadata()
     assert "text" not in meta
     assert Chunk.from_metadata("正文。", meta | {"score": 0.5, "unknown": 1}) == chunk
@@ -176,7 +178,9 @@ def test_replace_and_delete_bump_the_revision(empty_store: ChunkStore, corpus_te
     # Replacing a document with fewer chunks removes the old ones.
     empty_store.replace_document(doc_id_for(PLAN), plan[:5])
     assert empty_store.revision() == (3, 5 + len(review))
-    assert {c.chunk_id for c in empty_store.all_chunks(where={"doc_id": doc_id_for(PLAN)})} == {c.chunk_id for c in plan[:5]}
+    assert {c.chunk_id for c in empty_store.all_chunks(where={"doc_id": doc_id_for(PLAN)})} == {
+        c.chunk_id for c in plan[:5]
+    }
 
     assert empty_store.delete_documents(["doc-unknown"]) == 0
     assert empty_store.revision() == (3, 5 + len(review))
@@ -204,7 +208,9 @@ def test_several_documents_in_one_write(empty_store: ChunkStore, corpus_texts: d
     assert empty_store.revision() == (2, 3 + len(review) + len(other))
 
 
-def test_revision_is_shared_by_every_handle(empty_store: ChunkStore, fresh_settings: Settings, corpus_texts: dict[str, str]) -> None:
+def test_revision_is_shared_by_every_handle(
+    empty_store: ChunkStore, fresh_settings: Settings, corpus_texts: dict[str, str]
+) -> None:
     other = ChunkStore(fresh_settings, empty_store.embeddings)
     before = other.revision()
     empty_store.replace_document(doc_id_for(REVIEW), corpus_chunks(corpus_texts, REVIEW))
@@ -212,9 +218,13 @@ def test_revision_is_shared_by_every_handle(empty_store: ChunkStore, fresh_setti
     assert other.revision() == empty_store.revision()
 
 
-def test_progress_callback_counts_embedded_passages(fresh_settings: Settings, embeddings: CachedEmbeddings, corpus_texts: dict[str, str]) -> None:
+def test_progress_callback_counts_embedded_passages(
+    fresh_settings: Settings, embeddings: CachedEmbeddings, corpus_texts: dict[str, str]
+) -> None:
     counting = CountingEmbeddings(embeddings.inner)
-    cached = CachedEmbeddings(counting, embeddings.model_id, Path(fresh_settings.store.index_dir) / "other-cache.sqlite", batch_size=8)
+    cached = CachedEmbeddings(
+        counting, embeddings.model_id, Path(fresh_settings.store.index_dir) / "other-cache.sqlite", batch_size=8
+    )
     store = ChunkStore(fresh_settings.replace(sentence_vectors=False), cached, create=True)  # chunk passages only
     chunks = corpus_chunks(corpus_texts, REVIEW)[:10]
     seen: list[int] = []
@@ -227,7 +237,9 @@ def test_progress_callback_counts_embedded_passages(fresh_settings: Settings, em
     assert seen == [] and counting.texts_embedded == len({embedding_input(c) for c in chunks})
 
 
-def test_paging_over_more_chunks_than_a_page(empty_store: ChunkStore, corpus_texts: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paging_over_more_chunks_than_a_page(
+    empty_store: ChunkStore, corpus_texts: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store_module, "_PAGE", 7)
     plan = corpus_chunks(corpus_texts, PLAN)
     review = corpus_chunks(corpus_texts, REVIEW)

@@ -18,11 +18,11 @@ from chromadb.config import Settings as ChromaClientSettings
 
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import run_ingest
+from settings import Settings
 from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError, StoreError, StoreUnavailableError
 from vectorstore.records import doc_id_for
 from vectorstore.retriever import HybridRetriever
-from settings import Settings
 from vectorstore.store import ChunkStore, drop_collection
 
 pytestmark = pytest.mark.server
@@ -71,14 +71,20 @@ def start_server(path: Path, log: Path, timeout: float = 60.0) -> ChromaServer:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"chroma run exited with {process.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"chroma run exited with {process.returncode}:\n{log.read_text(errors='replace')[-2000:]}"
+            )
         try:
-            chromadb.HttpClient(host=HOST, port=port, settings=ChromaClientSettings(anonymized_telemetry=False)).heartbeat()
+            chromadb.HttpClient(
+                host=HOST, port=port, settings=ChromaClientSettings(anonymized_telemetry=False)
+            ).heartbeat()
             return server
         except Exception:
             if time.monotonic() > deadline:
                 server.stop()
-                raise TimeoutError(f"Chroma server on port {port} not up after {timeout} s:\n{log.read_text(errors='replace')[-2000:]}")
+                raise TimeoutError(
+                    f"Chroma server on port {port} not up after {timeout} s:\n{log.read_text(errors='replace')[-2000:]}"
+                ) from None
             time.sleep(0.2)
 
 
@@ -96,7 +102,9 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
 @pytest.fixture
 def server_settings(chroma_server: ChromaServer, fresh_settings: Settings) -> Settings:
     """Server mode, a collection of its own per test; the embedding cache (in index_dir) is pre-filled."""
-    return fresh_settings.replace(chroma_host=chroma_server.host, chroma_port=chroma_server.port, collection=f"t_{uuid.uuid4().hex[:12]}")
+    return fresh_settings.replace(
+        chroma_host=chroma_server.host, chroma_port=chroma_server.port, collection=f"t_{uuid.uuid4().hex[:12]}"
+    )
 
 
 def test_ingest_search_and_delete_through_the_server(server_settings: Settings, corpus_dir: Path) -> None:
@@ -129,7 +137,9 @@ def test_ingest_search_and_delete_through_the_server(server_settings: Settings, 
     assert drop_collection(server_settings) is False
 
 
-def test_cli_against_the_server(server_settings: Settings, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_against_the_server(
+    server_settings: Settings, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("ERQI_CHROMA_HOST", str(server_settings.store.chroma_host))
     monkeypatch.setenv("ERQI_CHROMA_PORT", str(server_settings.store.chroma_port))
     monkeypatch.setenv("ERQI_COLLECTION", server_settings.store.collection)
@@ -140,7 +150,9 @@ def test_cli_against_the_server(server_settings: Settings, corpus_dir: Path, mon
     assert [d.source for d in store.documents()] == [REVIEW]
 
 
-def test_missing_collection_and_model_mismatch_on_the_server(server_settings: Settings, embeddings: CachedEmbeddings, tmp_path: Path) -> None:
+def test_missing_collection_and_model_mismatch_on_the_server(
+    server_settings: Settings, embeddings: CachedEmbeddings, tmp_path: Path
+) -> None:
     from vectorstore.errors import IndexMissingError
 
     with pytest.raises(IndexMissingError):
@@ -150,7 +162,9 @@ def test_missing_collection_and_model_mismatch_on_the_server(server_settings: Se
         ChunkStore(server_settings, embeddings)
 
 
-def test_server_that_is_down_is_reported_clearly(settings_factory, embeddings: CachedEmbeddings, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_server_that_is_down_is_reported_clearly(
+    settings_factory, embeddings: CachedEmbeddings, corpus_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings = settings_factory("down", chroma_host=HOST, chroma_port=free_port())
     with pytest.raises(StoreUnavailableError) as info:
         ChunkStore(settings, embeddings)
@@ -161,7 +175,9 @@ def test_server_that_is_down_is_reported_clearly(settings_factory, embeddings: C
         drop_collection(settings)
 
 
-def test_cli_with_server_down_exits_2(tmp_path: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_with_server_down_exits_2(
+    tmp_path: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     port = free_port()
     monkeypatch.setenv("ERQI_CHROMA_HOST", HOST)
     monkeypatch.setenv("ERQI_CHROMA_PORT", str(port))
@@ -179,7 +195,9 @@ def short_lived_server(tmp_path: Path) -> Iterator[ChromaServer]:
         server.stop()
 
 
-def test_server_going_down_after_open_raises_store_unavailable(short_lived_server: ChromaServer, fresh_settings: Settings, embeddings: CachedEmbeddings) -> None:
+def test_server_going_down_after_open_raises_store_unavailable(
+    short_lived_server: ChromaServer, fresh_settings: Settings, embeddings: CachedEmbeddings
+) -> None:
     settings = fresh_settings.replace(chroma_host=short_lived_server.host, chroma_port=short_lived_server.port)
     store = ChunkStore(settings, embeddings, create=True)
     retriever = HybridRetriever.from_settings(store, settings)

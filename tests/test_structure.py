@@ -170,7 +170,10 @@ def test_crlf_lines_keep_exact_offsets() -> None:
 
 
 def test_caption_needs_two_blank_lines_and_no_body_after() -> None:
-    text = "报告标题在这一行文字\n\n小标题\n\n正文。\n\n\n照片说明一\n\n\n照片说明二\n\n下一个小标题\n\n正文。\n\n\n不是说明的小标题\n\n正文。"
+    text = (
+        "报告标题在这一行文字\n\n小标题\n\n正文。\n\n\n照片说明一\n\n\n照片说明二\n\n下一个小标题\n\n正文。"
+        "\n\n\n不是说明的小标题\n\n正文。"
+    )
     kinds = {b.span.text(text): b.kind for b in parse_blocks(text)}
     assert kinds["照片说明一"] == "caption"
     assert kinds["照片说明二"] == "caption"
@@ -283,7 +286,10 @@ def test_review_report_blocks(corpus_texts: dict[str, str]) -> None:
     text = corpus_texts["erqi-review-2016-2021.txt"]
     blocks = parse_blocks(text)
     by_text = {b.span.text(text): b for b in blocks}
-    assert title_text(text, blocks) == "深耕“三个二七”出重彩 加速“打造六区”成高峰 二七的“民生答卷”中,藏着美好未来的“通关密码”"
+    assert (
+        title_text(text, blocks)
+        == "深耕“三个二七”出重彩 加速“打造六区”成高峰 二七的“民生答卷”中,藏着美好未来的“通关密码”"
+    )
     assert by_text["秒懂五年 数字见证了发展高度"].kind == "heading"
     assert by_text["最后“一公里” 筑牢了发展韧性"].kind == "heading"
     assert by_text["道路综合改造全面完成,营造整洁有序、舒适愉悦的城市环境"].kind == "caption"
@@ -305,7 +311,7 @@ def test_every_sentence_of_the_reports_is_an_exact_stripped_span(corpus_texts: d
         # Sentences tile the block, in order, without overlaps.
         assert block.sentences[0].start == block.span.start
         assert block.sentences[-1].end == block.span.end
-        for a, b in zip(block.sentences, block.sentences[1:]):
+        for a, b in zip(block.sentences, block.sentences[1:], strict=False):
             assert a.end <= b.start
             assert text[a.end : b.start].strip() == ""
     # Nothing but whitespace is outside the blocks.

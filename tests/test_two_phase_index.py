@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.pipeline import IngestReport, Ingestor
+from ingest.pipeline import Ingestor, IngestReport
+from settings import Settings
 from vectorstore.embeddings import load_embeddings
 from vectorstore.retriever import HybridRetriever
-from settings import Settings
 from vectorstore.store import ChunkStore
 
 NEW_DOC = "樱桃沟新建了一座萤火虫科普馆,占地三千平方米,预计明年春天开放。\n\n馆内设有夜间观察步道。\n"
@@ -33,7 +33,9 @@ def test_lexical_first_then_dense(fresh_settings: Settings, corpus_dir: Path, tm
     retriever = HybridRetriever.from_settings(store, fresh_settings)
     hits = retriever.search("萤火虫科普馆", 3)
     assert hits and hits[0].chunk.source == "firefly.txt", "BM25 finds the new text before it is embedded"
-    assert all(c.source != "firefly.txt" for c, _ in store.dense_search("萤火虫科普馆", 200)), "dense search ignores placeholders"
+    assert all(c.source != "firefly.txt" for c, _ in store.dense_search("萤火虫科普馆", 200)), (
+        "dense search ignores placeholders"
+    )
 
     assert ingestor.embed_pending() == len([c for c in store.all_chunks() if c.source == "firefly.txt"])
     assert not store.has_pending() and store._metadata()["pending"] is False

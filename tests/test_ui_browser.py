@@ -6,8 +6,8 @@ chat is saved as docs/screenshot-chat.png for the README.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -27,8 +27,13 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"Debian chromium not installed at {CHROMIUM} (apt-get install chromium fonts-noto-cjk fonts-noto-color-emoji)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=(
+            f"Debian chromium not installed at {CHROMIUM} (apt-get install "
+            f"chromium fonts-noto-cjk fonts-noto-color-emoji)"
+        ),
+    ),
 ]
 
 XSS_TEXT = (
@@ -68,7 +73,8 @@ class Page:
         dialog.dismiss()
 
     def ask(self, question: str):
-        """Type a question, press Enter, and return the locator of its sources block (earlier answers must be complete)."""
+        """Type a question, press Enter, and return the locator of its sources block (earlier answers must be
+        complete)."""
         before = self.page.locator("#chat .thought-group").count()
         self.page.fill("#question-box textarea", question)
         self.page.keyboard.press("Enter")

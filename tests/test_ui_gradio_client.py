@@ -1,7 +1,7 @@
 """The Gradio page's chat, driven through gradio_client against the running app (real index, no mocks)."""
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -9,9 +9,9 @@ pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
 from gradio_client import Client  # noqa: E402
+from webapp_fixtures import GDP_QUESTION  # noqa: E402
 
 from webapp.render import md_escape  # noqa: E402
-from webapp_fixtures import GDP_QUESTION  # noqa: E402
 
 
 def text(message: dict) -> str:
@@ -58,7 +58,11 @@ def test_chat_gives_a_cited_answer_with_collapsible_sources(client: Client) -> N
 def test_answer_is_streamed_in_pieces(client: Client) -> None:
     job = client.submit("“六个区”分别是什么?", [], api_name="/chat")
     job.result(timeout=60)
-    answers = [text(chat[-1]) for _, chat in job.outputs() if chat and chat[-1]["role"] == "assistant" and not chat[-1]["metadata"]]
+    answers = [
+        text(chat[-1])
+        for _, chat in job.outputs()
+        if chat and chat[-1]["role"] == "assistant" and not chat[-1]["metadata"]
+    ]
     assert len(answers) >= 4, len(answers)
     lengths = [len(a) for a in answers]
     assert lengths == sorted(lengths) and lengths[0] < lengths[-1]

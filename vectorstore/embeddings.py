@@ -144,7 +144,9 @@ class CachedEmbeddings(Embeddings):
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(str(self.path), check_same_thread=False)
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))"
+            )
         except sqlite3.DatabaseError:
             conn.close()
             raise
@@ -187,7 +189,9 @@ class CachedEmbeddings(Embeddings):
             for i in range(0, len(items), _SQL_VARIABLES):
                 part = items[i : i + _SQL_VARIABLES]
                 marks = ",".join("?" * len(part))
-                rows = self._db.execute(f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({marks})", (self.model_id, *part))
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({marks})", (self.model_id, *part)
+                )
                 found.update((keys[key], np.frombuffer(vec, dtype=np.float32)) for key, vec in rows)
         return found
 
@@ -201,7 +205,7 @@ class CachedEmbeddings(Embeddings):
             batch = missing[i : i + step]
             vectors = embed(batch)
             self._store(batch, vectors)
-            have.update((t, np.asarray(v, dtype=np.float32)) for t, v in zip(batch, vectors))
+            have.update((t, np.asarray(v, dtype=np.float32)) for t, v in zip(batch, vectors, strict=True))
             if progress is not None:
                 progress(len(batch))
         if not texts:
@@ -215,7 +219,7 @@ class CachedEmbeddings(Embeddings):
             batch = missing[i : i + self.batch_size]
             vectors = self.inner.embed_documents(batch)
             self._store(batch, vectors)
-            have.update(zip(batch, vectors))
+            have.update(zip(batch, vectors, strict=True))
             if progress is not None:
                 progress(len(batch))
         return [have[t] for t in texts]
@@ -224,7 +228,10 @@ class CachedEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
     def _store(self, texts: list[str], vectors: list[list[float]]) -> None:
-        rows = [(self.model_id, short_hash(t, 40), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)]
+        rows = [
+            (self.model_id, short_hash(t, 40), np.asarray(v, dtype=np.float32).tobytes())
+            for t, v in zip(texts, vectors, strict=True)
+        ]
         with self._lock:
             try:
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)

@@ -11,14 +11,15 @@
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import shutil
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import chromadb
 import chromadb.errors
@@ -26,8 +27,18 @@ import chromadb.errors
 from vectorstore.errors import IndexDamagedError, unavailable
 from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.registry import DocumentRegistry, registry_name
+from vectorstore.store import (
+    _NETWORK_ERRORS,
+    _PAGE,
+    DEAD,
+    DENSE_READY,
+    METADATA_KEYS,
+    PENDING,
+    ChunkStore,
+    document_info,
+    embedding_input,
+)
 from vectorstore.sync import restart_embedded
-from vectorstore.store import _NETWORK_ERRORS, _PAGE, DEAD, DENSE_READY, METADATA_KEYS, PENDING, ChunkStore, document_info, embedding_input
 
 log = logging.getLogger("vectorstore")
 
@@ -135,7 +146,7 @@ def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
     offset = 0
     while True:
         page = store.writable.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
-        for text, meta, vector in zip(page["documents"], page["metadatas"], page["embeddings"]):
+        for text, meta, vector in zip(page["documents"], page["metadatas"], page["embeddings"], strict=True):
             chunk = Chunk.from_metadata(text, meta)
             info = committed.get(chunk.doc_id)
             if info is not None and info.doc_hash == chunk.doc_hash:
@@ -163,9 +174,9 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
         pending = pending or any(v is None for v in vectors)
         new.add(
             ids=[r.chunk.chunk_id for r in part],
-            embeddings=[v or store._placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors)],
+            embeddings=[v or store._placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors, strict=True)],
             documents=[r.chunk.text for r in part],
-            metadatas=[r.chunk.metadata() | {DENSE_READY: v is not None} for r, v in zip(part, vectors)],
+            metadatas=[r.chunk.metadata() | {DENSE_READY: v is not None} for r, v in zip(part, vectors, strict=True)],
         )
     registry = DocumentRegistry(client, tmp)
     registry.open(create=True)
@@ -205,7 +216,11 @@ def recover_interrupted_rebuild(client: chromadb.ClientAPI, name: str) -> None:
         else:
             _drop(client, tmp)
     if _exists(client, registry_name(tmp)):
-        if not _exists(client, tmp) and _exists(client, name) and not (client.get_collection(name).metadata or {}).get("building"):
+        if (
+            not _exists(client, tmp)
+            and _exists(client, name)
+            and not (client.get_collection(name).metadata or {}).get("building")
+        ):
             _drop(client, registry_name(name))  # the chunks were swapped in; their registry follows
             client.get_collection(registry_name(tmp)).modify(name=registry_name(name))
         else:
@@ -217,10 +232,8 @@ def _exists(client: chromadb.ClientAPI, name: str) -> bool:
 
 
 def _drop(client: chromadb.ClientAPI, name: str) -> None:
-    try:
+    with contextlib.suppress(ValueError, chromadb.errors.NotFoundError):
         client.delete_collection(name)
-    except (ValueError, chromadb.errors.NotFoundError):
-        pass
 
 
 def _reclaim_space(index_dir: Path) -> None:
@@ -249,10 +262,8 @@ def _is_uuid(name: str) -> bool:
 
 def _malloc_trim() -> None:
     """Hand freed heap back to the system (the old HNSW graphs were in memory)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 # --- salvaging a damaged embedded index ------------------------------------------------------------
@@ -284,11 +295,15 @@ def _records(con: sqlite3.Connection, collection: str) -> list[dict]:
     )
     records: dict[int, dict] = defaultdict(dict)
     for rid, key, s, i, f, b in rows:
-        records[rid][key] = s if s is not None else i if i is not None else f if f is not None else bool(b) if b is not None else None
+        records[rid][key] = (
+            s if s is not None else i if i is not None else f if f is not None else bool(b) if b is not None else None
+        )
     return list(records.values())
 
 
-def salvageable(chunks: Iterable[Chunk], infos: dict[str, DocumentInfo]) -> tuple[list[Row], dict[str, DocumentInfo], list[DocumentInfo]]:
+def salvageable(
+    chunks: Iterable[Chunk], infos: dict[str, DocumentInfo]
+) -> tuple[list[Row], dict[str, DocumentInfo], list[DocumentInfo]]:
     """Rows of the documents that are whole; (rows, their records, the documents that are not)."""
     by_doc: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:

@@ -8,7 +8,7 @@ ingest killed half-way leaves a document that is invisible and redone next time
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import chromadb
 
@@ -26,7 +26,9 @@ def registry_name(collection: str) -> str:
 class DocumentRegistry:
     """Reads through ``client``; writes through ``write_client`` (a Chroma server's long-timeout client)."""
 
-    def __init__(self, client: chromadb.ClientAPI, collection: str, write_client: chromadb.ClientAPI | None = None) -> None:
+    def __init__(
+        self, client: chromadb.ClientAPI, collection: str, write_client: chromadb.ClientAPI | None = None
+    ) -> None:
         self._client = client
         self._write_client = write_client or client
         self.name = registry_name(collection)
@@ -40,10 +42,16 @@ class DocumentRegistry:
         """Attach to the registry collection (creating it with ``create``); False if there is none."""
         if create:
             self._writable = self._write_client.get_or_create_collection(self.name)
-            self._collection = self._client.get_collection(self.name) if self._client is not self._write_client else self._writable
+            self._collection = (
+                self._client.get_collection(self.name) if self._client is not self._write_client else self._writable
+            )
         elif self.exists():
             self._collection = self._client.get_collection(self.name)
-            self._writable = self._write_client.get_collection(self.name) if self._client is not self._write_client else self._collection
+            self._writable = (
+                self._write_client.get_collection(self.name)
+                if self._client is not self._write_client
+                else self._collection
+            )
         return self._collection is not None
 
     @property

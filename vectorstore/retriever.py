@@ -42,7 +42,9 @@ def _rrf(ranked: list[str], k: int) -> dict[str, float]:
     return {key: 1.0 / (k + rank + 1) for rank, key in enumerate(ranked)}
 
 
-def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], method: str, dense_weight: float, rrf_k: int) -> list[ScoredChunk]:
+def fuse(
+    dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], method: str, dense_weight: float, rrf_k: int
+) -> list[ScoredChunk]:
     """Combine the two ranked lists into one, best first."""
     chunks = {c.chunk_id: c for c, _ in dense + lexical}
     dense_raw = {c.chunk_id: s for c, s in dense}
@@ -65,9 +67,11 @@ def collapse_duplicates(ranked: list[ScoredChunk], threshold: float, limit: int 
         if limit is not None and len(kept) >= limit:
             break
         mine = _bigrams(candidate.chunk.text)
-        for i, (best, theirs) in enumerate(zip(kept, grams)):
+        for i, (best, theirs) in enumerate(zip(kept, grams, strict=True)):
             if mine and theirs and len(mine & theirs) / len(mine | theirs) >= threshold:
-                kept[i] = ScoredChunk(best.chunk, best.score, best.dense, best.lexical, best.duplicates + (candidate.chunk.chunk_id,))
+                kept[i] = ScoredChunk(
+                    best.chunk, best.score, best.dense, best.lexical, best.duplicates + (candidate.chunk.chunk_id,)
+                )
                 break
         else:
             kept.append(candidate)
@@ -101,7 +105,7 @@ class HybridRetriever(BaseRetriever):
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
-    def from_settings(cls, store: ChunkStore, settings: RetrievalConfig, **overrides: Any) -> "HybridRetriever":
+    def from_settings(cls, store: ChunkStore, settings: RetrievalConfig, **overrides: Any) -> HybridRetriever:
         r = settings.retrieval
         params = dict(
             k=r.top_k,
@@ -126,7 +130,9 @@ class HybridRetriever(BaseRetriever):
     def all_chunks(self) -> list[Chunk]:
         return self.lexical_index().chunks
 
-    def search(self, query: str, k: int | None = None, index: LexicalIndex | None = None, vector: list[float] | None = None) -> list[ScoredChunk]:
+    def search(
+        self, query: str, k: int | None = None, index: LexicalIndex | None = None, vector: list[float] | None = None
+    ) -> list[ScoredChunk]:
         """Fused top-k. Each candidate found by one side is also scored by the other,
         so a chunk BM25 ranks first is not pushed out just because it missed the dense top-N.
         ``index``: the BM25 index the caller already holds (saves a metadata read);
@@ -147,5 +153,7 @@ class HybridRetriever(BaseRetriever):
         ranked = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k)
         return collapse_duplicates(ranked, self.dedup_threshold, k)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
         return [to_document(s) for s in self.search(query, k)]

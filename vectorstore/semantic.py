@@ -14,8 +14,8 @@ import numpy as np
 
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.records import Chunk
-from zhtext.words import COMMON, Segmenter, content_words
 from zhtext.sentences import answer_units
+from zhtext.words import COMMON, Segmenter, content_words
 
 
 def unit_texts(chunk: Chunk) -> list[str]:
@@ -28,7 +28,9 @@ def chunk_words(chunk: Chunk) -> list[str]:
     return content_words(w.lower() for w in COMMON.cut_for_search(chunk.text))
 
 
-def embed_semantic(embeddings: CachedEmbeddings, chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None) -> int:
+def embed_semantic(
+    embeddings: CachedEmbeddings, chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None
+) -> int:
     """Embed the answer units and content words of ``chunks`` that the cache lacks; how many texts were embedded."""
     texts: list[str] = []
     for chunk in chunks:

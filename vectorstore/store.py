@@ -16,9 +16,9 @@ import functools
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Mapping
 
 import chromadb
 import chromadb.errors
@@ -58,7 +58,7 @@ def _guarded(method: Callable) -> Callable:
     IndexDamagedError, a collection replaced by a compaction is reopened once."""
 
     @functools.wraps(method)
-    def wrapper(self: "ChunkStore", *args, **kwargs):
+    def wrapper(self: ChunkStore, *args, **kwargs):
         if getattr(self._calls, "depth", 0):  # nested in a guarded call: the outermost one does the bookkeeping
             return method(self, *args, **kwargs)
         s = self.settings.store
@@ -99,7 +99,12 @@ def _client(settings: StoreConfig, create: bool, timeout: float | None = None) -
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     if settings.store.server_mode:
         try:
-            return http_client(settings.store.chroma_host, settings.store.chroma_port, timeout or settings.store.chroma_timeout, client_settings)
+            return http_client(
+                settings.store.chroma_host,
+                settings.store.chroma_port,
+                timeout or settings.store.chroma_timeout,
+                client_settings,
+            )
         except Exception as exc:  # connection refused, bad host, timeout…
             raise unavailable(settings.store.chroma_host, settings.store.chroma_port, exc) from exc
     index_dir = Path(settings.store.index_dir)
@@ -131,7 +136,9 @@ class ChunkStore:
             client = _client(settings, create)
             # Writes to a Chroma server may take seconds (1,000 vectors: ~1 s to add, ~2.5 s to update):
             # they get their own client and timeout; reads answer in milliseconds or the server is stuck.
-            write_client = _client(settings, create, settings.store.chroma_write_timeout) if settings.store.server_mode else client
+            write_client = (
+                _client(settings, create, settings.store.chroma_write_timeout) if settings.store.server_mode else client
+            )
             if create:
                 from vectorstore.maintenance import recover_interrupted_rebuild
 
@@ -159,7 +166,11 @@ class ChunkStore:
     def reconnect(self) -> None:
         """New clients (after a compaction restarted the embedded Chroma of this process)."""
         self._client = _client(self.settings, create=True)
-        self._write_client = _client(self.settings, True, self.settings.store.chroma_write_timeout) if self.settings.store.server_mode else self._client
+        self._write_client = (
+            _client(self.settings, True, self.settings.store.chroma_write_timeout)
+            if self.settings.store.server_mode
+            else self._client
+        )
         self._generation = self._shared.generation
         self._reopen()
 
@@ -184,11 +195,17 @@ class ChunkStore:
             collection_name=self.settings.store.collection,
             embedding_function=self.embeddings,
             collection_metadata={"embedding_model": self.embeddings.model_id, "revision": 0}
-            | ({SEMANTIC: self.embeddings.model_id} if self.settings.embedding.sentence_vectors else {}),  # a new index needs no backfill
+            | (
+                {SEMANTIC: self.embeddings.model_id} if self.settings.embedding.sentence_vectors else {}
+            ),  # a new index needs no backfill
             collection_configuration={"hnsw": {"space": "cosine"}},
             create_collection_if_not_exists=True,
         )
-        self._writable = self._write_client.get_collection(self.settings.store.collection) if self._write_client is not self._client else None
+        self._writable = (
+            self._write_client.get_collection(self.settings.store.collection)
+            if self._write_client is not self._client
+            else None
+        )
         self.registry = DocumentRegistry(self._client, self.settings.store.collection, self._write_client)
         self.registry.open(create=False)
         self._committed_cache = None
@@ -295,7 +312,9 @@ class ChunkStore:
         offset = 0
         while True:
             page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
+            chunks += [
+                Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"], strict=True)
+            ]
             if len(page["ids"]) < _PAGE:
                 return [c for c in chunks if self._visible(c, committed)]
             offset += _PAGE
@@ -353,7 +372,11 @@ class ChunkStore:
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count), filter=where)
         committed = self._committed()
         # Placeholder vectors never count as matches, even if another process wrote them a moment ago.
-        found = [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits if doc.metadata.get(DENSE_READY, True)]
+        found = [
+            (Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance))
+            for doc, distance in hits
+            if doc.metadata.get(DENSE_READY, True)
+        ]
         return [(c, s) for c, s in found if self._visible(c, committed)]
 
     @_guarded
@@ -365,7 +388,7 @@ class ChunkStore:
         query = np.asarray(vector, dtype=np.float32)
         query /= np.linalg.norm(query) or 1.0
         out = {}
-        for chunk_id, emb, meta in zip(page["ids"], page["embeddings"], page["metadatas"]):
+        for chunk_id, emb, meta in zip(page["ids"], page["embeddings"], page["metadatas"], strict=True):
             if not meta.get(DENSE_READY):
                 continue
             v = np.asarray(emb, dtype=np.float32)
@@ -460,7 +483,9 @@ class ChunkStore:
     @_guarded
     def _store_vectors(self, part: list[Chunk], vectors: list[list[float]]) -> int:
         alive = set(self.writable.get(ids=[c.chunk_id for c in part], include=[])["ids"])
-        keep = [(c, v) for c, v in zip(part, vectors) if c.chunk_id in alive]  # a re-ingest may have replaced them
+        keep = [
+            (c, v) for c, v in zip(part, vectors, strict=True) if c.chunk_id in alive
+        ]  # a re-ingest may have replaced them
         if keep:
             self.writable.update(
                 ids=[c.chunk_id for c, _ in keep],
@@ -515,10 +540,8 @@ def drop_collection(settings: StoreConfig) -> bool:
         client.delete_collection(settings.store.collection)
     except (IndexMissingError, ValueError, chromadb.errors.NotFoundError):
         return False
-    try:
+    with suppress(ValueError, chromadb.errors.NotFoundError):
         client.delete_collection(registry_name(settings.store.collection))
-    except (ValueError, chromadb.errors.NotFoundError):
-        pass
     return True
 
 

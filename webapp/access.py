@@ -56,7 +56,11 @@ def host_name(host_header: str | None) -> str:
 
 def token_matches(settings: Settings, given: str | None) -> bool:
     token = settings.web.admin_token.get_secret_value() if settings.web.admin_token else ""
-    return bool(token) and given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+    return (
+        bool(token)
+        and given is not None
+        and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+    )
 
 
 def bearer(authorization: str | None) -> str | None:

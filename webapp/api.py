@@ -18,9 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.response import AssistantResponse
 from assistant.validation import InvalidRequest, has_surrogate
 from vectorstore.errors import StoreError
+from vectorstore.records import DocumentInfo, Origin
 from webapp import texts
 from webapp.access import AccessDenied, Caller, authorise_api, client_address
-from vectorstore.records import DocumentInfo, Origin
 from webapp.backend import Backend, UnknownDocument, UploadResult, UploadStatus
 from webapp.multipart import receive_upload
 from webapp.uploads import UploadError, check_name
@@ -29,7 +29,9 @@ log = logging.getLogger("webapp")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.headers = status, message, type, headers
 
@@ -61,21 +63,32 @@ class HistoryMessage(BaseModel):
 
 class AskRequest(BaseModel):
     question: Any = Field(description="the question, at most 2,000 characters", examples=[texts.API_EXAMPLE_QUESTION])
-    history: list[HistoryMessage] | None = Field(None, description="earlier turns, oldest first, for follow-up questions (at most 40 messages, 4,000 characters each, 20,000 together)")
+    history: list[HistoryMessage] | None = Field(
+        None,
+        description=(
+            "earlier turns, oldest first, for follow-up questions (at most "
+            "40 messages, 4,000 characters each, 20,000 together)"
+        ),
+    )
     id: OptionalText = Field(None, description="echoed back in the response")
 
 
 class CheckRequest(BaseModel):
-    claim: Any = Field(description="the statement to check, at most 2,000 characters", examples=[texts.API_EXAMPLE_CLAIM])
+    claim: Any = Field(
+        description="the statement to check, at most 2,000 characters", examples=[texts.API_EXAMPLE_CLAIM]
+    )
     id: OptionalText = Field(None, description="echoed back in the response")
 
 
 class ReindexRequest(BaseModel):
-    confirm: bool = Field(False, description="must be true: without it nothing changes and the answer (400) says what would change")
+    confirm: bool = Field(
+        False, description="must be true: without it nothing changes and the answer (400) says what would change"
+    )
 
 
 class Document(BaseModel):
-    """A document as the API lists it: the store's :class:`~vectorstore.records.DocumentInfo`, its provenance flattened."""
+    """A document as the API lists it: the store's :class:`~vectorstore.records.DocumentInfo`, its provenance
+    flattened."""
 
     doc_id: str
     source: str
@@ -83,8 +96,12 @@ class Document(BaseModel):
     chunks: int
     ingested_at: str
     origin: Origin = Field(description="bundled | upload | cli | folder | unknown: where the document came from")
-    added_by: str = Field(description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI")
-    suspicious_chunks: int = Field(description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted")
+    added_by: str = Field(
+        description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI"
+    )
+    suspicious_chunks: int = Field(
+        description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted"
+    )
 
     @classmethod
     def of(cls, d: DocumentInfo) -> Document:
@@ -106,13 +123,22 @@ class UploadResponse(BaseModel):
     status: UploadStatus = Field(description="added | updated | unchanged")
     stored_as: str = Field(description="the sanitised file name in the corpus folder")
     document: Document
-    suspicious: list[Suspicious] = Field(description="text addressed to a model found in the file: flagged, never quoted")
-    warnings: list[str] = Field(description="read, but worth knowing (replacement characters, content type differing from the name)")
+    suspicious: list[Suspicious] = Field(
+        description="text addressed to a model found in the file: flagged, never quoted"
+    )
+    warnings: list[str] = Field(
+        description="read, but worth knowing (replacement characters, content type differing from the name)"
+    )
 
     @classmethod
     def of(cls, result: UploadResult) -> UploadResponse:
-        return cls(status=result.status, stored_as=result.name, document=Document.of(result.document),
-                   suspicious=[Suspicious(chunks=n, example=phrase) for n, phrase in result.suspicious], warnings=result.warnings)
+        return cls(
+            status=result.status,
+            stored_as=result.name,
+            document=Document.of(result.document),
+            suspicious=[Suspicious(chunks=n, example=phrase) for n, phrase in result.suspicious],
+            warnings=result.warnings,
+        )
 
 
 class DeleteResponse(BaseModel):
@@ -146,20 +172,42 @@ class Health(BaseModel):
     index_dir: str
     corpus_dir: str
     message: str | None
-    problems: list[str] = Field(description="what the index check found (segments readable, every chunk committed, metadata complete)")
-    embedding: EmbeddingProgress = Field(description="background embedding of new documents (meaning search follows keyword search)")
-    writes: str = Field(description="token: writes need ERQI_ADMIN_TOKEN; loopback: no token set, writes only from this machine")
+    problems: list[str] = Field(
+        description="what the index check found (segments readable, every chunk committed, metadata complete)"
+    )
+    embedding: EmbeddingProgress = Field(
+        description="background embedding of new documents (meaning search follows keyword search)"
+    )
+    writes: str = Field(
+        description="token: writes need ERQI_ADMIN_TOKEN; loopback: no token set, writes only from this machine"
+    )
 
 
-def error_json(status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None) -> JSONResponse:
+def error_json(
+    status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None
+) -> JSONResponse:
     safe = message.encode("utf-8", "replace").decode("utf-8")  # never fail on a lone surrogate echoed back
     return JSONResponse({"error": {"message": safe, "type": type, "code": status}}, status_code=status, headers=headers)
 
 
 _ERRORS = {400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 _WRITE_ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
-_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary", "description": ".txt .md .html .docx .pdf"}}}}}}}
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": ".txt .md .html .docx .pdf"}
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -186,7 +234,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
-        own = [str(e["ctx"]["error"]) for e in errors if e.get("type") == "value_error" and "error" in (e.get("ctx") or {})]
+        own = [
+            str(e["ctx"]["error"]) for e in errors if e.get("type") == "value_error" and "error" in (e.get("ctx") or {})
+        ]
         if own and len(own) == len(errors):  # our own validators' messages are bilingual already
             return error_json(400, own[0])
         reasons = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
@@ -207,12 +257,16 @@ def admin(backend: Backend) -> Any:
 
     def actor(request: Request) -> str:
         peer = request.client.host if request.client else None
-        caller = Caller(client_address(backend.settings, peer, request.headers.get("x-forwarded-for")), request.headers.get("host"))
+        caller = Caller(
+            client_address(backend.settings, peer, request.headers.get("x-forwarded-for")), request.headers.get("host")
+        )
         try:
             return authorise_api(backend.settings, caller, request.headers.get("authorization"))
         except AccessDenied as exc:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-            raise ApiError(exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers) from None
+            raise ApiError(
+                exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers
+            ) from None
 
     return Depends(actor)
 
@@ -221,17 +275,29 @@ def api_router(backend: Backend) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
     writer = admin(backend)
 
-    @router.post("/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations")
+    @router.post(
+        "/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations"
+    )
     def ask(body: AskRequest) -> AssistantResponse:
         history = [m.model_dump() for m in body.history] if body.history is not None else None
         return backend.ask(body.question, history, id=body.id)
 
-    @router.post("/check", response_model=AssistantResponse, responses=_ERRORS, summary="Fact-check a claim: verdict with evidence")
+    @router.post(
+        "/check",
+        response_model=AssistantResponse,
+        responses=_ERRORS,
+        summary="Fact-check a claim: verdict with evidence",
+    )
     def check(body: CheckRequest) -> AssistantResponse:
         """``verdict`` is supported, contradicted or not_found; ``differences`` says what the sources say instead."""
         return backend.check(body.claim, id=body.id)
 
-    @router.get("/documents", response_model=DocumentList, responses={503: {"model": ErrorResponse}}, summary="List the indexed documents")
+    @router.get(
+        "/documents",
+        response_model=DocumentList,
+        responses={503: {"model": ErrorResponse}},
+        summary="List the indexed documents",
+    )
     def documents() -> DocumentList:
         docs = [Document.of(d) for d in backend.documents()]
         return DocumentList(documents=docs, total=len(docs))
@@ -243,19 +309,33 @@ def api_router(backend: Backend) -> APIRouter:
                    422: {"model": ErrorResponse}} | _WRITE_ERRORS,
     )
     async def upload(request: Request, actor: str = writer) -> UploadResponse:
-        """Returns once the text is searchable by keywords; meaning search follows when the background embedding is done (see /api/health)."""
+        """Returns once the text is searchable by keywords; meaning search follows when the background embedding is
+        done (see /api/health)."""
         backend.store  # noqa: B018 - 503 before reading the body when the index is unavailable
-        received = await receive_upload(request, backend.corpus_dir, backend.settings.ingest.max_upload_bytes, check_name)
+        received = await receive_upload(
+            request, backend.corpus_dir, backend.settings.ingest.max_upload_bytes, check_name
+        )
         result = await run_in_threadpool(backend.commit_upload, check_name(received.filename), received.path, actor)
         return UploadResponse.of(result)
 
-    @router.delete("/documents/{doc_id}", response_model=DeleteResponse, summary="Remove a document from the index and the corpus folder; needs the admin credential",
-                   responses={404: {"model": ErrorResponse}} | _WRITE_ERRORS)
+    @router.delete(
+        "/documents/{doc_id}",
+        response_model=DeleteResponse,
+        summary="Remove a document from the index and the corpus folder; needs the admin credential",
+        responses={404: {"model": ErrorResponse}} | _WRITE_ERRORS,
+    )
     def delete(doc_id: str, actor: str = writer) -> DeleteResponse:
         return DeleteResponse(deleted=Document.of(backend.delete(doc_id)))
 
-    @router.post("/reindex", response_model=ReindexResponse, responses={400: {"model": ErrorResponse}} | _WRITE_ERRORS,
-                 summary="Bring the index in line with the corpus folder (documents from elsewhere are kept); needs the admin credential and {\"confirm\": true}")
+    @router.post(
+        "/reindex",
+        response_model=ReindexResponse,
+        responses={400: {"model": ErrorResponse}} | _WRITE_ERRORS,
+        summary=(
+            "Bring the index in line with the corpus folder (documents from "
+            "elsewhere are kept); needs the admin credential and {\"confirm\": true}"
+        ),
+    )
     def reindex(body: ReindexRequest | None = None, actor: str = writer) -> dict:
         if body is None or not body.confirm:
             plan = backend.reindex_plan()

@@ -29,7 +29,8 @@ def page_functions(demo: gr.Blocks):
 
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None, warm_up: bool = True) -> Guard:
-    """One Backend (index + model loaded once) shared by the page and the API; the FastAPI app is ``.app`` of the result."""
+    """One Backend (index + model loaded once) shared by the page and the API; the FastAPI app is ``.app`` of the
+    result."""
     settings = settings or Settings()
     backend = backend or Backend(settings)
     if warm_up:
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
         title=texts.UI_TITLE + " API",
         description="Answers quote the indexed reports verbatim, with numbered citations. "
         "The web page is at `/`; an OpenAI-compatible endpoint is at `/v1/chat/completions`. "
-        "Uploading, deleting and re-indexing need `Authorization: Bearer <ERQI_ADMIN_TOKEN>` (or, with no token set, loopback).",
+        "Uploading, deleting and re-indexing need `Authorization: Bearer "
+        "<ERQI_ADMIN_TOKEN>` (or, with no token set, loopback).",
         version="0.1.0",
         static_url="/docs-assets",
     )

@@ -16,19 +16,20 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Literal
+from typing import Any, BinaryIO, Literal
 
 from assistant.response import AssistantResponse
 from assistant.service import Assistant
 from assistant.validation import clean_history
 from ingest.pipeline import Ingestor, IngestPlan, IngestReport, discover, writer_lock
+from settings import Settings
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError, StoreError
 from vectorstore.maintenance import check, clean
 from vectorstore.records import DocumentInfo, Provenance, doc_id_for
-from settings import Settings
 from vectorstore.store import ChunkStore
 from webapp import texts
 from webapp.embedder import BackgroundEmbedder, Progress
@@ -98,7 +99,8 @@ class Backend:
             log.exception("the assistant could not be loaded")
 
     def _verify(self, store: ChunkStore) -> None:
-        """Start-up check: unreadable segments stop the service with a message; leftovers of interrupted writes are cleaned."""
+        """Start-up check: unreadable segments stop the service with a message; leftovers of interrupted writes are
+        cleaned."""
         result = check(store)
         if result.damaged:
             raise IndexDamagedError(self.settings.store.index_dir, result.damaged)
@@ -152,12 +154,21 @@ class Backend:
         log.info("warmed up in %.1fs", time.perf_counter() - started)
 
     def health(self, documents: list[DocumentInfo] | None = None, verify: bool = False) -> dict[str, Any]:
-        """``documents``: the caller's fresh list, so the registry is read once; ``verify``: also read a stored vector."""
+        """``documents``: the caller's fresh list, so the registry is read once; ``verify``: also read a stored
+        vector."""
         progress = self.embedder.progress
         info: dict[str, Any] = {
-            "status": "ok", "ready": False, "documents": 0, "chunks": 0, "embedding_model": None,
-            "answer_mode": self.answer_mode, "index_dir": str(self.settings.store.index_dir), "corpus_dir": str(self.corpus_dir),
-            "message": None, "problems": [], "embedding": {"done": progress.done, "total": progress.total, "running": progress.running},
+            "status": "ok",
+            "ready": False,
+            "documents": 0,
+            "chunks": 0,
+            "embedding_model": None,
+            "answer_mode": self.answer_mode,
+            "index_dir": str(self.settings.store.index_dir),
+            "corpus_dir": str(self.corpus_dir),
+            "message": None,
+            "problems": [],
+            "embedding": {"done": progress.done, "total": progress.total, "running": progress.running},
             "writes": "token" if self.settings.web.admin_token else "loopback",
         }
         try:
@@ -173,7 +184,10 @@ class Backend:
                 result = check(assistant.store)
                 info["problems"] = result.problems()
                 if result.damaged:
-                    return info | {"status": "damaged", "message": str(IndexDamagedError(self.settings.store.index_dir, result.damaged))}
+                    return info | {
+                        "status": "damaged",
+                        "message": str(IndexDamagedError(self.settings.store.index_dir, result.damaged)),
+                    }
         except StoreError as exc:
             return info | {"status": "damaged" if isinstance(exc, IndexDamagedError) else "error", "message": str(exc)}
         info["ready"] = info["chunks"] > 0
@@ -234,7 +248,9 @@ class Backend:
         self._require()
         name = check_name(filename)
         target_path(self.corpus_dir, name)
-        return self.commit_upload(name, save_stream(source, self.corpus_dir, self.settings.ingest.max_upload_bytes), actor)
+        return self.commit_upload(
+            name, save_stream(source, self.corpus_dir, self.settings.ingest.max_upload_bytes), actor
+        )
 
     def commit_upload(self, name: str, tmp: Path, actor: str = "") -> UploadResult:
         """Move a received temporary file into place and index it; the file is removed again if it is refused."""
@@ -319,8 +335,14 @@ class Backend:
             report = IngestReport()
             files = discover([self.corpus_dir], report)
             folder = str(self.corpus_dir.resolve())
-            self._ingestor().ingest(files, report, dense=False, provenance=lambda _: Provenance("folder", "re-index", folder),
-                                    prune=True, folder=self.corpus_dir)
+            self._ingestor().ingest(
+                files,
+                report,
+                dense=False,
+                provenance=lambda _: Provenance("folder", "re-index", folder),
+                prune=True,
+                folder=self.corpus_dir,
+            )
         self.embedder.kick()
         report.seconds = time.perf_counter() - started
         log.info("re-index: %s", report.summary())

@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from settings import Settings
 from webapp import texts
@@ -52,8 +52,12 @@ def _safe(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-async def send_error(send: Send, status: int, message: str, type_: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = json.dumps({"error": {"message": _safe(message), "type": type_, "code": status}}, ensure_ascii=False).encode("utf-8")
+async def send_error(
+    send: Send, status: int, message: str, type_: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps({"error": {"message": _safe(message), "type": type_, "code": status}}, ensure_ascii=False).encode(
+        "utf-8"
+    )
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -84,12 +88,18 @@ class RateLimiter:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, settings: Settings, page_functions: Callable[[], tuple[set[str], set[int]]]) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, page_functions: Callable[[], tuple[set[str], set[int]]]
+    ) -> None:
         self.app = app
         self.state = getattr(app, "state", None)  # the wrapped app's state (its Backend), for tools and tests
         self.settings = settings
         self.page_functions = page_functions
-        self.limiter = RateLimiter(settings.web.rate_limit_per_minute, settings.web.rate_limit_burst) if settings.web.rate_limit_per_minute > 0 else None
+        self.limiter = (
+            RateLimiter(settings.web.rate_limit_per_minute, settings.web.rate_limit_burst)
+            if settings.web.rate_limit_per_minute > 0
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,7 +115,7 @@ class Guard:
             if not response.started:
                 await send_error(response.raw, 500, texts.ERR_INTERNAL, "internal_error")
 
-    async def _handle(self, scope: Scope, receive: Receive, response: "_Response") -> None:
+    async def _handle(self, scope: Scope, receive: Receive, response: _Response) -> None:
         send = response.send
         headers = _headers(scope)
         method, path = scope.get("method", "GET"), scope.get("path", "")
@@ -183,8 +193,12 @@ class Guard:
             fn_index = json.loads(body or b"{}").get("fn_index")
         except (ValueError, AttributeError):
             fn_index = None  # malformed: the framework answers 422
-        if fn_index is not None and (not isinstance(fn_index, int) or isinstance(fn_index, bool) or fn_index not in ids):
-            await send_error(send, 404, texts.ERR_UNKNOWN_ENDPOINT.format(name=f"fn_index={fn_index!r}"[:80]), "not_found")
+        if fn_index is not None and (
+            not isinstance(fn_index, int) or isinstance(fn_index, bool) or fn_index not in ids
+        ):
+            await send_error(
+                send, 404, texts.ERR_UNKNOWN_ENDPOINT.format(name=f"fn_index={fn_index!r}"[:80]), "not_found"
+            )
             return None
         replayed = False
 
@@ -229,7 +243,9 @@ class _Limited:
             self.total += len(message.get("body", b""))
             if self.total > self.limit:
                 if not self._response.started:
-                    await send_error(self._response.send, 413, self.message, "payload_too_large", [(b"connection", b"close")])
+                    await send_error(
+                        self._response.send, 413, self.message, "payload_too_large", [(b"connection", b"close")]
+                    )
                 self._response.closed_by_guard = True
                 return {"type": "http.disconnect"}
         return message

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -90,7 +90,9 @@ class _Receiver:
             self.path.unlink(missing_ok=True)
 
 
-async def receive_upload(request: Request, folder: Path, max_bytes: int, check_name: Callable[[str], object]) -> ReceivedUpload:
+async def receive_upload(
+    request: Request, folder: Path, max_bytes: int, check_name: Callable[[str], object]
+) -> ReceivedUpload:
     """The multipart field ``file`` of ``request``, written to ``folder/.upload-*.part``; UploadError otherwise."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
@@ -98,8 +100,18 @@ async def receive_upload(request: Request, folder: Path, max_bytes: int, check_n
         raise UploadError(400, texts.ERR_NOT_MULTIPART)
     folder.mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(folder, max_bytes, check_name)
-    callbacks = {name: getattr(receiver, name) for name in (
-        "on_part_begin", "on_header_field", "on_header_value", "on_header_end", "on_headers_finished", "on_part_data", "on_part_end")}
+    callbacks = {
+        name: getattr(receiver, name)
+        for name in (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
+            "on_part_end",
+        )
+    }
     try:
         parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
         async for chunk in request.stream():

@@ -12,7 +12,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -97,7 +98,14 @@ def completion(response: AssistantResponse, model: str, history: list[dict[str, 
         "created": int(time.time()),
         "model": model,
         "system_fingerprint": response.mode,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": response.answer}, "logprobs": None, "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": response.answer},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
         "usage": _usage(response.question, history, response.answer),
     } | _extras(response)
 
@@ -126,7 +134,8 @@ def completion_chunks(pieces: Iterator[str | AssistantResponse], model: str) -> 
     except Exception as exc:  # noqa: BLE001 - the stream has begun: the error is an event, and the stream still ends
         log.exception("streaming an answer failed")
         message = str(exc) if isinstance(exc, StoreError) else texts.ERR_INTERNAL
-        yield f"data: {json.dumps({'error': {'message': message, 'type': 'server_error', 'code': 503 if isinstance(exc, StoreError) else 500}}, ensure_ascii=False)}\n\n"
+        error = {"message": message, "type": "server_error", "code": 503 if isinstance(exc, StoreError) else 500}
+        yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
         return
     if final is not None:
@@ -140,9 +149,16 @@ def openai_router(backend: Backend) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
     @router.post(
-        "/chat/completions", summary="OpenAI-compatible chat completion (stream and non-stream)",
-        responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
-                   200: {"content": {"text/event-stream": {}}, "description": "a chat.completion object, or SSE chunks when stream=true"}},
+        "/chat/completions",
+        summary="OpenAI-compatible chat completion (stream and non-stream)",
+        responses={
+            400: {"model": ErrorResponse},
+            503: {"model": ErrorResponse},
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "a chat.completion object, or SSE chunks when stream=true",
+            },
+        },
     )
     def chat_completions(body: ChatCompletionRequest):
         question, history = split_messages(body.messages)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 
@@ -40,13 +41,19 @@ CSS = """
 #index-status { font-size: 0.9rem; }
 #index-status p { margin: 0.2rem 0; }
 :is(#chat, #check-result) mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
-:is(#chat, #check-result) blockquote { border-left: 3px solid #f59e0b; margin: 0.4rem 0; padding: 0.1rem 0.8rem; color: var(--body-text-color); }
+:is(#chat, #check-result) blockquote {
+  border-left: 3px solid #f59e0b; margin: 0.4rem 0; padding: 0.1rem 0.8rem; color: var(--body-text-color);
+}
 :is(#chat, #check-result) small { color: var(--body-text-color-subdued); }
-#chat .thought-group .message-content :is(p, blockquote, li, mark) { font-size: 15px !important; line-height: 1.75 !important; }
+#chat .thought-group .message-content :is(p, blockquote, li, mark) {
+  font-size: 15px !important; line-height: 1.75 !important;
+}
 #chat .thought-group .message-content strong { font-size: 15px !important; }
 #chat .thought-group .message-content small { font-size: 13px !important; }
 #chat .thought-group .title { font-size: 14px !important; }
-#examples-title p, #check-examples-title p { margin: 0.3rem 0 0; color: var(--body-text-color-subdued); font-size: 0.9rem; }
+#examples-title p, #check-examples-title p {
+  margin: 0.3rem 0 0; color: var(--body-text-color-subdued); font-size: 0.9rem;
+}
 #examples button, #check-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: normal; }
 #send-button { min-width: 88px; }
 """
@@ -186,8 +193,14 @@ def login(backend: Backend, token: str | None) -> tuple[bool, str]:
 
 def _upload_line(result: UploadResult) -> str:
     doc = result.document
-    lines = [texts.UI_UPLOAD_DONE.format(
-        title=md_escape(doc.title), status=texts.UI_UPLOAD_STATUS[result.status], chunks=doc.chunks, name=md_escape(result.name))]
+    lines = [
+        texts.UI_UPLOAD_DONE.format(
+            title=md_escape(doc.title),
+            status=texts.UI_UPLOAD_STATUS[result.status],
+            chunks=doc.chunks,
+            name=md_escape(result.name),
+        )
+    ]
     lines += [texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) for n, phrase in result.suspicious]
     lines += [texts.UI_WARNING_NOTE.format(warning=md_escape(w)) for w in result.warnings]
     return "\n\n".join(lines)
@@ -238,8 +251,14 @@ def reindex(backend: Backend) -> str:
     lines = [texts.UI_REINDEXED.format(
         added=len(report.added), updated=len(report.updated), unchanged=len(report.unchanged),
         removed=len(report.removed), skipped=len(report.skipped), seconds=report.seconds)]
-    lines += ["- " + md_escape(texts.UI_REINDEX_SKIPPED.format(name=name.rsplit("/", 1)[-1], reason=reason)) for name, reason in report.skipped]
-    lines += ["- " + texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) + f"({md_escape(name)})" for name, n, phrase in report.suspicious]
+    lines += [
+        "- " + md_escape(texts.UI_REINDEX_SKIPPED.format(name=name.rsplit("/", 1)[-1], reason=reason))
+        for name, reason in report.skipped
+    ]
+    lines += [
+        "- " + texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) + f"({md_escape(name)})"
+        for name, n, phrase in report.suspicious
+    ]
     return "\n".join(lines)
 
 
@@ -280,7 +299,10 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                     clear = gr.Button(texts.UI_CLEAR, variant="secondary", scale=1, elem_id="clear-button")
                 gr.Markdown(f"{texts.UI_EXAMPLES_TITLE} {texts.UI_FOLLOWUP_HINT}", elem_id="examples-title")
                 with gr.Row(elem_id="examples"):
-                    example_buttons = [(gr.Button(label, size="sm", variant="secondary"), question) for label, question in texts.UI_EXAMPLES]
+                    example_buttons = [
+                        (gr.Button(label, size="sm", variant="secondary"), question)
+                        for label, question in texts.UI_EXAMPLES
+                    ]
 
             with gr.Tab(texts.UI_TAB_CHECK, id="check-tab"):
                 gr.Markdown(texts.UI_CHECK_INTRO)
@@ -290,23 +312,37 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                     check_button = gr.Button(texts.UI_CHECK_BUTTON, variant="primary", scale=1, elem_id="check-button")
                 gr.Markdown(texts.UI_CHECK_EXAMPLES_TITLE, elem_id="check-examples-title")
                 with gr.Row(elem_id="check-examples"):
-                    check_examples = [(gr.Button(claim, size="sm", variant="secondary"), claim) for claim in texts.UI_CHECK_EXAMPLES]
+                    check_examples = [
+                        (gr.Button(claim, size="sm", variant="secondary"), claim) for claim in texts.UI_CHECK_EXAMPLES
+                    ]
                 check_result = gr.Markdown(texts.UI_CHECK_PLACEHOLDER_RESULT, elem_id="check-result")
 
             with gr.Tab(texts.UI_TAB_DOCS, id="docs-tab") as docs_tab:
-                gr.Markdown(texts.UI_DOCS_INTRO.format(suffixes=supported_list(), limit=human_size(backend.settings.ingest.max_upload_bytes)))
+                gr.Markdown(
+                    texts.UI_DOCS_INTRO.format(
+                        suffixes=supported_list(), limit=human_size(backend.settings.ingest.max_upload_bytes)
+                    )
+                )
                 admin = gr.State(False)
                 if backend.settings.web.admin_token:
                     gr.Markdown(texts.UI_WRITE_LOGIN_NOTICE, elem_id="write-notice")
                     with gr.Row(equal_height=True):
-                        token_box = gr.Textbox(label=texts.UI_LOGIN_LABEL, type="password", scale=4, elem_id="login-token")
+                        token_box = gr.Textbox(
+                            label=texts.UI_LOGIN_LABEL, type="password", scale=4, elem_id="login-token"
+                        )
                         login_button = gr.Button(texts.UI_LOGIN_BUTTON, scale=1, elem_id="login-button")
                     login_message = gr.Markdown(elem_id="login-message")
                 else:
                     gr.Markdown(texts.UI_WRITE_LOOPBACK_NOTICE, elem_id="write-notice")
                 table = gr.Dataframe(
-                    value=table_rows(docs_now), headers=list(texts.UI_DOCS_HEADERS), datatype="str", interactive=False,
-                    wrap=True, column_widths=["30%", "18%", "7%", "12%", "15%", "6%", "12%"], elem_id="documents-table", type="array",
+                    value=table_rows(docs_now),
+                    headers=list(texts.UI_DOCS_HEADERS),
+                    datatype="str",
+                    interactive=False,
+                    wrap=True,
+                    column_widths=["30%", "18%", "7%", "12%", "15%", "6%", "12%"],
+                    elem_id="documents-table",
+                    type="array",
                 )
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -314,11 +350,15 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                                         file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload-files")
                     with gr.Column(scale=2):
                         upload = gr.Button(texts.UI_UPLOAD_BUTTON, variant="primary", elem_id="upload-button")
-                        choose = gr.Dropdown(choices=_choices(docs_now), value=None, label=texts.UI_DELETE_LABEL, elem_id="delete-choice")
+                        choose = gr.Dropdown(
+                            choices=_choices(docs_now), value=None, label=texts.UI_DELETE_LABEL, elem_id="delete-choice"
+                        )
                         delete = gr.Button(texts.UI_DELETE_BUTTON, variant="stop", elem_id="delete-button")
                 with gr.Row():
                     reindex_button = gr.Button(texts.UI_REINDEX_BUTTON, elem_id="reindex-button")
-                    confirm_button = gr.Button(texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button")
+                    confirm_button = gr.Button(
+                        texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button"
+                    )
                     refresh = gr.Button(texts.UI_REFRESH_BUTTON, elem_id="refresh-button")
                 gr.Markdown(texts.UI_REINDEX_HELP.format(corpus_dir=backend.corpus_dir))
                 docs_message = gr.Markdown(elem_id="documents-message")
@@ -351,7 +391,9 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                            api_description=texts.API_CHECK_DESCRIPTION)
         claim_box.submit(check, [claim_box], [check_result], api_visibility="private")
         for button, claim in check_examples:
-            button.click(lambda c=claim: (c, check_claim(backend, c)), None, [claim_box, check_result], api_visibility="private")
+            button.click(
+                lambda c=claim: (c, check_claim(backend, c)), None, [claim_box, check_result], api_visibility="private"
+            )
 
         # --- document events ---
         doc_outputs = [docs_message, status, table, choose]
@@ -364,14 +406,23 @@ def build_blocks(backend: Backend) -> gr.Blocks:
             except AccessDenied as exc:
                 return None, exc.message
 
-        def on_upload(paths: list[str] | None, admin_state: bool, request: gr.Request, progress: gr.Progress = gr.Progress()):
+        def on_upload(
+            paths: list[str] | None,
+            admin_state: bool,
+            request: gr.Request,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio hands its progress tracker over through this default
+        ):
             actor, refusal = writer(admin_state, request)
             message = upload_files(backend, paths, actor, progress) if actor else refusal
             return (message, *refreshed(backend), None, *embedding_progress(backend))
 
         def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
             actor, refusal = writer(admin_state, request)
-            return (delete_document(backend, doc_id) if actor else refusal, *refreshed(backend), *embedding_progress(backend))
+            return (
+                delete_document(backend, doc_id) if actor else refusal,
+                *refreshed(backend),
+                *embedding_progress(backend),
+            )
 
         def on_reindex_plan(admin_state: bool, request: gr.Request):
             actor, refusal = writer(admin_state, request)
@@ -379,18 +430,33 @@ def build_blocks(backend: Backend) -> gr.Blocks:
 
         def on_reindex(admin_state: bool, request: gr.Request):
             actor, refusal = writer(admin_state, request)
-            return (reindex(backend) if actor else refusal, *refreshed(backend), gr.Button(visible=False), *embedding_progress(backend))
+            return (
+                reindex(backend) if actor else refusal,
+                *refreshed(backend),
+                gr.Button(visible=False),
+                *embedding_progress(backend),
+            )
 
         write = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
         upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
         delete.click(on_delete, [choose, admin], doc_outputs + busy, api_visibility="private", **write)
-        reindex_button.click(on_reindex_plan, [admin], [docs_message, confirm_button], api_visibility="private", **write)
-        confirm_button.click(on_reindex, [admin], doc_outputs + [confirm_button] + busy, api_visibility="private", **write)
+        reindex_button.click(
+            on_reindex_plan, [admin], [docs_message, confirm_button], api_visibility="private", **write
+        )
+        confirm_button.click(
+            on_reindex, [admin], doc_outputs + [confirm_button] + busy, api_visibility="private", **write
+        )
         timer.tick(lambda: embedding_progress(backend), None, busy, api_visibility="private", queue=False)
         if backend.settings.web.admin_token:
-            login_button.click(lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private")
-            token_box.submit(lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private")
+            login_button.click(
+                lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private"
+            )
+            token_box.submit(
+                lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private"
+            )
         refresh.click(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
-        docs_tab.select(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
+        docs_tab.select(
+            lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False
+        )
         demo.load(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
     return demo

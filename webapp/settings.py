@@ -30,7 +30,9 @@ class WebSettings(SettingsGroup):
         description="Requests per minute per client address on the open routes (ask, check, chat, the page's events); "
         "0 turns the limit off.",
     )
-    rate_limit_burst: int = Field(30, description="Requests a client may send at once before the per-minute rate applies.")
+    rate_limit_burst: int = Field(
+        30, description="Requests a client may send at once before the per-minute rate applies."
+    )
     rate_limit_loopback: bool = Field(
         False,
         description="Also rate-limit loopback clients (off by default: local scripts and tests; turn on behind a "

@@ -73,7 +73,9 @@ UI_UPLOAD_BUTTON = "上传并建立索引"
 UI_DELETE_LABEL = "选择要删除的文档"
 UI_DELETE_BUTTON = "删除所选文档"
 UI_REINDEX_BUTTON = "重新索引语料目录"
-UI_REINDEX_HELP = "「重新索引」会与语料目录 `{corpus_dir}` 同步:新增或修改过的文件重新索引,目录中已不存在的文档从索引移除。"
+UI_REINDEX_HELP = (
+    "「重新索引」会与语料目录 `{corpus_dir}` 同步:新增或修改过的文件重新索引,目录中已不存在的文档从索引移除。"
+)
 UI_REFRESH_BUTTON = "刷新列表"
 UI_NO_FILES = "请先选择文件。"
 UI_NO_SELECTION = "请先在下拉框中选择要删除的文档。"
@@ -81,7 +83,10 @@ UI_UPLOAD_DONE = "【完成】《{title}》已{status},共 {chunks} 个段落(�
 UI_UPLOAD_STATUS = {"added": "加入索引", "updated": "更新", "unchanged": "在索引中且内容未变"}
 UI_UPLOAD_FAILED = "【失败】{name}:{message}"
 UI_DELETED = "【完成】已删除《{title}》({source})。"
-UI_REINDEXED = "【完成】重新索引完成:新增 {added},更新 {updated},未变 {unchanged},移除 {removed},跳过 {skipped};用时 {seconds:.1f} 秒。"
+UI_REINDEXED = (
+    "【完成】重新索引完成:新增 {added},更新 {updated},未变 {unchanged},"
+    "移除 {removed},跳过 {skipped};用时 {seconds:.1f} 秒。"
+)
 UI_REINDEX_SKIPPED = "跳过 {name}:{reason}"
 UI_PROGRESS_INDEXING = "正在切分并建立索引…"
 
@@ -91,11 +96,16 @@ API_EXAMPLE_CLAIM = "二七区2020年地区生产总值达到800亿元"
 API_CHAT_DESCRIPTION = "问一个问题,流式返回带引用的回答(聊天消息列表)。"
 API_CHECK_DESCRIPTION = "核查一个说法:返回结论(资料支持 / 与资料不符 / 无法核实)和原文依据(Markdown)。"
 NO_SUFFIX = "(无)"
-ERR_UNSUPPORTED_TYPE = "不支持的文件类型「{suffix}」,请上传 {supported} 文件。 / Unsupported file type '{suffix}'; upload one of {supported}."
+ERR_UNSUPPORTED_TYPE = (
+    "不支持的文件类型「{suffix}」,请上传 {supported} 文件。 / Unsupported "
+    "file type '{suffix}'; upload one of {supported}."
+)
 ERR_UPLOAD_TOO_LARGE = "文件超过大小上限 {limit}。 / The file is larger than the {limit} limit."
 ERR_UPLOAD_EMPTY_NAME = "缺少文件名。 / The upload has no file name."
 ERR_UPLOAD_UNREADABLE = "无法读取该文件:{reason} / The file could not be read: {reason}"
-ERR_UPLOAD_OUTSIDE = "文件名不合法,无法保存到语料目录。 / Invalid file name: it would be stored outside the corpus folder."
+ERR_UPLOAD_OUTSIDE = (
+    "文件名不合法,无法保存到语料目录。 / Invalid file name: it would be stored outside the corpus folder."
+)
 ERR_UNKNOWN_DOCUMENT = "索引中没有文档「{doc_id}」。 / No document with id '{doc_id}' in the index."
 ERR_NO_USER_MESSAGE = "messages 中最后一条必须是 user 消息。 / The last message must have role 'user'."
 ERR_BAD_MESSAGES = "messages 格式不正确:{reason} / Malformed messages: {reason}"
@@ -118,18 +128,27 @@ UI_CHECK_EXAMPLES: tuple[str, ...] = (
 )
 UI_CHECK_EMPTY = "请先输入要核查的说法。"
 # A text label before each verdict (an emoji needs an emoji font, which servers and many office PCs lack).
-UI_CHECK_MARKS = {"supported": "【相符】", "contradicted": "【不符】", "conflicting": "【有分歧】", "not_found": "【待核实】"}
+UI_CHECK_MARKS = {
+    "supported": "【相符】",
+    "contradicted": "【不符】",
+    "conflicting": "【有分歧】",
+    "not_found": "【待核实】",
+}
 UI_CHECK_CLAIM = "核查的说法:{claim}"
 UI_CHECK_EVIDENCE = "#### 依据原文"
 UI_CHECK_RELATED = "#### 相关段落(资料中最接近的内容,不足以核实)"
 UI_CHECK_PLACEHOLDER_RESULT = "核查结果会显示在这里。"
 
 # --- access ------------------------------------------------------------------------------------------
-ERR_AUTH_REQUIRED = "写入需要管理员凭据:请在请求头中加入 Authorization: Bearer <ERQI_ADMIN_TOKEN>。 / Writing needs the admin credential: send Authorization: Bearer <ERQI_ADMIN_TOKEN>."
+ERR_AUTH_REQUIRED = (
+    "写入需要管理员凭据:请在请求头中加入 Authorization: Bearer <ERQI_ADMIN_TOKEN>。"
+    " / Writing needs the admin credential: send Authorization: Bearer <ERQI_ADMIN_TOKEN>."
+)
 ERR_AUTH_WRONG = "管理员凭据不正确。 / Wrong admin credential."
 ERR_LOOPBACK_ONLY = (
     "未设置管理员令牌(ERQI_ADMIN_TOKEN),上传、删除和重新索引只接受来自本机(127.0.0.1)的请求。"
-    " / No admin token is set (ERQI_ADMIN_TOKEN): uploads, deletes and re-indexing are accepted from this machine (loopback) only."
+    " / No admin token is set (ERQI_ADMIN_TOKEN): uploads, deletes and "
+    "re-indexing are accepted from this machine (loopback) only."
 )
 ERR_CROSS_ORIGIN = (
     "拒绝来自其他网站({origin})的写请求。如需允许,请在 ERQI_ALLOWED_ORIGINS 中加入该来源。"
@@ -140,7 +159,10 @@ ERR_BODY_TOO_LARGE = "请求体超过上限 {limit}。 / The request body is lar
 ERR_NAME_TOO_LONG = "文件名过长({n} 字节,上限 {limit} 字节)。 / The file name is too long ({n} bytes > {limit})."
 ERR_UNKNOWN_ENDPOINT = "没有这个接口:{name}。 / No such endpoint: {name}."
 ERR_BAD_EVENT = "页面请求的参数不正确。 / The page request's data is malformed."
-ERR_NOT_MULTIPART = "请以 multipart/form-data 上传,文件放在字段 file 中。 / Upload as multipart/form-data with the file in the field 'file'."
+ERR_NOT_MULTIPART = (
+    "请以 multipart/form-data 上传,文件放在字段 file 中。 / Upload as multipart/form-data "
+    "with the file in the field 'file'."
+)
 ERR_REINDEX_CONFIRM = (
     "重新索引需要确认:它将新增 {added}、更新 {updated}、移除 {removed} 篇文档(只处理语料目录 {folder} 中的文件,"
     "其他来源的文档不受影响)。确认请发送 {{\"confirm\": true}}。"

@@ -63,7 +63,11 @@ class Segmenter:
                 return self._copies[new]
             self.tokenizer.check_initialized()
             tokenizer = jieba.Tokenizer()
-            tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(self.tokenizer.FREQ), self.tokenizer.total, True
+            tokenizer.FREQ, tokenizer.total, tokenizer.initialized = (
+                dict(self.tokenizer.FREQ),
+                self.tokenizer.total,
+                True,
+            )
             tagger = pseg.POSTokenizer.__new__(pseg.POSTokenizer)  # without reading the dictionary file again
             tagger.tokenizer = tokenizer
             self.tagger.makesure_userdict_loaded()

@@ -56,7 +56,9 @@ def test_a_wrong_name_is_contradicted_even_when_the_question_form_is_unanswered(
 
 
 def test_sources_that_disagree_make_a_conflicting_verdict() -> None:
-    bulletin = Chunk("d0", "doc-bulletin", "bulletin.txt", "快报", "", "text", 0, 19, "二七区2020年地区生产总值为9999亿元。")
+    bulletin = Chunk(
+        "d0", "doc-bulletin", "bulletin.txt", "快报", "", "text", 0, 19, "二七区2020年地区生产总值为9999亿元。"
+    )
     evidence = [ScoredChunk(CHUNKS[1], 1.0), ScoredChunk(bulletin, 0.9)]
     result = check("二七区2020年地区生产总值达到760亿元", evidence=evidence, stats=TermStats([CHUNKS[1], bulletin]))
     assert result.verdict == "conflicting"

@@ -1,7 +1,15 @@
 """assistant.lists: lists found through the outline or in an enumeration, and how they are ordered."""
 from __future__ import annotations
 
-from assistant.lists import Outline, as_evidence, enumerates, enumeration_sizes, find_list, labelled_enumeration, promote_enumerations
+from assistant.lists import (
+    Outline,
+    as_evidence,
+    enumerates,
+    enumeration_sizes,
+    find_list,
+    labelled_enumeration,
+    promote_enumerations,
+)
 from assistant.question import analyse
 from assistant.termstats import TermStats
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
@@ -46,8 +54,14 @@ def test_a_list_of_child_headings_is_found_through_the_outline() -> None:
 def test_passages_enumerating_the_asked_number_come_first() -> None:
     plain = ScoredChunk(chunk("a", "二七区有很多板块。"), 1.0)
     three = ScoredChunk(chunk("b", "二七商圈板块、健康产业板块、文旅板块"), 0.5)
-    assert [s.chunk.chunk_id for s in promote_enumerations(analyse("重点打造哪三个板块?"), [plain, three], 2)] == ["b", "a"]
-    assert [s.chunk.chunk_id for s in promote_enumerations(analyse("重点打造哪些板块?"), [plain, three], 2)] == ["a", "b"]
+    assert [s.chunk.chunk_id for s in promote_enumerations(analyse("重点打造哪三个板块?"), [plain, three], 2)] == [
+        "b",
+        "a",
+    ]
+    assert [s.chunk.chunk_id for s in promote_enumerations(analyse("重点打造哪些板块?"), [plain, three], 2)] == [
+        "a",
+        "b",
+    ]
 
 
 def test_the_chunks_of_a_found_list_lead_the_evidence() -> None:

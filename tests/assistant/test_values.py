@@ -22,7 +22,10 @@ def values(text: str) -> list[tuple[str, tuple, str]]:
         ("第十一届", [("ordinal", (11, "届"), "第十一届")]),
         ("三所学校", [("count:所", (3.0,), "三所")]),
         ("一百零五个", [("count:个", (105.0,), "一百零五个")]),
-        ("六七个人", [("count:个", (7.0,), "六七个")]),  # a run of digits counts as its last one (zhtext.numerals.to_int)
+        (
+            "六七个人",
+            [("count:个", (7.0,), "六七个")],
+        ),  # a run of digits counts as its last one (zhtext.numerals.to_int)
         ("近一倍", []),  # a numeral inside a word is not a value
     ],
 )

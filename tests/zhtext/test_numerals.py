@@ -11,8 +11,19 @@ from zhtext.units import UNITS, units_of
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("2025", 2025), ("两", 2), ("十", 10), ("十一", 11), ("二十", 20), ("二十三", 23), ("一百零五", 105), ("两百", 200),
-     ("零", 0), ("六七", 7), ("二二八", 8)],
+    [
+        ("2025", 2025),
+        ("两", 2),
+        ("十", 10),
+        ("十一", 11),
+        ("二十", 20),
+        ("二十三", 23),
+        ("一百零五", 105),
+        ("两百", 200),
+        ("零", 0),
+        ("六七", 7),
+        ("二二八", 8),
+    ],
 )
 def test_to_int(text: str, value: int) -> None:
     assert to_int(text) == value
@@ -35,4 +46,19 @@ def test_the_character_sets() -> None:
 def test_one_unit_table() -> None:
     assert UNITS["亿元"] == "money" and UNITS["人次"] == "people" and UNITS["%"] == "percent"
     assert UNITS["倍"] == "ratio", "倍 measures a ratio; a 几倍 question accepts it with the counts"
-    assert units_of("count", "ratio") == ("个", "项", "所", "张", "家", "户", "条", "部", "封", "座", "处", "次", "倍", "届")
+    assert units_of("count", "ratio") == (
+        "个",
+        "项",
+        "所",
+        "张",
+        "家",
+        "户",
+        "条",
+        "部",
+        "封",
+        "座",
+        "处",
+        "次",
+        "倍",
+        "届",
+    )
