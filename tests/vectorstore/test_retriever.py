@@ -16,8 +16,7 @@ from vectorstore.records import Chunk, ScoredChunk, doc_id_for
 from vectorstore.retriever import HybridRetriever, collapse_duplicates, fuse, jaccard, to_document
 from vectorstore.store import ChunkStore
 
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
+from common import PLAN
 
 # (question, strings that must all appear in the top-3 chunks)
 QUESTIONS = [

@@ -1,6 +1,6 @@
 """The optional LLM backend against a real OpenAI-compatible server on 127.0.0.1.
 
-Everything is real: the scripted server (tests/llm_server.py, FastAPI + uvicorn) speaks
+Everything is real: the scripted server (tests/assistant/llm_server.py, FastAPI + uvicorn) speaks
 the chat-completions protocol, streaming and not; the assistant reaches it through
 ``langchain_openai.ChatOpenAI`` and the ``openai`` client; retrieval runs on the
 session index of the bundled reports.  The server's replies are scripted per question:
@@ -18,12 +18,25 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from common import CORPUS_DIR, REPO
+
 pytest.register_assert_rewrite("llm_server")
 pytest_plugins = ["llm_server"]
+
+from assistant import texts  # noqa: E402
+from assistant.condense import Condenser, clean_rewrite, report_dates  # noqa: E402
+from assistant.evaluation import evaluate  # noqa: E402
+from assistant.followup import resolve  # noqa: E402
+from assistant.llm import Passage, chat_model  # noqa: E402
+from assistant.response import AssistantResponse  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+from assistant.validation import InvalidRequest  # noqa: E402
+from assistant.verify import Verifier, split_reply  # noqa: E402
+from settings import Settings  # noqa: E402
+from vectorstore.records import Chunk  # noqa: E402
 
 from llm_server import (  # noqa: E402
     AREA,
@@ -41,20 +54,6 @@ from llm_server import (  # noqa: E402
     ScriptedLLM,
 )
 
-from assistant import texts  # noqa: E402
-from assistant.condense import Condenser, clean_rewrite, report_dates  # noqa: E402
-from assistant.evaluation import evaluate  # noqa: E402
-from assistant.followup import resolve  # noqa: E402
-from assistant.llm import Passage, chat_model  # noqa: E402
-from assistant.response import AssistantResponse  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from assistant.validation import InvalidRequest  # noqa: E402
-from assistant.verify import Verifier, split_reply  # noqa: E402
-from settings import Settings  # noqa: E402
-from vectorstore.records import Chunk  # noqa: E402
-
-ROOT = Path(__file__).parent.parent
-CORPUS = ROOT / "data" / "corpus"
 TIMEOUT = 2.0
 GDP_HISTORY = [
     {"role": "user", "content": GDP},
@@ -84,7 +83,7 @@ def plain_assistant(built_index: Settings, built_store) -> Assistant:
 
 
 def originals() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+    return {p.name: p.read_text(encoding="utf-8") for p in CORPUS_DIR.glob("*.txt")}
 
 
 def assert_cited_verbatim(r: AssistantResponse) -> None:
@@ -227,7 +226,7 @@ def test_batch_output_carries_sentence_verification(built_index: Settings, scrip
     lines = [{"id": "ok", "question": GDP}, {"id": "mixed", "question": GDP_MIXED}]
     p = subprocess.run([sys.executable, "-m", "assistant", "batch", "--index-dir", str(built_index.store.index_dir)],
                        input="".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
-                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+                       capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     ok, mixed = (json.loads(line) for line in p.stdout.splitlines())
     assert ok["mode"] == "llm" and ok["sentences"] == [

@@ -16,8 +16,7 @@ from vectorstore.errors import ModelMismatchError
 from vectorstore.retriever import HybridRetriever
 from vectorstore.store import ChunkStore
 
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
+from common import PLAN, REVIEW
 
 
 def bundled_model_dir() -> Path | None:

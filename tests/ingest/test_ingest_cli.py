@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,17 +14,7 @@ from vectorstore.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.records import doc_id_for
 from vectorstore.store import ChunkStore
 
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
-
-
-def make_settings(index_dir: Path) -> Settings:
-    return Settings(_env_file=None, index_dir=index_dir)  # type: ignore[call-arg]
-
-
-def copy_embedding_cache(source_index: Path, target_index: Path) -> None:
-    target_index.mkdir(parents=True)
-    shutil.copyfile(source_index / "embedding_cache.sqlite", target_index / "embedding_cache.sqlite")
+from common import PLAN, REVIEW, copy_embedding_cache, make_settings
 
 
 def run_cli(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -41,13 +30,6 @@ def index_dir(tmp_path: Path, built_index: Settings) -> Path:
     """An empty index dir whose embedding cache already holds the corpus passages."""
     target = tmp_path / "index"
     copy_embedding_cache(Path(built_index.store.index_dir), target)
-    return target
-
-
-@pytest.fixture
-def docs_dir(tmp_path: Path, corpus_dir: Path) -> Path:
-    target = tmp_path / "docs"
-    shutil.copytree(corpus_dir, target)
     return target
 
 

@@ -16,8 +16,7 @@ from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreError
 from vectorstore.records import Chunk, doc_id_for
 from vectorstore.store import ChunkStore, drop_collection, embedding_input
 
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
+from common import PLAN, REVIEW
 
 
 class CountingEmbeddings(Embeddings):

@@ -10,14 +10,15 @@ import pytest
 
 from settings import Settings
 
-ROOT = Path(__file__).parent.parent
+from common import REPO
+
 BATCH_KEYS = {"id", "question", "answer", "no_answer", "citations", "retrieved", "timings_ms"}
 CITATION_KEYS = {"ref", "doc_id", "source", "title", "section", "text", "start", "end"}
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=300
+        [sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True, cwd=REPO, timeout=300
     )
 
 
@@ -66,7 +67,7 @@ def test_batch_contract(built_index: Settings) -> None:
 
 
 def test_eval_reports_metrics(built_index: Settings, tmp_path: Path) -> None:
-    gold = ROOT / "data" / "eval" / "gold.jsonl"
+    gold = REPO / "data" / "eval" / "gold.jsonl"
     sample = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines()[:6]]
     small = tmp_path / "gold.jsonl"
     small.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in sample), encoding="utf-8")
@@ -127,7 +128,7 @@ def test_output_piped_into_a_reader_that_stops_early(built_index: Settings) -> N
         "--index-dir",
         str(built_index.store.index_dir),
     ]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
     p.stdout.close()  # the reader is gone before the answer is written
     _, err = p.communicate(timeout=300)
     assert p.returncode == 0

@@ -17,7 +17,8 @@ from vectorstore.embeddings import load_embeddings
 from vectorstore.records import Chunk, doc_id_for
 from vectorstore.store import ChunkStore
 
-REPO = Path(__file__).resolve().parent.parent
+from common import REPO
+
 PLANTED = (
     "二七区统计快报\n\n"
     "2020年二七区一般公共预算收入保持平稳。\n\n"

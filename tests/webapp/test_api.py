@@ -16,9 +16,9 @@ import pytest
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, TEST_UPLOAD_LIMIT, LiveServer  # noqa: E402
-
 from webapp.uploads import sanitize_filename  # noqa: E402
+
+from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, TEST_UPLOAD_LIMIT, LiveServer  # noqa: E402
 
 
 def assert_error(r: httpx.Response, status: int, *words: str) -> dict:

@@ -23,9 +23,9 @@ from vectorstore.embeddings import load_embeddings
 from vectorstore.lock import IndexLock
 from vectorstore.store import ChunkStore
 
+from common import CORPUS_DIR, REPO, make_settings
+
 TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-CORPUS = REPO / "data" / "corpus"
 BIG = "big.txt"
 SENTENCES = (
     "2020年,二七区地区生产总值达到760亿元。",
@@ -38,10 +38,6 @@ def big_text(extra: str = "") -> str:
     """About 770,000 characters in one section: 1,100+ chunks whose texts repeat (cached embeddings)."""
     body = "".join(SENTENCES) * 8000
     return "二七区资料汇编\n\n" + body + extra + "\n"
-
-
-def make_settings(index_dir: Path) -> Settings:
-    return Settings(_env_file=None, index_dir=index_dir)  # type: ignore[call-arg]
 
 
 def cli(
@@ -83,7 +79,7 @@ def snapshot(settings: Settings) -> tuple[dict, dict]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("integrity") / "corpus"
-    shutil.copytree(CORPUS, folder)
+    shutil.copytree(CORPUS_DIR, folder)
     (folder / BIG).write_text(big_text(), encoding="utf-8")
     return folder
 
@@ -97,7 +93,7 @@ def reference(
     index.mkdir()
     shutil.copyfile(Path(built_index.store.index_dir) / "embedding_cache.sqlite", index / "embedding_cache.sqlite")
     report = run_ingest(make_settings(index), [corpus], show_progress=False)
-    assert sorted(report.added) == sorted([BIG, *[p.name for p in CORPUS.glob("*.txt")]])
+    assert sorted(report.added) == sorted([BIG, *[p.name for p in CORPUS_DIR.glob("*.txt")]])
     state = snapshot(make_settings(index))
     assert len(state[0]) > 1000 and len(state[1]) == 3
     return index, state
@@ -117,7 +113,7 @@ def test_second_writer_fails_at_once_naming_the_holder_and_can_wait(tmp_path: Pa
     lock = IndexLock(index).acquire()
     try:
         started = time.perf_counter()
-        refused = cli("--index-dir", index, "-q", CORPUS)
+        refused = cli("--index-dir", index, "-q", CORPUS_DIR)
         assert refused.returncode == 2 and time.perf_counter() - started < 30
         assert (
             f"PID {os.getpid()}" in refused.stderr
@@ -126,7 +122,7 @@ def test_second_writer_fails_at_once_naming_the_holder_and_can_wait(tmp_path: Pa
         )
         assert "正被另一个进程写入" in refused.stderr and "Traceback" not in refused.stderr
         threading.Timer(3.0, lock.release).start()
-        waited = cli("--index-dir", index, "-q", "--wait", "60", CORPUS)
+        waited = cli("--index-dir", index, "-q", "--wait", "60", CORPUS_DIR)
         assert waited.returncode == 0, waited.stderr
         assert "added 2" in waited.stdout
     finally:
@@ -218,6 +214,7 @@ def test_server_on_a_damaged_index_starts_and_says_what_to_do(tmp_path: Path, re
     """Was: overwritten HNSW files stopped the server from starting (no page, no message);
     a deleted HNSW folder gave health "ok" while every question was a 500."""
     import httpx
+
     from webapp_fixtures import serve, web_settings_for
 
     index = tmp_path / "index"
@@ -241,14 +238,14 @@ def test_server_on_a_damaged_index_starts_and_says_what_to_do(tmp_path: Path, re
 def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_path: Path, built_index: Settings) -> None:
     """Was: after 50 upload/delete cycles of one document the index was 51 MB instead of 1.4 MB and the server's RSS
     1.35 GB instead of 0.87 GB."""
-    from webapp_fixtures import indexed_copy
-
     from bench.security import index_bytes, ui_server, wait_embedded
+
+    from webapp_fixtures import indexed_copy
 
     settings = indexed_copy(tmp_path, Path(built_index.store.index_dir))
     index = Path(settings.store.index_dir)
     fresh_size = index_bytes(index)
-    document = (CORPUS / "erqi-plan-2021-2026.txt").read_bytes()
+    document = (CORPUS_DIR / "erqi-plan-2021-2026.txt").read_bytes()
     with ui_server(index, Path(settings.ingest.corpus_dir)) as (client, process):
         def cycle() -> None:
             created = client.post("/api/documents", files={"file": ("规划副本.txt", document, "text/plain")})

@@ -12,14 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `bench` is not in an editable install made before it existed
-    sys.path.insert(0, str(ROOT))
+from common import REPO
+
+if str(REPO) not in sys.path:  # `bench` is not in an editable install made before it existed
+    sys.path.insert(0, str(REPO))
 
 
 def _run(cmd: list[str], timeout: float) -> None:
     """Run in its own process group and kill the whole group on timeout (no orphaned children)."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

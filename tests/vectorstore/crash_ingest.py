@@ -1,9 +1,9 @@
-"""`python tests/crash_ingest.py POINT N [python -m ingest arguments…]`: `python -m ingest` that kills
+"""`python tests/vectorstore/crash_ingest.py POINT N [python -m ingest arguments…]`: `python -m ingest` that kills
 itself with SIGKILL at the N-th call of one of its writes, as a power cut or the OOM killer would.
 
 POINT: ``upsert`` (a page of a document's chunks), ``commit`` (the registry record, after all
 chunks), ``delete`` (removing a document's old chunks), ``update`` (a batch of embeddings),
-``swap`` (replacing the collection in a rebuild).  Used by tests/test_index_integrity.py.
+``swap`` (replacing the collection in a rebuild).  Used by tests/vectorstore/test_index_integrity.py.
 """
 from __future__ import annotations
 

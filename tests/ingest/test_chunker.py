@@ -9,8 +9,8 @@ from ingest.structure import Span, parse_blocks
 from vectorstore.records import SECTION_SEP, Chunk, doc_id_for
 from zhtext.orientation import orientation_of
 
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
+from common import PLAN, REVIEW
+
 REPORTS = [PLAN, REVIEW]
 PARAMS = [
     ChunkingParams(),  # the defaults: 500 chars, 1 sentence overlap

@@ -9,9 +9,10 @@ pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
 from gradio_client import Client  # noqa: E402
-from webapp_fixtures import GDP_QUESTION  # noqa: E402
 
 from webapp.render import md_escape  # noqa: E402
+
+from webapp_fixtures import GDP_QUESTION  # noqa: E402
 
 
 def text(message: dict) -> str:

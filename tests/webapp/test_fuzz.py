@@ -13,17 +13,18 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from common import REPO
+
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
-
-from webapp_fixtures import LiveServer  # noqa: E402
 
 from ingest.chunker import ChunkingParams  # noqa: E402
 from ingest.limits import ParseLimits, UnreadableFileError  # noqa: E402
 from ingest.loaders import SUPPORTED_SUFFIXES  # noqa: E402
 from ingest.worker import ParseJob, ParserWorker  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+from webapp_fixtures import LiveServer  # noqa: E402
+
 SLOW_LIMIT = 2.0
 
 # Text as attackers send it: any code point (lone surrogates included), control characters, report words, long runs.

@@ -12,7 +12,7 @@ from assistant.validation import InvalidRequest
 from settings import Settings
 from vectorstore.errors import IndexMissingError
 
-CORPUS = Path(__file__).parent.parent / "data" / "corpus"
+from common import CORPUS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def assistant(built_index: Settings) -> Assistant:
 
 
 def originals() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+    return {p.name: p.read_text(encoding="utf-8") for p in CORPUS_DIR.glob("*.txt")}
 
 
 def assert_grounded(response) -> None:

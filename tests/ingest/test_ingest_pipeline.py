@@ -4,7 +4,6 @@ Most tests ingest into ``fresh_settings``, whose embedding cache already holds
 the corpus passages, so they cost Chroma writes only."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import docx
@@ -21,8 +20,7 @@ from vectorstore.errors import ModelMismatchError
 from vectorstore.records import doc_id_for
 from vectorstore.store import ChunkStore
 
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
+from common import PLAN, REVIEW
 
 SMALL = (
     "二七区民生小记的标题行\n\n"
@@ -63,14 +61,6 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[CountingEmbeddings]:
 
     monkeypatch.setattr(pipeline, "load_embeddings", wrapped)
     return counters
-
-
-@pytest.fixture
-def docs_dir(tmp_path: Path, corpus_dir: Path) -> Path:
-    """A writable copy of data/corpus."""
-    target = tmp_path / "docs"
-    shutil.copytree(corpus_dir, target)
-    return target
 
 
 def open_store(settings: Settings) -> ChunkStore:

@@ -13,17 +13,15 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from common import REPO
+
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from webapp_fixtures import GDP_QUESTION, PLAN, REPO, REVIEW, LiveServer  # noqa: E402
+from chromium import CHROMIUM, Page  # noqa: E402
+from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, LiveServer  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SCREENSHOT = REPO / "docs" / "screenshot-chat.png"
-TIMEOUT_MS = 30_000  # generous: CI machines have 2 cores
-expect.set_options(timeout=TIMEOUT_MS)
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,47 +40,6 @@ XSS_TEXT = (
     "驿站留言板上写着<script>alert(1)</script>这一行字。"
     "驿站门口的图片说明是<img src=x onerror=alert(1)>这个标签。\n"
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Page:
-    """A Playwright page on the app, recording dialogs (alert/confirm) and page errors."""
-
-    def __init__(self, browser, url: str) -> None:
-        self.context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("dialog", self._dialog)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(url + "/", wait_until="domcontentloaded")
-        self.page.wait_for_selector("#question-box textarea")
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def ask(self, question: str):
-        """Type a question, press Enter, and return the locator of its sources block (earlier answers must be
-        complete)."""
-        before = self.page.locator("#chat .thought-group").count()
-        self.page.fill("#question-box textarea", question)
-        self.page.keyboard.press("Enter")
-        self.page.locator("#chat .thought-group").nth(before).wait_for()
-        return self.page.locator("#chat .thought-group").nth(before)
-
-    def bot_texts(self) -> list[str]:
-        return self.page.locator("#chat .message.bot").all_inner_texts()
 
 
 @pytest.fixture

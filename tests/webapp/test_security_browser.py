@@ -11,11 +11,13 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from common import free_port
+
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from test_ui_browser import CHROMIUM, TIMEOUT_MS, Page, browser  # noqa: E402,F401 - browser: the module's fixture
-from webapp_fixtures import GDP_QUESTION, LiveServer, free_port  # noqa: E402
+from chromium import CHROMIUM, TIMEOUT_MS, Page  # noqa: E402
+from webapp_fixtures import GDP_QUESTION, LiveServer  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
