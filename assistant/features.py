@@ -31,7 +31,7 @@ from assistant.question import UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
 from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING_OR_WHETHER
-from zhtext.entities import entity_kind, rivals_of
+from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
 from zhtext.numerals import LARGE
 from zhtext.orientation import orientation_of
 from zhtext.words import COMMON, Segmenter
@@ -279,20 +279,17 @@ def _year_conflict(question: Question, text: str) -> bool:
     return bool(named) and not any(y in named for y in question.years)
 
 
-def _entities(question: Question, stats: TermStats) -> list[Term]:
-    return [t for t in question.terms if not t.carried and not t.generic and len(t.surface) >= 2 and t.weight >= 1.0]
+def question_names(question: Question, stats: TermStats, segmenter: Segmenter = COMMON) -> list[str]:
+    """The places, bodies and offices a question names: names by their suffix (金水区, 副书记), and any two
+    characters before a suffix that the corpus never uses (管城区, which jieba cuts 管 / 城区)."""
+    found = set(names_in(question.text, segmenter))
+    found |= {s for s in suffixed_spans(question.text) if entity_kind(s) is not None and not stats.df((s,))}
+    return sorted(n for n in found if not any(n != m and n in m for m in found))
 
 
-def _entity_agreement(entities: list[Term], context: str) -> tuple[bool, bool]:
-    """(a place or office the question names is missing where the text names a rival of its kind, one is named)."""
-    conflict = agree = False
-    for term in entities:
-        if term_present(term, context):
-            agree = agree or entity_kind(term.surface) is not None
-            continue
-        if rivals_of(term.surface, context):
-            conflict = True
-    return conflict, agree
+def _entity_agreement(names: list[str], context: str) -> tuple[bool, bool]:
+    """(a name of the question is missing where the text names a rival of its kind, one of them is there)."""
+    return any(n not in context and rivals_of(n, context) for n in names), any(n in context for n in names)
 
 
 def _plan_match(question: Question, text: str) -> float:
@@ -301,7 +298,9 @@ def _plan_match(question: Question, text: str) -> float:
     return {"target": 1.0, "mixed": 0.5, "actual": -1.0}.get(orientation_of(text), 0.0)
 
 
-def question_row(question: Question, stats: TermStats, bridges: list[Bridge]) -> np.ndarray:
+def question_row(
+    question: Question, stats: TermStats, bridges: list[Bridge], segmenter: Segmenter = COMMON
+) -> np.ndarray:
     own = [t for t in question.terms if not t.carried and not t.guessed]
     weights = [t.weight * stats.idf(t.alternatives) for t in own]
     total = sum(weights) or 1.0
@@ -311,7 +310,8 @@ def question_row(question: Question, stats: TermStats, bridges: list[Bridge]) ->
         if not t.generic and len(t.surface) >= 2 and not stats.known(t)
     ]
     unknown_share = sum(w for _, w in unknown) / total
-    unknown_names = sum(1 for t, _ in unknown if t.weight >= 1.5 or entity_kind(t.surface) is not None)
+    names = question_names(question, stats, segmenter)
+    unknown_names = len({t.surface for t, _ in unknown if t.weight >= 1.5} | {n for n in names if not stats.df((n,))})
     bridged = {b.term.surface for b in bridges if b.words}
     bridged_share = sum(w for t, w in unknown if t.surface in bridged) / total
     pins = question.years + question.dates + question.numbers
@@ -342,7 +342,7 @@ def candidate_table(
     """Feature rows of ``candidates`` (sentences of ``evidence``); ``semantic[i]``: question · sentence i;
     ``segmenter``: the dictionary of the index the evidence comes from."""
     n = len(candidates)
-    qrow = question_row(question, stats, bridges)
+    qrow = question_row(question, stats, bridges, segmenter)
     if not n:
         return CandidateTable(question, [], np.zeros((0, len(FEATURES))), qrow)
     top = evidence[0].score if evidence else 1.0
@@ -350,7 +350,7 @@ def candidate_table(
     near = {cid: (text, names_around(question, stats, text)) for cid, text in surroundings(evidence).items()}
     pairs = question_pairs(question)
     pins = question.years + question.dates + question.numbers
-    entities = _entities(question, stats)
+    entities = question_names(question, stats, segmenter)
     neighbours = _neighbours(candidates)
     focus = _focus(question)
     noun = asked_noun(question.text)

@@ -60,8 +60,12 @@ UNIT_CLASSES: dict[UnitClass, tuple[str, ...]] = {
     "count": units_of("count", "ratio"),
 }
 _QUOTED_COUNT = re.compile(rf"[“「\"]([{SMALL}]+)[\u4e00-\u9fff]")
-_UNIT_AFTER_HOW_MANY = re.compile(r"(?:多少|几)(平方公里|亿元|万元|人次|[个项所张家户条部封座处次倍届人名位元])?")
-_TIME_Q = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|时间|日期|时间表|节点|什么时间)")
+_UNIT_AFTER_HOW_MANY = re.compile(
+    r"(?:多少|几)(平方公里|亿元|万元|人次|亿(?![人个])|[个项所张家户条部封座处次倍届人名位元])?"
+)
+_TIME_Q = re.compile(
+    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几点|几时|哪个月|时间|日期|时间表|节点|什么时间)"
+)
 _WHO_Q = re.compile(r"(谁|哪位|什么人|叫什么|叫啥|名字)")
 _LIST_Q = re.compile(
     rf"(分别|哪些|哪几|包括|包含|都有|有哪|指的是哪|是哪[{BEYOND_TWO}\d]|哪[{BEYOND_TWO}\d]+[个项条大类种])"
@@ -200,11 +204,8 @@ def _unit_class(text: str) -> UnitClass | None:
     m = _UNIT_AFTER_HOW_MANY.search(text)
     unit = m.group(1) if m and m.group(1) else None
     if unit is None:
-        for name, words in (
-            ("percent", UNIT_CLASSES["percent"]),
-            ("area", ("面积",)),
-            ("money", ("资金", "投资", "钱")),
-        ):
+        money = ("资金", "投资", "钱", "奖金", "金额", "经费")
+        for name, words in (("percent", UNIT_CLASSES["percent"]), ("area", ("面积",)), ("money", money)):
             if any(w in text for w in words):
                 return name
         return None

@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 
 from bench.generalise import index_settings, load_set
-from bench.qa_sets import Item, swapped
-
-REPORT_SETS = ("gold", "everyday")
+from bench.qa_sets import REPORT_SETS, Item, swapped
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.calibration import bins, plot
 from bench.common import ROOT, bench_env, contains_any, latency_stats, strip_markers, write_json
-from bench.qa_sets import EVERYDAY, GOLD, REPORTS, Item, QASet, load_reports, load_squad
+from bench.qa_sets import EVERYDAY, REPORT_SETS, REPORTS, Item, QASet, load_reports, load_squad
 
 bench_env()
 
@@ -26,11 +26,7 @@ ECE_BINS = 10
 
 
 def load_set(name: str) -> QASet:
-    if name == "gold":
-        return load_reports(GOLD)
-    if name == "everyday":
-        return load_reports(EVERYDAY)
-    return load_squad(name)
+    return load_reports(REPORT_SETS[name], name=name) if name in REPORT_SETS else load_squad(name)
 
 
 def index_settings(qa: QASet, work: Path, **overrides: Any):
@@ -38,8 +34,9 @@ def index_settings(qa: QASet, work: Path, **overrides: Any):
     from ingest.pipeline import run_ingest
     from settings import Settings
 
-    home = work / ("reports" if qa.name in ("gold", "everyday") else qa.name)
-    corpus = REPORTS if qa.name in ("gold", "everyday") else qa.write_corpus(home / "corpus")
+    on_reports = qa.name in REPORT_SETS
+    home = work / ("reports" if on_reports else qa.name)
+    corpus = REPORTS if on_reports else qa.write_corpus(home / "corpus")
     settings = Settings(_env_file=None, index_dir=home / "index", corpus_dir=corpus, **overrides)  # type: ignore[call-arg]
     started = time.perf_counter()
     report = run_ingest(settings, [corpus], prune=True, show_progress=False)

@@ -57,6 +57,22 @@ def rivals_of(word: str, text: str) -> list[str]:
 
 
 COMMON_TAIL_FREQ = 1000  # 地区, 铁路, 城区: a tail this common in the dictionary is a word, not the end of a name
+# Characters that never begin or fill a name: question, measure and function words (哪几个区, 几个学校, 这所学校).
+_NOT_IN_NAMES = frozenset("几哪多少啥什么谁个所座家位些这那各每其该本此的是在有了和与及或也都")
+
+
+def _name_like(prefix: str) -> bool:
+    return re.fullmatch(r"[\u4e00-\u9fff]+", prefix) is not None and not set(prefix) & _NOT_IN_NAMES
+
+
+def suffixed_spans(text: str, width: int = 2) -> list[str]:
+    """Every ``width`` characters followed by a name suffix (管城区, 凤湖颐养院), names or not."""
+    out = []
+    for kind in NAME_SUFFIXES:
+        for m in re.finditer(re.escape(kind), text):
+            if m.start() >= width and _name_like(text[m.start() - width : m.start()]):
+                out.append(text[m.start() - width : m.end()])
+    return out
 
 
 def names_in(text: str, segmenter: Segmenter = COMMON) -> list[str]:
@@ -69,7 +85,7 @@ def names_in(text: str, segmenter: Segmenter = COMMON) -> list[str]:
             for width in (2, 3):
                 start = m.start() - width
                 name = text[max(0, start) : m.end()]
-                if start < 0 or start not in bounds or not re.fullmatch(r"[\u4e00-\u9fff]+", name):
+                if start < 0 or start not in bounds or not _name_like(text[start : m.start()]):
                     continue
                 if len(kind) == 1 and segmenter.frequency(name[-2:]) >= COMMON_TAIL_FREQ:
                     continue

@@ -12,6 +12,7 @@ UnitKind = Literal["people", "money", "area", "percent", "count", "ratio"]
 UNITS: dict[str, UnitKind] = {
     **dict.fromkeys(("人", "人次", "名", "位", "居民", "群众", "学生", "志愿者", "干部"), "people"),
     **dict.fromkeys(("元", "亿元", "万元", "钱"), "money"),
+    "亿": "money",  # alone only in a question (多少亿); in a text it is a magnitude (760亿元, 15万人)
     **dict.fromkeys(("平方公里", "亩", "公顷", "平方米"), "area"),
     # 百分 (百分之五), and the words a percentage is a share of (比例, 研发投入强度, 增速, 增长)
     **dict.fromkeys(("%", "百分", "比例", "强度", "增速", "增长"), "percent"),
