@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from assistant import texts
-from assistant.batch import BatchItem, answer_item, answer_line
-from assistant.evaluation import evaluate, load_gold, markdown_report
+from assistant.batch import answer_line
+from assistant.evaluation import evaluate_assistant, load_gold, markdown_report, read_corpus
 from assistant.response import AssistantResponse
 from assistant.service import Assistant
 from assistant.validation import InvalidRequest, clean_question
@@ -113,9 +113,9 @@ def cmd_eval(assistant: Assistant, args: argparse.Namespace) -> int:
         print(f"error: gold file not found: {args.gold}", file=sys.stderr)
         return 2
     gold = load_gold(args.gold)
-    corpus = {p.name: p.read_text(encoding="utf-8") for p in Path(assistant.settings.ingest.corpus_dir).glob("*.txt")}
+    corpus = read_corpus(args.corpus_dir)
     assistant.warm_up()
-    result = evaluate(gold, lambda item: answer_item(assistant, BatchItem.of(item)), corpus)
+    result = evaluate_assistant(assistant, gold, corpus)
     args.out.mkdir(parents=True, exist_ok=True)
     report = markdown_report(result, f"Evaluation on {args.gold}")
     (args.out / "report.md").write_text(report, encoding="utf-8")
@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 clean_question(args.claim, settings.answering.max_question_chars, texts.ERR_EMPTY_CLAIM)
         assistant = Assistant(settings)
+        args.corpus_dir = settings.ingest.corpus_dir  # eval reads the reports its evidence strings come from
         return COMMANDS[args.command](assistant, args)
     except InvalidRequest as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.batch import BatchItem, answer_item
 from assistant.response import AssistantResponse
+from assistant.service import Assistant
 
 _MARKER = re.compile(r"\[\d+\]")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
@@ -30,6 +32,11 @@ class EvalResult:
 def load_gold(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def read_corpus(folder: Path) -> dict[str, str]:
+    """File name → text of the reports in ``folder`` (the sources the gold items' evidence comes from)."""
+    return {p.name: p.read_text(encoding="utf-8") for p in Path(folder).glob("*.txt")}
 
 
 def evidence_spans(item: dict, corpus_texts: dict[str, str]) -> list[tuple[str, int, int]]:
@@ -132,6 +139,11 @@ def evaluate(gold: list[dict], run: Callable[[dict], AssistantResponse], corpus_
     m["mrr@10"] = round(sum(1 / r for r in ranks if r and r <= 10) / len(ranks), 4) if ranks else None
     result.metrics = m
     return result
+
+
+def evaluate_assistant(assistant: Assistant, gold: list[dict], corpus_texts: dict[str, str]) -> EvalResult:
+    """``gold`` asked of ``assistant`` as a batch asks it (claims are checked), and scored."""
+    return evaluate(gold, lambda item: answer_item(assistant, BatchItem.of(item)), corpus_texts)
 
 
 def markdown_report(result: EvalResult, title: str) -> str:

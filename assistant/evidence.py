@@ -5,7 +5,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from assistant.question import FILLER, UNIT_CLASSES, Question, Term
+from assistant.question import FILLER, UNIT_CLASSES, Question, Term, UnitClass
 from assistant.termstats import TermStats
 from vectorstore.records import Chunk, ScoredChunk
 from zhtext.asking import ASKING
@@ -223,9 +223,8 @@ def refine(question: Question, stats: TermStats) -> Question:
             and len(t.surface) >= 4
             and len(t.alternatives) == 1
             and not stats.known(t)
-            and _known_parts(t.surface, stats)
+            and (parts := _known_parts(t.surface, stats))
         ):
-            parts = _known_parts(t.surface, stats)
             terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
             changed = True
         elif (
@@ -233,9 +232,8 @@ def refine(question: Question, stats: TermStats) -> Question:
             and len(t.surface) >= 3
             and len(t.alternatives) == 1
             and not stats.known(t)
-            and _miscut_core(t.surface, stats)
+            and (core := _miscut_core(t.surface, stats))
         ):
-            core = _miscut_core(t.surface, stats)
             terms.append(Term(core, (core,), t.weight))
             changed = True
         else:
@@ -261,7 +259,7 @@ def question_pairs(question: Question) -> frozenset[str]:
     return frozenset(_pairs(ASKING.sub(" ", question.text), _WORD_RUN))
 
 
-def has_unit(text: str, unit_class: str | None) -> bool:
+def has_unit(text: str, unit_class: UnitClass | None) -> bool:
     """Does ``text`` hold a number of the kind asked for (people, money, area, percent, count)?"""
     if unit_class is None:
         return bool(re.search(rf"\d|[{LARGE}]+[个项所张家户条名人]", text))

@@ -242,7 +242,9 @@ def _neighbours(cands: list[Candidate]) -> dict[int, tuple[str, str]]:
 
 def counts_measure(question: Question, text: str) -> bool:
     """「两层」 for 「几层?」: a number followed by the measure word the question asks with."""
-    return bool(question.measure) and re.search(_COUNTED + re.escape(question.measure), text) is not None
+    if not question.measure:
+        return False
+    return re.search(_COUNTED + re.escape(question.measure), text) is not None
 
 
 def _answer_form(question: Question, text: str) -> bool:
@@ -395,7 +397,7 @@ def candidate_table(
                 float(_answer_form(question, cand.text)),
                 float(bool(found_names - asked_names)),
                 float(bool(found_places - asked_names)),
-                float(bool(noun) and noun in cand.text),
+                float(bool(noun and noun in cand.text)),
                 min(_new_chars(question, cand.text), 40) / 40,
                 math.log1p(len(cand.text)),
                 _share(pins, cand.text),

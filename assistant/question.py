@@ -204,8 +204,12 @@ def _unit_class(text: str) -> UnitClass | None:
     m = _UNIT_AFTER_HOW_MANY.search(text)
     unit = m.group(1) if m and m.group(1) else None
     if unit is None:
-        money = ("资金", "投资", "钱", "奖金", "金额", "经费")
-        for name, words in (("percent", UNIT_CLASSES["percent"]), ("area", ("面积",)), ("money", money)):
+        named: tuple[tuple[UnitClass, tuple[str, ...]], ...] = (
+            ("percent", UNIT_CLASSES["percent"]),
+            ("area", ("面积",)),
+            ("money", ("资金", "投资", "钱", "奖金", "金额", "经费")),
+        )
+        for name, words in named:
             if any(w in text for w in words):
                 return name
         return None

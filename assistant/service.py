@@ -76,6 +76,13 @@ class Turn:
     vector: np.ndarray | None = None  # the question's embedding (retrieval and sentence similarity)
     t_retrieve: float = 0.0
 
+    @property
+    def query_vector(self) -> np.ndarray:
+        """The question's embedding, which the retrieve step sets before any answer step reads it."""
+        if self.vector is None:
+            raise RuntimeError("the answer steps run after the retrieve step")
+        return self.vector
+
 
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
@@ -264,7 +271,7 @@ class Assistant:
     ) -> AssistantResponse:
         """The default answer; with an LLM, the fallback (``notice`` says why, ``sentences`` keeps what failed)."""
         started = time.perf_counter()
-        extraction = self.answerer.extract(turn.analysed, turn.evidence, turn.view, turn.vector, turn.list_items)
+        extraction = self.answerer.extract(turn.analysed, turn.evidence, turn.view, turn.query_vector, turn.list_items)
         fields: dict[str, Any] = {
             "no_answer": extraction.no_answer,
             "confidence": round(extraction.confidence, 4),
@@ -290,7 +297,7 @@ class Assistant:
         started = time.perf_counter()
         view, evidence = turn.view, turn.evidence
         asked = self.answerer.extract(
-            analyse(question_form(turn.analysed.text), view.segmenter), evidence, view, turn.vector
+            analyse(question_form(turn.analysed.text), view.segmenter), evidence, view, turn.query_vector
         )
         result = self.checker.check(
             turn.analysed, evidence, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter

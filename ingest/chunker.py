@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from ingest.planted import is_suspicious
 from ingest.settings import ChunkingParams
 from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
-from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
+from vectorstore.records import SECTION_SEP, Chunk, ChunkKind, doc_id_for, short_hash
 from zhtext.orientation import orientation_of
 
 
@@ -74,7 +74,7 @@ class _Run:
     """Consecutive blocks that share a section path and kind (and are all planted text, or none is)."""
 
     path: str
-    kind: str
+    kind: ChunkKind
     blocks: list[Block]
     planted: bool = False
 
@@ -91,7 +91,7 @@ def _sections(text: str, blocks: list[Block]) -> list[_Run]:
             continue
         if block.kind == "title":
             continue
-        kind = "caption" if block.kind == "caption" else "text"
+        kind: ChunkKind = "caption" if block.kind == "caption" else "text"
         if kind == "text":
             outline.body()
         path, planted = outline.path(), is_suspicious(block.span.text(text))
@@ -137,7 +137,7 @@ def chunk_text(
                     body,
                     doc_hash,
                     ingested_at,
-                    orientation_of(body),  # type: ignore[arg-type]
+                    orientation_of(body),
                     suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"),
                 )
             )

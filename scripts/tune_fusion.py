@@ -8,8 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assistant.batch import BatchItem, answer_item
-from assistant.evaluation import evaluate, load_gold
+from assistant.evaluation import evaluate_assistant, load_gold, read_corpus
 from assistant.service import Assistant
 from settings import Settings
 
@@ -23,7 +22,7 @@ def main() -> None:
     args = parser.parse_args()
     base = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     gold = [g for g in load_gold(args.gold) if g.get("task", "ask") == "ask"]
-    corpus = {p.name: p.read_text(encoding="utf-8") for p in Path(base.ingest.corpus_dir).glob("*.txt")}
+    corpus = read_corpus(base.ingest.corpus_dir)
     assistant = Assistant(base)
     assistant.warm_up()
     print(
@@ -33,7 +32,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for fusion, weight in GRID:
         assistant.retriever.fusion, assistant.retriever.dense_weight = fusion, weight
-        m = evaluate(gold, lambda item: answer_item(assistant, BatchItem.of(item)), corpus).metrics
+        m = evaluate_assistant(assistant, gold, corpus).metrics
         print(
             f"| {fusion} | {weight} | {m['hit@1']} | {m['hit@3']} | {m['hit@5']} "
             f"| {m['mrr@10']} | {m['answer_accuracy']} | {m['refusal_accuracy']} | {m['false_refusal_rate']} |"

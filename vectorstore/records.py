@@ -7,6 +7,7 @@ Chroma record per chunk, the fields below as metadata) and hands back
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -50,7 +51,7 @@ class Chunk:
         return meta
 
     @classmethod
-    def from_metadata(cls, text: str, meta: dict[str, Any]) -> Chunk:
+    def from_metadata(cls, text: str, meta: Mapping[str, Any]) -> Chunk:
         known = {k: meta[k] for k in cls.__dataclass_fields__ if k in meta and k != "text"}
         return cls(text=text, **known)
 
@@ -98,7 +99,7 @@ class DocumentInfo:
         return meta | {"origin": prov["origin"], "origin_by": prov["by"], "origin_folder": prov["folder"]}
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> DocumentInfo:
+    def from_metadata(cls, meta: Mapping[str, Any]) -> DocumentInfo:
         prov = Provenance(meta.get("origin", "unknown"), meta.get("origin_by", ""), meta.get("origin_folder", ""))
         return cls(
             meta["doc_id"],

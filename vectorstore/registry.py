@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import chromadb
 
+from vectorstore import chroma_io
 from vectorstore.records import DocumentInfo
 
 SUFFIX = "__docs"
@@ -64,7 +65,7 @@ class DocumentRegistry:
         offset = 0
         while True:
             page = self._collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for meta in page["metadatas"]:
+            for meta in chroma_io.metadatas(page):
                 info = DocumentInfo.from_metadata(meta)
                 found[info.doc_id] = info
             if len(page["ids"]) < _PAGE:
@@ -76,7 +77,7 @@ class DocumentRegistry:
         ids = list(dict.fromkeys(doc_ids))
         found: dict[str, DocumentInfo] = {}
         for i in range(0, len(ids), _PAGE):
-            for meta in self._collection.get(ids=ids[i : i + _PAGE], include=["metadatas"])["metadatas"]:
+            for meta in chroma_io.metadatas(self._collection.get(ids=ids[i : i + _PAGE], include=["metadatas"])):
                 info = DocumentInfo.from_metadata(meta)
                 found[info.doc_id] = info
         return found
@@ -86,7 +87,7 @@ class DocumentRegistry:
         infos = list(infos)
         for i in range(0, len(infos), _PAGE):
             part = infos[i : i + _PAGE]
-            self._writable.upsert(ids=[d.doc_id for d in part], embeddings=[_VECTOR] * len(part),
+            self._writable.upsert(ids=[d.doc_id for d in part], embeddings=chroma_io.vectors([_VECTOR] * len(part)),
                                     metadatas=[d.metadata() for d in part], documents=[d.source for d in part])
 
     def delete(self, doc_ids: Iterable[str]) -> None:

@@ -60,7 +60,12 @@ class StoreSettings(SettingsGroup):
 
     @property
     def server_mode(self) -> bool:
-        return bool(self.chroma_host and self.chroma_port)
+        return self.server is not None
+
+    @property
+    def server(self) -> tuple[str, int] | None:
+        """(host, port) of the Chroma server, or None for the embedded one."""
+        return (self.chroma_host, self.chroma_port) if self.chroma_host and self.chroma_port else None
 
 
 class EmbeddingSettings(SettingsGroup):

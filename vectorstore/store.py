@@ -27,6 +27,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
 
+from vectorstore import chroma_io
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.errors import (
     FAILED_A_MOMENT_AGO,
@@ -97,14 +98,9 @@ def embedding_input(chunk: Chunk) -> str:
 def _client(settings: StoreConfig, create: bool, timeout: float | None = None) -> chromadb.ClientAPI:
     """The embedded client, or an HTTP client whose calls give up after ``timeout`` (default: the read timeout)."""
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
-    if settings.store.server_mode:
+    if (server := settings.store.server) is not None:
         try:
-            return http_client(
-                settings.store.chroma_host,
-                settings.store.chroma_port,
-                timeout or settings.store.chroma_timeout,
-                client_settings,
-            )
+            return http_client(*server, timeout or settings.store.chroma_timeout, client_settings)
         except Exception as exc:  # connection refused, bad host, timeout…
             raise unavailable(settings.store.chroma_host, settings.store.chroma_port, exc) from exc
     index_dir = Path(settings.store.index_dir)
@@ -312,9 +308,8 @@ class ChunkStore:
         offset = 0
         while True:
             page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            chunks += [
-                Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"], strict=True)
-            ]
+            texts, metas = chroma_io.documents(page), chroma_io.metadatas(page)
+            chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(texts, metas, strict=True)]
             if len(page["ids"]) < _PAGE:
                 return [c for c in chunks if self._visible(c, committed)]
             offset += _PAGE
@@ -332,8 +327,8 @@ class ChunkStore:
         found: dict[str, str] = {}
         for i in range(0, len(ids), _PAGE):
             part = ids[i : i + _PAGE]
-            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
-            for meta in self.collection.get(where=where, include=["metadatas"])["metadatas"]:
+            page = self.collection.get(where=chroma_io.of_documents(part), include=["metadatas"])
+            for meta in chroma_io.metadatas(page):
                 found.setdefault(meta["doc_id"], meta.get("doc_hash", ""))
         return found
 
@@ -349,7 +344,7 @@ class ChunkStore:
         offset = 0
         while True:
             page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for meta in page["metadatas"]:
+            for meta in chroma_io.metadatas(page):
                 by_doc[meta["doc_id"]].append(Chunk.from_metadata("", meta))
             if len(page["ids"]) < _PAGE:
                 break
@@ -369,7 +364,10 @@ class ChunkStore:
         # Filtered HNSW search can return fewer than k, so filter only while something is pending.
         pending = bool(meta[PENDING]) if PENDING in meta else self.has_pending()
         where = {DENSE_READY: True} if pending else None
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count), filter=where)
+        # langchain-chroma annotates ``filter`` as dict[str, str]; it hands any Chroma where clause on.
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            vector, k=min(k, count), filter=where  # type: ignore[arg-type]
+        )
         committed = self._committed()
         # Placeholder vectors never count as matches, even if another process wrote them a moment ago.
         found = [
@@ -388,7 +386,9 @@ class ChunkStore:
         query = np.asarray(vector, dtype=np.float32)
         query /= np.linalg.norm(query) or 1.0
         out = {}
-        for chunk_id, emb, meta in zip(page["ids"], page["embeddings"], page["metadatas"], strict=True):
+        for chunk_id, emb, meta in zip(
+            page["ids"], chroma_io.embeddings(page), chroma_io.metadatas(page), strict=True
+        ):
             if not meta.get(DENSE_READY):
                 continue
             v = np.asarray(emb, dtype=np.float32)
@@ -428,7 +428,7 @@ class ChunkStore:
             part = chunks[i : i + _PAGE]
             self.writable.upsert(
                 ids=[c.chunk_id for c in part],
-                embeddings=[self._placeholder(c.chunk_id) for c in part],
+                embeddings=chroma_io.vectors(self._placeholder(c.chunk_id) for c in part),
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
             )
@@ -439,8 +439,7 @@ class ChunkStore:
         removed = 0
         for i in range(0, len(doc_ids), _PAGE):
             part = doc_ids[i : i + _PAGE]
-            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
-            ids = self.writable.get(where=where, include=[])["ids"]
+            ids = self.writable.get(where=chroma_io.of_documents(part), include=[])["ids"]
             for j in range(0, len(ids), _PAGE):
                 self.writable.delete(ids=ids[j : j + _PAGE])
             removed += len(ids)
@@ -489,7 +488,7 @@ class ChunkStore:
         if keep:
             self.writable.update(
                 ids=[c.chunk_id for c, _ in keep],
-                embeddings=[v for _, v in keep],
+                embeddings=chroma_io.vectors(v for _, v in keep),
                 metadatas=[c.metadata() | {DENSE_READY: True} for c, _ in keep],
             )
         return len(keep)

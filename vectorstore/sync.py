@@ -136,7 +136,7 @@ _patch_lock = threading.Lock()
 
 
 def http_client(
-    host: str | None, port: int | None, timeout: float, settings: ChromaClientSettings
+    host: str, port: int, timeout: float, settings: ChromaClientSettings
 ) -> chromadb.ClientAPI:
     """``chromadb.HttpClient`` whose every request (the first one included) gives up after ``timeout`` seconds.
 

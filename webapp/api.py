@@ -190,8 +190,16 @@ def error_json(
     return JSONResponse({"error": {"message": safe, "type": type, "code": status}}, status_code=status, headers=headers)
 
 
-_ERRORS = {400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
-_WRITE_ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+Responses = dict[int | str, dict[str, Any]]  # OpenAPI's responses of a route, by status code
+
+
+def _errors(*codes: int) -> Responses:
+    """Routes answer these codes with an ErrorResponse body."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+_ERRORS = _errors(400, 503)
+_WRITE_ERRORS = _errors(401, 403, 503)
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -295,7 +303,7 @@ def api_router(backend: Backend) -> APIRouter:
     @router.get(
         "/documents",
         response_model=DocumentList,
-        responses={503: {"model": ErrorResponse}},
+        responses=_errors(503),
         summary="List the indexed documents",
     )
     def documents() -> DocumentList:
@@ -305,8 +313,7 @@ def api_router(backend: Backend) -> APIRouter:
     @router.post(
         "/documents", status_code=201, response_model=UploadResponse, openapi_extra=_UPLOAD_BODY,
         summary="Upload a document (multipart field 'file') and index it; needs the admin credential",
-        responses={400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
-                   422: {"model": ErrorResponse}} | _WRITE_ERRORS,
+        responses=_errors(400, 413, 415, 422) | _WRITE_ERRORS,
     )
     async def upload(request: Request, actor: str = writer) -> UploadResponse:
         """Returns once the text is searchable by keywords; meaning search follows when the background embedding is
@@ -322,7 +329,7 @@ def api_router(backend: Backend) -> APIRouter:
         "/documents/{doc_id}",
         response_model=DeleteResponse,
         summary="Remove a document from the index and the corpus folder; needs the admin credential",
-        responses={404: {"model": ErrorResponse}} | _WRITE_ERRORS,
+        responses=_errors(404) | _WRITE_ERRORS,
     )
     def delete(doc_id: str, actor: str = writer) -> DeleteResponse:
         return DeleteResponse(deleted=Document.of(backend.delete(doc_id)))
@@ -330,7 +337,7 @@ def api_router(backend: Backend) -> APIRouter:
     @router.post(
         "/reindex",
         response_model=ReindexResponse,
-        responses={400: {"model": ErrorResponse}} | _WRITE_ERRORS,
+        responses=_errors(400) | _WRITE_ERRORS,
         summary=(
             "Bring the index in line with the corpus folder (documents from "
             "elsewhere are kept); needs the admin credential and {\"confirm\": true}"

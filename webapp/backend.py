@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -66,7 +67,7 @@ class Backend:
         self.assistant: Assistant | None = None
         self.error: str | None = None
         self.damaged = False
-        self._lock_held = None
+        self._lock_held: AbstractContextManager[object] | None = None
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._last_attempt = 0.0
@@ -264,7 +265,7 @@ class Backend:
         with self._write_lock:
             report = self._place_and_write(tmp, target, provenance)
         self.embedder.kick()  # phase 2 (meaning search) in the background
-        status = "added" if report.added else "updated" if report.updated else "unchanged"
+        status: UploadStatus = "added" if report.added else "updated" if report.updated else "unchanged"
         log.info("upload by %s stored as %s: %s", actor or "?", target, status)
         return UploadResult(name, status, self.document(doc_id_for(name)),
                             [(n, phrase) for _, n, phrase in report.suspicious], [w for _, w in report.warnings])

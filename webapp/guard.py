@@ -137,10 +137,10 @@ class Guard:
             return
         receive = _Limited(receive, response, limit, message).receive
         if method == "POST" and GRADIO_EVENT.match(path):
-            receive = await self._check_page_event(path, receive, send)
-            if receive is None:
+            checked = await self._check_page_event(path, receive, send)
+            if checked is None:
                 return
-            send = _PageErrors(send).send
+            receive, send = checked, _PageErrors(send).send
         await self.app(scope, receive, send)
 
     # --- the checks -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -43,7 +44,7 @@ class _Receiver:
         self.part = _Part()
         self.filename: str | None = None
         self.path: Path | None = None
-        self._out = None
+        self._out: BinaryIO | None = None
         self._writing = False
         self.size = 0
 
@@ -71,7 +72,7 @@ class _Receiver:
         self.path, self._out, self._writing = Path(name), os.fdopen(fd, "wb"), True
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if not self._writing:
+        if not self._writing or self._out is None:
             return
         self.size += end - start
         if self.size > self.max_bytes:
@@ -79,7 +80,7 @@ class _Receiver:
         self._out.write(data[start:end])
 
     def on_part_end(self) -> None:
-        if self._writing:
+        if self._writing and self._out is not None:
             self._writing = False
             self._out.close()
 

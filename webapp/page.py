@@ -369,7 +369,7 @@ def build_blocks(backend: Backend) -> gr.Blocks:
         def chat(message: str, chat_history: list, conversation: list):
             yield from respond(backend, message, chat_history, conversation)
 
-        chat_io = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv])
+        chat_io: dict[str, Any] = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv])
         box.submit(chat, **chat_io, api_name="chat", api_description=texts.API_CHAT_DESCRIPTION)
         send.click(chat, **chat_io, api_visibility="private")
         clear.click(lambda: ("", [], []), None, [box, chatbot, conv], queue=False, api_visibility="private")
@@ -437,7 +437,7 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                 *embedding_progress(backend),
             )
 
-        write = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
+        write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
         upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
         delete.click(on_delete, [choose, admin], doc_outputs + busy, api_visibility="private", **write)
         reindex_button.click(
