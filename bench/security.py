@@ -7,7 +7,8 @@
   (and, for contrast, with compaction turned off);
 * other users' p95 while three clients send questions with a 300,000-character history.
 
-The file generators are shared with the tests (tests/test_ingest_limits.py, tests/test_index_integrity.py).
+The file generators are shared with the tests (tests/ingest/test_ingest_limits.py,
+tests/vectorstore/test_index_integrity.py).
 """
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from common import REPO
+
 TOP = {"zhtext", "ingest", "vectorstore", "assistant", "webapp", "settings", "ui", "bench"}
 # package → the top-level modules of this repository it may not import (``settings``: the entry points' object)
 FORBIDDEN = {

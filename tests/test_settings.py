@@ -8,7 +8,8 @@ import pytest
 
 from settings import FLAT, GROUPS, Settings
 
-REPO = Path(__file__).resolve().parent.parent
+from common import REPO
+
 # Every setting of the single flat Settings object this one replaced, with its default.
 FLAT_DEFAULTS = {
     "index_dir": Path("var/index"),

@@ -12,6 +12,8 @@ from settings import Settings
 
 from common import REPO
 
+pytestmark = pytest.mark.slow  # the command line end to end: a process per test, the model loaded in each
+
 BATCH_KEYS = {"id", "question", "answer", "no_answer", "citations", "retrieved", "timings_ms"}
 CITATION_KEYS = {"ref", "doc_id", "source", "title", "section", "text", "start", "end"}
 

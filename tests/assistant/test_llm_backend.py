@@ -220,6 +220,7 @@ def test_refusal_sentence_means_no_answer(llm_assistant: Assistant) -> None:
     assert [s.verified for s in r.sentences] == [True]
 
 
+@pytest.mark.slow  # python -m assistant as a process
 def test_batch_output_carries_sentence_verification(built_index: Settings, scripted_llm: ScriptedLLM) -> None:
     """The CLI configured by environment variables, as a user would run it."""
     env = os.environ | {"ERQI_LLM_BASE_URL": scripted_llm.base_url, "ERQI_LLM_TIMEOUT": str(TIMEOUT)}

@@ -12,7 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from common import REPO
+
+pytestmark = pytest.mark.slow  # every benchmark step as a child process
 
 if str(REPO) not in sys.path:  # `bench` is not in an editable install made before it existed
     sys.path.insert(0, str(REPO))

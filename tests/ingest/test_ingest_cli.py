@@ -43,6 +43,7 @@ def revision(index_dir: Path) -> tuple[int, int]:
     return ChunkStore(settings, load_embeddings(settings)).revision()
 
 
+@pytest.mark.slow  # python -m ingest as a process
 def test_ingest_then_unchanged_then_prune_then_remove(tmp_path: Path, index_dir: Path, docs_dir: Path) -> None:
     first = run_cli("--index-dir", index_dir, "-q", docs_dir, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -68,6 +69,7 @@ def test_ingest_then_unchanged_then_prune_then_remove(tmp_path: Path, index_dir:
     assert sources(index_dir) == []
 
 
+@pytest.mark.slow  # python -m ingest as a process
 def test_bad_files_are_reported_and_the_rest_is_ingested(tmp_path: Path, index_dir: Path, docs_dir: Path) -> None:
     (docs_dir / "binary.txt").write_bytes(b"\x00\xff\x10\x80\x01\x02" * 500)
     (docs_dir / "table.xyz").write_text("二七区。", encoding="utf-8")
@@ -83,6 +85,7 @@ def test_bad_files_are_reported_and_the_rest_is_ingested(tmp_path: Path, index_d
     assert sources(index_dir) == [PLAN, REVIEW]
 
 
+@pytest.mark.slow  # python -m ingest as a process
 def test_missing_path_exits_2_and_creates_no_index(tmp_path: Path) -> None:
     index_dir = tmp_path / "index-not-created"
     result = run_cli("--index-dir", index_dir, tmp_path / "does-not-exist", cwd=tmp_path)

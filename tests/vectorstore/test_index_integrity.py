@@ -25,6 +25,8 @@ from vectorstore.store import ChunkStore
 
 from common import CORPUS_DIR, REPO, make_settings
 
+pytestmark = pytest.mark.slow  # a 1,100-chunk reference index, kill -9 at every write, repairs, 50 cycles
+
 TESTS = Path(__file__).resolve().parent
 BIG = "big.txt"
 SENTENCES = (
@@ -130,7 +132,6 @@ def test_second_writer_fails_at_once_naming_the_holder_and_can_wait(tmp_path: Pa
 
 
 # --- atomic documents: kill -9 at every phase ------------------------------------------------------------
-@pytest.mark.slow
 @pytest.mark.parametrize("point, n, before", [
     ("upsert", 2, None),  # mid-document: the first 1,000 chunks of big.txt are written, the rest are not
     ("commit", 1, None),  # all chunks written, the document not committed
@@ -179,7 +180,6 @@ def damage(index: Path, how: str) -> None:
         (index / "chroma.sqlite3").write_bytes(os.urandom(1 << 20))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("how", ["hnsw-garbage", "hnsw-deleted", "cache-garbage", "sqlite-garbage"])
 def test_damaged_index_gives_a_clear_message_and_repair_restores_it(
     tmp_path: Path, corpus: Path, reference, how: str
@@ -234,7 +234,6 @@ def test_server_on_a_damaged_index_starts_and_says_what_to_do(tmp_path: Path, re
 
 
 # --- deleted vectors are reclaimed ---------------------------------------------------------------------
-@pytest.mark.slow
 def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_path: Path, built_index: Settings) -> None:
     """Was: after 50 upload/delete cycles of one document the index was 51 MB instead of 1.4 MB and the server's RSS
     1.35 GB instead of 0.87 GB."""

@@ -441,6 +441,7 @@ def askers(url: str, n: int = 3) -> Iterator[tuple[list[str], list[str]]]:
             t.join(30)
 
 
+@pytest.mark.slow  # python -m ingest as a process
 def test_ingest_beside_a_running_server_is_refused_and_no_question_fails(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
@@ -470,6 +471,7 @@ def test_ingest_beside_a_running_server_is_refused_and_no_question_fails(
 
 
 # --- background embedding ------------------------------------------------------------------------
+@pytest.mark.slow  # waits for the background embedding
 def test_upload_returns_once_searchable_and_embeds_in_the_background(
     live_server: LiveServer, api: httpx.Client
 ) -> None:
@@ -499,6 +501,7 @@ def test_upload_returns_once_searchable_and_embeds_in_the_background(
 
 
 # --- files that cost too much, over HTTP -----------------------------------------------------------
+@pytest.mark.slow  # bombs
 def test_bombs_are_refused_over_http_and_not_kept(server_with, tmp_path: Path) -> None:
     """Was: the DOCX bomb took the server past 7 GB and stayed in the corpus folder; the 20,000-page PDF 11 GB."""
     from bench.security import docx_bomb, one_line_pages_pdf
