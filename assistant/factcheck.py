@@ -109,6 +109,10 @@ class FactChecker:
                 )
         if not answerable:
             return CheckResult("not_found", reason="the documents do not answer what the claim asserts")
+        if coverage(claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats) < NAME_TOPIC:
+            # The passage must hold the claim's own words (国际机场, 一般公共预算收入), not just its topic:
+            # a figure it gives for something else neither supports nor contradicts the claim.
+            return CheckResult("not_found", reason="no passage states what the claim is about")
         quote = Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)
         context_values = parse_values(cand.chunk.text)
         sentence_values = parse_values(cand.text)

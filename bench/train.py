@@ -2,9 +2,10 @@
 
 ``python -m bench.train [--work DIR] [--out FILE] [--report FILE]``
 
-1. Every question of the gold set, CMRC 2018 dev and DRCD dev (with near-miss unanswerables,
-   see bench/qa_sets.py) goes through the product's retrieval and candidate features
-   (bench/collect.py).
+1. Every question of the gold set, the training questions about the reports (data/train, written
+   blind to the frozen everyday set; a third of its facts held out for validation; weighted
+   REPORTS_WEIGHT), CMRC 2018 dev and DRCD dev (with near-miss unanswerables, see
+   bench/qa_sets.py) goes through the product's retrieval and candidate features (bench/collect.py).
 2. The sentence scorer (gradient-boosted trees) is fitted on the train split.  Its scores of the
    train questions for step 3 come from models fitted without their article (4 folds), so the
    answerability model learns from scores like those it will see on new text.
@@ -12,8 +13,8 @@
    answerability model (gradient-boosted trees, monotonic in the features whose direction is known)
    learns whether that answer is right.
 4. On the validation split: the refusal threshold (best balanced accuracy: answerable questions
-   answered right, unanswerable ones refused, averaged over the sets; refusing at most 5 % of the
-   answerable questions), and the calibration (expected calibration error).
+   answered right, unanswerable ones refused, averaged over the sets; refusing at most
+   MAX_ANSWERABLE_REFUSED of the answerable questions), and the calibration (expected calibration error).
 Near misses made by swapping a place, office or year into answerable questions (bench/qa_sets.py
 ``swapped``) are added to the train and validation splits; the threshold is chosen on questions as
 published.

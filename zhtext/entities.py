@@ -57,8 +57,9 @@ def rivals_of(word: str, text: str) -> list[str]:
 
 
 COMMON_TAIL_FREQ = 1000  # 地区, 铁路, 城区: a tail this common in the dictionary is a word, not the end of a name
-# Characters that never begin or fill a name: question, measure and function words (哪几个区, 几个学校, 这所学校).
-_NOT_IN_NAMES = frozenset("几哪多少啥什么谁个所座家位些这那各每其该本此的是在有了和与及或也都")
+# Characters that never begin or fill a name: question, measure, time and function words (哪几个区,
+# 几个学校, 这所学校, 2025年地区生产总值, 全区).
+_NOT_IN_NAMES = frozenset("几哪多少啥什么谁个所座家位些这那各每其该本此的是在有了和与及或也都年月日号全")
 
 
 def _name_like(prefix: str) -> bool:
