@@ -11,6 +11,7 @@ from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import Origin
 from vectorstore.semantic import Vocabulary
+from zhtext.words import Segmenter
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class CorpusView:
     vocabulary: Vocabulary  # the corpus's content words with their vectors: the targets of word bridging
     origins: Mapping[str, Origin] = field(default_factory=dict)  # doc id → where the document came from
 
+    @property
+    def segmenter(self) -> Segmenter:
+        """The index's dictionary (the common one plus the corpus's quoted terms): questions are read with it."""
+        return self.index.segmenter
+
     @cached_property
     def documents(self) -> dict[str, str]:
         """Source file name → its indexed text (chunks joined): where a name an LLM reply uses may be found."""
@@ -32,7 +38,11 @@ class CorpusView:
         return {source: "\n".join(parts) for source, parts in docs.items()}
 
     @classmethod
-    def of(cls, index: LexicalIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None) -> CorpusView:
+    def of(
+        cls, index: LexicalIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None
+    ) -> CorpusView:
         """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds."""
         stats, outline = TermStats(index.chunks), Outline.of(index.chunks)
-        return cls(index, stats, outline, Vocabulary.of(embeddings, index.vocabulary), dict(origins or {}))
+        return cls(
+            index, stats, outline, Vocabulary.of(embeddings, index.vocabulary, index.segmenter), dict(origins or {})
+        )

@@ -36,7 +36,9 @@ class GramIndex:
     def __init__(self, texts: list[str], size: int) -> None:
         self.size = size
         # One sorted key per (gram, text): gram * len(texts) + text id.
-        keys = np.concatenate([self._keys(texts, i, i + _BLOCK) for i in range(0, len(texts), _BLOCK)] or [np.zeros(0, np.int64)])
+        keys = np.concatenate(
+            [self._keys(texts, i, i + _BLOCK) for i in range(0, len(texts), _BLOCK)] or [np.zeros(0, np.int64)]
+        )
         keys.sort()
         grams, docs = np.divmod(keys, max(len(texts), 1))
         self._docs = docs.astype(np.int32)

@@ -8,9 +8,10 @@ import re
 import resource
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,9 @@ class Paragraph:
         return f"cmrc-{self.pid}.txt"
 
 
-def load_cmrc(path: Path = CMRC_PATH, paragraphs: int | None = None, questions: int | None = None) -> tuple[list[Paragraph], list[Question]]:
+def load_cmrc(
+    path: Path = CMRC_PATH, paragraphs: int | None = None, questions: int | None = None
+) -> tuple[list[Paragraph], list[Question]]:
     """The first ``paragraphs`` paragraphs and (up to ``questions`` of) their questions."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     paras: list[Paragraph] = []

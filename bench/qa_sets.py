@@ -118,7 +118,7 @@ def load_squad(name: str, path: Path | None = None) -> QASet:
         title = article.get("title", "")
         paragraphs = [Paragraph(p["id"], title, p["context"], name) for p in article["paragraphs"]]
         held = _held_out(name, [p.pid for p in paragraphs])
-        for para, raw in zip(paragraphs, article["paragraphs"]):
+        for para, raw in zip(paragraphs, article["paragraphs"], strict=True):
             if para.pid not in held:
                 kept.append(para)
             pending += [(para, para.pid in held, qa) for qa in raw["qas"]]
@@ -164,7 +164,8 @@ def _swap_year(item: Item, context: str) -> str | None:
 
 def swapped(qa: QASet, pool: dict[str, list[str]], splits: tuple[Split, ...] = ("train", "val")) -> list[Item]:
     """Near misses made from answerable questions: another place, body or office than the passage names, or another
-    year (「2020年金水区的…」 for 「2020年二七区的…」).  Only for the splits fitted or tuned on; test stays as published."""
+    year (「2020年金水区的…」 for 「2020年二七区的…」).  Only for the splits fitted or tuned on; test stays as
+    published."""
     texts = {p.filename or p.pid: p.context for p in qa.paragraphs}
     out = []
     for item in qa.items:

