@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run chat ingest test test-fast eval tune train bench bench-quick bench-serving clean
+.PHONY: setup run chat ingest lint test test-fast eval tune train bench bench-quick bench-serving clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,17 @@ run: ingest
 chat: ingest
 	$(PY) -m assistant chat
 
+# ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade, simplify, complexity) and mypy, as pyproject.toml sets them.
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
 test: setup
 	$(PY) -m pytest -q
 
+# Without the browser, the Chroma server and the slow tests (crashes, bombs, long cycles, the CLI end to end).
 test-fast: setup
-	$(PY) -m pytest -q -m "not browser and not server"
+	$(PY) -m pytest -q -m "not browser and not server and not slow"
 
 eval: ingest
 	$(PY) -m assistant eval data/eval/gold.jsonl --out docs/eval

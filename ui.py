@@ -8,22 +8,32 @@ import os
 import sys
 from pathlib import Path
 
+from webapp import texts
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls home
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python ui.py", description="二七区发展资料问答: web page at /, JSON API at /api, OpenAI-compatible API at /v1, docs at /docs.")
+    parser = argparse.ArgumentParser(prog="python ui.py", description=texts.CLI_DESCRIPTION)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser.add_argument("--corpus-dir", type=Path, help="folder uploads are stored in and re-indexing reads (default: ERQI_CORPUS_DIR or data/corpus)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1); more than one needs a Chroma server (ERQI_CHROMA_HOST, see docs/deploy.md)")
+    parser.add_argument(
+        "--corpus-dir",
+        type=Path,
+        help="folder uploads are stored in and re-indexing reads (default: ERQI_CORPUS_DIR or data/corpus)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1); more than one needs a Chroma server (ERQI_CHROMA_HOST, see docs/deploy.md)",
+    )
     args = parser.parse_args(argv)
 
     import uvicorn
 
-    from vectorstore.settings import Settings
-    from webapp import texts
+    from settings import Settings
     from webapp.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -32,12 +42,19 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             os.environ[name] = str(Path(value).resolve())
     settings = Settings()
-    print(f"二七区发展资料问答: http://{args.host}:{args.port}/  (API docs: /docs)", flush=True)
+    print(texts.BANNER.format(host=args.host, port=args.port), flush=True)
     if args.workers > 1:
-        if not settings.server_mode:
+        if not settings.store.server_mode:
             print(f"error: {texts.ERR_WORKERS_NEED_SERVER}", file=sys.stderr)
             return 2
-        uvicorn.run("webapp.app:app_from_environment", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="info")
+        uvicorn.run(
+            "webapp.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
         return 0
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0

@@ -6,21 +6,24 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from assistant import texts
-from assistant.evaluation import evaluate, load_gold, markdown_report
+from assistant.batch import answer_line
+from assistant.evaluation import evaluate_assistant, load_gold, markdown_report, read_corpus
 from assistant.response import AssistantResponse
-from assistant.service import Assistant, error_response
+from assistant.service import Assistant
 from assistant.validation import InvalidRequest, clean_question
+from settings import Settings
 from vectorstore.errors import StoreError
-from vectorstore.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser = argparse.ArgumentParser(prog="python -m assistant", description="Answer questions about the indexed documents, with citations.")
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant", description="Answer questions about the indexed documents, with citations."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question")
@@ -41,13 +44,16 @@ def format_response(r: AssistantResponse) -> str:
     if r.sentences is not None and r.notice:  # LLM mode: say what was dropped or why we fell back
         lines.append(f"({r.notice})")
     if r.standalone_question:
-        lines.insert(0, f"(理解为:{r.standalone_question})")
+        lines.insert(0, texts.UNDERSTOOD_AS.format(question=r.standalone_question))
     if r.citations:
         lines += ["", f"{texts.SOURCES_TITLE}:"]
-        lines += [f"[{c.ref}] {c.title} › {c.section or '—'} ({c.source} {c.start}-{c.end})\n    {c.text}" for c in r.citations]
+        lines += [
+            f"[{c.ref}] {c.title} › {c.section or texts.NO_SECTION} ({c.source} {c.start}-{c.end})\n    {c.text}"
+            for c in r.citations
+        ]
     if r.related:
         lines += ["", texts.RELATED_INTRO]
-        lines += [f"- {x.title} › {x.section or '—'}: {x.text[:120]}" for x in r.related]
+        lines += [f"- {x.title} › {x.section or texts.NO_SECTION}: {x.text[:120]}" for x in r.related]
     return "\n".join(lines)
 
 
@@ -69,10 +75,10 @@ def cmd_check(assistant: Assistant, args: argparse.Namespace) -> int:
 
 def cmd_chat(assistant: Assistant, _: argparse.Namespace) -> int:
     history: list[dict[str, str]] = []
-    print("二七区资料问答 — 输入问题回车;/reset 清空对话;/quit 或 Ctrl-D 退出。")
+    print(texts.CHAT_BANNER)
     while True:
         try:
-            question = input("\n问> ").strip()
+            question = input(texts.CHAT_PROMPT).strip()
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
@@ -86,33 +92,15 @@ def cmd_chat(assistant: Assistant, _: argparse.Namespace) -> int:
         try:
             response = assistant.ask(question, history)
         except InvalidRequest as exc:
-            print(f"错误: {exc}")
+            print(texts.CHAT_ERROR.format(message=exc))
             continue
         print(format_response(response))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer}]
 
 
-def answer_line(assistant: Assistant, line: str) -> AssistantResponse:
-    """One batch input line → one response (with `error` set when the line is bad)."""
-    try:
-        item: Any = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return error_response(None, "", texts.ERR_BAD_LINE.format(reason=exc.msg))
-    if not isinstance(item, dict):
-        return error_response(None, "", texts.ERR_BAD_LINE.format(reason="not a JSON object"))
-    qid, question, task = item.get("id"), item.get("question"), item.get("task", "ask")
-    qid = None if qid is None else str(qid)
-    try:
-        if task == "ask":
-            return assistant.ask(question, item.get("history"), id=qid)
-        if task == "check":
-            return assistant.check(question, id=qid)
-        raise InvalidRequest(texts.ERR_BAD_TASK.format(task=task))
-    except InvalidRequest as exc:
-        return error_response(qid, question, str(exc))
-
-
-def cmd_batch(assistant: Assistant, _: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def cmd_batch(
+    assistant: Assistant, _: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> int:
     for line in stdin:
         if line.strip():
             stdout.write(_dump(answer_line(assistant, line)) + "\n")
@@ -125,13 +113,15 @@ def cmd_eval(assistant: Assistant, args: argparse.Namespace) -> int:
         print(f"error: gold file not found: {args.gold}", file=sys.stderr)
         return 2
     gold = load_gold(args.gold)
-    corpus = {p.name: p.read_text(encoding="utf-8") for p in Path(assistant.settings.corpus_dir).glob("*.txt")}
+    corpus = read_corpus(args.corpus_dir)
     assistant.warm_up()
-    result = evaluate(gold, lambda item: answer_line(assistant, json.dumps(item, ensure_ascii=False)), corpus)
+    result = evaluate_assistant(assistant, gold, corpus)
     args.out.mkdir(parents=True, exist_ok=True)
     report = markdown_report(result, f"Evaluation on {args.gold}")
     (args.out / "report.md").write_text(report, encoding="utf-8")
-    (args.out / "report.json").write_text(json.dumps({"metrics": result.metrics, "rows": result.rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+    (args.out / "report.json").write_text(
+        json.dumps({"metrics": result.metrics, "rows": result.rows}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     print(report)
     return 0
 
@@ -145,10 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("ask", "check"):  # bad input fails fast, before the model loads
             if args.command == "ask":
-                clean_question(args.question, settings.max_question_chars)
+                clean_question(args.question, settings.answering.max_question_chars)
             else:
-                clean_question(args.claim, settings.max_question_chars, texts.ERR_EMPTY_CLAIM)
+                clean_question(args.claim, settings.answering.max_question_chars, texts.ERR_EMPTY_CLAIM)
         assistant = Assistant(settings)
+        args.corpus_dir = settings.ingest.corpus_dir  # eval reads the reports its evidence strings come from
         return COMMANDS[args.command](assistant, args)
     except InvalidRequest as exc:
         print(f"error: {exc}", file=sys.stderr)

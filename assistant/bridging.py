@@ -26,4 +26,4 @@ def bridges(question: Question, stats: TermStats, vocabulary: Vocabulary, embedd
     if not unknown or not vocabulary.words:
         return []
     near = vocabulary.nearest(embeddings.vectors([t.surface for t in unknown]), k, min_similarity)
-    return [Bridge(t, tuple(w for w, _ in n), tuple(s for _, s in n)) for t, n in zip(unknown, near) if n]
+    return [Bridge(t, tuple(w for w, _ in n), tuple(s for _, s in n)) for t, n in zip(unknown, near, strict=True) if n]

@@ -5,9 +5,9 @@ import re
 
 from assistant import texts
 from assistant.evidence import Quote
-from assistant.response import Citation, RetrievedItem, citation_for
-from zhtext.orientation import orientation_of
+from assistant.response import Citation, RetrievedItem, Verdict, citation_for
 from vectorstore.records import ScoredChunk
+from zhtext.orientation import orientation_of
 
 
 def cite(quotes: list[Quote]) -> list[Citation]:
@@ -32,12 +32,17 @@ def neutral(text: str) -> str:
 
 def answer_text(citations: list[Citation], is_list: bool, conflict: bool = False) -> str:
     if conflict:
-        lines = [f"• {neutral(c.text)} [{c.ref}]{texts.CONFLICT_SOURCE.format(source=c.title or c.source)}" for c in citations]
+        lines = [
+            f"• {neutral(c.text)} [{c.ref}]{texts.CONFLICT_SOURCE.format(source=c.title or c.source)}"
+            for c in citations
+        ]
         return "\n".join([texts.CONFLICT_NOTE, *lines])
     if is_list and len(citations) > 1:
         lines = [f"• {neutral(c.text)} [{c.ref}]" for c in citations]
         return "\n".join([texts.LIST_INTRO, *lines])
-    return "\n".join(f"{label}{neutral(c.text)} [{c.ref}]" for label, c in zip(_labels(citations), citations))
+    return "\n".join(
+        f"{label}{neutral(c.text)} [{c.ref}]" for label, c in zip(_labels(citations), citations, strict=True)
+    )
 
 
 def tentative_text(citations: list[Citation]) -> str:
@@ -49,7 +54,7 @@ def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:
     return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading"][:k]
 
 
-def check_text(verdict: str, differences: list[str], citations: list[Citation]) -> str:
+def check_text(verdict: Verdict, differences: list[str], citations: list[Citation]) -> str:
     lines = [texts.CHECK_ANSWER.format(label=texts.VERDICT_LABELS[verdict]) + ";".join(differences)]
     lines += [f"{neutral(c.text)} [{c.ref}]" for c in citations]
     return "\n".join(lines)

@@ -4,7 +4,7 @@
 the model (Chinese few-shot prompt, temperature 0) as 「二七区2020年的市场主体有多少户?」:
 pronouns and ellipsis are filled in from the user's earlier questions, and relative
 dates (去年, 今年, 明年, 今年底…) become years counted from the reports' date
-(``Settings.report_date``, September 2021).  Only the user's questions are shown to the
+(``Settings.llm.report_date``, September 2021).  Only the user's questions are shown to the
 model, never the assistant's answers, and a rewrite that brings in a number found in
 neither the question nor the earlier questions is rejected: no answer leaks forward.
 
@@ -25,8 +25,9 @@ from assistant import texts
 from assistant.followup import resolve
 from assistant.llm import chat_model, describe
 from assistant.question import Question, analyse
+from assistant.settings import AssistantConfig
 from assistant.verify import missing_values
-from vectorstore.settings import Settings
+from zhtext.words import COMMON, Segmenter
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ def condense_prompt() -> ChatPromptTemplate:
     """System rules, the few-shot examples as earlier turns, then the follow-up."""
     messages: list[tuple[str, str]] = [("system", texts.LLM_CONDENSE_SYSTEM)]
     for earlier, follow_up, standalone in texts.LLM_CONDENSE_EXAMPLES:
-        messages.append(("human", texts.LLM_CONDENSE_USER.format(history=_history_lines(list(earlier)), question=follow_up)))
+        messages.append(
+            ("human", texts.LLM_CONDENSE_USER.format(history=_history_lines(list(earlier)), question=follow_up))
+        )
         messages.append(("ai", standalone))
     messages.append(("human", texts.LLM_CONDENSE_USER))
     return ChatPromptTemplate.from_messages(messages)
@@ -89,10 +92,12 @@ def _same(a: str, b: str) -> bool:
 class Condenser:
     """Rewrites follow-ups as standalone questions with the LLM of the settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: AssistantConfig) -> None:
         self.settings = settings
-        self.dates = report_dates(settings.report_date)
-        self.chain: Runnable = condense_prompt().partial(**self.dates) | chat_model(settings, CONDENSE_MAX_TOKENS) | StrOutputParser()
+        self.dates = report_dates(settings.llm.report_date)
+        self.chain: Runnable = (
+            condense_prompt().partial(**self.dates) | chat_model(settings.llm, CONDENSE_MAX_TOKENS) | StrOutputParser()
+        )
 
     def wanted(self, question: str, history: list[dict[str, str]]) -> bool:
         """Worth a model call: there are earlier questions, or the question has a relative date."""
@@ -105,7 +110,7 @@ class Condenser:
         rewritten = clean_rewrite(reply if isinstance(reply, str) else "")
         if not rewritten:
             raise ValueError("empty rewrite")
-        limit = min(self.settings.max_question_chars, len(question) + sum(len(q) for q in earlier) + 40)
+        limit = min(self.settings.answering.max_question_chars, len(question) + sum(len(q) for q in earlier) + 40)
         if len(rewritten) > limit:
             raise ValueError(f"rewrite too long ({len(rewritten)} > {limit} characters)")
         if texts.LLM_REFUSAL in rewritten:
@@ -123,15 +128,19 @@ class Condenser:
             if not year or year.group(1) not in allowed_years:
                 raise ValueError(f"the rewrite brings in {value!r}, found in no question")
 
-    def resolve(self, question: str, history: list[dict[str, str]]) -> tuple[Question, str | None]:
+    def resolve(
+        self, question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON
+    ) -> tuple[Question, str | None]:
         """Like :func:`assistant.followup.resolve`: (analysed question, standalone wording or None)."""
         if not self.wanted(question, history):
-            return resolve(question, history)
+            return resolve(question, history, segmenter)
         try:
             rewritten = self.rewrite(question, history)
         except Exception as exc:  # noqa: BLE001 - any failure: the rule-based resolution
-            log.warning("condense step failed, using the rule-based follow-up resolution: %s", describe(exc, self.settings))
-            return resolve(question, history)
+            log.warning(
+                "condense step failed, using the rule-based follow-up resolution: %s", describe(exc, self.settings.llm)
+            )
+            return resolve(question, history, segmenter)
         if _same(rewritten, question):
-            return resolve(question, history)
-        return analyse(rewritten), rewritten
+            return resolve(question, history, segmenter)
+        return analyse(rewritten, segmenter), rewritten

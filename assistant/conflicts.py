@@ -27,7 +27,7 @@ def _figures(text: str) -> dict[str, set[tuple]]:
     out: dict[str, set[tuple]] = {}
     for v in parse_values(text):
         if v.kind not in _SCOPE_KINDS:
-            out.setdefault(v.kind, set()).add(v.amount)
+            out.setdefault(v.measure, set()).add(v.amount)
     return out
 
 
@@ -64,9 +64,13 @@ def official_first(quotes: list[Quote], origins: Mapping[str, Origin]) -> list[Q
 def disputing(claim: str, statements: list[tuple[str, str]]) -> list[str]:
     """Among (doc id, statement) pairs about the claim, those of documents giving another amount of a kind the
     claim states, for the claim's years, when another document agrees with the claim."""
-    kinds = {v.kind: v.amount for v in parse_values(claim) if v.kind not in _SCOPE_KINDS}
+    kinds = {v.measure: v.amount for v in parse_values(claim) if v.kind not in _SCOPE_KINDS}
     statements = [(doc, text) for doc, text in statements if same_scope(claim, text)]
-    agreeing = {doc for doc, text in statements if any(amount in _figures(text).get(kind, set()) for kind, amount in kinds.items())}
+    agreeing = {
+        doc
+        for doc, text in statements
+        if any(amount in _figures(text).get(kind, set()) for kind, amount in kinds.items())
+    }
     if not agreeing:
         return []
     return [text for doc, text in statements if doc not in agreeing and any(

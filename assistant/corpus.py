@@ -12,6 +12,7 @@ from vectorstore.lexical import KeywordIndex
 from vectorstore.lexstore import Snapshot
 from vectorstore.records import Origin
 from vectorstore.semantic import Vocabulary
+from zhtext.words import Segmenter
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class CorpusView:
     vocabulary: Vocabulary  # the corpus's content words with their vectors: the targets of word bridging
     origins: Mapping[str, Origin] = field(default_factory=dict)  # doc id → where the document came from
 
+    @property
+    def segmenter(self) -> Segmenter:
+        """The index's dictionary (the common one plus the corpus's quoted terms): questions are read with it."""
+        return self.index.segmenter
+
     @cached_property
     def documents(self) -> dict[str, str]:
         """Source file name → its indexed text (chunks joined): where a name an LLM reply uses may be found."""
@@ -33,15 +39,18 @@ class CorpusView:
         return {source: "\n".join(parts) for source, parts in docs.items()}
 
     @classmethod
-    def of(cls, index: KeywordIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None) -> CorpusView:
+    def of(
+        cls, index: KeywordIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None
+    ) -> CorpusView:
         """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds, built here."""
         chunks = list(index.chunks)
         stats, outline = TermStats(chunks), Outline.of(chunks)
-        return cls(index, stats, outline, Vocabulary.of(embeddings, index.vocabulary), dict(origins or {}))
+        vocabulary = Vocabulary.of(embeddings, index.vocabulary, index.segmenter)
+        return cls(index, stats, outline, vocabulary, dict(origins or {}))
 
     @classmethod
     def kept(cls, snapshot: Snapshot, embeddings: CachedEmbeddings) -> CorpusView:
         """The same, read from a snapshot of the kept index (nothing is built: its arrays are on disk)."""
         stats = TermStats(counter=snapshot, n=snapshot.n)
         outline = Outline(snapshot.sections, snapshot.groups)
-        return cls(snapshot, stats, outline, snapshot.bridging.table(embeddings), snapshot.origins)  # type: ignore[arg-type]
+        return cls(snapshot, stats, outline, snapshot.bridging.table(embeddings), snapshot.origins)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from assistant.batch import BatchItem, answer_item
 from assistant.response import AssistantResponse
+from assistant.service import Assistant
 
 _MARKER = re.compile(r"\[\d+\]")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
@@ -29,6 +32,11 @@ class EvalResult:
 def load_gold(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def read_corpus(folder: Path) -> dict[str, str]:
+    """File name → text of the reports in ``folder`` (the sources the gold items' evidence comes from)."""
+    return {p.name: p.read_text(encoding="utf-8") for p in Path(folder).glob("*.txt")}
 
 
 def evidence_spans(item: dict, corpus_texts: dict[str, str]) -> list[tuple[str, int, int]]:
@@ -92,7 +100,14 @@ def evaluate(gold: list[dict], run: Callable[[dict], AssistantResponse], corpus_
         if response.sentences is not None:
             sentences_ok += sum(1 for s in response.sentences if s.verified)
             sentences_total += len(response.sentences)
-        row = {"id": item["id"], "type": item["type"], "ok": ok, "no_answer": response.no_answer, "answer": response.answer, "verdict": response.verdict}
+        row = {
+            "id": item["id"],
+            "type": item["type"],
+            "ok": ok,
+            "no_answer": response.no_answer,
+            "answer": response.answer,
+            "verdict": response.verdict,
+        }
         if item.get("task", "ask") == "ask":
             g, n = numbers_grounded(response)
             grounded, total_numbers = grounded + g, total_numbers + n
@@ -126,6 +141,11 @@ def evaluate(gold: list[dict], run: Callable[[dict], AssistantResponse], corpus_
     return result
 
 
+def evaluate_assistant(assistant: Assistant, gold: list[dict], corpus_texts: dict[str, str]) -> EvalResult:
+    """``gold`` asked of ``assistant`` as a batch asks it (claims are checked), and scored."""
+    return evaluate(gold, lambda item: answer_item(assistant, BatchItem.of(item)), corpus_texts)
+
+
 def markdown_report(result: EvalResult, title: str) -> str:
     m = result.metrics
     lines = [f"# {title}", "", "| metric | value |", "| --- | --- |"]
@@ -137,5 +157,8 @@ def markdown_report(result: EvalResult, title: str) -> str:
     failures = [r for r in result.rows if not r["ok"]]
     if failures:
         lines += ["", "## Failures", "", "| id | no_answer | answer |", "| --- | --- | --- |"]
-        lines += [f"| {r['id']} | {r['no_answer']} | {r['answer'][:80].replace(chr(10), ' ').replace('|', '/')} |" for r in failures]
+        lines += [
+            f"| {r['id']} | {r['no_answer']} | {r['answer'][:80].replace(chr(10), ' ').replace('|', '/')} |"
+            for r in failures
+        ]
     return "\n".join(lines) + "\n"

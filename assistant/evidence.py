@@ -5,15 +5,23 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from assistant.question import FILLER, UNIT_CLASSES, Question, Term
+from assistant.question import FILLER, UNIT_CLASSES, Question, Term, UnitClass
 from assistant.termstats import TermStats
-from zhtext.sentences import Span, answer_units
 from vectorstore.records import Chunk, ScoredChunk
+from zhtext.asking import ASKING
+from zhtext.chars import pairs as char_pairs
+from zhtext.numerals import DIGITS, HUNDRED, LARGE, LIANG, TEN, THOUSAND, UP_TO_TEN
+from zhtext.sentences import Span, answer_units
 
-_DATE = re.compile(r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
-                   r"|[元一二三四五六七八九十]年|[正一二三四五六七八九十]月|初[一二三四五六七八九十]|世纪|年代|时代|时期|朝)")  # 顺治十一年, 五月初九, 江户时代
+_DATE = re.compile(
+    r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
+    rf"|[元{UP_TO_TEN}]年|[正{UP_TO_TEN}]月|初[{UP_TO_TEN}]|世纪|年代|时代|时期|朝)"
+)  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
-_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九]?[十百千][一二三四五六七八九]?|(?<![一二两三四五六七八九十])[一二两三四五六七八九](?![一二两三四五六七八九]))(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})")
+_NUMBER_UNIT = re.compile(
+    rf"(\d+(?:\.\d+)?|[{DIGITS}{LIANG}]?[{TEN}{HUNDRED}{THOUSAND}][{DIGITS}]?|(?<![{DIGITS}{LIANG}{TEN}])[{DIGITS}{LIANG}](?![{DIGITS}{LIANG}]))"
+    r"(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})"
+)
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
 
 
@@ -52,7 +60,15 @@ def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
         if chunk.suspicious:
             continue
         for s in answer_units(chunk.text, whole=chunk.kind == "heading"):
-            out.append(Candidate(chunk, rank, scored.score, Span(chunk.start + s.start, chunk.start + s.end), chunk.text[s.start : s.end]))
+            out.append(
+                Candidate(
+                    chunk,
+                    rank,
+                    scored.score,
+                    Span(chunk.start + s.start, chunk.start + s.end),
+                    chunk.text[s.start : s.end],
+                )
+            )
     return out
 
 
@@ -73,7 +89,8 @@ def _share(terms: list[Term], text: str, stats: TermStats) -> float | None:
     return got / total if total else None
 
 
-NEAR_CHARS = 1000  # retrieved text this close to a chunk, in its source file, is read with it (an article, a report's section)
+# retrieved text this close to a chunk, in its source file, is read with it (an article, a report's section)
+NEAR_CHARS = 1000
 
 
 def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
@@ -82,7 +99,13 @@ def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
     out = {}
     for scored in evidence:
         c = scored.chunk
-        near = [o.chunk for o in evidence if o.chunk.source == c.source and o.chunk.start - NEAR_CHARS <= c.end and c.start <= o.chunk.end + NEAR_CHARS]
+        near = [
+            o.chunk
+            for o in evidence
+            if o.chunk.source == c.source
+            and o.chunk.start - NEAR_CHARS <= c.end
+            and c.start <= o.chunk.end + NEAR_CHARS
+        ]
         out[c.chunk_id] = "\n".join(f"{n.section}\n{n.text}" for n in near)
     return out
 
@@ -99,7 +122,11 @@ NAME_DF_SHARE = 0.01
 
 def names_around(question: Question, stats: TermStats, around: str) -> list[Term]:
     """The question's names (rare terms) that the retrieved text around a sentence holds."""
-    return [t for t in _own_terms(question, stats) if stats.df(t.alternatives) <= NAME_DF_SHARE * stats.n and term_present(t, around)]
+    return [
+        t
+        for t in _own_terms(question, stats)
+        if stats.df(t.alternatives) <= NAME_DF_SHARE * stats.n and term_present(t, around)
+    ]
 
 
 def anchored(question: Question, text: str, stats: TermStats, names: list[Term]) -> float:
@@ -125,14 +152,13 @@ def coverage(question: Question, text: str, stats: TermStats) -> float:
     return own if carried is None else (1 - CARRIED_SHARE) * own + CARRIED_SHARE * carried
 
 
-_ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥)")
 _RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _WORD_RUN = re.compile(r"[\u4e00-\u9fff\w]{2,}")
 
 
 def _pairs(text: str, run: re.Pattern) -> list[str]:
     """Overlapping character pairs of every run the pattern finds (二七区 → 二七, 七区)."""
-    return [r[i : i + 2] for r in run.findall(text) for i in range(len(r) - 1)]
+    return [p for r in run.findall(text) for p in char_pairs(r)]
 NAME_MAX_SHARE = 0.05  # a character pair in more of the corpus than this is wording, not a name
 
 
@@ -150,7 +176,7 @@ def _known_parts(word: str, stats: TermStats) -> list[str] | None:
 
 def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list[Term]:
     """Rare character pairs of the words the segmenter missed (硕塞卒于哪一年 → 硕塞)."""
-    text = _ASKING.sub(" ", question.text)
+    text = ASKING.sub(" ", question.text)
     for word in sorted({alt for t in terms for alt in t.alternatives} | FILLER, key=len, reverse=True):
         if len(word) >= 2:
             text = text.replace(word, " ")
@@ -159,7 +185,7 @@ def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list
 
 def _run_pairs(question: Question, stats: TermStats) -> list[Term]:
     """Rare pairs of the single characters the segmenter left between words (「祭遵小时候…」 → 祭遵)."""
-    return _rare_pairs([r[i : i + 2] for r in question.name_runs for i in range(len(r) - 1)], stats)
+    return _rare_pairs([p for r in question.name_runs for p in char_pairs(r)], stats)
 
 
 def _name_like(text: str, stats: TermStats) -> bool:
@@ -192,18 +218,30 @@ def refine(question: Question, stats: TermStats) -> Question:
         elif t.guessed and stats.known(t):
             terms.append(dataclasses.replace(t, guessed=False))
             changed = True
-        elif not t.guessed and len(t.surface) >= 4 and len(t.alternatives) == 1 and not stats.known(t) and _known_parts(t.surface, stats):
-            parts = _known_parts(t.surface, stats)
+        elif (
+            not t.guessed
+            and len(t.surface) >= 4
+            and len(t.alternatives) == 1
+            and not stats.known(t)
+            and (parts := _known_parts(t.surface, stats))
+        ):
             terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
             changed = True
-        elif not t.guessed and len(t.surface) >= 3 and len(t.alternatives) == 1 and not stats.known(t) and _miscut_core(t.surface, stats):
-            core = _miscut_core(t.surface, stats)
+        elif (
+            not t.guessed
+            and len(t.surface) >= 3
+            and len(t.alternatives) == 1
+            and not stats.known(t)
+            and (core := _miscut_core(t.surface, stats))
+        ):
             terms.append(Term(core, (core,), t.weight))
             changed = True
         else:
             terms.append(t)
     if any(not t.guessed and not t.generic for t in terms):
-        pairs = [p for p in _run_pairs(question, stats) if not any(p.surface in alt for t in terms for alt in t.alternatives)]
+        pairs = [
+            p for p in _run_pairs(question, stats) if not any(p.surface in alt for t in terms for alt in t.alternatives)
+        ]
     else:
         pairs = _name_pairs(question, stats, terms)
     if pairs:
@@ -218,13 +256,13 @@ def pair_overlap(pairs: frozenset[str], text: str) -> float:
 
 
 def question_pairs(question: Question) -> frozenset[str]:
-    return frozenset(_pairs(_ASKING.sub(" ", question.text), _WORD_RUN))
+    return frozenset(_pairs(ASKING.sub(" ", question.text), _WORD_RUN))
 
 
-def has_unit(text: str, unit_class: str | None) -> bool:
+def has_unit(text: str, unit_class: UnitClass | None) -> bool:
     """Does ``text`` hold a number of the kind asked for (people, money, area, percent, count)?"""
     if unit_class is None:
-        return bool(re.search(r"\d|[一二两三四五六七八九十百千万]+[个项所张家户条名人]", text))
+        return bool(re.search(rf"\d|[{LARGE}]+[个项所张家户条名人]", text))
     if unit_class == "percent":
         return "%" in text or "百分" in text
     units = UNIT_CLASSES[unit_class]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
 import numpy as np
 
 from assistant.bridging import bridges
@@ -20,17 +21,18 @@ from assistant.features import ANSWER_FEATURES, FEATURES, CandidateTable, answer
 from assistant.lists import enumerates, labelled_enumeration
 from assistant.model import MODEL_PATH, AnswerModel, load_model
 from assistant.question import Question
+from assistant.settings import AnsweringSettings
 from assistant.termstats import TermStats
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
-from vectorstore.settings import Settings
+from zhtext.numerals import UP_TO_TEN
 from zhtext.orientation import orientation_of
 
 TRIM_ABOVE_CHARS = 45
 UNTYPED_TRIM_ABOVE_CHARS = 150  # a question that wants no number or date: its answer is any clause of the sentence
 REQUIRED_IDF = 1.5  # a trimmed quote keeps the question's terms at least this rare
-_TIME_ONLY = re.compile(r"^(到|至|截至)?[\d一二三四五六七八九十]+[年月日][\d月日底前后初]*$")
+_TIME_ONLY = re.compile(rf"^(到|至|截至)?[\d{UP_TO_TEN}]+[年月日][\d月日底前后初]*$")
 DUPLICATE_JACCARD = 0.5  # a further quote this similar to one already chosen says nothing new
 
 
@@ -58,7 +60,8 @@ class Draft:
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:
-    """Both hold some of the same text of one file: a sentence and its 「当日,…」 follow-up, or one sentence in two chunks."""
+    """Both hold some of the same text of one file: a sentence and its 「当日,…」 follow-up, or one sentence in two
+    chunks."""
     return a.chunk.doc_id == b.chunk.doc_id and a.span.start < b.span.end and b.span.start < a.span.end
 
 
@@ -120,7 +123,9 @@ def _list_cover(question: Question, items: list[Quote], stats: TermStats) -> flo
 class ExtractiveAnswerer:
     """Scores the evidence's sentences with the answer model, composes the answer, and decides whether to give it."""
 
-    def __init__(self, settings: Settings, embeddings: CachedEmbeddings, model: AnswerModel | None = None) -> None:
+    def __init__(
+        self, settings: AnsweringSettings, embeddings: CachedEmbeddings, model: AnswerModel | None = None
+    ) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self._model = model
@@ -129,7 +134,7 @@ class ExtractiveAnswerer:
     def model(self) -> AnswerModel:
         """Read on first use: computing feature rows (``make train``) needs no model file."""
         if self._model is None:
-            self._model = load_model(self.settings.answer_model or MODEL_PATH, FEATURES, ANSWER_FEATURES)
+            self._model = load_model(self.settings.model or MODEL_PATH, FEATURES, ANSWER_FEATURES)
         return self._model
 
     @model.setter
@@ -138,15 +143,17 @@ class ExtractiveAnswerer:
 
     @property
     def threshold(self) -> float:
-        s = self.settings.answer_min_confidence
+        s = self.settings.min_confidence
         return self.model.threshold if s is None else s
 
     @property
     def hint_threshold(self) -> float:
-        s = self.settings.answer_hint_confidence
+        s = self.settings.hint_confidence
         return min(self.model.hint_threshold if s is None else s, self.threshold)
 
-    def table(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray) -> CandidateTable:
+    def table(
+        self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray
+    ) -> CandidateTable:
         """The candidate sentences of ``evidence`` and their feature rows (see assistant.features)."""
         stats = view.stats
         question = refine(question, stats)
@@ -155,8 +162,15 @@ class ExtractiveAnswerer:
         if cands:
             units = self.embeddings.vectors([c.text for c in cands])
             semantic = units @ (vector / (np.linalg.norm(vector) or 1.0))
-        found = bridges(question, stats, view.vocabulary, self.embeddings, self.settings.bridge_words, self.settings.bridge_min_similarity)
-        return candidate_table(question, evidence, cands, stats, semantic, found)
+        found = bridges(
+            question,
+            stats,
+            view.vocabulary,
+            self.embeddings,
+            self.settings.bridge_words,
+            self.settings.bridge_min_similarity,
+        )
+        return candidate_table(question, evidence, cands, stats, semantic, found, view.segmenter)
 
     def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray,
                 list_items: list[Quote] | None = None) -> Extraction:
@@ -164,10 +178,17 @@ class ExtractiveAnswerer:
         table = self.table(question, evidence, view, vector)
         probabilities = self.model.sentence_probabilities(table.matrix)
         draft = self.draft(table, probabilities, evidence, view.stats, list_items or [])
-        confidence = self.model.confidence(answer_row(table, probabilities, draft.best, draft.structured, draft.list_cover))
+        confidence = self.model.confidence(
+            answer_row(table, probabilities, draft.best, draft.structured, draft.list_cover)
+        )
         if draft.quotes and confidence >= self.threshold:
             if conflicting(draft.quotes):
-                return Extraction(official_first(draft.quotes, view.origins), is_list=draft.is_list, confidence=confidence, conflict=True)
+                return Extraction(
+                    official_first(draft.quotes, view.origins),
+                    is_list=draft.is_list,
+                    confidence=confidence,
+                    conflict=True,
+                )
             return Extraction(draft.quotes, is_list=draft.is_list, confidence=confidence)
         reason = draft.reason or f"confidence {confidence:.2f} is below {self.threshold:.2f}"
         closest = draft.quotes[:1] if draft.quotes and confidence >= self.hint_threshold else []
@@ -204,7 +225,7 @@ class ExtractiveAnswerer:
         best = order[0]
         chosen = [best]
         for i in order[1:]:
-            if len(chosen) >= limit or p[i] < self.settings.answer_extra_ratio * p[best]:
+            if len(chosen) >= limit or p[i] < self.settings.extra_ratio * p[best]:
                 break
             shared = [k for k, c in enumerate(chosen) if _overlap(cands[i], cands[c])]
             if len(shared) == 1 and _contains(cands[i], cands[chosen[shared[0]]]):
@@ -223,7 +244,9 @@ class ExtractiveAnswerer:
             return []
         wanted = "target" if have == {"actual"} else "actual"
         for i in order:
-            if orientation_of(cands[i].text) == wanted and p[i] >= self.settings.answer_other_orientation_ratio * p[chosen[0]]:
-                return [i] if not any(jaccard(cands[i].text, cands[c].text) >= DUPLICATE_JACCARD for c in chosen) else []
+            if orientation_of(cands[i].text) == wanted and p[i] >= self.settings.other_orientation_ratio * p[chosen[0]]:
+                return (
+                    [i] if not any(jaccard(cands[i].text, cands[c].text) >= DUPLICATE_JACCARD for c in chosen) else []
+                )
         return []
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from assistant import texts
 from assistant.conflicts import disputing
 from assistant.evidence import Candidate, Quote, candidates, coverage, term_present
 from assistant.question import Question
+from assistant.response import Verdict
 from assistant.termstats import TermStats
 from assistant.values import Value, parse_values, same
 from vectorstore.records import ScoredChunk
-from zhtext import words as zhwords
+from zhtext.numerals import VALUE
+from zhtext.words import COMMON, Segmenter
 
 _SCOPE_YEAR = re.compile(r"(到|至|截至|截止)$")
 NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing name (or figure) counts against it
@@ -30,7 +31,7 @@ RETRIEVAL_SHARE = 0.05
 
 @dataclass
 class CheckResult:
-    verdict: str  # "supported" | "contradicted" | "conflicting" | "not_found"
+    verdict: Verdict
     quotes: list[Quote] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     reason: str = ""
@@ -64,7 +65,7 @@ _ASK_FOR = {"date": "哪一天", "year_month": "什么时候", "year": "哪一�
 def _asked(value: Value) -> str:
     if value.kind == "ordinal":
         return "第几" + value.amount[1]
-    unit = re.sub(r"^[\d.]+|^[一二两三四五六七八九十百零]+", "", value.text).lstrip("多余近").replace("%", "")
+    unit = re.sub(rf"^[\d.]+|^[{VALUE}]+", "", value.text).lstrip("多余近").replace("%", "")
     return _ASK_FOR.get(value.kind) or "多少" + unit
 
 
@@ -82,27 +83,36 @@ def question_form(claim: str) -> str:
 
 
 class FactChecker:
-    def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats, answerable: bool) -> CheckResult:
-        """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered."""
+    def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
+              segmenter: Segmenter = COMMON) -> CheckResult:
+        """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered;
+        ``segmenter``: the dictionary of the index (where names start and end)."""
         known = replace(claim, terms=[t for t in claim.terms if stats.known(t)])
         values = parse_values(claim.text)
         matches = self._matches(known, values, evidence, stats)
         if not matches:
             return CheckResult("not_found", reason="no passage was retrieved")
-        result = self._verdict(claim, values, max(matches, key=lambda m: m.score), stats, answerable)
+        result = self._verdict(claim, values, max(matches, key=lambda m: m.score), stats, answerable, segmenter)
         if result.verdict in ("supported", "contradicted"):
             return self._disputed(claim, matches) or result
         return result
 
-    def _verdict(self, claim: Question, values: list[Value], best: _Match, stats: TermStats, answerable: bool) -> CheckResult:
+    def _verdict(self, claim: Question, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
+                 segmenter: Segmenter) -> CheckResult:
         cand = best.candidate
         unknown = [t for t in claim.terms if not t.carried and len(t.surface) >= 2 and not stats.known(t)]
         if unknown:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
-            rivals = self._name_differences(claim, cand, stats)
+            rivals = self._name_differences(claim, cand, stats, segmenter)
             if rivals and best.topic >= NAME_TOPIC:
-                return CheckResult("contradicted", [Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)], rivals)
+                return CheckResult(
+                    "contradicted", [Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)], rivals
+                )
         if not answerable:
             return CheckResult("not_found", reason="the documents do not answer what the claim asserts")
+        if coverage(claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats) < NAME_TOPIC:
+            # The passage must hold the claim's own words (国际机场, 一般公共预算收入), not just its topic:
+            # a figure it gives for something else neither supports nor contradicts the claim.
+            return CheckResult("not_found", reason="no passage states what the claim is about")
         quote = Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)
         context_values = parse_values(cand.chunk.text)
         sentence_values = parse_values(cand.text)
@@ -115,10 +125,12 @@ class FactChecker:
                 if _SCOPE_YEAR.search(claim.text[: value.start]):
                     return CheckResult("not_found", [quote], reason=f"the reports say nothing about {value.text}")
                 continue
-            options = [v for v in sentence_values if v.kind == value.kind]
+            options = [v for v in sentence_values if v.measure == value.measure]
             if options:
-                differences.append(texts.CHECK_DIFFERS.format(value=_aligned(claim.text, value, cand.text, options).text))
-        differences += self._name_differences(claim, cand, stats)
+                differences.append(
+                    texts.CHECK_DIFFERS.format(value=_aligned(claim.text, value, cand.text, options).text)
+                )
+        differences += self._name_differences(claim, cand, stats, segmenter)
         if differences:
             return CheckResult("contradicted", [quote], differences)
         if values and not matched:
@@ -129,12 +141,19 @@ class FactChecker:
     def _matches(claim: Question, values: list[Value], evidence: list[ScoredChunk], stats: TermStats) -> list[_Match]:
         out = []
         for cand in candidates(evidence):
-            topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats)
+            topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(
+                claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats
+            )
             found = parse_values(cand.chunk.text)
             matched = sum(1 for v in values if any(same(v, f) for f in found))
-            kinds = {v.kind for v in parse_values(cand.text)}
-            comparable = sum(1 for v in values if v.kind in kinds)
-            score = topic + MATCHED_VALUE_BONUS * matched + COMPARABLE_VALUE_BONUS * comparable + RETRIEVAL_SHARE * cand.retrieval
+            kinds = {v.measure for v in parse_values(cand.text)}
+            comparable = sum(1 for v in values if v.measure in kinds)
+            score = (
+                topic
+                + MATCHED_VALUE_BONUS * matched
+                + COMPARABLE_VALUE_BONUS * comparable
+                + RETRIEVAL_SHARE * cand.retrieval
+            )
             out.append(_Match(cand, topic, matched, score))
         return out
 
@@ -146,10 +165,13 @@ class FactChecker:
         if not others:
             return None
         agreeing = [c for c in close if c.text not in others]
-        quotes = [Quote(c.chunk, c.span.start, c.span.end, c.text) for c in agreeing[:1] + [c for c in close if c.text in others][:2]]
+        quotes = [
+            Quote(c.chunk, c.span.start, c.span.end, c.text)
+            for c in agreeing[:1] + [c for c in close if c.text in others][:2]
+        ]
         return CheckResult("conflicting", quotes, [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:2])
 
-    def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats) -> list[str]:
+    def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats, segmenter: Segmenter) -> list[str]:
         """A name in the claim where the passage has another of the same kind (常庄水库 vs 郭家咀水库)."""
         context = f"{cand.chunk.section}\n{cand.chunk.text}"
         out = []
@@ -160,18 +182,22 @@ class FactChecker:
             following = claim.text[at + len(term.surface) : at + len(term.surface) + 2] if at >= 0 else ""
             rivals: set[str] = set()
             for suffix in {term.surface[-2:], following} - {""}:
-                found = {m.group(0) for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context) if _whole_words(context, m.start(), m.end())}
+                found = {
+                    m.group(0)
+                    for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context)
+                    if _whole_words(context, m.start(), m.end(), segmenter)
+                }
                 rivals |= {r for r in found if term.surface not in r and len(r) >= 3 and not r.startswith(suffix)}
             if rivals:
                 out.append(texts.CHECK_DIFFERS.format(value=sorted(rivals, key=lambda r: context.index(r))[0]))
                 continue
-            aligned = self._after_same_words(claim.text, term.surface, cand.text)
+            aligned = self._after_same_words(claim.text, term.surface, cand.text, segmenter)
             if aligned:
                 out.append(texts.CHECK_DIFFERS.format(value=aligned))
         return out
 
     @staticmethod
-    def _after_same_words(claim: str, name: str, sentence: str) -> str | None:
+    def _after_same_words(claim: str, name: str, sentence: str, segmenter: Segmenter) -> str | None:
         """「区委书记张振威走进…」 vs 「区委书记陈红民走进…」: what follows the same 3–4 words."""
         i = claim.find(name)
         for width in (4, 3):
@@ -179,18 +205,22 @@ class FactChecker:
             if len(before) == width and before in sentence:
                 j = sentence.index(before) + width
                 other = sentence[j : j + len(name)]
-                if other and other != name and re.fullmatch(r"[\u4e00-\u9fff]+", other) and _whole_words(sentence, j, j + len(other)):
+                if (
+                    other
+                    and other != name
+                    and re.fullmatch(r"[\u4e00-\u9fff]+", other)
+                    and _whole_words(sentence, j, j + len(other), segmenter)
+                ):
                     return other
         return None
 
 
-def _whole_words(text: str, start: int, end: int) -> bool:
+def _whole_words(text: str, start: int, end: int, segmenter: Segmenter) -> bool:
     """Whether text[start:end] begins and ends on jieba word boundaries (陈红民, not 设现代化国际)."""
-    bounds = _word_bounds(text)
+    bounds = _word_bounds(text, segmenter)
     return start in bounds and end in bounds
 
 
-@lru_cache(maxsize=256)
-def _word_bounds(text: str) -> frozenset[int]:
+def _word_bounds(text: str, segmenter: Segmenter) -> frozenset[int]:
     """Segmenting a passage once serves every name checked against it."""
-    return zhwords.boundaries(text)
+    return segmenter.memo(Segmenter.boundaries, 256)(text)

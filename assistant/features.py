@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -31,28 +30,67 @@ from assistant.evidence import (
 from assistant.question import UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
 from vectorstore.records import ScoredChunk
-from zhtext import words as zhwords
-from zhtext.entities import entity_kind, rivals_of
+from zhtext.asking import ASKING_OR_WHETHER
+from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
+from zhtext.numerals import LARGE
 from zhtext.orientation import orientation_of
+from zhtext.words import COMMON, Segmenter
 
 KINDS = ("quantity", "time", "who", "list", "other")
 _DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
-_ASKING = re.compile(r"(什么|哪里|哪儿|哪个|哪些|哪|多少|几|谁|何|怎么|怎样|为什么|吗|呢|啥|是否)")
-_COUNTED = r"(?:\d+|[一二两三四五六七八九十百千万]+)(?:多|余)?"
-ORIGIN = re.compile(r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]")  # 「广东开平人。」: where someone is from
+_COUNTED = rf"(?:\d+|[{LARGE}]+)(?:多|余)?"
+ORIGIN = re.compile(
+    r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]"
+)  # 「广东开平人。」: where someone is from
 
 CANDIDATE_FEATURES = (
-    "rank", "retrieval", "retrieval_gap", "dense", "lexical",
-    "cover_sentence", "cover_strict", "cover_context", "cover_around", "cover_gap", "cover_bridged", "cover_before", "cover_after",
-    "missing_idf", "missing_terms",
-    "pairs", "common_run", "focus", "semantic", "semantic_gap", "semantic_rank",
-    "answer_type", "typed_miss", "answer_form", "new_name", "new_place", "asked_noun", "new_chars", "length",
-    "pins_sentence", "pins_context", "year_conflict", "entity_conflict", "entity_agree",
-    "plan_match", "caption", "heading",
+    "rank",
+    "retrieval",
+    "retrieval_gap",
+    "dense",
+    "lexical",
+    "cover_sentence",
+    "cover_strict",
+    "cover_context",
+    "cover_around",
+    "cover_gap",
+    "cover_bridged",
+    "cover_before",
+    "cover_after",
+    "missing_idf",
+    "missing_terms",
+    "pairs",
+    "common_run",
+    "focus",
+    "semantic",
+    "semantic_gap",
+    "semantic_rank",
+    "answer_type",
+    "typed_miss",
+    "answer_form",
+    "new_name",
+    "new_place",
+    "asked_noun",
+    "new_chars",
+    "length",
+    "pins_sentence",
+    "pins_context",
+    "year_conflict",
+    "entity_conflict",
+    "entity_agree",
+    "plan_match",
+    "caption",
+    "heading",
 )
 QUESTION_FEATURES = (
-    "has_pins", "unknown_share", "unknown_names", "bridged_share", "terms", "wants_place", *(f"kind_{k}" for k in KINDS),
+    "has_pins",
+    "unknown_share",
+    "unknown_names",
+    "bridged_share",
+    "terms",
+    "wants_place",
+    *(f"kind_{k}" for k in KINDS),
 )
 FEATURES = CANDIDATE_FEATURES + QUESTION_FEATURES
 # What the answerability model sees of a composed answer: how sure the scorer is of its best
@@ -60,8 +98,19 @@ FEATURES = CANDIDATE_FEATURES + QUESTION_FEATURES
 _BEST = ("semantic", "cover_sentence", "cover_context", "cover_around", "answer_type", "typed_miss", "year_conflict",
          "entity_conflict", "pins_context", "retrieval", "dense", "rank", "common_run", "missing_idf", "missing_terms",
          "new_name", "focus", "asked_noun", "cover_before")
-ANSWER_FEATURES = ("p_best", "logit_best", "p_second", "p_margin", "p_mass", "candidates", "top_dense", "structured", "list_cover",
-                   *(f"best_{name}" for name in _BEST), *QUESTION_FEATURES)
+ANSWER_FEATURES = (
+    "p_best",
+    "logit_best",
+    "p_second",
+    "p_margin",
+    "p_mass",
+    "candidates",
+    "top_dense",
+    "structured",
+    "list_cover",
+    *(f"best_{name}" for name in _BEST),
+    *QUESTION_FEATURES,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +140,9 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def answer_row(table: CandidateTable, probabilities: np.ndarray, best: int | None, structured: bool, list_cover: float = 0.0) -> np.ndarray:
+def answer_row(
+    table: CandidateTable, probabilities: np.ndarray, best: int | None, structured: bool, list_cover: float = 0.0
+) -> np.ndarray:
     """The answerability model's row for an answer built around candidate ``best`` (None: no candidate).
 
     ``structured``: the answer is a list found through the document outline; ``list_cover``: how much of
@@ -107,7 +158,9 @@ def answer_row(table: CandidateTable, probabilities: np.ndarray, best: int | Non
 
 
 def type_ok(question: Question, text: str) -> bool:
-    for given in question.dates + question.years:  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
+    for given in (
+        question.dates + question.years
+    ):  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
         text = text.replace(given, " ")
     if question.kind == "quantity":
         if question.unit_class is None:
@@ -120,19 +173,26 @@ def type_ok(question: Question, text: str) -> bool:
 
 _WANTS_PLACE = re.compile(r"(哪里|哪儿|何处|何地|哪国|哪个(?:地方|国家|城市|省|州|县|区|地区)|什么地方|在哪)")
 # The noun a 哪个/什么 question names as the kind of its answer: 哪一家报纸 → 报纸, 什么法律 → 法律.
-_ASKED_NOUN = re.compile(r"(?:哪一|哪个|哪家|哪所|哪种|哪类|哪|什么|何种|何)(?:个|家|所|位|种|类|座|条|部)?([\u4e00-\u9fff]{1,2})")
+_ASKED_NOUN = re.compile(
+    r"(?:哪一|哪个|哪家|哪所|哪种|哪类|哪|什么|何种|何)(?:个|家|所|位|种|类|座|条|部)?([\u4e00-\u9fff]{1,2})"
+)
 _NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
-_UNIT_WORDS = frozenset(u for units in UNIT_CLASSES.values() for u in units)  # 亿元 says how the answer is counted, not what it is about
+_UNIT_WORDS = frozenset(
+    u for units in UNIT_CLASSES.values() for u in units
+)  # 亿元 says how the answer is counted, not what it is about
 
 
-@lru_cache(maxsize=65536)
-def _names(text: str) -> tuple[frozenset[str], frozenset[str]]:
+def _names(text: str, segmenter: Segmenter) -> tuple[frozenset[str], frozenset[str]]:
     """(names, places) in ``text``: dictionary-tagged names, words the dictionary lacks, and 金水区-like words."""
+    return segmenter.memo(_names_in, 65536)(text)
+
+
+def _names_in(segmenter: Segmenter, text: str) -> tuple[frozenset[str], frozenset[str]]:
     names, places = set(), set()
-    for word in zhwords.cut(text):
+    for word in segmenter.cut(text):
         if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             continue
-        tag = zhwords.dictionary_tag(word)
+        tag = segmenter.dictionary_tag(word)
         kind = entity_kind(word)
         if tag in ("ns",) or (kind is not None and kind != "office"):
             places.add(word)
@@ -148,16 +208,20 @@ def asked_noun(question: str) -> str | None:
 
 def _focus(question: Question) -> Term | None:
     """The question's own term nearest to its question word: 首都 in 「X的首都是哪里」."""
-    m = _ASKING.search(question.text)
+    m = ASKING_OR_WHETHER.search(question.text)
     if not m:
         return None
-    placed = [(abs(question.text.find(t.surface) - m.start()), t) for t in question.terms
-              if not t.carried and not t.generic and t.surface not in _UNIT_WORDS and question.text.find(t.surface) >= 0]
+    placed = [
+        (abs(question.text.find(t.surface) - m.start()), t)
+        for t in question.terms
+        if not t.carried and not t.generic and t.surface not in _UNIT_WORDS and question.text.find(t.surface) >= 0
+    ]
     return min(placed, key=lambda x: x[0])[1] if placed else None
 
 
 def _missing(own: list[tuple[Term, float]], text: str) -> tuple[float, int]:
-    """(the largest rarity share of a question term ``text`` lacks, how many it lacks): what the passage does not say."""
+    """(the largest rarity share of a question term ``text`` lacks, how many it lacks): what the passage does not
+    say."""
     lacking = [w for t, w in own if not term_present(t, text)]
     return (max(lacking) if lacking else 0.0), len(lacking)
 
@@ -178,7 +242,9 @@ def _neighbours(cands: list[Candidate]) -> dict[int, tuple[str, str]]:
 
 def counts_measure(question: Question, text: str) -> bool:
     """「两层」 for 「几层?」: a number followed by the measure word the question asks with."""
-    return bool(question.measure) and re.search(_COUNTED + re.escape(question.measure), text) is not None
+    if not question.measure:
+        return False
+    return re.search(_COUNTED + re.escape(question.measure), text) is not None
 
 
 def _answer_form(question: Question, text: str) -> bool:
@@ -193,7 +259,7 @@ def _new_chars(question: Question, text: str) -> int:
 def common_run(question: str, text: str) -> int:
     """Length of the longest stretch of the question (asking words removed) that the text holds verbatim."""
     best = 0
-    for part in _ASKING.split(question):
+    for part in ASKING_OR_WHETHER.split(question):
         part = re.sub(r"[^\w\u4e00-\u9fff]", "", part)
         for i in range(len(part)):
             j = i + best + 1
@@ -215,20 +281,17 @@ def _year_conflict(question: Question, text: str) -> bool:
     return bool(named) and not any(y in named for y in question.years)
 
 
-def _entities(question: Question, stats: TermStats) -> list[Term]:
-    return [t for t in question.terms if not t.carried and not t.generic and len(t.surface) >= 2 and t.weight >= 1.0]
+def question_names(question: Question, stats: TermStats, segmenter: Segmenter = COMMON) -> list[str]:
+    """The places, bodies and offices a question names: names by their suffix (金水区, 副书记), and any two
+    characters before a suffix that the corpus never uses (管城区, which jieba cuts 管 / 城区)."""
+    found = set(names_in(question.text, segmenter))
+    found |= {s for s in suffixed_spans(question.text) if entity_kind(s) is not None and not stats.df((s,))}
+    return sorted(n for n in found if not any(n != m and n in m for m in found))
 
 
-def _entity_agreement(entities: list[Term], context: str) -> tuple[bool, bool]:
-    """(a place or office the question names is missing where the text names a rival of its kind, one is named)."""
-    conflict = agree = False
-    for term in entities:
-        if term_present(term, context):
-            agree = agree or entity_kind(term.surface) is not None
-            continue
-        if rivals_of(term.surface, context):
-            conflict = True
-    return conflict, agree
+def _entity_agreement(names: list[str], context: str) -> tuple[bool, bool]:
+    """(a name of the question is missing where the text names a rival of its kind, one of them is there)."""
+    return any(n not in context and rivals_of(n, context) for n in names), any(n in context for n in names)
 
 
 def _plan_match(question: Question, text: str) -> float:
@@ -237,26 +300,35 @@ def _plan_match(question: Question, text: str) -> float:
     return {"target": 1.0, "mixed": 0.5, "actual": -1.0}.get(orientation_of(text), 0.0)
 
 
-def question_row(question: Question, stats: TermStats, bridges: list[Bridge]) -> np.ndarray:
+def question_row(
+    question: Question, stats: TermStats, bridges: list[Bridge], segmenter: Segmenter = COMMON
+) -> np.ndarray:
     own = [t for t in question.terms if not t.carried and not t.guessed]
     weights = [t.weight * stats.idf(t.alternatives) for t in own]
     total = sum(weights) or 1.0
-    unknown = [(t, w) for t, w in zip(own, weights) if not t.generic and len(t.surface) >= 2 and not stats.known(t)]
+    unknown = [
+        (t, w)
+        for t, w in zip(own, weights, strict=True)
+        if not t.generic and len(t.surface) >= 2 and not stats.known(t)
+    ]
     unknown_share = sum(w for _, w in unknown) / total
-    unknown_names = sum(1 for t, _ in unknown if t.weight >= 1.5 or entity_kind(t.surface) is not None)
+    names = question_names(question, stats, segmenter)
+    unknown_names = len({t.surface for t, _ in unknown if t.weight >= 1.5} | {n for n in names if not stats.df((n,))})
     bridged = {b.term.surface for b in bridges if b.words}
     bridged_share = sum(w for t, w in unknown if t.surface in bridged) / total
     pins = question.years + question.dates + question.numbers
     kinds = [1.0 if question.kind == k else 0.0 for k in KINDS]
     wants_place = float(bool(_WANTS_PLACE.search(question.text)))
-    return np.array([float(bool(pins)), unknown_share, float(unknown_names), bridged_share, float(len(own)), wants_place, *kinds])
+    return np.array(
+        [float(bool(pins)), unknown_share, float(unknown_names), bridged_share, float(len(own)), wants_place, *kinds]
+    )
 
 
 def _bridged_cover(bridges: list[Bridge], text: str) -> float:
     """Mean, over bridged question words, of the closest corpus word's similarity among those the text holds."""
     if not bridges:
         return 0.0
-    got = [max((s for w, s in zip(b.words, b.similarities) if w in text), default=0.0) for b in bridges]
+    got = [max((s for w, s in zip(b.words, b.similarities, strict=True) if w in text), default=0.0) for b in bridges]
     return sum(got) / len(got)
 
 
@@ -267,10 +339,12 @@ def candidate_table(
     stats: TermStats,
     semantic: np.ndarray,
     bridges: list[Bridge],
+    segmenter: Segmenter = COMMON,
 ) -> CandidateTable:
-    """Feature rows of ``candidates`` (sentences of ``evidence``); ``semantic[i]``: question · sentence i."""
+    """Feature rows of ``candidates`` (sentences of ``evidence``); ``semantic[i]``: question · sentence i;
+    ``segmenter``: the dictionary of the index the evidence comes from."""
     n = len(candidates)
-    qrow = question_row(question, stats, bridges)
+    qrow = question_row(question, stats, bridges, segmenter)
     if not n:
         return CandidateTable(question, [], np.zeros((0, len(FEATURES))), qrow)
     top = evidence[0].score if evidence else 1.0
@@ -278,12 +352,12 @@ def candidate_table(
     near = {cid: (text, names_around(question, stats, text)) for cid, text in surroundings(evidence).items()}
     pairs = question_pairs(question)
     pins = question.years + question.dates + question.numbers
-    entities = _entities(question, stats)
+    entities = question_names(question, stats, segmenter)
     neighbours = _neighbours(candidates)
     focus = _focus(question)
     noun = asked_noun(question.text)
     typed = question.kind in ("quantity", "time")
-    asked_names, _ = _names(question.text)
+    asked_names, _ = _names(question.text, segmenter)
     own = [t for t in question.terms if not t.carried and not t.guessed and not t.generic and stats.known(t)]
     idf_max = max((stats.idf(t.alternatives) for t in own), default=1.0)
     own_idf = [(t, stats.idf(t.alternatives) / idf_max) for t in own]
@@ -294,23 +368,48 @@ def candidate_table(
         context = cand.context
         conflict, agree = _entity_agreement(entities, context)
         before, after = neighbours[i]
-        found_names, found_places = _names(cand.text)
+        found_names, found_places = _names(cand.text, segmenter)
         typed_ok = type_ok(question, cand.text)
-        rows.append([
-            float(cand.rank), cand.retrieval / top if top else 0.0, 0.0, scored.dense or 0.0, (scored.lexical or 0.0) / top_lexical,
-            anchored(question, cand.text, stats, names), coverage(question, cand.text, stats),
-            coverage(question, context, stats), coverage(question, around, stats), 0.0, _bridged_cover(bridges, context),
-            coverage(question, before, stats) if before else 0.0, coverage(question, after, stats) if after else 0.0,
-            *_missing(own_idf, f"{before}{cand.text}{after}"),
-            pair_overlap(pairs, cand.text), float(common_run(question.text, cand.text)),
-            float(focus is not None and term_present(focus, cand.text)), 0.0, 0.0, 0.0,
-            float(typed_ok), float(typed and not typed_ok), float(_answer_form(question, cand.text)),
-            float(bool(found_names - asked_names)), float(bool(found_places - asked_names)),
-            float(bool(noun) and noun in cand.text),
-            min(_new_chars(question, cand.text), 40) / 40, math.log1p(len(cand.text)),
-            _share(pins, cand.text), _share(pins, context), float(_year_conflict(question, cand.text)), float(conflict), float(agree),
-            _plan_match(question, cand.text), float(cand.chunk.kind == "caption"), float(cand.chunk.kind == "heading"),
-        ])
+        rows.append(
+            [
+                float(cand.rank),
+                cand.retrieval / top if top else 0.0,
+                0.0,
+                scored.dense or 0.0,
+                (scored.lexical or 0.0) / top_lexical,
+                anchored(question, cand.text, stats, names),
+                coverage(question, cand.text, stats),
+                coverage(question, context, stats),
+                coverage(question, around, stats),
+                0.0,
+                _bridged_cover(bridges, context),
+                coverage(question, before, stats) if before else 0.0,
+                coverage(question, after, stats) if after else 0.0,
+                *_missing(own_idf, f"{before}{cand.text}{after}"),
+                pair_overlap(pairs, cand.text),
+                float(common_run(question.text, cand.text)),
+                float(focus is not None and term_present(focus, cand.text)),
+                0.0,
+                0.0,
+                0.0,
+                float(typed_ok),
+                float(typed and not typed_ok),
+                float(_answer_form(question, cand.text)),
+                float(bool(found_names - asked_names)),
+                float(bool(found_places - asked_names)),
+                float(bool(noun and noun in cand.text)),
+                min(_new_chars(question, cand.text), 40) / 40,
+                math.log1p(len(cand.text)),
+                _share(pins, cand.text),
+                _share(pins, context),
+                float(_year_conflict(question, cand.text)),
+                float(conflict),
+                float(agree),
+                _plan_match(question, cand.text),
+                float(cand.chunk.kind == "caption"),
+                float(cand.chunk.kind == "heading"),
+            ]
+        )
     matrix = np.zeros((n, len(FEATURES)))
     matrix[:, : len(CANDIDATE_FEATURES)] = np.asarray(rows, dtype=np.float64)
     matrix[:, len(CANDIDATE_FEATURES) :] = qrow

@@ -10,10 +10,11 @@ import re
 from dataclasses import replace
 
 from assistant.question import Question, Term, analyse
+from zhtext.asking import ASKS_FOR_SOMETHING
+from zhtext.words import COMMON, Segmenter
 
 _FOLLOW_UP = re.compile(r"^(那|那么|那个|还有|另外|其中|它|它们|这个|这|该|此|又|再)|(它|其|这个|该|这些|那些|又|呢)")
 _PRONOUN = re.compile(r"^(那么|那|还有|另外)?(它们|它|这个数|这个|这些|该|其)")
-_ASKS = re.compile(r"(多少|几|哪|什么|啥|谁|何|吗|是否|怎)")
 
 
 def is_follow_up(question: str, history: list[dict[str, str]]) -> bool:
@@ -25,17 +26,20 @@ def _previous_question(history: list[dict[str, str]]) -> str | None:
     return users[-1] if users else None
 
 
-def resolve(question: str, history: list[dict[str, str]]) -> tuple[Question, str | None]:
-    """(analysed question with carried context, standalone wording or None when unchanged)."""
-    current = analyse(question)
+def resolve(question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON) -> tuple[Question, str | None]:
+    """(analysed question with carried context, standalone wording or None when unchanged); ``segmenter``: the index's
+    dictionary."""
+    current = analyse(question, segmenter)
     previous = _previous_question(history) if history else None
     if not previous or not is_follow_up(question, history):
         return current, None
-    before = analyse(previous)
+    before = analyse(previous, segmenter)
     have = {t.surface for t in current.terms}
     carried = [Term(t.surface, t.alternatives, t.weight, carried=True) for t in before.terms if t.surface not in have]
     merged = replace(current, terms=current.terms + carried)
-    if current.kind == "other" and not _ASKS.search(question):  # 「那二七华侨城项目呢?」 asks what the previous one asked
+    if current.kind == "other" and not ASKS_FOR_SOMETHING.search(
+        question
+    ):  # 「那二七华侨城项目呢?」 asks what the previous one asked
         merged = replace(merged, kind=before.kind, unit_class=before.unit_class, list_count=before.list_count)
     if not current.years and not current.dates and re.search(r"(呢|又)", question):
         merged = replace(merged, years=[y for y in before.years if y not in question])

@@ -15,14 +15,19 @@ from dataclasses import dataclass
 from assistant.evidence import Quote, coverage
 from assistant.question import Question
 from assistant.termstats import TermStats
-from zhtext.sentences import Span, split_sentences
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
+from zhtext.numerals import SMALL
+from zhtext.sentences import Span, split_sentences
 
 HEAD_CHARS = 12
 TOP_MARGIN = 0.1  # a list found by structure may cover the question this much less than a best passage that lists
-_RUN_SPLIT = re.compile(r"[,\uff0c;\uff1b。“”「」:\uff1a\n]")  # the listed noun must appear this close to a sentence's start
+_RUN_SPLIT = re.compile(
+    r"[,\uff0c;\uff1b。“”「」:\uff1a\n]"
+)  # the listed noun must appear this close to a sentence's start
 ENUMERATION = re.compile(r"[\u4e00-\u9fff”]、[\u4e00-\u9fff“\d]")
-PAIR_ENUMERATION = re.compile(r"[\u4e00-\u9fff\w”》」)](和|与|及|以及|跟|同)[\u4e00-\u9fff\w“《「(]")  # 「光荣和ω-force」: two items
+PAIR_ENUMERATION = re.compile(
+    r"[\u4e00-\u9fff\w”》」)](和|与|及|以及|跟|同)[\u4e00-\u9fff\w“《「(]"
+)  # 「光荣和ω-force」: two items
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class Outline:
     groups: Mapping[tuple[str, str], list[Chunk]]  # (doc_id, parent path) → its child headings (two or more)
 
     @classmethod
-    def of(cls, corpus: list[Chunk]) -> "Outline":
+    def of(cls, corpus: list[Chunk]) -> Outline:
         sections: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
         children: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
         for chunk in corpus:
@@ -44,7 +49,9 @@ class Outline:
             elif chunk.kind == "heading" and SECTION_SEP in chunk.section:
                 children[(chunk.doc_id, chunk.section.rsplit(SECTION_SEP, 1)[0])].append(chunk)
         order = lambda chunks: sorted(chunks, key=lambda c: c.start)  # noqa: E731
-        return cls({k: order(v) for k, v in sections.items()}, {k: order(v) for k, v in children.items() if len(v) >= 2})
+        return cls(
+            {k: order(v) for k, v in sections.items()}, {k: order(v) for k, v in children.items() if len(v) >= 2}
+        )
 
     def near(self, pool: list[Chunk]) -> tuple[list[tuple[str, list[Chunk]]], list[Chunk]]:
         """The heading groups and the text chunks of the sections the retrieved chunks belong to.
@@ -69,7 +76,9 @@ def _sentence_groups(question: Question, corpus: list[Chunk]):
     # the listed noun: 「六个核心板块」 → items that start like 「二七商圈板块…」
     own = [t for t in question.terms if t.weight >= 1.0 and not t.carried]
     heads = {alt[-2:] for t in own for alt in t.alternatives if len(alt) >= 2}
-    labels = [alt for t in own for alt in t.alternatives if len(alt) >= 4]  # 「核心板块」 names the category, not an item
+    labels = [
+        alt for t in own for alt in t.alternatives if len(alt) >= 4
+    ]  # 「核心板块」 names the category, not an item
     for chunk in corpus:
         section_text[(chunk.doc_id, chunk.section)] += chunk.text + "\n"
         if not any(head in chunk.text for head in heads):
@@ -77,13 +86,17 @@ def _sentence_groups(question: Question, corpus: list[Chunk]):
         for s in split_sentences(chunk.text, Span(0, len(chunk.text))):
             text = chunk.text[s.start : s.end]
             if any(head in text[:HEAD_CHARS] for head in heads) and not any(label in text for label in labels):
-                by_section[(chunk.doc_id, chunk.section)][chunk.start + s.start] = Quote(chunk, chunk.start + s.start, chunk.start + s.end, text)
+                by_section[(chunk.doc_id, chunk.section)][chunk.start + s.start] = Quote(
+                    chunk, chunk.start + s.start, chunk.start + s.end, text
+                )
     for key, quotes in by_section.items():
         if len(quotes) >= 2:
             yield key[1] + "\n" + section_text[key], [quotes[k] for k in sorted(quotes)]
 
 
-def find_list(question: Question, pool: list[Chunk], outline: Outline, stats: TermStats, min_coverage: float) -> list[Quote]:
+def find_list(
+    question: Question, pool: list[Chunk], outline: Outline, stats: TermStats, min_coverage: float
+) -> list[Quote]:
     """The items of the list the question asks for, or [] to fall back to sentence extraction.
 
     ``pool``: the chunks retrieved for the question; the list is looked for in their sections."""
@@ -104,7 +117,8 @@ def find_list(question: Question, pool: list[Chunk], outline: Outline, stats: Te
                 best = (score, quotes)
     threshold = min_coverage * 0.7 if want else max(min_coverage, 0.8)
     if pool and _lists_itself(question, pool[0].text):
-        # 「原劳亚大陆曾先后是哪两个大陆的一部分?」: the best passage names both; two sentences about 部分 elsewhere are no answer
+        # 「原劳亚大陆曾先后是哪两个大陆的一部分?」: the best passage names both; two sentences about 部分 elsewhere
+        # are no answer
         threshold = max(threshold, coverage(question, f"{pool[0].section}\n{pool[0].text}", stats) - TOP_MARGIN)
     return best[1] if best[0] >= threshold else []
 
@@ -142,7 +156,7 @@ def _label_heads(question: Question) -> list[str]:
     heads = []
     for t in question.terms:
         if t.weight >= 1.5 and not t.carried and t.surface in question.text and question.list_count:
-            head = re.sub(r"^[一二两三四五六七八九十]+个?", "", t.surface)
+            head = re.sub(rf"^[{SMALL}]+个?", "", t.surface)
             if head != t.surface and head:
                 heads.append(head)
     return heads
@@ -159,7 +173,9 @@ def labelled_enumeration(question: Question, evidence: list[ScoredChunk]) -> Quo
             clause = m.group(0)
             for run in re.findall(r"[^“”「」]*、[^“”「」]*", clause):
                 items = [i.strip() for i in run.split("、")]
-                if len(items) == question.list_count and any(all(i.endswith(h[-len(h):]) or i.endswith(h[-1]) for i in items) for h in heads):
+                if len(items) == question.list_count and any(
+                    all(i.endswith(h[-len(h) :]) or i.endswith(h[-1]) for i in items) for h in heads
+                ):
                     return Quote(chunk, chunk.start + m.start(), chunk.start + m.end(), clause)
     return None
 

@@ -1,7 +1,7 @@
 """The optional LLM backend: any OpenAI-compatible chat model through ``langchain_openai.ChatOpenAI``.
 
-Configured by ``Settings.llm_base_url`` (vLLM, Ollama, llama.cpp's ``llama-server``,
-DeepSeek, Qwen…), ``llm_api_key``, ``llm_model`` and ``llm_timeout``.  The model is
+Configured by ``Settings.llm`` (:class:`assistant.settings.LLMSettings`: ``base_url`` of vLLM, Ollama,
+llama.cpp's ``llama-server``, DeepSeek, Qwen…, ``api_key``, ``model``, ``timeout``).  The model is
 asked to answer from numbered passages with an [n] after every sentence (the prompt
 is in :mod:`assistant.texts`); :mod:`assistant.verify` then checks the reply.
 
@@ -11,8 +11,8 @@ reason, so that the caller can fall back to the extractive answer and say why.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import httpx
 import openai
@@ -22,10 +22,12 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 
 from assistant import texts
+from assistant.settings import LLMSettings
 from vectorstore.records import Chunk, ScoredChunk
-from vectorstore.settings import Settings
 
-ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", texts.LLM_ANSWER_SYSTEM), ("human", texts.LLM_ANSWER_USER)])
+ANSWER_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", texts.LLM_ANSWER_SYSTEM), ("human", texts.LLM_ANSWER_USER)]
+)
 
 
 class LLMError(Exception):
@@ -64,29 +66,29 @@ def format_passages(passages: list[Passage]) -> str:
     return "\n\n".join(p.prompt_text for p in passages)
 
 
-def chat_model(settings: Settings, max_tokens: int | None = None) -> ChatOpenAI:
-    """The chat model of the settings: deterministic (temperature 0), no retries, bounded by ``llm_timeout``."""
-    if not settings.llm_base_url:
-        raise ValueError("settings.llm_base_url is not set")
+def chat_model(settings: LLMSettings, max_tokens: int | None = None) -> ChatOpenAI:
+    """The chat model of the settings: deterministic (temperature 0), no retries, bounded by its ``timeout``."""
+    if not settings.base_url:
+        raise ValueError("the LLM base_url is not set")
     return ChatOpenAI(
-        base_url=settings.llm_base_url,
-        api_key=settings.llm_api_key,
-        model=settings.llm_model,
-        timeout=settings.llm_timeout,
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+        model=settings.model,
+        timeout=settings.timeout,
         max_retries=0,
         temperature=0,
-        max_tokens=max_tokens or settings.llm_max_tokens,
+        max_tokens=max_tokens or settings.max_tokens,
     )
 
 
-def describe(exc: BaseException, settings: Settings) -> str:
+def describe(exc: BaseException, settings: LLMSettings) -> str:
     """A short Chinese reason for a failed call (timeout / connection / HTTP status / malformed reply)."""
     if isinstance(exc, LLMError):
         return exc.reason
     if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException, TimeoutError)):
-        return texts.LLM_REASON_TIMEOUT.format(seconds=settings.llm_timeout)
+        return texts.LLM_REASON_TIMEOUT.format(seconds=settings.timeout)
     if isinstance(exc, (openai.APIConnectionError, httpx.TransportError, ConnectionError)):
-        return texts.LLM_REASON_CONNECTION.format(url=settings.llm_base_url)
+        return texts.LLM_REASON_CONNECTION.format(url=settings.base_url)
     if isinstance(exc, openai.APIStatusError):
         return texts.LLM_REASON_STATUS.format(status=exc.status_code)
     detail = f"{type(exc).__name__}: {exc}".strip()
@@ -96,7 +98,7 @@ def describe(exc: BaseException, settings: Settings) -> str:
 class LLMAnswerer:
     """``prompt | ChatOpenAI | str``: the passages and the question in, the model's reply text out."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
         self.model = chat_model(settings)
         self.chain: Runnable = ANSWER_PROMPT | self.model | StrOutputParser()

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant import texts
+
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
 FORMAT = 1
 
@@ -61,7 +63,12 @@ class Trees:
         return self.baseline + t["value"][node].sum(axis=1)
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "trees", "baseline": self.baseline, "roots": self.roots.tolist(), "nodes": {k: v.tolist() for k, v in self.nodes.items()}}
+        return {
+            "type": "trees",
+            "baseline": self.baseline,
+            "roots": self.roots.tolist(),
+            "nodes": {k: v.tolist() for k, v in self.nodes.items()},
+        }
 
 
 _TREE_TYPES = {"feature": np.int64, "threshold": np.float64, "left": np.int64, "right": np.int64,
@@ -101,20 +108,30 @@ class AnswerModel:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnswerModel:
-        return cls(tuple(data["features"]), _part(data["scorer"]), tuple(data["answer_features"]), _part(data["answerability"]),
-                   float(data["threshold"]), float(data["hint_threshold"]), data.get("info", {}))
+        return cls(
+            tuple(data["features"]),
+            _part(data["scorer"]),
+            tuple(data["answer_features"]),
+            _part(data["answerability"]),
+            float(data["threshold"]),
+            float(data["hint_threshold"]),
+            data.get("info", {}),
+        )
 
 
 @lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_PATH, features: tuple[str, ...] = (), answer_features: tuple[str, ...] = ()) -> AnswerModel:
-    """The model at ``path``; ``features``/``answer_features``: the rows this code computes, which the file must match."""
+def load_model(
+    path: Path = MODEL_PATH, features: tuple[str, ...] = (), answer_features: tuple[str, ...] = ()
+) -> AnswerModel:
+    """The model at ``path``; ``features``/``answer_features``: the rows this code computes, which the file must
+    match."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"答案模型无法读取 / cannot read the answer model {path}: {exc}") from exc
+        raise ModelError(texts.ERR_MODEL_UNREADABLE.format(path=path, reason=exc)) from exc
     if data.get("format") != FORMAT:
-        raise ModelError(f"答案模型格式不符 / answer model {path} has format {data.get('format')}, expected {FORMAT}: run `make train`")
+        raise ModelError(texts.ERR_MODEL_FORMAT.format(path=path, found=data.get("format"), expected=FORMAT))
     model = AnswerModel.from_json(data)
     if (features and model.features != features) or (answer_features and model.answer_features != answer_features):
-        raise ModelError(f"答案模型与代码的特征不一致 / answer model {path} was fitted on other features: run `make train`")
+        raise ModelError(texts.ERR_MODEL_FEATURES.format(path=path))
     return model

@@ -6,6 +6,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from vectorstore.records import Chunk, ScoredChunk
+from zhtext.orientation import Orientation
+
+Verdict = Literal["supported", "contradicted", "conflicting", "not_found"]
 
 
 class Citation(BaseModel):
@@ -22,7 +25,7 @@ class Citation(BaseModel):
     chunk_id: str
     context: str = Field(description="the whole chunk the passage was taken from")
     context_start: int
-    orientation: str = "unknown"
+    orientation: Orientation = "unknown"
 
 
 class RetrievedItem(BaseModel):
@@ -39,7 +42,7 @@ class RetrievedItem(BaseModel):
     bm25_score: float | None = None
 
     @classmethod
-    def of(cls, scored: ScoredChunk) -> "RetrievedItem":
+    def of(cls, scored: ScoredChunk) -> RetrievedItem:
         c = scored.chunk
         return cls(
             chunk_id=c.chunk_id, doc_id=c.doc_id, source=c.source, title=c.title, section=c.section, text=c.text,
@@ -61,23 +64,47 @@ class SentenceCheck(BaseModel):
 class AssistantResponse(BaseModel):
     id: str | None = None
     question: str
-    standalone_question: str | None = Field(None, description="the follow-up rewritten as a standalone question, when it differs")
+    standalone_question: str | None = Field(
+        None, description="the follow-up rewritten as a standalone question, when it differs"
+    )
     answer: str
     no_answer: bool = False
-    confidence: float | None = Field(None, description="probability (0-1, calibrated on held-out data) that the answer is right; for a refusal, that of the closest answer")
-    conflict: bool = Field(False, description="the quoted documents give different figures for the same thing; the answer says so, official sources first")
-    tentative: bool = Field(False, description="no_answer is true, yet the closest passage is quoted (with citations) under a hint that the documents may not answer directly")
+    confidence: float | None = Field(
+        None,
+        description=(
+            "probability (0-1, calibrated on held-out data) that the answer "
+            "is right; for a refusal, that of the closest answer"
+        ),
+    )
+    conflict: bool = Field(
+        False,
+        description=(
+            "the quoted documents give different figures for the same thing;"
+            " the answer says so, official sources first"
+        ),
+    )
+    tentative: bool = Field(
+        False,
+        description=(
+            "no_answer is true, yet the closest passage is quoted (with citations) "
+            "under a hint that the documents may not answer directly"
+        ),
+    )
     citations: list[Citation] = Field(default_factory=list)
-    related: list[RetrievedItem] = Field(default_factory=list, description="closest passages, given when no_answer is true")
+    related: list[RetrievedItem] = Field(
+        default_factory=list, description="closest passages, given when no_answer is true"
+    )
     retrieved: list[RetrievedItem] = Field(default_factory=list, description="ranked evidence before answer selection")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     mode: Literal["extractive", "llm"] = "extractive"
     task: Literal["ask", "check"] = "ask"
-    verdict: Literal["supported", "contradicted", "conflicting", "not_found"] | None = None
+    verdict: Verdict | None = None
     differences: list[str] = Field(default_factory=list, description="what the sources say differently from the claim")
     sentences: list[SentenceCheck] | None = None
     notice: str | None = Field(None, description="for the user: why the LLM answer was replaced or shortened (Chinese)")
-    reason: str | None = Field(None, description="diagnostic for scripts: why the answerer refused or found nothing (English)")
+    reason: str | None = Field(
+        None, description="diagnostic for scripts: why the answerer refused or found nothing (English)"
+    )
     error: str | None = None
 
 

@@ -4,7 +4,7 @@ The answering pipeline is a LangChain Runnable chain
 ``prepare (validate, resolve follow-ups) → retrieve → answer``; every caller
 (CLI, batch, web page, HTTP API) gets the same :class:`AssistantResponse`.
 
-With ``Settings.llm_base_url`` set, follow-ups are condensed by the LLM
+With ``Settings.llm.base_url`` set, follow-ups are condensed by the LLM
 (:mod:`assistant.condense`) and ``answer`` asks the LLM (:mod:`assistant.llm`),
 verifies every sentence of its reply (:mod:`assistant.verify`) and falls back to
 the extractive answer, with a ``notice``, when the call fails or nothing verifies.
@@ -14,27 +14,28 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 import time
+import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Literal
 
 import numpy as np
-
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant import texts
-from assistant.corpus import CorpusView
 from assistant.compose import answer_text, check_text, cite, related, tentative_text
 from assistant.condense import Condenser
+from assistant.corpus import CorpusView
+from assistant.evidence import Quote
 from assistant.extractive import ExtractiveAnswerer
 from assistant.factcheck import FactChecker, question_form
 from assistant.followup import resolve
 from assistant.lists import as_evidence, find_list, promote_enumerations
-from assistant.evidence import Quote
 from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
 from assistant.question import Question, analyse
 from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck
+from assistant.settings import AssistantConfig
 from assistant.validation import InvalidRequest, clean_history, clean_question
 from assistant.verify import Verifier, citations_for
 from vectorstore.embeddings import load_embeddings
@@ -42,11 +43,22 @@ from vectorstore.errors import IndexMissingError
 from vectorstore.lexstore import Snapshot
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import HybridRetriever
-from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore
 
 RETRIEVED_MIN = 5
 STREAM_PIECE_CHARS = 6  # extractive answers are streamed in pieces of about this many characters
+Task = Literal["ask", "check"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a caller asks: the chain's input."""
+
+    question: Any  # validated by the first step
+    history: Any = None
+    id: str | None = None
+    task: Task = "ask"
+    condense: bool = True  # with an LLM, rewrite a follow-up as a standalone question (asking, not checking)
 
 
 @dataclass
@@ -54,16 +66,23 @@ class Turn:
     """One question on its way through the chain: what each step adds for the next."""
 
     question: str  # as asked, validated
-    analysed: Question  # with follow-up context carried in
+    analysed: Question  # with follow-up context carried in, read with the index's dictionary
     standalone: str | None  # the standalone wording of a follow-up, else None
     started: float
+    view: CorpusView  # one snapshot of the index for the whole question
     id: str | None = None
-    task: str = "ask"
+    task: Task = "ask"
     evidence: list[ScoredChunk] = field(default_factory=list)
     list_items: list[Quote] = field(default_factory=list)
-    view: CorpusView | None = None
     vector: np.ndarray | None = None  # the question's embedding (retrieval and sentence similarity)
     t_retrieve: float = 0.0
+
+    @property
+    def query_vector(self) -> np.ndarray:
+        """The question's embedding, which the retrieve step sets before any answer step reads it."""
+        if self.vector is None:
+            raise RuntimeError("the answer steps run after the retrieve step")
+        return self.vector
 
 
 def _ms(start: float) -> float:
@@ -71,24 +90,24 @@ def _ms(start: float) -> float:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, store: ChunkStore | None = None) -> None:
+    def __init__(self, settings: AssistantConfig, store: ChunkStore | None = None) -> None:
         self.settings = settings
         self.store = store or ChunkStore(settings, load_embeddings(settings))
         self.retriever = HybridRetriever.from_settings(self.store, settings)
-        self.answerer = ExtractiveAnswerer(settings, self.store.embeddings)
+        self.answerer = ExtractiveAnswerer(settings.answering, self.store.embeddings)
         self._view: CorpusView | None = None
         self._lock = threading.Lock()
         self.checker = FactChecker()
-        self.llm = LLMAnswerer(settings) if settings.llm_base_url else None
-        self.condenser = Condenser(settings) if settings.llm_base_url and settings.llm_condense else None
+        self.llm = LLMAnswerer(settings.llm) if settings.llm.base_url else None
+        self.condenser = Condenser(settings) if settings.llm.base_url and settings.llm.condense else None
         self.retrieve_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve)
         self.chain: Runnable = self.retrieve_chain | RunnableLambda(self._answer)
-        self.check_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableLambda(self._verdict)
+        self.check_chain: Runnable = self.retrieve_chain | RunnableLambda(self._verdict)
 
     # --- public ---------------------------------------------------------------
     def ask(self, question: Any, history: Any = None, id: str | None = None) -> AssistantResponse:
         """Answer one question; raises InvalidRequest for bad input, IndexMissingError for an empty index."""
-        return self.chain.invoke({"question": question, "history": history, "id": id, "condense": True})
+        return self.chain.invoke(Request(question, history, id))
 
     def stream(self, question: Any, history: Any = None, id: str | None = None) -> Iterator[str | AssistantResponse]:
         """Answer one question as it is generated: text pieces (``str``), then the final :class:`AssistantResponse`.
@@ -101,16 +120,16 @@ class Assistant:
         and a caller should show ``response.answer`` once it arrives.  Without an LLM the
         pieces are the extractive answer cut into short runs (never splitting an [n]).
         """
-        turn = self.retrieve_chain.invoke({"question": question, "history": history, "id": id, "condense": True})
+        turn = self.retrieve_chain.invoke(Request(question, history, id))
         return self._stream(turn)
 
     def check(self, claim: Any, id: str | None = None) -> AssistantResponse:
         """Fact-check a claim: the response carries ``verdict`` and, if contradicted, ``differences``."""
-        return self.check_chain.invoke({"question": claim, "history": None, "id": id, "task": "check"})
+        return self.check_chain.invoke(Request(claim, None, id, task="check", condense=False))
 
     def evidence_for(self, question: Any, history: Any = None) -> Turn:
         """The question prepared and its evidence retrieved, before any answer is chosen."""
-        return self.retrieve_chain.invoke({"question": question, "history": history, "id": None, "condense": True})
+        return self.retrieve_chain.invoke(Request(question, history))
 
     def warm_up(self) -> None:
         """Load the kept keyword index (BM25, term statistics, outline, vocabulary) and the query model now
@@ -132,33 +151,40 @@ class Assistant:
             return self._view
 
     # --- chain steps ------------------------------------------------------------
-    def _prepare(self, request: dict) -> Turn:
+    def _prepare(self, request: Request | Mapping[str, Any]) -> Turn:
+        """``request``: a :class:`Request`, or its fields as a dict (``chain.invoke({"question": …})``: without
+        ``condense``, a follow-up is resolved by the rules, not the LLM)."""
         started = time.perf_counter()
-        task = request.get("task", "ask")
-        empty = texts.ERR_EMPTY_CLAIM if task == "check" else texts.ERR_EMPTY
-        question = clean_question(request["question"], self.settings.max_question_chars, empty)
-        history = clean_history(request.get("history"))
+        if not isinstance(request, Request):
+            request = Request(**({"condense": False} | dict(request)))
+        empty = texts.ERR_EMPTY_CLAIM if request.task == "check" else texts.ERR_EMPTY
+        question = clean_question(request.question, self.settings.answering.max_question_chars, empty)
+        history = clean_history(request.history, self.settings.answering)
+        view = self.corpus_view()  # the question is read with the index's dictionary
         # Full-width digits and punctuation (２０２０年, ？) read like the reports' half-width ones.
         plain = unicodedata.normalize("NFKC", question)
-        if self.condenser is not None and request.get("condense"):
-            analysed, standalone = self.condenser.resolve(plain, history)
+        if self.condenser is not None and request.condense:
+            analysed, standalone = self.condenser.resolve(plain, history, view.segmenter)
         else:
-            analysed, standalone = resolve(plain, history)
-        return Turn(question, analysed, standalone, started, id=request.get("id"), task=task)
+            analysed, standalone = resolve(plain, history, view.segmenter)
+        return Turn(question, analysed, standalone, started, view, id=request.id, task=request.task)
 
     def _retrieve(self, turn: Turn) -> Turn:
         started = time.perf_counter()
-        view = self.corpus_view()  # one snapshot of the index for the whole question
+        view = turn.view
         if not view.index.chunks:
-            raise IndexMissingError(self.settings.index_dir)
+            raise IndexMissingError(self.settings.store.index_dir)
         analysed = turn.analysed
-        k = max(self.settings.top_k, RETRIEVED_MIN)
+        k = max(self.settings.retrieval.top_k, RETRIEVED_MIN)
         query = analysed.retrieval_query()
         vector = np.asarray(self.store.embeddings.embed_query(query), dtype=np.float32)
-        pool = self.retriever.search(query, self.settings.candidate_k if analysed.kind == "list" else k, index=view.index, vector=vector.tolist())
-        items = find_list(analysed, [s.chunk for s in pool], view.outline, view.stats, self.settings.answer_min_coverage)
+        pool_size = self.settings.retrieval.candidate_k if analysed.kind == "list" else k
+        pool = self.retriever.search(query, pool_size, index=view.index, vector=vector.tolist())
+        items = find_list(
+            analysed, [s.chunk for s in pool], view.outline, view.stats, self.settings.answering.min_list_coverage
+        )
         turn.evidence = as_evidence(items, promote_enumerations(analysed, pool, k), k)
-        turn.list_items, turn.view, turn.vector = items, view, vector
+        turn.list_items, turn.vector = items, vector
         turn.t_retrieve = _ms(started)
         return turn
 
@@ -166,7 +192,7 @@ class Assistant:
         if self.llm is None:
             return self._extractive(turn)
         started = time.perf_counter()
-        passages = passages_from(turn.evidence, self.settings.llm_passages)
+        passages = passages_from(turn.evidence, self.settings.llm.passages)
         try:
             reply = self.llm.generate(self._llm_question(turn), passages)
         except LLMError as exc:
@@ -180,19 +206,35 @@ class Assistant:
             yield response
             return
         started = time.perf_counter()
-        passages = passages_from(turn.evidence, self.settings.llm_passages)
+        passages = passages_from(turn.evidence, self.settings.llm.passages)
         parts: list[str] = []
         try:
             for piece in self.llm.stream(self._llm_question(turn), passages):
                 parts.append(piece)
                 yield piece
         except LLMError as exc:
-            response = self._extractive(turn, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started))
+            response = self._extractive(
+                turn, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started)
+            )
             if not parts:
                 yield from _pieces(response.answer)
             yield response
             return
         yield self._from_reply(turn, passages, "".join(parts), started)
+
+    def _respond(self, turn: Turn, started: float, t_llm: float | None = None, **fields: Any) -> AssistantResponse:
+        """The one place a response is made: the turn's question and evidence, the answer's ``fields``, the timings
+        (``started``: when the answer step began; ``t_llm``: how long the LLM took, if it was asked)."""
+        timings = {"retrieve": turn.t_retrieve} | ({"llm": t_llm} if t_llm is not None else {})
+        return AssistantResponse(
+            id=turn.id,
+            question=turn.question,
+            standalone_question=turn.standalone,
+            task=turn.task,
+            retrieved=[RetrievedItem.of(s) for s in turn.evidence],
+            timings_ms=timings | {"answer": _ms(started), "total": _ms(turn.started)},
+            **fields,
+        )
 
     # --- the LLM path -------------------------------------------------------------
     @staticmethod
@@ -202,89 +244,78 @@ class Assistant:
     def _from_reply(self, turn: Turn, passages: list[Passage], reply: str, started: float) -> AssistantResponse:
         """Verify the reply; answer with its verified sentences, or refuse, or fall back to the extractive answer."""
         t_llm = _ms(started)
-        verification = Verifier(passages, self._llm_question(turn), turn.view.documents).verify(reply)
+        view = turn.view
+        verification = Verifier(passages, self._llm_question(turn), view.documents, view.segmenter).verify(reply)
         if not verification.sentences:
-            return self._extractive(turn, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm)
-        evidence = turn.evidence
-        response = AssistantResponse(
-            id=turn.id,
-            question=turn.question,
-            standalone_question=turn.standalone,
-            answer=texts.NO_ANSWER,
-            retrieved=[RetrievedItem.of(s) for s in evidence],
-            mode="llm",
-            sentences=verification.sentences,
-        )
+            return self._extractive(
+                turn, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm
+            )
+        if not verification.refused and not verification.answered:
+            return self._extractive(
+                turn, notice=texts.LLM_NOTICE_UNVERIFIED, sentences=verification.sentences, t_llm=t_llm
+            )
+        fields: dict[str, Any] = {"mode": "llm", "sentences": verification.sentences}
         if verification.refused:
-            response.no_answer = True
-            response.related = related(evidence, self.settings.related_k)
-        elif not verification.answered:
-            return self._extractive(turn, notice=texts.LLM_NOTICE_UNVERIFIED, sentences=verification.sentences, t_llm=t_llm)
+            fields |= {
+                "answer": texts.NO_ANSWER,
+                "no_answer": True,
+                "related": related(turn.evidence, self.settings.answering.related_k),
+            }
         else:
-            response.answer = verification.answer
-            response.citations = citations_for(verification.answered, passages)
+            fields |= {"answer": verification.answer, "citations": citations_for(verification.answered, passages)}
         if verification.dropped:
-            response.notice = texts.LLM_NOTICE_DROPPED.format(n=verification.dropped)
-        response.timings_ms = {"retrieve": turn.t_retrieve, "llm": t_llm, "answer": _ms(started), "total": _ms(turn.started)}
-        return response
+            fields["notice"] = texts.LLM_NOTICE_DROPPED.format(n=verification.dropped)
+        return self._respond(turn, started, t_llm, **fields)
 
     # --- the extractive path --------------------------------------------------------
     def _extractive(
-        self, turn: Turn, notice: str | None = None, sentences: list[SentenceCheck] | None = None, t_llm: float | None = None
+        self,
+        turn: Turn,
+        notice: str | None = None,
+        sentences: list[SentenceCheck] | None = None,
+        t_llm: float | None = None,
     ) -> AssistantResponse:
         """The default answer; with an LLM, the fallback (``notice`` says why, ``sentences`` keeps what failed)."""
         started = time.perf_counter()
-        evidence = turn.evidence
-        extraction = self.answerer.extract(turn.analysed, evidence, turn.view, turn.vector, turn.list_items)
-        response = AssistantResponse(
-            id=turn.id,
-            question=turn.question,
-            standalone_question=turn.standalone,
-            answer=texts.NO_ANSWER,
-            no_answer=extraction.no_answer,
-            confidence=round(extraction.confidence, 4),
-            conflict=extraction.conflict,
-            retrieved=[RetrievedItem.of(s) for s in evidence],
-            notice=notice,
-            reason=extraction.reason or None,
-            sentences=sentences,
-        )
+        extraction = self.answerer.extract(turn.analysed, turn.evidence, turn.view, turn.query_vector, turn.list_items)
+        fields: dict[str, Any] = {
+            "no_answer": extraction.no_answer,
+            "confidence": round(extraction.confidence, 4),
+            "conflict": extraction.conflict,
+            "notice": notice,
+            "reason": extraction.reason or None,
+            "sentences": sentences,
+        }
         if extraction.closest:
-            response.citations, response.tentative = cite(extraction.closest), True
-            response.answer = tentative_text(response.citations)
+            citations = cite(extraction.closest)
+            fields |= {"answer": tentative_text(citations), "citations": citations, "tentative": True}
         elif extraction.no_answer:
-            response.related = related(evidence, self.settings.related_k)
+            fields |= {"answer": texts.NO_ANSWER, "related": related(turn.evidence, self.settings.answering.related_k)}
         else:
-            response.citations = cite(extraction.quotes)
-            response.answer = answer_text(response.citations, extraction.is_list, extraction.conflict)
-        response.timings_ms = {"retrieve": turn.t_retrieve, "answer": _ms(started), "total": _ms(turn.started)}
-        if t_llm is not None:
-            response.timings_ms["llm"] = t_llm
-        return response
-
+            citations = cite(extraction.quotes)
+            fields |= {
+                "answer": answer_text(citations, extraction.is_list, extraction.conflict),
+                "citations": citations,
+            }
+        return self._respond(turn, started, t_llm, **fields)
 
     def _verdict(self, turn: Turn) -> AssistantResponse:
         started = time.perf_counter()
-        evidence = turn.evidence
-        asked = self.answerer.extract(analyse(question_form(turn.analysed.text)), evidence, turn.view, turn.vector)
-        result = self.checker.check(turn.analysed, evidence, turn.view.stats, answerable=not asked.no_answer)
-        response = AssistantResponse(
-            id=turn.id,
-            question=turn.question,
-            task="check",
-            verdict=result.verdict,
-            differences=result.differences,
-            no_answer=result.verdict == "not_found",
-            citations=cite(result.quotes),
-            retrieved=[RetrievedItem.of(s) for s in evidence],
-            reason=result.reason or None,
-            answer="",
+        view, evidence = turn.view, turn.evidence
+        asked = self.answerer.extract(
+            analyse(question_form(turn.analysed.text), view.segmenter), evidence, view, turn.query_vector
         )
-        response.answer = check_text(result.verdict, result.differences, response.citations)
-        if result.verdict == "not_found":
-            response.related = related(evidence, self.settings.related_k)
-        response.timings_ms = {"retrieve": turn.t_retrieve, "answer": _ms(started), "total": _ms(turn.started)}
-        return response
+        result = self.checker.check(
+            turn.analysed, evidence, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter
+        )
+        citations = cite(result.quotes)
+        not_found = result.verdict == "not_found"
+        return self._respond(
+            turn, started,
+            answer=check_text(result.verdict, result.differences, citations), verdict=result.verdict,
+            differences=result.differences, no_answer=not_found, citations=citations, reason=result.reason or None,
+            related=related(evidence, self.settings.answering.related_k) if not_found else [],
+        )
 
 
 def _pieces(text: str, size: int = STREAM_PIECE_CHARS) -> Iterator[str]:
@@ -304,4 +335,4 @@ def error_response(id: str | None, question: Any, message: str) -> AssistantResp
     return AssistantResponse(id=id, question=question if isinstance(question, str) else "", answer="", error=message)
 
 
-__all__ = ["Assistant", "InvalidRequest", "error_response"]
+__all__ = ["Assistant", "InvalidRequest", "Request", "Turn", "error_response"]

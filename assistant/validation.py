@@ -5,15 +5,11 @@ import re
 from typing import Any
 
 from assistant import texts
-from vectorstore.settings import get_settings
+from assistant.settings import AnsweringSettings
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
-ERR_SURROGATE = "文本中含有无效的 Unicode 字符(孤立代理项)。 / The text contains invalid Unicode (a lone surrogate)."
-ERR_HISTORY_MESSAGES = "对话历史过长({n} 条消息,上限 {limit} 条)。 / The history has too many messages ({n} > {limit})."
-ERR_HISTORY_MESSAGE_CHARS = "对话历史中有一条消息过长({n} 字,上限 {limit} 字)。 / A history message is too long ({n} > {limit} characters)."
-ERR_HISTORY_CHARS = "对话历史总字数过多({n} 字,上限 {limit} 字)。 / The history is too long ({n} > {limit} characters in all)."
 
 
 class InvalidRequest(ValueError):
@@ -34,36 +30,38 @@ def clean_question(question: Any, limit: int, empty: str = texts.ERR_EMPTY) -> s
     if _CONTROL.search(question):
         raise InvalidRequest(texts.ERR_CONTROL)
     if has_surrogate(question):
-        raise InvalidRequest(ERR_SURROGATE)
+        raise InvalidRequest(texts.ERR_SURROGATE)
     return question
 
 
-def clean_history(history: Any, max_messages: int | None = None, max_message_chars: int | None = None,
-                  max_chars: int | None = None) -> list[dict[str, str]]:
-    """OpenAI-style messages; system messages are ignored.  Bounded like the question
-    (the limits default to the settings): a 300,000-character turn took 8 s of every user's time."""
+def clean_history(history: Any, limits: AnsweringSettings) -> list[dict[str, str]]:
+    """OpenAI-style messages; system messages are ignored.  Bounded like the question (``limits``:
+    ``max_history_messages`` and the characters of one and of all): a 300,000-character turn took
+    8 s of every user's time."""
     if history is None:
         return []
     if not isinstance(history, list):
         raise InvalidRequest(texts.ERR_BAD_HISTORY)
-    settings = get_settings()
-    max_messages = max_messages or settings.max_history_messages
-    max_message_chars = max_message_chars or settings.max_history_message_chars
-    max_chars = max_chars or settings.max_history_chars
+    max_messages, max_message_chars = limits.max_history_messages, limits.max_history_message_chars
+    max_chars = limits.max_history_chars
     if len(history) > max_messages:
-        raise InvalidRequest(ERR_HISTORY_MESSAGES.format(n=len(history), limit=max_messages))
+        raise InvalidRequest(texts.ERR_HISTORY_MESSAGES.format(n=len(history), limit=max_messages))
     cleaned, total = [], 0
     for message in history:
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant", "system") or not isinstance(message.get("content"), str):
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in ("user", "assistant", "system")
+            or not isinstance(message.get("content"), str)
+        ):
             raise InvalidRequest(texts.ERR_BAD_HISTORY)
         content = message["content"]
         if len(content) > max_message_chars:
-            raise InvalidRequest(ERR_HISTORY_MESSAGE_CHARS.format(n=len(content), limit=max_message_chars))
+            raise InvalidRequest(texts.ERR_HISTORY_MESSAGE_CHARS.format(n=len(content), limit=max_message_chars))
         if has_surrogate(content):
-            raise InvalidRequest(ERR_SURROGATE)
+            raise InvalidRequest(texts.ERR_SURROGATE)
         total += len(content)
         if message["role"] != "system":
             cleaned.append({"role": message["role"], "content": content})
     if total > max_chars:
-        raise InvalidRequest(ERR_HISTORY_CHARS.format(n=total, limit=max_chars))
+        raise InvalidRequest(texts.ERR_HISTORY_CHARS.format(n=total, limit=max_chars))
     return cleaned

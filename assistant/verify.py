@@ -22,20 +22,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-
 from assistant import texts
 from assistant.llm import Passage
-from zhtext import words as zhwords
 from assistant.response import Citation, SentenceCheck, citation_for
 from assistant.values import Value, parse_values, same
+from zhtext.chars import pairs, quoted
 from zhtext.sentences import Span, split_sentences
+from zhtext.words import COMMON, Segmenter
 
 _MARKER = re.compile(r"[ \t]*[\[【〔]\s*(\d{1,3}(?:\s*[,\uff0c、;\uff1b]\s*\d{1,3})*)\s*[\]】〕]")
 _ENDS = "。!?!?"
 _CLOSERS = "”」』’)\"'"
 _ENUMERATOR = re.compile(r"^\s*(?:[-•*·]|\d{1,2}[.、)]|[(\uff08]\d{1,2}[)\uff09])\s*")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
-_QUOTED = re.compile(r"[“「『\"]([^”」』\"\n]{1,40})[”」』\"]")
+_QUOTED = quoted(1, 40, one_line=True)
 _PROPER = ("nr", "ns", "nt", "nz")
 _PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|村|街道)$")  # 金水区: jieba tags it a plain noun
 SUBJECT_MIN_COUNT = 5  # a name this frequent in the reports is their subject (二七区), not a fact of one passage
@@ -53,12 +53,12 @@ class Verification:
     @property
     def answer(self) -> str:
         """The verified sentences, refusals left out, in the model's wording and layout."""
-        kept = [p for p, s, r in zip(self.pieces, self.sentences, self.refusal) if s.verified and not r]
+        kept = [p for p, s, r in zip(self.pieces, self.sentences, self.refusal, strict=True) if s.verified and not r]
         return "".join(kept).strip()
 
     @property
     def answered(self) -> list[SentenceCheck]:
-        return [s for s, r in zip(self.sentences, self.refusal) if s.verified and not r]
+        return [s for s, r in zip(self.sentences, self.refusal, strict=True) if s.verified and not r]
 
     @property
     def refused(self) -> bool:
@@ -147,23 +147,26 @@ def missing_values(sentence: str, cited: str) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def names_in(sentence: str) -> list[str]:
+def names_in(sentence: str, segmenter: Segmenter = COMMON) -> list[str]:
     """Quoted terms and proper nouns (jieba nr/ns/nt/nz, at least two characters)."""
     names = [q.strip() for q in _QUOTED.findall(sentence) if q.strip()]
     masked = _QUOTED.sub(" ", sentence)
     for value in parse_values(masked):  # 「7月20日」 must not yield a name
         masked = masked[: value.start] + " " * len(value.text) + masked[value.start + len(value.text) :]
-    names += [w for w, flag in zhwords.tag(masked) if (flag in _PROPER and len(w.strip()) >= 2) or _PLACE.match(w)]
+    names += [w for w, flag in segmenter.tag(masked) if (flag in _PROPER and len(w.strip()) >= 2) or _PLACE.match(w)]
     return list(dict.fromkeys(names))
 
 
 class Verifier:
     """Checks replies against the passages of one question."""
 
-    def __init__(self, passages: list[Passage], question: str = "", documents: dict[str, str] | None = None) -> None:
+    def __init__(self, passages: list[Passage], question: str = "", documents: dict[str, str] | None = None,
+                 segmenter: Segmenter = COMMON) -> None:
+        """``documents``: source → indexed text; ``segmenter``: the index's dictionary."""
         self.passages = {p.ref: p for p in passages}
         self.question = question
         self.documents = documents or {}
+        self.segmenter = segmenter
 
     def _name_ok(self, name: str, cited: str, sources: list[str]) -> bool:
         """In the cited passages; or, when the question names it or it is the subject of the
@@ -183,11 +186,17 @@ class Verifier:
         unknown = [r for r in refs if r not in self.passages]
         if unknown:
             listed = "、".join(f"[{r}]" for r in unknown)
-            return SentenceCheck(text=text, refs=refs, verified=False, reason=texts.LLM_UNVERIFIED_BAD_REF.format(refs=listed))
+            return SentenceCheck(
+                text=text, refs=refs, verified=False, reason=texts.LLM_UNVERIFIED_BAD_REF.format(refs=listed)
+            )
         cited = "\n".join(self.passages[r].check_text for r in refs)
         sources = [self.passages[r].chunk.source for r in refs]
         reasons = [texts.LLM_UNVERIFIED_VALUE.format(value=v) for v in missing_values(body, cited)]
-        reasons += [texts.LLM_UNVERIFIED_NAME.format(name=n) for n in names_in(body) if not self._name_ok(n, cited, sources)]
+        reasons += [
+            texts.LLM_UNVERIFIED_NAME.format(name=n)
+            for n in names_in(body, self.segmenter)
+            if not self._name_ok(n, cited, sources)
+        ]
         if reasons:
             return SentenceCheck(text=text, refs=refs, verified=False, reason=texts.LLM_UNVERIFIED_SEP.join(reasons))
         return SentenceCheck(text=text, refs=refs, verified=True)
@@ -198,7 +207,11 @@ class Verifier:
             if not _content(piece):
                 continue
             refusal = is_refusal(piece)
-            check = SentenceCheck(text=piece.strip(), refs=refs_of(piece), verified=True) if refusal else self.check_sentence(piece)
+            check = (
+                SentenceCheck(text=piece.strip(), refs=refs_of(piece), verified=True)
+                if refusal
+                else self.check_sentence(piece)
+            )
             result.pieces.append(piece)
             result.sentences.append(check)
             result.refusal.append(refusal)
@@ -207,8 +220,7 @@ class Verifier:
 
 # --- citations of a verified answer ----------------------------------------------------------
 def _bigrams(text: str) -> set[str]:
-    text = _PUNCT.sub("", text)
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+    return set(pairs(_PUNCT.sub("", text)))
 
 
 def _support(sentence: str, chunk_text: str) -> tuple[int, int]:

@@ -27,9 +27,14 @@ def plot(series: dict[str, tuple[list[float], list[bool]]], out: Path, title: st
 
     fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfectly calibrated")
-    for (name, (conf, right)), marker in zip(series.items(), "osD^v"):
+    for (name, (conf, right)), marker in zip(series.items(), "osD^v", strict=False):
         points: list[dict[str, Any]] = bins(conf, right)
-        ax.plot([p["confidence"] for p in points], [p["accuracy"] for p in points], marker=marker, label=f"{name} (n={len(conf)})")
+        ax.plot(
+            [p["confidence"] for p in points],
+            [p["accuracy"] for p in points],
+            marker=marker,
+            label=f"{name} (n={len(conf)})",
+        )
         hist.hist(conf, bins=BINS, range=(0, 1), alpha=0.5, label=name)
     ax.set_ylabel("share of answers that are right")
     ax.set_title(title)

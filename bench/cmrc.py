@@ -8,11 +8,11 @@ the other) so that peak RSS is that system's own.
 
 ours      every paragraph is a .txt document in a temp corpus folder, ingested
           with ``ingest.pipeline.run_ingest`` into a temp index; every question
-          goes through ``assistant.__main__.answer_line`` (the code of
+          goes through ``assistant.batch.answer_item`` (the code of
           ``python -m assistant batch``) on one ``Assistant``.
 baseline  the recipe of LangChain's RAG tutorial: ``RecursiveCharacterTextSplitter``
           (chunk_size=1000, chunk_overlap=200, default separators), the same
-          embedding model (``vectorstore.embeddings.model_for(Settings())``, the product default),
+          embedding model (``vectorstore.embeddings.model_for(Settings().embedding)``, the product default),
           ``langchain_chroma.Chroma`` in a temp dir (``add_documents``), dense
           top-4 (``similarity_search``); the answer is the top chunk's text.
 """
@@ -57,10 +57,10 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_ours(work: Path, paragraphs: int | None, questions: int | None) -> dict[str, Any]:
-    from assistant.__main__ import answer_line
+    from assistant.batch import BatchItem, answer_item
     from assistant.service import Assistant
     from ingest.pipeline import run_ingest
-    from vectorstore.settings import Settings
+    from settings import Settings
 
     paras, qs = load_cmrc(paragraphs=paragraphs, questions=questions)
     corpus = write_corpus(paras, work / "corpus")
@@ -76,15 +76,14 @@ def run_ours(work: Path, paragraphs: int | None, questions: int | None) -> dict[
     started = time.perf_counter()
     assistant = Assistant(settings)  # one model load, as `python -m assistant batch`
     load_s = time.perf_counter() - started
-    line = lambda q: json.dumps({"id": q.qid, "question": q.question}, ensure_ascii=False)  # noqa: E731
     started = time.perf_counter()
-    answer_line(assistant, line(qs[0]))  # warm-up: builds BM25 and term statistics
+    answer_item(assistant, BatchItem(qs[0].question, qs[0].qid))  # warm-up: builds BM25 and term statistics
     warmup_ms = (time.perf_counter() - started) * 1000
 
     rows = []
     for q in qs:
         t0 = time.perf_counter()
-        r = answer_line(assistant, line(q))
+        r = answer_item(assistant, BatchItem(q.question, q.qid))
         ms = (time.perf_counter() - t0) * 1000
         answer = strip_markers(r.answer)
         rows.append({
@@ -117,8 +116,15 @@ def run_ours(work: Path, paragraphs: int | None, questions: int | None) -> dict[
         "model_load_seconds": round(load_s, 2),
         "warmup_query_ms": round(warmup_ms, 1),
         "index_mb": dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)),
-        "embedding_cache_mb": round(dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2),
-        "rss_mb": {"start": rss_start, "after_ingest": rss_after_ingest, "end": current_rss_mb(), "peak": peak_rss_mb()},
+        "embedding_cache_mb": round(
+            dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2
+        ),
+        "rss_mb": {
+            "start": rss_start,
+            "after_ingest": rss_after_ingest,
+            "end": current_rss_mb(),
+            "peak": peak_rss_mb(),
+        },
         "settings": json.loads(settings.model_dump_json()),
         **summary,
         "rows": rows,
@@ -130,19 +136,24 @@ def run_baseline(work: Path, paragraphs: int | None, questions: int | None) -> d
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+    from settings import Settings
     from vectorstore.embeddings import model_for
-    from vectorstore.settings import Settings
 
     paras, qs = load_cmrc(paragraphs=paragraphs, questions=questions)
     corpus = write_corpus(paras, work / "corpus_baseline")
     rss_start = current_rss_mb()
 
     started = time.perf_counter()
-    embeddings = model_for(Settings())
-    docs = [Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": p.name}) for p in sorted(corpus.glob("*.txt"))]
+    embeddings = model_for(Settings().embedding)
+    docs = [
+        Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": p.name})
+        for p in sorted(corpus.glob("*.txt"))
+    ]
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     splits = splitter.split_documents(docs)
-    store = Chroma(collection_name="baseline", embedding_function=embeddings, persist_directory=str(work / "baseline_index"))
+    store = Chroma(
+        collection_name="baseline", embedding_function=embeddings, persist_directory=str(work / "baseline_index")
+    )
     store.add_documents(documents=splits)
     ingest_s = time.perf_counter() - started
     rss_after_ingest = current_rss_mb()
@@ -180,7 +191,12 @@ def run_baseline(work: Path, paragraphs: int | None, questions: int | None) -> d
         "paragraphs_per_second": round(len(paras) / ingest_s, 2) if ingest_s else None,
         "warmup_query_ms": round(warmup_ms, 1),
         "index_mb": dir_size_mb(work / "baseline_index"),
-        "rss_mb": {"start": rss_start, "after_ingest": rss_after_ingest, "end": current_rss_mb(), "peak": peak_rss_mb()},
+        "rss_mb": {
+            "start": rss_start,
+            "after_ingest": rss_after_ingest,
+            "end": current_rss_mb(),
+            "peak": peak_rss_mb(),
+        },
         **summary,
         "rows": rows,
     }

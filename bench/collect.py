@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 
 from bench.generalise import index_settings, load_set
-from bench.qa_sets import Item, swapped
-
-REPORT_SETS = ("gold", "everyday")
+from bench.qa_sets import REPORT_SETS, Item, swapped
 
 
 @dataclass
@@ -36,7 +34,12 @@ def label(item: Item, set_name: str, sources: list[str], texts: list[str]) -> np
     if not item.answerable or not item.answers:
         return np.zeros(len(texts))
     same_source = set_name in REPORT_SETS
-    return np.array([float((same_source or s == item.source) and any(a in t for a in item.answers)) for s, t in zip(sources, texts)])
+    return np.array(
+        [
+            float((same_source or s == item.source) and any(a in t for a in item.answers))
+            for s, t in zip(sources, texts, strict=True)
+        ]
+    )
 
 
 def collect(set_name: str, work: Path, splits: tuple[str, ...] = ("train", "val", "test"),
@@ -54,7 +57,15 @@ def collect(set_name: str, work: Path, splits: tuple[str, ...] = ("train", "val"
         state = assistant.evidence_for(item.question, list(item.history) or None)
         table = assistant.answerer.table(state.analysed, state.evidence, state.view, state.vector)
         texts = [c.text for c in table.candidates]
-        out.append(Collected(item, set_name, state, table, label(item, set_name, [c.chunk.source for c in table.candidates], texts)))
+        out.append(
+            Collected(
+                item, set_name, state, table, label(item, set_name, [c.chunk.source for c in table.candidates], texts)
+            )
+        )
         if n % 500 == 0:
-            print(f"{set_name}: {n}/{len(items)} questions, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"{set_name}: {n}/{len(items)} questions, {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return out

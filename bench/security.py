@@ -7,11 +7,13 @@
   (and, for contrast, with compaction turned off);
 * other users' p95 while three clients send questions with a 300,000-character history.
 
-The file generators are shared with the tests (tests/test_ingest_limits.py, tests/test_index_integrity.py).
+The file generators are shared with the tests (tests/ingest/test_ingest_limits.py,
+tests/vectorstore/test_index_integrity.py).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -24,9 +26,10 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import psutil
@@ -39,7 +42,11 @@ GDP_QUESTION = "二七区2020年的地区生产总值是多少?"
 # --- files that cost too much ---------------------------------------------------------------------
 def roster(lines: int) -> str:
     """A list of short unpunctuated lines (a roster): each line used to open a deeper heading."""
-    return "二七区网格员名单\n\n" + "\n".join(f"张{i:04d} 建中街社区第{i % 97}网格 电话6{i:07d}" for i in range(lines)) + "\n"
+    return (
+        "二七区网格员名单\n\n"
+        + "\n".join(f"张{i:04d} 建中街社区第{i % 97}网格 电话6{i:07d}" for i in range(lines))
+        + "\n"
+    )
 
 
 def docx_bomb(inflated_mb: int, path: Path) -> Path:
@@ -98,10 +105,8 @@ def index_bytes(index: Path) -> int:
     for folder, _, files in os.walk(index):
         for name in files:
             if not name.startswith("embedding_cache"):
-                try:
+                with contextlib.suppress(FileNotFoundError):  # a compaction removed it meanwhile
                     total += os.stat(os.path.join(folder, name)).st_size
-                except FileNotFoundError:  # a compaction removed it meanwhile
-                    pass
     return total
 
 
@@ -117,8 +122,13 @@ def ui_server(index: Path, corpus: Path, **settings: Any) -> Iterator[tuple[http
     an HTTP client and the server process."""
     port = free_port()
     log = (index.parent / "server.log").open("ab")
-    process = subprocess.Popen([sys.executable, "ui.py", "--index-dir", str(index), "--corpus-dir", str(corpus), "--port", str(port)],
-                               cwd=ROOT, env=clean_env(**settings), stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "ui.py", "--index-dir", str(index), "--corpus-dir", str(corpus), "--port", str(port)],
+        cwd=ROOT,
+        env=clean_env(**settings),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             deadline = time.monotonic() + 180
@@ -168,7 +178,7 @@ class PeakRss:
                 pass
             time.sleep(0.02)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self._thread.start()
         return self
 
@@ -185,13 +195,22 @@ def built_copy(work: Path, name: str) -> tuple[Path, Path]:
     """A copy of the bundled corpus and its index (built by `python -m ingest`)."""
     corpus, index = work / name / "corpus", work / name / "index"
     shutil.copytree(CORPUS, corpus)
-    subprocess.run([sys.executable, "-m", "ingest", "--index-dir", str(index), "-q", str(corpus)], cwd=ROOT, env=clean_env(), check=True)
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "--index-dir", str(index), "-q", str(corpus)],
+        cwd=ROOT,
+        env=clean_env(),
+        check=True,
+    )
     return index, corpus
 
 
 # --- the measurements -----------------------------------------------------------------------------
 def bombs(work: Path) -> list[dict[str, Any]]:
-    files = [docx_bomb(1000, work / "bomb-1gb.docx"), docx_bomb(90, work / "bomb-90mb.docx"), one_line_pages_pdf(20_000, work / "pages-20000.pdf")]
+    files = [
+        docx_bomb(1000, work / "bomb-1gb.docx"),
+        docx_bomb(90, work / "bomb-90mb.docx"),
+        one_line_pages_pdf(20_000, work / "pages-20000.pdf"),
+    ]
     index, corpus = built_copy(work, "bombs")
     rows = []
     with ui_server(index, corpus, max_upload_bytes=20_000_000) as (client, process):
@@ -200,12 +219,23 @@ def bombs(work: Path) -> list[dict[str, Any]]:
         for path in files:
             with PeakRss(process) as peak:
                 started = time.perf_counter()
-                r = client.post("/api/documents", files={"file": (path.name, path.read_bytes(), "application/octet-stream")})
+                r = client.post(
+                    "/api/documents", files={"file": (path.name, path.read_bytes(), "application/octet-stream")}
+                )
                 seconds = time.perf_counter() - started
-            rows.append({"file": path.name, "bytes": path.stat().st_size, "status": r.status_code, "seconds": round(seconds, 2),
-                         "reason": r.json()["error"]["message"][:120], "server_rss_idle_mb": mb(idle),
-                         "server_rss_peak_mb": mb(peak.own), "worker_rss_peak_mb": mb(peak.children),
-                         "left_in_corpus": (corpus / path.name).exists()})
+            rows.append(
+                {
+                    "file": path.name,
+                    "bytes": path.stat().st_size,
+                    "status": r.status_code,
+                    "seconds": round(seconds, 2),
+                    "reason": r.json()["error"]["message"][:120],
+                    "server_rss_idle_mb": mb(idle),
+                    "server_rss_peak_mb": mb(peak.own),
+                    "worker_rss_peak_mb": mb(peak.children),
+                    "left_in_corpus": (corpus / path.name).exists(),
+                }
+            )
     return rows
 
 
@@ -217,13 +247,23 @@ def short_lines(work: Path, sizes: list[int]) -> list[dict[str, Any]]:
         (folder / "名单.txt").write_text(roster(lines), encoding="utf-8")
         index = folder / "index"
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "ingest", "--index-dir", str(index), "-q", str(folder / "名单.txt")],
-                                   cwd=ROOT, env=clean_env())
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ingest", "--index-dir", str(index), "-q", str(folder / "名单.txt")],
+            cwd=ROOT,
+            env=clean_env(),
+        )
         peak = PeakRss(psutil.Process(process.pid))
         with peak:
             process.wait()
-        rows.append({"lines": lines, "file_bytes": (folder / "名单.txt").stat().st_size, "seconds": round(time.perf_counter() - started, 1),
-                     "index_mb": round(index_bytes(index) / 2**20, 2), "ingest_rss_peak_mb": mb(peak.own)})
+        rows.append(
+            {
+                "lines": lines,
+                "file_bytes": (folder / "名单.txt").stat().st_size,
+                "seconds": round(time.perf_counter() - started, 1),
+                "index_mb": round(index_bytes(index) / 2**20, 2),
+                "ingest_rss_peak_mb": mb(peak.own),
+            }
+        )
     return rows
 
 
@@ -249,8 +289,16 @@ def cycles(work: Path, n: int, compaction: bool) -> dict[str, Any]:
         time.sleep(1)
         rss, size = process.memory_info().rss, index_bytes(index)
         latency_after = ask_p95(client, 20)
-    return {"compaction": compaction, "cycles": n, "index_fresh_mb": round(fresh / 2**20, 2), "index_after_mb": round(size / 2**20, 2),
-            "rss_fresh_mb": mb(fresh_rss), "rss_after_mb": mb(rss), "p95_before_ms": latency_before, "p95_after_ms": latency_after}
+    return {
+        "compaction": compaction,
+        "cycles": n,
+        "index_fresh_mb": round(fresh / 2**20, 2),
+        "index_after_mb": round(size / 2**20, 2),
+        "rss_fresh_mb": mb(fresh_rss),
+        "rss_after_mb": mb(rss),
+        "p95_before_ms": latency_before,
+        "p95_after_ms": latency_after,
+    }
 
 
 def ask_p95(client: httpx.Client, n: int) -> float:
@@ -297,8 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--lines", default="750,1500,3000,6000")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed)")
-    parser.add_argument("--only", help="comma-separated parts to (re)measure, kept with the others' earlier results in --out: "
-                                       "bombs, short_lines, cycles, history_flood")
+    parser.add_argument(
+        "--only",
+        help="comma-separated parts to (re)measure, kept with the others' earlier results in --out: "
+        "bombs, short_lines, cycles, history_flood",
+    )
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-security-"))
     work.mkdir(parents=True, exist_ok=True)

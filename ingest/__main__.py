@@ -6,22 +6,36 @@ import logging
 import sys
 from pathlib import Path
 
-from ingest.messages import unexpected
+from ingest import texts
 from ingest.pipeline import IngestError, IngestReport, run_ingest
 from ingest.repair import run_repair
+from settings import Settings
 from vectorstore.errors import StoreError
-from vectorstore.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description="Index .txt .md .html .docx .pdf files into the assistant's Chroma index.")
-    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder from settings, data/corpus)")
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=texts.CLI_DESCRIPTION)
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: the corpus folder from settings, data/corpus)"
+    )
     parser.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser.add_argument("--prune", action="store_true", help="remove indexed documents whose files are not among PATHS any more")
-    parser.add_argument("--remove", action="append", metavar="NAME", help="drop one document (file name or doc id) from the index; repeatable")
-    parser.add_argument("--rebuild", action="store_true", help="drop the whole index first (e.g. after changing the embedding model)")
-    parser.add_argument("--repair", action="store_true",
-                        help="rebuild a damaged index from its stored texts (or the source files, PATHS included) and compact it")
+    parser.add_argument(
+        "--prune", action="store_true", help="remove indexed documents whose files are not among PATHS any more"
+    )
+    parser.add_argument(
+        "--remove",
+        action="append",
+        metavar="NAME",
+        help="drop one document (file name or doc id) from the index; repeatable",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="drop the whole index first (e.g. after changing the embedding model)"
+    )
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild a damaged index from its stored texts (or the source files, PATHS included) and compact it",
+    )
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for another process writing the index (default: fail at once, naming it)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -30,14 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_report(report: IngestReport) -> None:
     for name, reason in report.skipped:
-        print(f"skipped: {name}: {reason}", file=sys.stderr)
+        print(texts.CLI_SKIPPED.format(name=name, reason=reason), file=sys.stderr)
     for name, warning in report.warnings:
-        print(f"warning: {name}: {warning}", file=sys.stderr)
+        print(texts.CLI_WARNING.format(name=name, warning=warning), file=sys.stderr)
     for name, count, phrase in report.suspicious:
-        print(f"suspicious: {name}: {count} chunk(s) addressed to a model ({phrase!r}); they are never quoted as answers"
-              f" / 可疑:{name} 有 {count} 段疑似对模型下达的指令,不会被引用为答案", file=sys.stderr)
+        print(texts.CLI_SUSPICIOUS.format(name=name, count=count, phrase=phrase), file=sys.stderr)
     for line in report.repaired:
-        print(f"repaired: {line}", file=sys.stderr)
+        print(texts.CLI_REPAIRED.format(line=line), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     overrides = {"index_dir": args.index_dir} if args.index_dir else {}
     settings = Settings(**overrides)
-    paths = args.paths or [settings.corpus_dir]
+    paths = args.paths or [settings.ingest.corpus_dir]
     try:
         if args.repair:
             repaired = run_repair(settings, args.paths, show_progress=not args.quiet, wait=args.wait)
@@ -55,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         report = run_ingest(settings, paths, prune=args.prune, remove=args.remove, rebuild=args.rebuild,
                             show_progress=not args.quiet, wait=args.wait)
     except (IngestError, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(texts.CLI_ERROR.format(message=exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: 已中断;再次运行同一命令即可继续 / interrupted: run the same command again to finish", file=sys.stderr)
+        print(texts.CLI_INTERRUPTED, file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - a message, not a traceback (the log has the details)
         logging.getLogger("ingest").debug("unexpected error", exc_info=exc)
-        print(f"error: {unexpected(exc)}", file=sys.stderr)
+        print(texts.CLI_ERROR.format(message=texts.unexpected(exc)), file=sys.stderr)
         return 2
     print_report(report)
     print(report.summary())

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.planted import is_suspicious
-from zhtext.orientation import orientation_of
+from ingest.settings import ChunkingParams
 from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
-from vectorstore.records import SECTION_SEP, Chunk, doc_id_for, short_hash
+from vectorstore.records import SECTION_SEP, Chunk, ChunkKind, doc_id_for, short_hash
+from zhtext.orientation import orientation_of
 
 
 @dataclass
@@ -14,13 +15,6 @@ class _Heading:
     rank: int
     text: str
     has_body: bool = False
-
-
-@dataclass(frozen=True)
-class ChunkingParams:
-    max_chars: int = 500
-    overlap_sentences: int = 1
-    heading_max_chars: int = 40
 
 
 MAX_PATH_HEADING_CHARS = 80  # a Markdown heading may be any length; its share of a section path is not
@@ -37,7 +31,9 @@ class _Outline:
         # as its child (具体目标 › 实现更高质量发展), but only one level deep: a
         # third body-less heading of that rank is the second one's sibling, so
         # the path never grows with the number of lines (rosters, tables of contents).
-        while self.stack and (self.stack[-1].rank > rank or (self.stack[-1].rank == rank and (self.stack[-1].has_body or self._adopted()))):
+        while self.stack and (
+            self.stack[-1].rank > rank or (self.stack[-1].rank == rank and (self.stack[-1].has_body or self._adopted()))
+        ):
             self.stack.pop()
         if self.stack and self.stack[-1].rank < rank:
             self.stack[-1].has_body = True  # sub-headings are content: a later heading of its rank is a sibling
@@ -78,7 +74,7 @@ class _Run:
     """Consecutive blocks that share a section path and kind (and are all planted text, or none is)."""
 
     path: str
-    kind: str
+    kind: ChunkKind
     blocks: list[Block]
     planted: bool = False
 
@@ -95,7 +91,7 @@ def _sections(text: str, blocks: list[Block]) -> list[_Run]:
             continue
         if block.kind == "title":
             continue
-        kind = "caption" if block.kind == "caption" else "text"
+        kind: ChunkKind = "caption" if block.kind == "caption" else "text"
         if kind == "text":
             outline.body()
         path, planted = outline.path(), is_suspicious(block.span.text(text))
@@ -113,7 +109,9 @@ def _title_only(blocks: list[Block]) -> list[_Run]:
     return [_Run("", "text", titles)] if titles else []
 
 
-def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = "") -> list[Chunk]:
+def chunk_text(
+    text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = ""
+) -> list[Chunk]:
     """Split one document's text into chunks; ``text[c.start:c.end] == c.text`` for each."""
     blocks = parse_blocks(text, params.heading_max_chars)
     title = title or title_text(text, blocks) or source.rsplit(".", 1)[0]
@@ -127,7 +125,20 @@ def chunk_text(text: str, source: str, params: ChunkingParams, title: str | None
             body = text[start:end]
             chunk_id = f"{doc_id}-{short_hash(f'{start}:{end}:{body}', 12)}"
             chunks.append(
-                Chunk(chunk_id, doc_id, source, title, run.path, run.kind, start, end, body, doc_hash, ingested_at, orientation_of(body),  # type: ignore[arg-type]
-                      suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"))
+                Chunk(
+                    chunk_id,
+                    doc_id,
+                    source,
+                    title,
+                    run.path,
+                    run.kind,
+                    start,
+                    end,
+                    body,
+                    doc_hash,
+                    ingested_at,
+                    orientation_of(body),
+                    suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"),
+                )
             )
     return chunks

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vectorstore.settings import Settings
+from ingest import texts
+from ingest.settings import IngestSettings
+
+_DEFAULTS = IngestSettings()
 
 
 class UnreadableFileError(Exception):
@@ -25,17 +28,19 @@ class DocumentTooLarge(UnreadableFileError):
 
 @dataclass(frozen=True)
 class ParseLimits:
-    max_bytes: int = 50_000_000
-    max_chars: int = 2_000_000
-    max_pages: int = 2_000
-    max_decompressed_bytes: int = 100_000_000
-    max_headings: int = 20_000
-    max_chunks: int = 20_000
-    timeout_s: float = 60.0
-    memory_mb: int = 1024
+    """The limits of :class:`ingest.settings.IngestSettings` as the parser process checks them."""
+
+    max_bytes: int = _DEFAULTS.max_upload_bytes
+    max_chars: int = _DEFAULTS.max_document_chars
+    max_pages: int = _DEFAULTS.max_document_pages
+    max_decompressed_bytes: int = _DEFAULTS.max_decompressed_bytes
+    max_headings: int = _DEFAULTS.max_document_headings
+    max_chunks: int = _DEFAULTS.max_document_chunks
+    timeout_s: float = _DEFAULTS.parse_timeout
+    memory_mb: int = _DEFAULTS.parse_memory_mb
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ParseLimits":
+    def from_settings(cls, settings: IngestSettings) -> ParseLimits:
         return cls(
             max_bytes=settings.max_upload_bytes,
             max_chars=settings.max_document_chars,
@@ -49,4 +54,4 @@ class ParseLimits:
 
     def check_chars(self, n: int) -> None:
         if n > self.max_chars:
-            raise DocumentTooLarge(f"too much text: more than {self.max_chars:,} characters (文字超过 {self.max_chars:,} 字的上限)")
+            raise DocumentTooLarge(texts.TOO_MUCH_TEXT.format(limit=self.max_chars))

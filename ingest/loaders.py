@@ -23,6 +23,7 @@ from docx.document import Document as DocxDocument
 from docx.table import Table as DocxTable
 from markdown_it import MarkdownIt
 
+from ingest import texts
 from ingest.limits import DocumentTooLarge, ParseLimits, UnreadableFileError
 from ingest.sniff import sniff
 
@@ -127,14 +128,14 @@ def _decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     detected = _detected_encoding(data)
     text = _try_decode(data, detected, "replace") if detected else None
     if text is None or detected is None:
-        raise UnreadableFileError("cannot detect text encoding")
+        raise UnreadableFileError(texts.NO_ENCODING)
     return text, detected
 
 
 def _require_text(text: str) -> str:
     """``text`` unchanged, or UnreadableFileError when it is blank."""
     if not text.strip():
-        raise UnreadableFileError("empty document: no text content")
+        raise UnreadableFileError(texts.EMPTY_DOCUMENT)
     return text
 
 
@@ -146,14 +147,14 @@ def _load_txt(path: Path, data: bytes) -> LoadedFile:
     """Plain text, decoded but otherwise exactly as stored."""
     text, encoding = _decode(data)
     if not text.strip():
-        raise UnreadableFileError("empty file")
+        raise UnreadableFileError(texts.EMPTY_FILE)
     return LoadedFile(path, text, None, encoding, "txt")
 
 
 def _markdown_title(text: str) -> str | None:
     """Text of the first level-1 heading, per CommonMark (so not inside code fences)."""
     tokens = MarkdownIt("commonmark").parse(text)
-    for opening, inline in zip(tokens, tokens[1:]):
+    for opening, inline in zip(tokens, tokens[1:], strict=False):
         if opening.type == "heading_open" and opening.tag == "h1":
             parts = (c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
             return _one_line("".join(parts)) or _one_line(inline.content)
@@ -273,13 +274,13 @@ def _load_html(path: Path, data: bytes) -> LoadedFile:
     """Visible HTML text: blocks on their own lines, paragraphs separated by a blank line."""
     raw, encoding = _decode(data, _declared_charset(data))
     if not raw.strip():
-        raise UnreadableFileError("empty file")
+        raise UnreadableFileError(texts.EMPTY_FILE)
     soup = BeautifulSoup(raw, "html.parser")
     out = _HtmlText()
     try:
         _walk_html(soup, out)
     except RecursionError as exc:
-        raise UnreadableFileError("HTML nested too deeply") from exc
+        raise UnreadableFileError(texts.HTML_TOO_DEEP) from exc
     return LoadedFile(path, _require_text(out.result()), _html_title(soup), encoding, "html")
 
 
@@ -315,10 +316,7 @@ def _docx_blocks(document: DocxDocument, limits: ParseLimits) -> Iterator[str]:
     """Non-empty paragraph and table texts in body order, stopping as soon as there is too much text."""
     chars = 0
     for item in document.iter_inner_content():
-        if isinstance(item, DocxTable):
-            text = _docx_table_text(item)
-        else:
-            text = item.text
+        text = _docx_table_text(item) if isinstance(item, DocxTable) else item.text
         if text.strip():
             chars += len(text) + 2
             limits.check_chars(chars)
@@ -346,11 +344,9 @@ def _check_inflated_size(data: bytes, limits: ParseLimits) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnreadableFileError(f"corrupt DOCX: {_short(exc)}") from exc
+        raise UnreadableFileError(texts.CORRUPT.format(format="DOCX", reason=_short(exc))) from exc
     if total > limits.max_decompressed_bytes:
-        raise DocumentTooLarge(
-            f"DOCX inflates to {total:,} bytes, more than the {limits.max_decompressed_bytes:,} byte limit (解压后超过大小上限)"
-        )
+        raise DocumentTooLarge(texts.INFLATES_TOO_MUCH.format(total=total, limit=limits.max_decompressed_bytes))
 
 
 def _load_docx(path: Path, data: bytes, limits: ParseLimits) -> LoadedFile:
@@ -363,7 +359,7 @@ def _load_docx(path: Path, data: bytes, limits: ParseLimits) -> LoadedFile:
     except (MemoryError, DocumentTooLarge):
         raise
     except Exception as exc:  # python-docx/zipfile/lxml raise many kinds
-        raise UnreadableFileError(f"corrupt DOCX: {_short(exc)}") from exc
+        raise UnreadableFileError(texts.CORRUPT.format(format="DOCX", reason=_short(exc))) from exc
     return LoadedFile(path, _require_text(text), title, None, "docx")
 
 
@@ -378,14 +374,14 @@ def _open_pdf(data: bytes) -> pypdf.PdfReader:
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
     except Exception as exc:
-        raise UnreadableFileError(f"corrupt PDF: {_short(exc)}") from exc
+        raise UnreadableFileError(texts.CORRUPT.format(format="PDF", reason=_short(exc))) from exc
     if reader.is_encrypted:
         try:
             ok = reader.decrypt("")
         except Exception as exc:  # e.g. AES without the 'cryptography' package
-            raise UnreadableFileError(f"encrypted PDF ({_short(exc)})") from exc
+            raise UnreadableFileError(texts.ENCRYPTED_PDF_REASON.format(reason=_short(exc))) from exc
         if ok == pypdf.PasswordType.NOT_DECRYPTED:
-            raise UnreadableFileError("encrypted PDF")
+            raise UnreadableFileError(texts.ENCRYPTED_PDF)
     return reader
 
 
@@ -403,9 +399,9 @@ def _pdf_pages(reader: pypdf.PdfReader, limits: ParseLimits) -> Iterator[str]:
     try:
         count = len(reader.pages)
     except Exception as exc:
-        raise UnreadableFileError(f"corrupt PDF: {_short(exc)}") from exc
+        raise UnreadableFileError(texts.CORRUPT.format(format="PDF", reason=_short(exc))) from exc
     if count > limits.max_pages:
-        raise DocumentTooLarge(f"too many pages: {count:,} > {limits.max_pages:,} (页数超过上限)")
+        raise DocumentTooLarge(texts.TOO_MANY_PAGES.format(count=count, limit=limits.max_pages))
     chars = 0
     for page in reader.pages:
         try:
@@ -413,7 +409,7 @@ def _pdf_pages(reader: pypdf.PdfReader, limits: ParseLimits) -> Iterator[str]:
         except MemoryError:
             raise
         except Exception as exc:
-            raise UnreadableFileError(f"corrupt PDF: {_short(exc)}") from exc
+            raise UnreadableFileError(texts.CORRUPT.format(format="PDF", reason=_short(exc))) from exc
         chars += len(text)
         limits.check_chars(chars)
         yield text
@@ -425,7 +421,7 @@ def _load_pdf(path: Path, data: bytes, limits: ParseLimits) -> LoadedFile:
     pages = list(_pdf_pages(reader, limits))
     text = "\n\n".join(p.strip("\n") for p in pages if p.strip())
     if not text:
-        raise UnreadableFileError("no extractable text (scanned PDF? OCR is not supported)")
+        raise UnreadableFileError(texts.NO_PDF_TEXT)
     return LoadedFile(path, text, _pdf_title(reader), None, "pdf")
 
 
@@ -447,14 +443,15 @@ _FORMAT_NAMES = {".pdf": "PDF", ".docx": "DOCX", ".html": "HTML"}
 def _check_path(path: Path) -> str:
     """The lower-case suffix of an existing regular file with a supported type."""
     if not path.exists():
-        raise UnreadableFileError("file not found")
+        raise UnreadableFileError(texts.NOT_FOUND)
     if not path.is_file():
-        raise UnreadableFileError("not a regular file (directory?)")
+        raise UnreadableFileError(texts.NOT_A_FILE)
     suffix = path.suffix.lower()
     if suffix not in _LOADERS:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        shown = suffix or "(none)"
-        raise UnreadableFileError(f"unsupported file type '{shown}' (supported: {supported})")
+        raise UnreadableFileError(
+            texts.UNSUPPORTED_TYPE.format(suffix=suffix or texts.UNSUPPORTED_NO_SUFFIX, supported=supported)
+        )
     return suffix
 
 
@@ -463,12 +460,12 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise DocumentTooLarge(f"file too large: {size} bytes > {max_bytes} byte limit")
+            raise DocumentTooLarge(texts.FILE_TOO_LARGE.format(size=size, limit=max_bytes))
         data = path.read_bytes()
     except OSError as exc:
-        raise UnreadableFileError(f"cannot read file: {exc.strerror or _short(exc)}") from exc
+        raise UnreadableFileError(texts.CANNOT_READ_FILE.format(reason=exc.strerror or _short(exc))) from exc
     if not data:
-        raise UnreadableFileError("empty file")
+        raise UnreadableFileError(texts.EMPTY_FILE)
     return data
 
 
@@ -478,19 +475,20 @@ def _content_kind(suffix: str, data: bytes) -> tuple[str, list[str]]:
     binary = suffix in (".pdf", ".docx")
     if found is None or (found == ".html" and suffix in (".md", ".markdown", ".htm", ".html")):
         if binary:
-            raise UnreadableFileError(f"corrupt {_FORMAT_NAMES[suffix]}: the content is not a {_FORMAT_NAMES[suffix]} file")
+            raise UnreadableFileError(texts.CORRUPT_NOT_FORMAT.format(format=_FORMAT_NAMES[suffix]))
         return suffix, []
     if not found.startswith("."):
         if binary:
-            raise UnreadableFileError(f"corrupt {_FORMAT_NAMES[suffix]}: the content is {found}")
-        raise UnreadableFileError(f"not a document: the content is {found} (内容不是文档)")
+            raise UnreadableFileError(texts.CORRUPT_CONTENT.format(format=_FORMAT_NAMES[suffix], found=found))
+        raise UnreadableFileError(texts.NOT_A_DOCUMENT.format(found=found))
     if found == suffix:
         return suffix, []
-    return found, [f"the content is {_FORMAT_NAMES[found]} although the name ends in {suffix}: read as {_FORMAT_NAMES[found]} (按实际内容读取)"]
+    return found, [texts.READ_AS_CONTENT.format(found=_FORMAT_NAMES[found], suffix=suffix)]
 
 
 def load_file(path: str | Path, max_bytes: int = 50_000_000, limits: ParseLimits | None = None) -> LoadedFile:
-    """Read ``path`` into a LoadedFile; raise UnreadableFileError (DocumentTooLarge over a limit) with the reason if impossible."""
+    """Read ``path`` into a LoadedFile; raise UnreadableFileError (DocumentTooLarge over a limit) with the reason if
+    impossible."""
     limits = limits or ParseLimits(max_bytes=max_bytes)
     path = Path(path)
     suffix = _check_path(path)
@@ -500,5 +498,5 @@ def load_file(path: str | Path, max_bytes: int = 50_000_000, limits: ParseLimits
     limits.check_chars(len(loaded.text))
     replaced = loaded.text.count("\ufffd")
     if replaced:
-        warnings.append(f"{replaced} replacement character(s) U+FFFD in the text: some characters of the original may be lost (含替换字符)")
+        warnings.append(texts.REPLACEMENT_CHARACTERS.format(n=replaced))
     return replace(loaded, warnings=tuple(warnings))

@@ -10,35 +10,44 @@ import getpass
 import hashlib
 import socket
 import time
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable
 
-from tqdm import tqdm
-
-from ingest.chunker import ChunkingParams
+from ingest import texts
 from ingest.limits import ParseLimits, UnreadableFileError
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.planted import planted_instructions
+from ingest.progress import progress_bar
+from ingest.settings import ChunkingParams, IngestConfig
 from ingest.worker import ParsedDocument, ParseJob, worker_for
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError
 from vectorstore.lock import IndexLock
 from vectorstore.maintenance import check, clean, compact
 from vectorstore.records import Chunk, DocumentInfo, Provenance, doc_id_for
-from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore, drop_collection
 
 CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
 TEMP_UPLOAD_PREFIX = ".upload-"  # the server's uploads in progress: not documents, never listed
-WRITE_BATCH_CHUNKS = 500  # documents are written together up to this many chunks: a Chroma call costs ~30 ms whatever its size
+# Documents are written together up to this many chunks: a Chroma call costs ~30 ms whatever its size.
+WRITE_BATCH_CHUNKS = 500
 
 
 class IngestError(Exception):
     """A problem with the request itself (e.g. a path that does not exist): nothing was written."""
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """The file names an ingest would add or update, and the documents it would remove."""
+
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
 
 
 @dataclass
@@ -59,12 +68,9 @@ class IngestReport:
         flagged = f", suspicious {len(self.suspicious)}" if self.suspicious else ""
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"removed {len(self.removed)}, skipped {len(self.skipped)}{flagged}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
+            f"removed {len(self.removed)}, skipped {len(self.skipped)}{flagged};"
+            f" {self.chunks_written} chunks written in {self.seconds:.1f}s"
         )
-
-
-def chunking_params(settings: Settings) -> ChunkingParams:
-    return ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences, settings.heading_max_chars)
 
 
 def discover(paths: Iterable[Path], report: IngestReport | None = None) -> list[Path]:
@@ -73,7 +79,7 @@ def discover(paths: Iterable[Path], report: IngestReport | None = None) -> list[
     paths = [Path(p) for p in paths]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        raise IngestError(f"路径不存在 / path not found: {', '.join(missing)}")
+        raise IngestError(texts.PATH_NOT_FOUND.format(paths=", ".join(missing)))
     files: list[Path] = []
     for path in paths:
         if not path.is_dir():
@@ -83,7 +89,7 @@ def discover(paths: Iterable[Path], report: IngestReport | None = None) -> list[
             if not any(part.startswith(".") for part in p.relative_to(path).parts):
                 files.append(p)
             elif report is not None and not p.name.startswith(TEMP_UPLOAD_PREFIX):
-                report.skipped.append((str(p), "hidden file (its name or folder starts with '.')"))
+                report.skipped.append((str(p), texts.SKIP_HIDDEN))
     return list(dict.fromkeys(files))
 
 
@@ -100,33 +106,64 @@ def cli_provenance(path: Path) -> Provenance:
 
 def _fingerprint(raw: bytes, params: ChunkingParams) -> str:
     h = hashlib.sha1(raw)
-    h.update(f"|{CHUNKER_VERSION}|{params}".encode())
+    h.update(f"|{CHUNKER_VERSION}|{params.fingerprint()}".encode())
     return h.hexdigest()[:20]
 
 
 class Ingestor:
     """Owns the store for one ingest run (or for a long-lived UI process)."""
 
-    def __init__(self, settings: Settings, store: ChunkStore | None = None, show_progress: bool = True, create: bool = True) -> None:
+    def __init__(
+        self, settings: IngestConfig, store: ChunkStore | None = None, show_progress: bool = True, create: bool = True
+    ) -> None:
         self.settings = settings
-        self.params = chunking_params(settings)
-        self.limits = ParseLimits.from_settings(settings)
+        self.params = settings.chunking
+        self.limits = ParseLimits.from_settings(settings.ingest)
         self.store = store or ChunkStore(settings, load_embeddings(settings), create=create)
         self.show_progress = show_progress
 
-    def ingest(self, files: list[Path], report: IngestReport, dense: bool = True, provenance: Callable[[Path], Provenance] = cli_provenance) -> None:
-        """Phase 1 for every file (text searchable by BM25 at once), then phase 2 (embeddings).
+    def ingest(
+        self,
+        files: list[Path],
+        report: IngestReport,
+        dense: bool = True,
+        provenance: Callable[[Path], Provenance] = cli_provenance,
+        prune: bool = False,
+        folder: Path | None = None,
+    ) -> None:
+        """Phase 1 for every file (text searchable by BM25 at once), then phase 2 (embeddings); with ``prune``, the
+        documents whose files are not among ``files`` are removed (only those read from ``folder``, when given).
 
         With ``dense=False`` the caller runs :meth:`embed_pending` itself, e.g. in the background."""
         self.write(files, report, provenance)
         if dense:
             self.embed_pending()
+        if prune:
+            self.prune(files, report, folder)
+
+    def plan(self, files: list[Path], folder: Path) -> IngestPlan:
+        """What :meth:`ingest` of ``files`` with ``prune`` and ``folder`` would add, update and remove (nothing is
+        written)."""
+        committed = {d.doc_id: d for d in self.store.documents()}
+        added, updated = [], []
+        for f in files:
+            known = committed.get(doc_id_for(f.name))
+            if known is None:
+                added.append(f.name)
+            elif f.stat().st_size <= self.limits.max_bytes and known.doc_hash != _fingerprint(
+                f.read_bytes(), self.params
+            ):
+                updated.append(f.name)
+        names = {f.name for f in files}
+        own = str(folder.resolve())
+        removed = [d.source for d in committed.values() if d.source not in names and d.provenance.folder == own]
+        return IngestPlan(added, updated, removed)
 
     def check_index(self, report: IngestReport) -> None:
         """Refuse a damaged index (IndexDamagedError: run --repair); clean up what an interrupted run left."""
         result = check(self.store)
         if result.damaged:
-            raise IndexDamagedError(self.settings.index_dir, result.damaged)
+            raise IndexDamagedError(self.settings.store.index_dir, result.damaged)
         if not result.ok:
             clean(self.store, result)
             report.repaired += result.problems()
@@ -136,67 +173,82 @@ class Ingestor:
         total = len(self.store.pending())
         if not total:
             return 0
-        with tqdm(total=total, desc="embeddings (dense index)", unit="chunk", disable=not self.show_progress) as bar:
-            def step(n: int) -> None:
-                bar.update(n)
-                if progress:
-                    progress(n)
-            return self.store.embed_pending(progress=step)
+        bar = progress_bar(total, texts.PROGRESS_EMBEDDINGS, "chunk", self.show_progress)
 
-    def write(self, files: list[Path], report: IngestReport, provenance: Callable[[Path], Provenance] = cli_provenance) -> None:
+        def step(n: int) -> None:
+            bar.update(n)
+            if progress:
+                progress(n)
+
+        try:
+            return self.store.embed_pending(progress=step)
+        finally:
+            bar.close()
+
+    def write(
+        self, files: list[Path], report: IngestReport, provenance: Callable[[Path], Provenance] = cli_provenance
+    ) -> None:
         names = [f.name for f in files]
         duplicates = {n for n in names if names.count(n) > 1}
-        bar = tqdm(files, desc="files", unit="file", disable=not self.show_progress)
+        bar = progress_bar(len(files), texts.PROGRESS_FILES, "file", self.show_progress)
         hashes = self.store.document_hashes(doc_id_for(n) for n in names)  # a few reads, not one query per file
         pending: dict[str, list[Chunk]] = {}
         infos: dict[str, DocumentInfo] = {}
         size = 0
-        for path in bar:
-            bar.set_postfix_str(path.name[:30])
-            if path.name in duplicates:
-                report.skipped.append((str(path), "another file with the same name is in this run; rename one"))
-                continue
-            prepared = self._prepare(path, hashes, report, provenance)
-            if prepared:
-                pending[prepared.doc_id] = prepared.chunks
-                infos[prepared.doc_id] = prepared.info
-                size += len(prepared.chunks)
-            if size >= WRITE_BATCH_CHUNKS:
-                self.store.write_documents(pending, infos)
-                pending, infos, size = {}, {}, 0
+        try:
+            for path in files:
+                bar.set_postfix_str(path.name[:30])
+                if path.name in duplicates:
+                    report.skipped.append((str(path), texts.SKIP_SAME_NAME))
+                elif prepared := self._prepare(path, hashes, report, provenance):
+                    pending[prepared.doc_id] = prepared.chunks
+                    infos[prepared.doc_id] = prepared.info
+                    size += len(prepared.chunks)
+                bar.update()
+                if size >= WRITE_BATCH_CHUNKS:
+                    self.store.write_documents(pending, infos)
+                    pending, infos, size = {}, {}, 0
+        finally:
+            bar.close()
         self.store.write_documents(pending, infos)
 
-    def _prepare(self, path: Path, hashes: dict[str, str], report: IngestReport, provenance: Callable[[Path], Provenance]) -> "_Prepared | None":
+    def _prepare(
+        self, path: Path, hashes: dict[str, str], report: IngestReport, provenance: Callable[[Path], Provenance]
+    ) -> _Prepared | None:
         """A new or changed file's doc id, chunks and registry record; None (and a report line) otherwise.
 
         ``hashes``: the committed content fingerprint of every indexed document."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            report.skipped.append((str(path), f"unsupported file type '{path.suffix}'"))
+            report.skipped.append((str(path), texts.SKIP_UNSUPPORTED.format(suffix=path.suffix)))
             return None
         doc_id = doc_id_for(path.name)
         try:
             if path.stat().st_size > self.limits.max_bytes:
-                report.skipped.append((str(path), f"file too large: {path.stat().st_size} bytes > {self.limits.max_bytes} byte limit"))
+                report.skipped.append(
+                    (str(path), texts.FILE_TOO_LARGE.format(size=path.stat().st_size, limit=self.limits.max_bytes))
+                )
                 report.too_large.add(str(path))
                 return None
             fingerprint = _fingerprint(path.read_bytes(), self.params)
         except OSError as exc:
-            report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
+            report.skipped.append((str(path), texts.SKIP_CANNOT_READ.format(reason=exc.strerror or exc)))
             return None
         previous = hashes.get(doc_id)
         if previous == fingerprint:
             report.unchanged.append(path.name)
             return None
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
-            parsed = worker_for(self.limits).parse(ParseJob(str(path), path.name, self.params, self.limits, fingerprint, now))
+            parsed = worker_for(self.limits).parse(
+                ParseJob(str(path), path.name, self.params, self.limits, fingerprint, now)
+            )
         except UnreadableFileError as exc:
             report.skipped.append((str(path), str(exc)))
             if exc.status == 413:
                 report.too_large.add(str(path))
             return None
         if not parsed.chunks:
-            report.skipped.append((str(path), "no text to index"))
+            report.skipped.append((str(path), texts.SKIP_NO_TEXT))
             return None
         self._note(path, parsed, report)
         (report.updated if previous else report.added).append(path.name)
@@ -215,18 +267,23 @@ class Ingestor:
             report.suspicious.append((path.name, len(flagged), phrases[0] if phrases else flagged[0].text[:40]))
 
     def prune(self, files: list[Path], report: IngestReport, folder: Path | None = None) -> None:
-        """Remove documents whose files are not among ``files``; with ``folder``, only documents read from that folder."""
+        """Remove documents whose files are not among ``files``; with ``folder``, only documents read from that
+        folder."""
         present = {doc_id_for(f.name) for f in files}
         own = str(folder.resolve()) if folder is not None else None
-        gone = [d for d in self.store.documents() if d.doc_id not in present and (own is None or d.provenance.folder == own)]
+        gone = [
+            d for d in self.store.documents() if d.doc_id not in present and (own is None or d.provenance.folder == own)
+        ]
         self.store.delete_documents(d.doc_id for d in gone)
         report.removed += [d.source for d in gone]
 
     def remove(self, names: list[str], report: IngestReport) -> None:
-        known = {d.source: d.doc_id for d in self.store.documents()} | {d.doc_id: d.doc_id for d in self.store.documents()}
+        known = {d.source: d.doc_id for d in self.store.documents()} | {
+            d.doc_id: d.doc_id for d in self.store.documents()
+        }
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise IngestError(f"索引中没有这些文档 / not in the index: {', '.join(unknown)}")
+            raise IngestError(texts.NOT_IN_INDEX.format(names=", ".join(unknown)))
         self.store.delete_documents(known[n] for n in names)
         report.removed += names
 
@@ -245,20 +302,27 @@ class _Prepared:
     info: DocumentInfo
 
 
-def writer_lock(settings: Settings, wait: float = 0.0) -> ContextManager:
+def writer_lock(settings: IngestConfig, wait: float = 0.0) -> AbstractContextManager[object]:
     """The index's writer lock (an embedded index only: a Chroma server serialises its writers itself)."""
-    return nullcontext() if settings.server_mode else IndexLock(settings.index_dir, wait)
+    return nullcontext() if settings.store.server_mode else IndexLock(settings.store.index_dir, wait)
 
 
-def run_ingest(settings: Settings, paths: list[Path], prune: bool = False, remove: list[str] | None = None, rebuild: bool = False,
-               show_progress: bool = True, wait: float = 0.0) -> IngestReport:
+def run_ingest(
+    settings: IngestConfig,
+    paths: list[Path],
+    prune: bool = False,
+    remove: list[str] | None = None,
+    rebuild: bool = False,
+    show_progress: bool = True,
+    wait: float = 0.0,
+) -> IngestReport:
     """The whole `python -m ingest` run; raises IngestError before writing anything on bad requests,
     IndexBusyError when another process writes the index, IndexDamagedError when it needs --repair."""
     started = time.perf_counter()
     report = IngestReport()
     files = discover(paths, report) if not remove else []
-    if remove and not settings.server_mode and not (Path(settings.index_dir) / "chroma.sqlite3").exists():
-        raise IndexMissingError(settings.index_dir)
+    if remove and not settings.store.server_mode and not (Path(settings.store.index_dir) / "chroma.sqlite3").exists():
+        raise IndexMissingError(settings.store.index_dir)
     with writer_lock(settings, wait):
         if rebuild:
             drop_collection(settings)
@@ -267,9 +331,7 @@ def run_ingest(settings: Settings, paths: list[Path], prune: bool = False, remov
         if remove:
             ingestor.remove(remove, report)
         else:
-            ingestor.ingest(files, report)
-            if prune:
-                ingestor.prune(files, report)
+            ingestor.ingest(files, report, prune=prune)
         ingestor.compact_if_needed()
     report.seconds = time.perf_counter() - started
     return report

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from chromadb.api.shared_system_client import SharedSystemClient
 
-from ingest.pipeline import IngestReport, Ingestor, cli_provenance, discover, writer_lock
+from ingest import texts
+from ingest.pipeline import Ingestor, IngestReport, cli_provenance, discover, writer_lock
+from ingest.settings import IngestConfig
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError, StoreError
 from vectorstore.maintenance import check, live_rows, rebuild, salvage, salvageable
 from vectorstore.records import DocumentInfo
-from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore
 
 log = logging.getLogger("ingest")
@@ -42,11 +43,16 @@ class RepairReport:
 
     def summary(self) -> str:
         lost = f"; not recoverable (no source file): {', '.join(self.lost)}" if self.lost else ""
-        return (f"repaired ({self.method}): {self.kept} document(s) kept, {len(self.reindexed)} indexed again from their files"
-                f"{lost}; {self.seconds:.1f}s")
+        return (
+            f"repaired ({self.method}): {self.kept} document(s) kept, {len(self.reindexed)} "
+            f"indexed again from their files"
+            f"{lost}; {self.seconds:.1f}s"
+        )
 
 
-def run_repair(settings: Settings, paths: list[Path], show_progress: bool = True, wait: float = 0.0) -> RepairReport:
+def run_repair(
+    settings: IngestConfig, paths: list[Path], show_progress: bool = True, wait: float = 0.0
+) -> RepairReport:
     started = time.perf_counter()
     report = RepairReport()
     with writer_lock(settings, wait):
@@ -59,16 +65,16 @@ def run_repair(settings: Settings, paths: list[Path], show_progress: bool = True
     return report
 
 
-def _recovered_store(settings: Settings, report: RepairReport) -> tuple[ChunkStore, list[DocumentInfo]]:
+def _recovered_store(settings: IngestConfig, report: RepairReport) -> tuple[ChunkStore, list[DocumentInfo]]:
     """The index rebuilt from what could be read, and the documents that could not."""
     try:
         store = ChunkStore(settings, load_embeddings(settings), create=True)
         result = check(store, full=True)
     except (StoreError, Exception) as exc:  # noqa: BLE001 - the SQLite file itself is unreadable
-        if isinstance(exc, IndexMissingError) or settings.server_mode:
+        if isinstance(exc, IndexMissingError) or settings.store.server_mode:
             raise
         log.warning("the index cannot be opened (%s): building it anew", exc)
-        _set_aside(Path(settings.index_dir))
+        _set_aside(Path(settings.store.index_dir))
         SharedSystemClient.clear_system_cache()  # Chroma keeps the broken client of that path otherwise
         report.method = "rebuilt from sources"
         return ChunkStore(settings, load_embeddings(settings), create=True), []
@@ -77,10 +83,10 @@ def _recovered_store(settings: Settings, report: RepairReport) -> tuple[ChunkSto
         lost = [infos.pop(d) for d in result.incomplete if d in infos]
         rows = [r for r in rows if r.chunk.doc_id in infos]
         report.method = "copied"
-    elif settings.server_mode:
-        raise StoreError(f"the Chroma server's collection is damaged ({result.damaged}); rebuild it with `python -m ingest --rebuild`")
+    elif settings.store.server_mode:
+        raise StoreError(texts.SERVER_COLLECTION_DAMAGED.format(detail=result.damaged))
     else:
-        chunks, recorded = salvage(Path(settings.index_dir), settings.collection)
+        chunks, recorded = salvage(Path(settings.store.index_dir), settings.store.collection)
         rows, infos, lost = salvageable(chunks, recorded)
         report.method = "salvaged"
     rebuild(store, rows, infos)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
+from zhtext.numerals import HUNDRED, UP_TO_TEN, ZERO
 from zhtext.sentences import CLOSERS, SENTENCE_END, Span, split_sentences, strip_span
 
 _BYLINE_RE = re.compile(r"(记者|通讯员|/文|/图|编辑|来源[:\uff1a])")
@@ -16,9 +18,9 @@ _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+")
 
 # (pattern, rank): a lower rank is a higher level of the outline.
 _NUMBERED = [
-    (re.compile(r"^第[一二三四五六七八九十百零\d]+[章节部分篇]"), 2),
-    (re.compile(r"^[一二三四五六七八九十]+[、.．]"), 2),
-    (re.compile(r"^[（(][一二三四五六七八九十]+[)）]"), 3),
+    (re.compile(rf"^第[{UP_TO_TEN}{HUNDRED}{ZERO}\d]+[章节部分篇]"), 2),
+    (re.compile(rf"^[{UP_TO_TEN}]+[、.．]"), 2),
+    (re.compile(rf"^[（(][{UP_TO_TEN}]+[)）]"), 3),
     (re.compile(r"^\d{1,2}(?:\.\d{1,2})*(?:\s|[、.．](?!\d))"), 3),
     (re.compile(r"^[（(]\d{1,2}[)）]"), 4),
 ]
@@ -29,11 +31,14 @@ _PLAIN_RANK = 5
 LIST_RUN_MIN = 6
 
 
+BlockKind = Literal["title", "heading", "caption", "paragraph"]
+
+
 @dataclass
 class Block:
     """A non-empty line (paragraphs are one line each in these reports)."""
 
-    kind: str  # "title" | "heading" | "caption" | "paragraph"
+    kind: BlockKind
     span: Span
     blank_before: int  # blank lines directly above
     rank: int = _PLAIN_RANK  # outline level, headings only
@@ -98,7 +103,12 @@ def _demote_lists(text: str, blocks: list[Block]) -> None:
 
 
 def _list_line(text: str, block: Block, first: Block) -> bool:
-    return block.kind == "heading" and block.rank == first.rank and first.kind == "heading" and not _MD_HEADING_RE.match(block.span.text(text))
+    return (
+        block.kind == "heading"
+        and block.rank == first.rank
+        and first.kind == "heading"
+        and not _MD_HEADING_RE.match(block.span.text(text))
+    )
 
 
 def _short(text: str, block: Block, limit: int) -> bool:

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from ingest import texts
 from ingest.chunker import ChunkingParams, chunk_text
 from ingest.limits import DocumentTooLarge, ParseLimits, UnreadableFileError
 from ingest.loaders import load_file
@@ -52,14 +53,14 @@ def parse_document(job: ParseJob) -> ParsedDocument:
     chunks = chunk_text(loaded.text, job.source, job.params, loaded.title, job.doc_hash, job.ingested_at)
     headings = sum(c.kind == "heading" for c in chunks)
     if headings > job.limits.max_headings:
-        raise DocumentTooLarge(f"too many headings: {headings:,} > {job.limits.max_headings:,} (标题数超过上限)")
+        raise DocumentTooLarge(texts.TOO_MANY_HEADINGS.format(count=headings, limit=job.limits.max_headings))
     if len(chunks) > job.limits.max_chunks:
-        raise DocumentTooLarge(f"too many chunks: {len(chunks):,} > {job.limits.max_chunks:,} (段落数超过上限)")
+        raise DocumentTooLarge(texts.TOO_MANY_CHUNKS.format(count=len(chunks), limit=job.limits.max_chunks))
     return ParsedDocument(chunks, loaded.title, loaded.fmt, loaded.warnings)
 
 
 def _out_of_memory(memory_mb: int) -> str:
-    return f"parsing needs more than the {memory_mb} MB memory limit (解析所需内存超过上限)"
+    return texts.PARSE_OUT_OF_MEMORY.format(memory_mb=memory_mb)
 
 
 def _main() -> None:
@@ -86,7 +87,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
             conn.send(("refused", 413, _out_of_memory(memory_mb)))
             return  # start afresh: the heap is fragmented
         except RecursionError:
-            conn.send(("refused", 422, "the document is nested too deeply (嵌套过深)"))
+            conn.send(("refused", 422, texts.NESTED_TOO_DEEPLY))
         except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the run
             conn.send(("refused", 422, f"cannot parse: {type(exc).__name__}: {str(exc)[:160]}"))
 
@@ -109,11 +110,13 @@ class ParserWorker:
                 conn.send(job)
                 if not conn.poll(job.limits.timeout_s):
                     self.close(kill=True)
-                    raise DocumentTooLarge(f"parsing took longer than {job.limits.timeout_s:g} s (解析超时)")
+                    raise DocumentTooLarge(texts.PARSE_TIMEOUT.format(seconds=job.limits.timeout_s))
                 reply = conn.recv()
             except (EOFError, OSError):
                 code = self.close(kill=True)
-                raise DocumentTooLarge(f"{_out_of_memory(self.memory_mb)}; the parser stopped (exit code {code})") from None
+                raise DocumentTooLarge(
+                    texts.PARSER_STOPPED.format(reason=_out_of_memory(self.memory_mb), code=code)
+                ) from None
             if self._jobs >= RECYCLE_AFTER or (reply[0] == "refused" and reply[1] == 413):
                 self.close()
         if reply[0] == "ok":

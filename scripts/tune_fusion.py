@@ -6,13 +6,11 @@ default (Settings.fusion / Settings.dense_weight) is recorded in docs/benchmarks
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from assistant.__main__ import answer_line
-from assistant.evaluation import evaluate, load_gold
+from assistant.evaluation import evaluate_assistant, load_gold, read_corpus
 from assistant.service import Assistant
-from vectorstore.settings import Settings
+from settings import Settings
 
 GRID = [("minmax", w) for w in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)] + [("rrf", 0.5)]
 
@@ -24,15 +22,21 @@ def main() -> None:
     args = parser.parse_args()
     base = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     gold = [g for g in load_gold(args.gold) if g.get("task", "ask") == "ask"]
-    corpus = {p.name: p.read_text(encoding="utf-8") for p in Path(base.corpus_dir).glob("*.txt")}
+    corpus = read_corpus(base.ingest.corpus_dir)
     assistant = Assistant(base)
     assistant.warm_up()
-    print("| fusion | dense weight | hit@1 | hit@3 | hit@5 | MRR@10 | answer accuracy | refusal accuracy | false refusals |")
+    print(
+        "| fusion | dense weight | hit@1 | hit@3 | hit@5 | MRR@10 | answer "
+        "accuracy | refusal accuracy | false refusals |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for fusion, weight in GRID:
         assistant.retriever.fusion, assistant.retriever.dense_weight = fusion, weight
-        m = evaluate(gold, lambda item: answer_line(assistant, json.dumps(item, ensure_ascii=False)), corpus).metrics
-        print(f"| {fusion} | {weight} | {m['hit@1']} | {m['hit@3']} | {m['hit@5']} | {m['mrr@10']} | {m['answer_accuracy']} | {m['refusal_accuracy']} | {m['false_refusal_rate']} |")
+        m = evaluate_assistant(assistant, gold, corpus).metrics
+        print(
+            f"| {fusion} | {weight} | {m['hit@1']} | {m['hit@3']} | {m['hit@5']} "
+            f"| {m['mrr@10']} | {m['answer_accuracy']} | {m['refusal_accuracy']} | {m['false_refusal_rate']} |"
+        )
 
 
 if __name__ == "__main__":

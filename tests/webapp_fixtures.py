@@ -16,33 +16,23 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import shutil
-import socket
-import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 
-from vectorstore.settings import Settings
+from settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
-BUNDLED_CORPUS = REPO / "data" / "corpus"
-PLAN = "erqi-plan-2021-2026.txt"
-REVIEW = "erqi-review-2016-2021.txt"
-CACHE_FILE = "embedding_cache.sqlite"
+from common import CACHE_FILE, CORPUS_DIR, PLAN, REVIEW, copy_embedding_cache, free_port
+
 TEST_UPLOAD_LIMIT = 1_000_000  # small, so the 413 tests send little data
 GDP_QUESTION = "二七区2020年的地区生产总值是多少?"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def web_settings_for(index_dir: Path, corpus_dir: Path, **overrides: Any) -> Settings:
@@ -51,16 +41,9 @@ def web_settings_for(index_dir: Path, corpus_dir: Path, **overrides: Any) -> Set
 
 
 def _copy_embedding_cache(source_index: Path, target_index: Path) -> bool:
-    source = Path(source_index) / CACHE_FILE
-    if not source.is_file():
+    if not (Path(source_index) / CACHE_FILE).is_file():
         return False
-    target_index.mkdir(parents=True, exist_ok=True)
-    src, dst = sqlite3.connect(str(source)), sqlite3.connect(str(target_index / CACHE_FILE))
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    copy_embedding_cache(source_index, target_index)
     return True
 
 
@@ -110,11 +93,11 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
 
     root = tmp_path_factory.mktemp("webapp")
     corpus = root / "corpus"
-    shutil.copytree(BUNDLED_CORPUS, corpus)
+    shutil.copytree(CORPUS_DIR, corpus)
     index = root / "index"
     try:
         built = request.getfixturevalue("built_index")  # from tests/conftest.py, when present
-        _copy_embedding_cache(Path(built.index_dir), index)
+        _copy_embedding_cache(Path(built.store.index_dir), index)
     except pytest.FixtureLookupError:
         pass
     settings = web_settings_for(index, corpus)
@@ -128,7 +111,7 @@ def indexed_copy(root: Path, cache_from: Path | None = None, **overrides: Any) -
     from ingest.pipeline import run_ingest
 
     corpus, index = root / "corpus", root / "index"
-    shutil.copytree(BUNDLED_CORPUS, corpus)
+    shutil.copytree(CORPUS_DIR, corpus)
     if cache_from is not None:
         _copy_embedding_cache(cache_from, index)
     settings = web_settings_for(index, corpus, **overrides)
@@ -143,7 +126,7 @@ def server_with(tmp_path: Path, web_settings: Settings) -> Iterator[Any]:
     started: list[LiveServer] = []
 
     def start(**overrides: Any) -> LiveServer:
-        live = serve(indexed_copy(tmp_path / f"server{len(started)}", Path(web_settings.index_dir), **overrides))
+        live = serve(indexed_copy(tmp_path / f"server{len(started)}", Path(web_settings.store.index_dir), **overrides))
         started.append(live)
         return live
 

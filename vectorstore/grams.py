@@ -10,6 +10,7 @@ texts that hold all of its pairs (at 100k chunks: built in 3 s, 0.1 ms per term)
 The arrays (:class:`GramArrays`) are what a kept index stores on disk (see
 :mod:`vectorstore.segment`); counting over several such pieces is :class:`SegmentedCounter`'s work.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,7 +61,9 @@ class GramArrays:
 def build_grams(texts: list[str], size: int) -> GramArrays:
     """For each string of ``size`` characters (1 or 2), the sorted ids of the texts that contain it."""
     # One sorted key per (gram, text): gram * len(texts) + text id.
-    keys = np.concatenate([_keys(texts, size, i, i + _BLOCK) for i in range(0, len(texts), _BLOCK)] or [np.zeros(0, np.int64)])
+    keys = np.concatenate(
+        [_keys(texts, size, i, i + _BLOCK) for i in range(0, len(texts), _BLOCK)] or [np.zeros(0, np.int64)]
+    )
     keys.sort()
     grams, docs = np.divmod(keys, max(len(texts), 1))
     first = firsts(grams)

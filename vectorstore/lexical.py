@@ -14,39 +14,37 @@ import bm25s
 import numpy as np
 
 from vectorstore.records import Chunk
-from zhtext import words
+from zhtext.words import COMMON, Segmenter, corpus_terms
 
 # Function words and question words carry no evidence; punctuation is dropped by _WORD.
 STOPWORDS = frozenset(
-    """的 了 是 在 和 与 及 以及 或 等 有 为 把 被 对 也 都 就 还 又 这 那 这个 那个 这些 那些 个 其 之 中 上 下 里 着 过 呢 吗 吧 啊 呀 嘛 么
-    什么 多少 哪些 哪个 哪里 哪 几 几个 谁 怎么 怎样 如何 是否 是不是 有没有 请问 一下 分别 包括 具体 主要 哪儿 咋 啥 吗 么 请 告诉 我 你 我们 你们 他们 它 它们
-    关于 通过 进行 可以 能 能够 会 要 将 从 到 由 向 给 让 以 而 并 则 但 所 该 此 各 每 共 一共 总共 一个 目前 现在 以来 时候 情况 方面""".split()
+    [
+        "的", "了", "是", "在", "和", "与", "及", "以及", "或", "等", "有", "为", "把", "被", "对", "也", "都", "就",
+        "还", "又", "这", "那", "这个", "那个", "这些", "那些", "个", "其", "之", "中", "上", "下", "里", "着", "过",
+        "呢", "吗", "吧", "啊", "呀", "嘛", "么", "什么", "多少", "哪些", "哪个", "哪里", "哪", "几", "几个", "谁",
+        "怎么", "怎样", "如何", "是否", "是不是", "有没有", "请问", "一下", "分别", "包括", "具体", "主要", "哪儿",
+        "咋", "啥", "吗", "么", "请", "告诉", "我", "你", "我们", "你们", "他们", "它", "它们", "关于", "通过",
+        "进行", "可以", "能", "能够", "会", "要", "将", "从", "到", "由", "向", "给", "让", "以", "而", "并", "则",
+        "但", "所", "该", "此", "各", "每", "共", "一共", "总共", "一个", "目前", "现在", "以来", "时候", "情况",
+        "方面",
+    ]
 )
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
-_QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,8})[”」』\"]")
-
-
 EMPTY = "\u2205"  # the one token of a text without words (bm25s needs every document to have one)
 K1, B = 1.5, 0.75  # bm25s's defaults (method "lucene"): the scores the answer model was fitted on
 
 
-def tokenize(text: str) -> list[str]:
-    return [w.lower() for w in (w.strip() for w in words.cut_for_search(text)) if w and _WORD.search(w) and w not in STOPWORDS]
+def tokenize(text: str, segmenter: Segmenter = COMMON) -> list[str]:
+    return [
+        w.lower()
+        for w in (w.strip() for w in segmenter.cut_for_search(text))
+        if w and _WORD.search(w) and w not in STOPWORDS
+    ]
 
 
-def text_tokens(text: str) -> list[str]:
+def text_tokens(text: str, segmenter: Segmenter = COMMON) -> list[str]:
     """What BM25 indexes for one text."""
-    return tokenize(text) or [EMPTY]
-
-
-def quoted_terms(text: str) -> set[str]:
-    """The quoted terms of a text (「六个区」, “官方带娃”): jieba is taught them so they stay whole."""
-    return set(_QUOTED.findall(text))
-
-
-def learn_terms(texts: list[str]) -> None:
-    """Teach jieba the quoted terms of the texts (kept, with those taught before, for this process)."""
-    words.add_words({m for t in texts for m in quoted_terms(t)})
+    return tokenize(text, segmenter) or [EMPTY]
 
 
 def idf(df: int, n: int) -> np.float32:
@@ -62,6 +60,13 @@ def term_scores(idf32: np.float32, tf: np.ndarray, dl: np.ndarray, avgdl: float)
     return (np.float64(idf32) * tfc).astype(np.float32)
 
 
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` best scores, best first (ties as NumPy orders them: the same for the same array)."""
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top])]
+
+
 class KeywordIndex(Protocol):
     """What retrieval and answering read of a BM25 index: a fresh :class:`LexicalIndex` or a kept snapshot."""
 
@@ -71,6 +76,9 @@ class KeywordIndex(Protocol):
     @property
     def vocabulary(self) -> set[str]: ...
 
+    @property
+    def segmenter(self) -> Segmenter: ...
+
     def scores(self, query: str) -> np.ndarray: ...
 
     def score_of(self, scores: np.ndarray, chunk_id: str) -> float: ...
@@ -78,20 +86,16 @@ class KeywordIndex(Protocol):
     def search(self, query: str, k: int, scores: np.ndarray | None = None) -> list[tuple[Chunk, float]]: ...
 
 
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` best scores, best first (ties as NumPy orders them: the same for the same array)."""
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    return top[np.argsort(-scores[top])]
-
-
 class LexicalIndex:
-    """An immutable BM25 index over a list of chunks, built in memory (the reference a kept index must equal)."""
+    """An immutable BM25 index over a list of chunks, built in memory (the reference a kept index must equal).
 
-    def __init__(self, chunks: list[Chunk], texts: list[str]) -> None:
+    ``segmenter``: the common dictionary plus the terms the texts quote (「六个区」, “官方带娃”), so
+    that they stay whole (:mod:`zhtext.words`); questions read against this index use it too."""
+
+    def __init__(self, chunks: list[Chunk], texts: list[str], segmenter: Segmenter | None = None) -> None:
         self.chunks = chunks
-        learn_terms(texts)
-        tokens = [text_tokens(t) for t in texts]
+        self.segmenter = segmenter if segmenter is not None else COMMON.with_words(corpus_terms(texts))
+        tokens = [text_tokens(t, self.segmenter) for t in texts]
         self._bm25 = bm25s.BM25()
         self._bm25.index(tokens, show_progress=False) if chunks else None
         self._vocab = set(self._bm25.vocab_dict) if chunks else set()
@@ -105,7 +109,7 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (aligned with ``self.chunks``)."""
-        tokens = [t for t in tokenize(query) if t in self._vocab]
+        tokens = [t for t in tokenize(query, self.segmenter) if t in self._vocab]
         if not tokens or not self.chunks:
             return np.zeros(len(self.chunks), dtype=np.float32)
         return self._bm25.get_scores(tokens)

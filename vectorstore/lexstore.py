@@ -6,8 +6,9 @@ Chroma stays the source of truth.  This folder holds what is derived from it:
 * immutable **segments** (:mod:`vectorstore.segment`): chunks with their BM25 postings, character
   and pair postings and outline keys;
 * **generations** ``gen-NNNNNN.json``: which segments (and which of their rows are dead), the
-  documents they hold, the words jieba was taught, the vocabulary file and the collection version
-  (collection id, revision, chunk count) they are current with; ``CURRENT`` names the newest.
+  documents they hold, the corpus terms their segmenter adds to jieba's dictionary, the vocabulary
+  file and the collection version (collection id, revision, chunk count) they are current with;
+  ``CURRENT`` names the newest.
 
 A write is followed by :meth:`LexicalStore.sync`: the committed documents (the registry) are
 compared with the generation's, the chunks of new or changed documents are read from Chroma and
@@ -18,20 +19,20 @@ without tokenizing again.  One process writes at a time (``flock`` on ``.lock``)
 workers of one machine sharing the folder — load the new generation when ``CURRENT`` moves.
 
 Scores equal a fresh build (:class:`vectorstore.lexical.LexicalIndex` over ``all_chunks()``) bit
-for bit: BM25 is computed from postings exactly as bm25s computes it, the words taught to jieba are
-a function of the corpus alone (:func:`zhtext.words.learn`), and rows whose text contains a word
-that was learned or forgotten are tokenized again.
+for bit: BM25 is computed from postings exactly as bm25s computes it, the segmenter is a function of
+the set of corpus terms alone and a term changes only the cut of the texts holding it
+(:class:`zhtext.words.Segmenter`), and rows whose text holds a term that came or went are tokenized again.
 
 A generation that cannot be read (a crash in the middle of an update, damaged files) is detected
 when it is loaded; the newest readable one is used and brought up to date, or, if none is left,
 the index is rebuilt in the background while questions get :class:`IndexPreparingError`.
 """
+
 from __future__ import annotations
 
 import fcntl
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -42,7 +43,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -53,20 +54,20 @@ import numpy as np
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.errors import IndexPreparingError, StoreError, lexical_damaged
 from vectorstore.grams import gram_key
-from vectorstore.lexical import idf, quoted_terms, text_tokens, term_scores, tokenize, top_k
-from vectorstore.records import SECTION_SEP, Chunk
+from vectorstore.lexical import idf, term_scores, text_tokens, tokenize, top_k
+from vectorstore.records import SECTION_SEP, Chunk, Origin
 from vectorstore.segment import Row, Segment, SegmentError, fsync_dir, merge_segments, section_key, write_segment
 from vectorstore.semantic import Vocabulary, vocabulary_words
-from vectorstore.settings import Settings
+from vectorstore.settings import StoreConfig
 from vectorstore.store import embedding_input
-from zhtext import words as zhwords
+from zhtext.words import COMMON, Segmenter, corpus_terms, is_content_word
 
 if TYPE_CHECKING:
     from vectorstore.store import ChunkStore
 
 log = logging.getLogger("vectorstore")
 
-FORMAT = 1
+FORMAT = 2  # 2: the segmenter's corpus terms ("terms") instead of words taught to the global jieba
 CURRENT = "CURRENT"
 LOCK = ".lock"
 KEEP_GENERATIONS = 3  # generations kept on disk (a reader may still be opening the one before)
@@ -78,10 +79,11 @@ SYNC_ATTEMPTS = 3  # updates in a row while the collection keeps changing under 
 WRITE_WAIT = 120.0  # seconds a writer waits for another process's update of the same folder
 
 
-def lexical_folder(settings: Settings) -> Path:
+def lexical_folder(settings: StoreConfig) -> Path:
     """The kept keyword index of the configured collection."""
-    base = Path(settings.lexical_dir) if settings.lexical_dir else Path(settings.index_dir) / "lexical"
-    name = f"{settings.chroma_host}_{settings.chroma_port}_{settings.collection}" if settings.server_mode else settings.collection
+    s = settings.store
+    base = Path(s.lexical_dir) if s.lexical_dir else Path(s.index_dir) / "lexical"
+    name = f"{s.chroma_host}_{s.chroma_port}_{s.collection}" if s.server_mode else s.collection
     return base / re.sub(r"[^\w.-]", "_", name)
 
 
@@ -94,21 +96,21 @@ class DocEntry:
 
     doc_hash: str
     chunks: int  # rows held
-    origin: str
-    terms: tuple[str, ...]  # its quoted terms, taught to jieba
+    origin: Origin
+    terms: tuple[str, ...]  # its quoted terms, which the index's segmenter keeps whole
 
 
 # --- reading a generation --------------------------------------------------------------------------------
 class SnapshotChunks(Sequence[Chunk]):
     """The chunks of a snapshot in the collection's order, made from the segments when asked for."""
 
-    def __init__(self, snapshot: "Snapshot") -> None:
+    def __init__(self, snapshot: Snapshot) -> None:
         self._s = snapshot
 
     def __len__(self) -> int:
         return self._s.n
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(self._s.n))]
         if i < 0:
@@ -126,14 +128,14 @@ class OutlineMap(Mapping[tuple[str, str], list[Chunk]]):
     """(document id, section path) → chunks, in document order, for :class:`assistant.lists.Outline`:
     the text chunks of a section (``sec``) or the child headings under a section (``grp``, two or more)."""
 
-    def __init__(self, snapshot: "Snapshot", kind: str, min_items: int) -> None:
+    def __init__(self, snapshot: Snapshot, kind: str, min_items: int) -> None:
         self._s, self._kind, self._min = snapshot, kind, min_items
         self._lookup = lru_cache(maxsize=4096)(self._find)
 
     def _find(self, key: tuple[str, str]) -> tuple[Chunk, ...]:
         doc_id, section = key
         found: list[Chunk] = []
-        for seg, live in zip(self._s.segments, self._s.live):
+        for seg, live in zip(self._s.segments, self._s.live, strict=True):
             for row in seg.rows_with(self._kind, section_key(doc_id, section)).tolist():
                 if live is not None and not live[row]:
                     continue
@@ -181,7 +183,9 @@ class Bridging:
                     if not self.words:
                         self._table = Vocabulary([], np.zeros((0, 0), dtype=np.float32))
                     else:
-                        self._table = Vocabulary(self.words, np.array(self.raw) if self.raw is not None else embeddings.vectors(self.words))
+                        self._table = Vocabulary(
+                            self.words, np.array(self.raw) if self.raw is not None else embeddings.vectors(self.words)
+                        )
         return self._table
 
 
@@ -192,20 +196,24 @@ class Snapshot:
     counts substrings like :class:`vectorstore.grams.SubstringCounter` (``count``) and holds the outline
     maps, the bridging vocabulary and the documents' origins."""
 
-    def __init__(self, folder: Path, manifest: dict, segments: list[Segment], docs: dict[str, DocEntry], bridging: Bridging) -> None:
+    def __init__(
+        self, folder: Path, manifest: dict, segments: list[Segment], docs: dict[str, DocEntry], bridging: Bridging
+    ) -> None:
         self.folder = folder
         self.manifest = manifest
         self.generation = int(manifest["generation"])
-        self.version: Version | None = tuple(manifest["version"]) if manifest.get("version") else None  # type: ignore[assignment]
+        version = manifest.get("version")
+        self.version: Version | None = (str(version[0]), int(version[1]), int(version[2])) if version else None
         self.partial = bool(manifest.get("partial"))
-        self.learned: dict[str, int] = dict(manifest.get("learned", {}))
+        self.terms: tuple[str, ...] = tuple(manifest.get("terms", ()))
+        self.segmenter: Segmenter = COMMON.with_words(self.terms)  # the dictionary its tokens were cut with
         self.next_key = int(manifest["next_key"])
         self.segments = segments
         self.docs = docs
         self.bridging = bridging
         self.live: list[np.ndarray | None] = []
         keys, owner, local = [], [], []
-        for i, (seg, desc) in enumerate(zip(segments, manifest["segments"])):
+        for i, (seg, desc) in enumerate(zip(segments, manifest["segments"], strict=True)):
             dead = np.asarray(desc.get("dead", []), dtype=np.int64)
             live = None
             if len(dead):
@@ -227,8 +235,14 @@ class Snapshot:
             mine = self.seg_of == i
             pos[self.row_of[mine]] = np.flatnonzero(mine)
             self.pos.append(pos)
-        total = sum(int(np.asarray(seg.a["dl"], dtype=np.int64).sum() if live is None else np.asarray(seg.a["dl"], dtype=np.int64)[live].sum())
-                    for seg, live in zip(segments, self.live))
+        total = sum(
+            int(
+                np.asarray(seg.a["dl"], dtype=np.int64).sum()
+                if live is None
+                else np.asarray(seg.a["dl"], dtype=np.int64)[live].sum()
+            )
+            for seg, live in zip(segments, self.live, strict=True)
+        )
         self.avgdl = np.float64(total) / self.n if self.n else np.float64(0.0)
         self.chunks: Sequence[Chunk] = SnapshotChunks(self)
         self.sections = OutlineMap(self, "sec", 1)
@@ -251,7 +265,7 @@ class Snapshot:
     # --- BM25 ---------------------------------------------------------------------------------------
     def _postings(self, token: str) -> list[tuple[int, np.ndarray, np.ndarray]]:
         out = []
-        for i, (seg, live) in enumerate(zip(self.segments, self.live)):
+        for i, (seg, live) in enumerate(zip(self.segments, self.live, strict=True)):
             t = seg.token_id(token)
             if t < 0:
                 continue
@@ -273,7 +287,7 @@ class Snapshot:
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in the collection's order: what bm25s gives for the same chunks."""
         scores = np.zeros(self.n, dtype=np.float32)
-        tokens = [t for t in tokenize(query) if self.df(t) > 0]
+        tokens = [t for t in tokenize(query, self.segmenter) if self.df(t) > 0]
         if not tokens or not self.n:
             return scores
         for token in tokens:
@@ -286,10 +300,10 @@ class Snapshot:
 
     def ids(self) -> list[str]:
         """The chunk ids in the collection's order (without making the chunks)."""
-        return [self.segments[int(s)].s["id"].get(int(r)) for s, r in zip(self.seg_of, self.row_of)]
+        return [self.segments[int(s)].s["id"].get(int(r)) for s, r in zip(self.seg_of, self.row_of, strict=True)]
 
     def position(self, chunk_id: str) -> int:
-        for seg, pos in zip(self.segments, self.pos):
+        for seg, pos in zip(self.segments, self.pos, strict=True):
             row = seg.row_of_id(chunk_id)
             if row >= 0 and pos[row] >= 0:
                 return int(pos[row])
@@ -310,7 +324,7 @@ class Snapshot:
         """Every BM25 token of the live chunks."""
         if self._vocab is None:
             found: set[str] = set()
-            for seg, live in zip(self.segments, self.live):
+            for seg, live in zip(self.segments, self.live, strict=True):
                 ptr = np.asarray(seg.a["tok_ptr"])
                 if live is None:
                     alive = np.diff(ptr) > 0
@@ -326,11 +340,13 @@ class Snapshot:
     def count(self, needle: str) -> int:
         total = 0
         raw = needle.encode("utf-8")
-        for seg, live in zip(self.segments, self.live):
+        for seg, live in zip(self.segments, self.live, strict=True):
             if len(needle) == 1:
                 found = seg.chars.postings(gram_key(needle))
             else:
-                lists = sorted((seg.pairs.postings(gram_key(needle[i : i + 2])) for i in range(len(needle) - 1)), key=len)
+                lists = sorted(
+                    (seg.pairs.postings(gram_key(needle[i : i + 2])) for i in range(len(needle) - 1)), key=len
+                )
                 found = lists[0]
                 for other in lists[1:]:
                     if not len(found):
@@ -348,11 +364,13 @@ class Snapshot:
         """(segment, row) of the live rows whose lower-cased section + text contains ``needle`` (lower-cased)."""
         out = []
         raw = needle.encode("utf-8")
-        for i, (seg, live) in enumerate(zip(self.segments, self.live)):
+        for i, (seg, live) in enumerate(zip(self.segments, self.live, strict=True)):
             if len(needle) == 1:
                 found = np.asarray(seg.chars.postings(gram_key(needle)))
             else:
-                lists = sorted((seg.pairs.postings(gram_key(needle[j : j + 2])) for j in range(len(needle) - 1)), key=len)
+                lists = sorted(
+                    (seg.pairs.postings(gram_key(needle[j : j + 2])) for j in range(len(needle) - 1)), key=len
+                )
                 found = np.asarray(lists[0])
                 for other in lists[1:]:
                     found = np.intersect1d(found, other, assume_unique=True)
@@ -427,10 +445,9 @@ class _Plan:
 class LexicalStore:
     """The kept keyword index of one collection, as this process sees it (one object per folder)."""
 
-    def __init__(self, folder: Path, settings: Settings) -> None:
+    def __init__(self, folder: Path, settings: StoreConfig) -> None:
         self.folder = Path(folder)
         self.settings = settings
-        self.owner = f"lexical:{self.folder}"  # whose words jieba is taught (zhtext.words.learn)
         self._lock = _FileLock(self.folder / LOCK)
         self._load_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -463,7 +480,7 @@ class LexicalStore:
             return snap
         if snap is None:
             self.kick()
-            if not self._ready.wait(self.settings.lexical_wait) or self._snapshot is None:
+            if not self._ready.wait(self.settings.store.lexical_wait) or self._snapshot is None:
                 p = self.progress
                 raise IndexPreparingError(f"{p.done}/{p.total}" if p.total else p.detail or "starting")
             return self._snapshot
@@ -528,8 +545,17 @@ class LexicalStore:
                 self._segments[desc["name"]] = seg
             segments.append(seg)
         raw_docs = json.loads((self.folder / manifest["docs"]).read_text(encoding="utf-8"))
-        docs = {d: DocEntry(e["hash"], int(e["chunks"]), e.get("origin", "unknown"), tuple(e.get("terms", ()))) for d, e in raw_docs.items()}
-        snap = Snapshot(self.folder, manifest, segments, docs, self._open_bridging(manifest.get("vocab"), manifest.get("vocab_complete", True)))
+        docs = {
+            d: DocEntry(e["hash"], int(e["chunks"]), e.get("origin", "unknown"), tuple(e.get("terms", ())))
+            for d, e in raw_docs.items()
+        }
+        snap = Snapshot(
+            self.folder,
+            manifest,
+            segments,
+            docs,
+            self._open_bridging(manifest.get("vocab"), manifest.get("vocab_complete", True)),
+        )
         held = sum(e.chunks for e in docs.values())
         if held != snap.n:
             raise ValueError(f"{snap.n} live rows, its documents list {held}")
@@ -547,11 +573,8 @@ class LexicalStore:
             raise ValueError(f"{name}: {len(words)} words, {len(raw)} vectors")
         return Bridging(words, raw)
 
-    def _publish(self, snap: Snapshot, stat: tuple[int, int] | None, learn: bool = True) -> None:
-        """Make ``snap`` this process's snapshot; jieba learns the words its tokens were cut with
-        (``learn``: a generation another process wrote; this process's own already taught them)."""
-        if learn:
-            zhwords.learn(self.owner, snap.learned)
+    def _publish(self, snap: Snapshot, stat: tuple[int, int] | None) -> None:
+        """Make ``snap`` this process's snapshot."""
         self._snapshot, self._current_stat = snap, stat
         self._ready.set()
         live = {desc["name"] for desc in snap.manifest["segments"]}
@@ -625,7 +648,9 @@ class LexicalStore:
             self.progress = Progress("idle")
             return self._snapshot
 
-    def _update(self, store: ChunkStore, snap: Snapshot | None, version: Version, generation: int | None = None) -> Snapshot:
+    def _update(
+        self, store: ChunkStore, snap: Snapshot | None, version: Version, generation: int | None = None
+    ) -> Snapshot:
         """One new generation: ``snap`` with the collection's changes applied (``snap`` None: built from scratch)."""
         started = time.perf_counter()
         infos = {d.doc_id: d for d in store.documents()}
@@ -633,49 +658,65 @@ class LexicalStore:
         changed = [d for d, info in infos.items() if d not in old or old[d].doc_hash != info.doc_hash]
         removed = {d for d in old if d not in infos or d in changed}
         self.progress = Progress("building" if snap is None else "updating", 0, 0, f"{len(changed)} document(s)")
-        if snap is None or len(changed) > FULL_SCAN_SHARE * max(len(infos), 1):
+        fetched = self._fetch(store, changed, infos, whole=snap is None)
+        partial = store.version() != version  # the collection moved while it was read: the next sync goes on
+        docs = {d: e for d, e in old.items() if d not in removed} | _entries(fetched, infos)
+        terms = sorted({t for e in docs.values() for t in e.terms})
+        segmenter = COMMON.with_words(terms)
+        moved = set(snap.terms if snap is not None else ()) ^ set(terms)  # corpus terms that came or went
+        dead, redo = _rows_to_drop(snap, removed, moved)
+        again = [snap.segments[i].chunk(r) for i, r in redo] if snap is not None else []
+        self.progress = Progress(self.progress.state, 0, len(fetched) + len(again), self.progress.detail)
+        tokens = self._tokenize([embedding_input(c) for c in fetched + again], terms)
+        key = snap.next_key if snap is not None else 0
+        rows = [Row(key + j, c, t) for j, (c, t) in enumerate(zip(fetched, tokens[: len(fetched)], strict=True))]
+        if snap is not None:
+            rows += [
+                Row(int(snap.segments[i].a["key"][r]), c, t)
+                for (i, r), c, t in zip(redo, again, tokens[len(fetched) :], strict=True)
+            ]
+        manifest = {
+            "format": FORMAT,
+            "created": _now(),
+            "version": list(version),
+            "partial": partial,
+            "segments": self._segments_after(snap, dead, rows),
+            "terms": terms,
+            "next_key": key + len(fetched),
+            "generation": generation or (snap.generation + 1 if snap is not None else self._next_generation()),
+            "vocab": snap.manifest.get("vocab") if snap is not None else None,
+            "vocab_complete": snap.manifest.get("vocab_complete", True) if snap is not None else False,
+            "embedding_model": store.embeddings.model_id,
+        }
+        draft = self._draft(manifest, docs, snap)
+        words = _vocabulary(snap, draft, rows, dead, moved, segmenter)
+        new = self._write_generation(manifest, draft, store, words)
+        log.info(
+            "keyword index: generation %d (%d chunks, +%d -%d documents, %d rows cut again) in %.1fs",
+            new.generation,
+            new.n,
+            len({c.doc_id for c in fetched}),
+            len(removed),
+            len(redo),
+            time.perf_counter() - started,
+        )
+        return new
+
+    @staticmethod
+    def _fetch(store: ChunkStore, changed: list[str], infos: dict[str, Any], whole: bool) -> list[Chunk]:
+        """The committed chunks of the changed documents (many changed: read in one pass of the collection)."""
+        if whole or len(changed) > FULL_SCAN_SHARE * max(len(infos), 1):
             wanted = set(changed)
             fetched = [c for c in store.chunks_of(None) if c.doc_id in wanted]
         else:
             fetched = store.chunks_of(changed)
-        fetched = [c for c in fetched if infos[c.doc_id].doc_hash == c.doc_hash]  # committed versions only
-        partial = store.version() != version  # the collection moved while it was read: the next sync goes on
-        # the documents of the new generation and the words they teach jieba
-        docs = {d: e for d, e in old.items() if d not in removed}
-        by_doc: dict[str, list[Chunk]] = {}
-        for c in fetched:
-            by_doc.setdefault(c.doc_id, []).append(c)
-        texts = [embedding_input(c) for c in fetched]
-        for d, chunks in by_doc.items():
-            terms = set().union(*(quoted_terms(embedding_input(c)) for c in chunks))
-            docs[d] = DocEntry(infos[d].doc_hash, len(chunks), infos[d].provenance.origin, tuple(sorted(terms)))
-        zhwords.learn(self.owner, {t for e in docs.values() for t in e.terms})
-        learned = zhwords.learned()
-        before = snap.learned if snap is not None else {}
-        moved = {w for w in set(before) | set(learned) if before.get(w) != learned.get(w)}
-        # rows that go: those of removed documents, and kept rows whose text holds a word learned or forgotten
-        dead: list[set[int]] = [set() for _ in (snap.segments if snap is not None else [])]
-        redo: list[tuple[int, int]] = []
-        if snap is not None:
-            for i, seg in enumerate(snap.segments):
-                for d, rows in seg.doc_rows().items():
-                    if d in removed:
-                        dead[i].update(r for r in rows.tolist() if snap.live[i] is None or snap.live[i][r])
-            for w in sorted(moved):
-                for i, r in snap.rows_containing(w.lower()):
-                    if r not in dead[i]:
-                        redo.append((i, r))
-                        dead[i].add(r)
-        key = snap.next_key if snap is not None else 0
-        again = [snap.segments[i].chunk(r) for i, r in redo] if snap is not None else []
-        self.progress = Progress(self.progress.state, 0, len(texts) + len(again), self.progress.detail)
-        tokens = self._tokenize(texts + [embedding_input(c) for c in again], learned)
-        rows = [Row(key + j, c, t) for j, (c, t) in enumerate(zip(fetched, tokens))]
-        if snap is not None:
-            rows += [Row(int(snap.segments[i].a["key"][r]), c, t) for (i, r), c, t in zip(redo, again, tokens[len(texts):])]
+        return [c for c in fetched if infos[c.doc_id].doc_hash == c.doc_hash]
+
+    def _segments_after(self, snap: Snapshot | None, dead: list[set[int]], rows: list[Row]) -> list[dict[str, Any]]:
+        """The manifest's segment list: the kept segments with their dead rows, and a new one for ``rows``."""
         segments = []
         if snap is not None:
-            for i, (seg, desc) in enumerate(zip(snap.segments, snap.manifest["segments"])):
+            for i, (seg, desc) in enumerate(zip(snap.segments, snap.manifest["segments"], strict=True)):
                 all_dead = sorted(set(desc.get("dead", [])) | dead[i])
                 if len(all_dead) < seg.n:
                     segments.append({"name": seg.name, "dead": all_dead})
@@ -683,41 +724,18 @@ class LexicalStore:
             name = f"seg-{uuid.uuid4().hex[:16]}"
             write_segment(self.folder / name, rows)
             segments.append({"name": name, "dead": []})
-        if generation is None:
-            generation = snap.generation + 1 if snap is not None else self._next_generation()
-        manifest = {
-            "format": FORMAT, "generation": generation, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "version": list(version), "partial": partial, "segments": segments, "learned": learned,
-            "next_key": key + len(fetched), "vocab": snap.manifest.get("vocab") if snap is not None else None,
-            "vocab_complete": snap.manifest.get("vocab_complete", True) if snap is not None else False,
-            "embedding_model": store.embeddings.model_id,
-        }
-        draft = self._draft(manifest, docs, snap)
-        # the vocabulary: the content words among the live rows' tokens (only the tokens that came or went are looked at)
-        if snap is None:
-            words = vocabulary_words({t for r in rows for t in r.tokens})
-        else:
-            kept = set(snap.bridging.words)
-            for t in {t for r in rows for t in r.tokens} - kept:
-                if zhwords.vocabulary_word(t):
-                    kept.add(t)
-            for t in self._tokens_of_rows(snap, dead) | moved:
-                if draft.df(t) > 0 and zhwords.vocabulary_word(t):
-                    kept.add(t)
-                else:
-                    kept.discard(t)
-            words = sorted(kept)
-        new = self._write_generation(manifest, draft, store, words)
-        log.info("keyword index: generation %d (%d chunks, +%d -%d documents, %d rows cut again) in %.1fs",
-                 new.generation, new.n, len(by_doc), len(removed), len(redo), time.perf_counter() - started)
-        return new
+        return segments
 
     def _complete_bridging(self, store: ChunkStore) -> None:
         """Keep the vocabulary's vectors once the embedding cache has them all (after the embedding phase)."""
         snap = self._snapshot
-        if snap is None or snap.bridging.complete or self._cached_vectors(store, snap.bridging.words, snap.bridging) is None:
+        if (
+            snap is None
+            or snap.bridging.complete
+            or self._cached_vectors(store, snap.bridging.words, snap.bridging) is None
+        ):
             return
-        manifest = dict(snap.manifest) | {"generation": snap.generation + 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        manifest = dict(snap.manifest) | {"generation": snap.generation + 1, "created": _now()}
         self._write_generation(manifest, self._draft(manifest, snap.docs, snap), store, snap.bridging.words)
 
     def _next_generation(self) -> int:
@@ -728,7 +746,7 @@ class LexicalStore:
     def _tokens_of_rows(snap: Snapshot, dead: list[set[int]]) -> set[str]:
         """The BM25 tokens of the given rows of each segment (read back from the postings)."""
         found: set[str] = set()
-        for seg, rows in zip(snap.segments, dead):
+        for seg, rows in zip(snap.segments, dead, strict=True):
             if not rows:
                 continue
             held = np.isin(np.asarray(seg.a["post_row"]), np.fromiter(rows, dtype=np.int32))
@@ -736,34 +754,48 @@ class LexicalStore:
             found.update(seg.s["tok"].get(int(t)) for t in token_ids)
         return found
 
-    def _tokenize(self, texts: list[str], learned: dict[str, int]) -> list[list[str]]:
+    def _tokenize(self, texts: list[str], terms: list[str]) -> list[list[str]]:
         if len(texts) < POOL_MIN_CHUNKS or _cores() < 2:
+            segmenter = COMMON.with_words(terms)
             out = []
             for i, t in enumerate(texts):
-                out.append(text_tokens(t))
+                out.append(text_tokens(t, segmenter))
                 if i % 1000 == 999:
                     self.progress = Progress(self.progress.state, i + 1, self.progress.total, self.progress.detail)
             return out
-        # many chunks: one jieba per core, each taught the same words (their frequencies depend on nothing else)
+        # many chunks: one jieba per core, each with the same corpus terms
         out = []
         size = 500
-        with ProcessPoolExecutor(_cores(), mp_context=get_context("spawn"), initializer=_pool_init, initargs=(sorted(learned),)) as pool:
+        context = get_context("spawn")
+        with ProcessPoolExecutor(_cores(), mp_context=context, initializer=_pool_init, initargs=(terms,)) as pool:
             for part in pool.map(_pool_tokenize, [texts[i : i + size] for i in range(0, len(texts), size)]):
                 out += part
                 self.progress = Progress(self.progress.state, len(out), self.progress.total, self.progress.detail)
         return out
 
     def _draft(self, manifest: dict, docs: dict[str, DocEntry], old: Snapshot | None) -> Snapshot:
-        return Snapshot(self.folder, manifest, [self._segment(d["name"]) for d in manifest["segments"]], docs,
-                        old.bridging if old is not None else Bridging([], None))
+        return Snapshot(
+            self.folder,
+            manifest,
+            [self._segment(d["name"]) for d in manifest["segments"]],
+            docs,
+            old.bridging if old is not None else Bridging([], None),
+        )
 
     def _write_generation(self, manifest: dict, draft: Snapshot, store: ChunkStore, words: list[str]) -> Snapshot:
         """Write the documents, the vocabulary if it changed, then the manifest, then move CURRENT."""
         gen = manifest["generation"]
         docs_name = f"docs-{gen:06d}.json"
-        _atomic_write(self.folder / docs_name, json.dumps(
-            {d: {"hash": e.doc_hash, "chunks": e.chunks, "origin": e.origin, "terms": list(e.terms)} for d, e in draft.docs.items()},
-            ensure_ascii=False).encode("utf-8"))
+        _atomic_write(
+            self.folder / docs_name,
+            json.dumps(
+                {
+                    d: {"hash": e.doc_hash, "chunks": e.chunks, "origin": e.origin, "terms": list(e.terms)}
+                    for d, e in draft.docs.items()
+                },
+                ensure_ascii=False,
+            ).encode("utf-8"),
+        )
         manifest["docs"] = docs_name
         have = draft.bridging
         bridging = have
@@ -780,7 +812,7 @@ class LexicalStore:
         _atomic_write(self.folder / manifest_name, json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
         _atomic_write(self.folder / CURRENT, manifest_name.encode("utf-8"))
         snap = Snapshot(self.folder, manifest, draft.segments, draft.docs, bridging)
-        self._publish(snap, self._stat_current(), learn=False)
+        self._publish(snap, self._stat_current())
         return snap
 
     def _segment(self, name: str) -> Segment:
@@ -795,22 +827,32 @@ class LexicalStore:
         question first needs them, as before)."""
         if not words:
             return np.zeros((0, 0), dtype=np.float32)
-        known = {w: i for i, w in enumerate(have.words)} if have.raw is not None else {}
+        raw = have.raw
+        known = {w: i for i, w in enumerate(have.words)} if raw is not None else {}
         missing = [w for w in words if w not in known]
         found = store.embeddings.lookup(missing) if missing else {}
         if len(found) < len(set(missing)):
             return None
-        return np.stack([found[w] if w in found else np.asarray(have.raw[known[w]]) for w in words]).astype(np.float32, copy=False)  # type: ignore[index]
+        rows = [found[w] if w in found else np.asarray(raw[known[w]]) for w in words]  # type: ignore[index]
+        return np.stack(rows).astype(np.float32, copy=False)
 
     # --- merging and tidying -----------------------------------------------------------------------------
     def _merge_if_needed(self, store: ChunkStore) -> None:
         snap = self._snapshot
         if snap is None or len(snap.segments) < 2 and not snap.dead_rows:
             return
-        sizes = sorted(((seg.n - (0 if live is None else int((~live).sum())), i) for i, (seg, live) in enumerate(zip(snap.segments, snap.live))), reverse=True)
+        sizes = sorted(
+            (
+                (seg.n - (0 if live is None else int((~live).sum())), i)
+                for i, (seg, live) in enumerate(zip(snap.segments, snap.live, strict=True))
+            ),
+            reverse=True,
+        )
         largest = sizes[0][0]
         small = [i for _, i in sizes[1:]]
-        if snap.dead_rows > MERGE_SHARE * max(snap.rows, 1) or sum(n for n, _ in sizes[1:]) > MERGE_SHARE * max(largest, 1):
+        if snap.dead_rows > MERGE_SHARE * max(snap.rows, 1) or sum(n for n, _ in sizes[1:]) > MERGE_SHARE * max(
+            largest, 1
+        ):
             chosen = list(range(len(snap.segments)))
         elif len(small) > MAX_SMALL_SEGMENTS:
             chosen = small
@@ -821,11 +863,12 @@ class LexicalStore:
         self.progress = Progress("merging", 0, sum(snap.segments[i].n for i in chosen), f"{len(chosen)} segment(s)")
         started = time.perf_counter()
         name = f"seg-{uuid.uuid4().hex[:16]}"
-        parts = [(snap.segments[i], np.arange(snap.segments[i].n) if snap.live[i] is None else np.flatnonzero(snap.live[i])) for i in chosen]
+        parts = [(snap.segments[i], _live_rows(snap.segments[i], snap.live[i])) for i in chosen]
         merge_segments(self.folder / name, parts)
-        segments = [d for i, d in enumerate(snap.manifest["segments"]) if i not in chosen] + [{"name": name, "dead": []}]
-        manifest = dict(snap.manifest) | {"generation": snap.generation + 1, "segments": segments,
-                                          "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        segments = [d for i, d in enumerate(snap.manifest["segments"]) if i not in chosen] + [
+            {"name": name, "dead": []}
+        ]
+        manifest = dict(snap.manifest) | {"generation": snap.generation + 1, "segments": segments, "created": _now()}
         self._write_generation(manifest, self._draft(manifest, snap.docs, snap), store, snap.bridging.words)
         log.info("keyword index: merged %d segment(s) into one in %.1fs", len(chosen), time.perf_counter() - started)
 
@@ -901,6 +944,70 @@ class LexicalStore:
         }
 
 
+def _live_rows(seg: Segment, live: np.ndarray | None) -> np.ndarray:
+    return np.arange(seg.n) if live is None else np.flatnonzero(live)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _entries(fetched: list[Chunk], infos: dict[str, Any]) -> dict[str, DocEntry]:
+    """The generation's record of each fetched document, with the terms it quotes."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in fetched:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    return {
+        d: DocEntry(
+            infos[d].doc_hash,
+            len(chunks),
+            infos[d].provenance.origin,
+            tuple(corpus_terms(embedding_input(c) for c in chunks)),
+        )
+        for d, chunks in by_doc.items()
+    }
+
+
+def _rows_to_drop(
+    snap: Snapshot | None, removed: set[str], moved: set[str]
+) -> tuple[list[set[int]], list[tuple[int, int]]]:
+    """Per segment, the rows that go (those of removed documents, and kept rows holding a corpus term that
+    came or went), and the kept ones among them to be tokenized again, as (segment, row)."""
+    if snap is None:
+        return [], []
+    dead: list[set[int]] = [set() for _ in snap.segments]
+    for i, seg in enumerate(snap.segments):
+        live = snap.live[i]
+        for d, rows in seg.doc_rows().items():
+            if d in removed:
+                dead[i].update(r for r in rows.tolist() if live is None or live[r])
+    redo: list[tuple[int, int]] = []
+    for w in sorted(moved):
+        for i, r in snap.rows_containing(w.lower()):
+            if r not in dead[i]:
+                redo.append((i, r))
+                dead[i].add(r)
+    return dead, redo
+
+
+def _vocabulary(
+    snap: Snapshot | None, draft: Snapshot, rows: list[Row], dead: list[set[int]], moved: set[str], seg: Segmenter
+) -> list[str]:
+    """The bridging vocabulary: the content words among the live rows' tokens (only the tokens that came or
+    went, and the corpus terms that moved, are looked at again)."""
+    new_tokens = {t for r in rows for t in r.tokens}
+    if snap is None:
+        return vocabulary_words(new_tokens, seg)
+    kept = set(snap.bridging.words)
+    kept.update(t for t in new_tokens - kept if is_content_word(t, seg))
+    for t in LexicalStore._tokens_of_rows(snap, dead) | moved:
+        if draft.df(t) > 0 and is_content_word(t, seg):
+            kept.add(t)
+        else:
+            kept.discard(t)
+    return sorted(kept)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -927,12 +1034,16 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _pool_init(learned: list[str]) -> None:
-    zhwords.learn("pool", learned)
+_pool_segmenter = COMMON  # a tokenizing process's dictionary (_pool_init)
+
+
+def _pool_init(terms: list[str]) -> None:
+    global _pool_segmenter
+    _pool_segmenter = COMMON.with_words(terms)
 
 
 def _pool_tokenize(texts: list[str]) -> list[list[str]]:
-    return [text_tokens(t) for t in texts]
+    return [text_tokens(t, _pool_segmenter) for t in texts]
 
 
 # --- one object per folder and process ------------------------------------------------------------------------
@@ -940,7 +1051,7 @@ _stores: dict[Path, LexicalStore] = {}
 _stores_lock = threading.Lock()
 
 
-def lexical_store(settings: Settings) -> LexicalStore:
+def lexical_store(settings: StoreConfig) -> LexicalStore:
     folder = lexical_folder(settings)
     with _stores_lock:
         if folder not in _stores:

@@ -17,7 +17,7 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from vectorstore.errors import IndexBusyError
@@ -33,7 +33,7 @@ def _holder_info() -> dict[str, object]:
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": " ".join([Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]])[:200],
-        "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -52,7 +52,7 @@ class IndexLock:
         self.wait = wait
         self._mine = False
 
-    def acquire(self) -> "IndexLock":
+    def acquire(self) -> IndexLock:
         with _guard:
             if self.index_dir in _held:
                 fd, count = _held[self.index_dir]
@@ -97,7 +97,7 @@ class IndexLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def __enter__(self) -> "IndexLock":
+    def __enter__(self) -> IndexLock:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:

@@ -11,23 +11,36 @@
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import shutil
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import chromadb
 import chromadb.errors
+from chromadb.api.types import Include
 
+from vectorstore import chroma_io
 from vectorstore.errors import IndexDamagedError, unavailable
 from vectorstore.records import Chunk, DocumentInfo
 from vectorstore.registry import DocumentRegistry, registry_name
+from vectorstore.store import (
+    _NETWORK_ERRORS,
+    _PAGE,
+    DEAD,
+    DENSE_READY,
+    METADATA_KEYS,
+    PENDING,
+    ChunkStore,
+    document_info,
+    embedding_input,
+)
 from vectorstore.sync import restart_embedded
-from vectorstore.store import _NETWORK_ERRORS, _PAGE, DEAD, DENSE_READY, METADATA_KEYS, PENDING, ChunkStore, document_info, embedding_input
 
 log = logging.getLogger("vectorstore")
 
@@ -70,7 +83,7 @@ def check(store: ChunkStore, full: bool = False) -> IndexCheck:
     except IndexDamagedError as exc:
         result.damaged = exc.detail
     except _NETWORK_ERRORS as exc:
-        raise unavailable(store.settings.chroma_host, store.settings.chroma_port, exc) from exc
+        raise unavailable(store.settings.store.chroma_host, store.settings.store.chroma_port, exc) from exc
     return result
 
 
@@ -80,7 +93,8 @@ def _inspect(store: ChunkStore, result: IndexCheck, full: bool) -> None:
     result.chunks = store.collection.count()
     sample = store.collection.get(limit=1, include=["embeddings"])
     if sample["ids"]:
-        store.collection.query(query_embeddings=[list(sample["embeddings"][0])], n_results=min(3, result.chunks))
+        first = chroma_io.embeddings(sample)[0]
+        store.collection.query(query_embeddings=chroma_io.vectors([list(first)]), n_results=min(3, result.chunks))
     if store.registry.ready:
         committed = store.registry.all()
         result.documents = len(committed)
@@ -93,10 +107,10 @@ def _consistency(store: ChunkStore, committed: dict[str, DocumentInfo], result: 
     """Which chunks are uncommitted and which committed documents lost chunks (one metadata scan)."""
     have: dict[str, int] = defaultdict(int)
     offset = 0
-    include = ["metadatas", "embeddings"] if full else ["metadatas"]
+    include: Include = ["metadatas", "embeddings"] if full else ["metadatas"]
     while True:
         page = store.writable.get(include=include, limit=_PAGE, offset=offset)
-        for meta in page["metadatas"]:
+        for meta in chroma_io.metadatas(page):
             info = committed.get(meta["doc_id"])
             if info is not None and info.doc_hash == meta.get("doc_hash", ""):
                 have[info.doc_id] += 1
@@ -136,7 +150,8 @@ def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
     offset = 0
     while True:
         page = store.writable.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
-        for text, meta, vector in zip(page["documents"], page["metadatas"], page["embeddings"]):
+        stored = zip(chroma_io.documents(page), chroma_io.metadatas(page), chroma_io.embeddings(page), strict=True)
+        for text, meta, vector in stored:
             chunk = Chunk.from_metadata(text, meta)
             info = committed.get(chunk.doc_id)
             if info is not None and info.doc_hash == chunk.doc_hash:
@@ -148,7 +163,7 @@ def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
 
 def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) -> None:
     """Write ``rows`` into new collections and swap them in (crash-safe: see :func:`recover_interrupted_rebuild`)."""
-    client, name = store.client, store.settings.collection
+    client, name = store.client, store.settings.store.collection
     tmp = name + REBUILD_SUFFIX
     _drop(client, tmp)
     _drop(client, registry_name(tmp))
@@ -164,9 +179,11 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
         pending = pending or any(v is None for v in vectors)
         new.add(
             ids=[r.chunk.chunk_id for r in part],
-            embeddings=[v or store._placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors)],
+            embeddings=chroma_io.vectors(
+                v or store._placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors, strict=True)
+            ),
             documents=[r.chunk.text for r in part],
-            metadatas=[r.chunk.metadata() | {DENSE_READY: v is not None} for r, v in zip(part, vectors)],
+            metadatas=[r.chunk.metadata() | {DENSE_READY: v is not None} for r, v in zip(part, vectors, strict=True)],
         )
     registry = DocumentRegistry(client, tmp)
     registry.open(create=True)
@@ -178,11 +195,11 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
         new.modify(name=name)
         _drop(client, registry_name(name))
         client.get_collection(registry_name(tmp)).modify(name=registry_name(name))
-        if store.settings.server_mode:
+        if store.settings.store.server_mode:
             store._reopen()
         else:
             restart_embedded(store.key)  # frees the old collections' caches, and the SQLite file is ours alone now
-            _reclaim_space(Path(store.settings.index_dir))
+            _reclaim_space(Path(store.settings.store.index_dir))
             store.reconnect()
     _malloc_trim()
     store.notify()
@@ -207,7 +224,11 @@ def recover_interrupted_rebuild(client: chromadb.ClientAPI, name: str) -> None:
         else:
             _drop(client, tmp)
     if _exists(client, registry_name(tmp)):
-        if not _exists(client, tmp) and _exists(client, name) and not (client.get_collection(name).metadata or {}).get("building"):
+        if (
+            not _exists(client, tmp)
+            and _exists(client, name)
+            and not (client.get_collection(name).metadata or {}).get("building")
+        ):
             _drop(client, registry_name(name))  # the chunks were swapped in; their registry follows
             client.get_collection(registry_name(tmp)).modify(name=registry_name(name))
         else:
@@ -219,10 +240,8 @@ def _exists(client: chromadb.ClientAPI, name: str) -> bool:
 
 
 def _drop(client: chromadb.ClientAPI, name: str) -> None:
-    try:
+    with contextlib.suppress(ValueError, chromadb.errors.NotFoundError):
         client.delete_collection(name)
-    except (ValueError, chromadb.errors.NotFoundError):
-        pass
 
 
 def _reclaim_space(index_dir: Path) -> None:
@@ -251,10 +270,8 @@ def _is_uuid(name: str) -> bool:
 
 def _malloc_trim() -> None:
     """Hand freed heap back to the system (the old HNSW graphs were in memory)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 # --- salvaging a damaged embedded index ------------------------------------------------------------
@@ -286,11 +303,15 @@ def _records(con: sqlite3.Connection, collection: str) -> list[dict]:
     )
     records: dict[int, dict] = defaultdict(dict)
     for rid, key, s, i, f, b in rows:
-        records[rid][key] = s if s is not None else i if i is not None else f if f is not None else bool(b) if b is not None else None
+        records[rid][key] = (
+            s if s is not None else i if i is not None else f if f is not None else bool(b) if b is not None else None
+        )
     return list(records.values())
 
 
-def salvageable(chunks: Iterable[Chunk], infos: dict[str, DocumentInfo]) -> tuple[list[Row], dict[str, DocumentInfo], list[DocumentInfo]]:
+def salvageable(
+    chunks: Iterable[Chunk], infos: dict[str, DocumentInfo]
+) -> tuple[list[Row], dict[str, DocumentInfo], list[DocumentInfo]]:
     """Rows of the documents that are whole; (rows, their records, the documents that are not)."""
     by_doc: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:

@@ -7,8 +7,11 @@ Chroma record per chunk, the fields below as metadata) and hands back
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from zhtext.orientation import Orientation
 
 ChunkKind = Literal["text", "heading", "caption"]
 SECTION_SEP = " › "
@@ -38,8 +41,9 @@ class Chunk:
     text: str
     doc_hash: str = ""  # content hash of the whole file (incremental ingest)
     ingested_at: str = ""  # ISO timestamp
-    orientation: str = "unknown"  # "actual" | "target" | "mixed" | "unknown" (plans vs achievements)
-    suspicious: bool = False  # text addressed to a model (「忽略以上指令」, "[SYSTEM]"): flagged at ingest, never to be quoted
+    orientation: Orientation = "unknown"  # plans vs achievements (zhtext.orientation)
+    # text addressed to a model (「忽略以上指令」, "[SYSTEM]"): flagged at ingest, never to be quoted
+    suspicious: bool = False
 
     def metadata(self) -> dict[str, Any]:
         meta = asdict(self)
@@ -47,7 +51,7 @@ class Chunk:
         return meta
 
     @classmethod
-    def from_metadata(cls, text: str, meta: dict[str, Any]) -> "Chunk":
+    def from_metadata(cls, text: str, meta: Mapping[str, Any]) -> Chunk:
         known = {k: meta[k] for k in cls.__dataclass_fields__ if k in meta and k != "text"}
         return cls(text=text, **known)
 
@@ -95,7 +99,15 @@ class DocumentInfo:
         return meta | {"origin": prov["origin"], "origin_by": prov["by"], "origin_folder": prov["folder"]}
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> "DocumentInfo":
+    def from_metadata(cls, meta: Mapping[str, Any]) -> DocumentInfo:
         prov = Provenance(meta.get("origin", "unknown"), meta.get("origin_by", ""), meta.get("origin_folder", ""))
-        return cls(meta["doc_id"], meta["source"], meta.get("title", ""), int(meta.get("chunks", 0)), meta.get("doc_hash", ""),
-                   meta.get("ingested_at", ""), prov, int(meta.get("suspicious", 0)))
+        return cls(
+            meta["doc_id"],
+            meta["source"],
+            meta.get("title", ""),
+            int(meta.get("chunks", 0)),
+            meta.get("doc_hash", ""),
+            meta.get("ingested_at", ""),
+            prov,
+            int(meta.get("suspicious", 0)),
+        )

@@ -8,10 +8,11 @@ ingest killed half-way leaves a document that is invisible and redone next time
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import chromadb
 
+from vectorstore import chroma_io
 from vectorstore.records import DocumentInfo
 
 SUFFIX = "__docs"
@@ -26,7 +27,9 @@ def registry_name(collection: str) -> str:
 class DocumentRegistry:
     """Reads through ``client``; writes through ``write_client`` (a Chroma server's long-timeout client)."""
 
-    def __init__(self, client: chromadb.ClientAPI, collection: str, write_client: chromadb.ClientAPI | None = None) -> None:
+    def __init__(
+        self, client: chromadb.ClientAPI, collection: str, write_client: chromadb.ClientAPI | None = None
+    ) -> None:
         self._client = client
         self._write_client = write_client or client
         self.name = registry_name(collection)
@@ -40,10 +43,16 @@ class DocumentRegistry:
         """Attach to the registry collection (creating it with ``create``); False if there is none."""
         if create:
             self._writable = self._write_client.get_or_create_collection(self.name)
-            self._collection = self._client.get_collection(self.name) if self._client is not self._write_client else self._writable
+            self._collection = (
+                self._client.get_collection(self.name) if self._client is not self._write_client else self._writable
+            )
         elif self.exists():
             self._collection = self._client.get_collection(self.name)
-            self._writable = self._write_client.get_collection(self.name) if self._client is not self._write_client else self._collection
+            self._writable = (
+                self._write_client.get_collection(self.name)
+                if self._client is not self._write_client
+                else self._collection
+            )
         return self._collection is not None
 
     @property
@@ -56,7 +65,7 @@ class DocumentRegistry:
         offset = 0
         while True:
             page = self._collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for meta in page["metadatas"]:
+            for meta in chroma_io.metadatas(page):
                 info = DocumentInfo.from_metadata(meta)
                 found[info.doc_id] = info
             if len(page["ids"]) < _PAGE:
@@ -68,7 +77,7 @@ class DocumentRegistry:
         ids = list(dict.fromkeys(doc_ids))
         found: dict[str, DocumentInfo] = {}
         for i in range(0, len(ids), _PAGE):
-            for meta in self._collection.get(ids=ids[i : i + _PAGE], include=["metadatas"])["metadatas"]:
+            for meta in chroma_io.metadatas(self._collection.get(ids=ids[i : i + _PAGE], include=["metadatas"])):
                 info = DocumentInfo.from_metadata(meta)
                 found[info.doc_id] = info
         return found
@@ -78,7 +87,7 @@ class DocumentRegistry:
         infos = list(infos)
         for i in range(0, len(infos), _PAGE):
             part = infos[i : i + _PAGE]
-            self._writable.upsert(ids=[d.doc_id for d in part], embeddings=[_VECTOR] * len(part),
+            self._writable.upsert(ids=[d.doc_id for d in part], embeddings=chroma_io.vectors([_VECTOR] * len(part)),
                                     metadatas=[d.metadata() for d in part], documents=[d.source for d in part])
 
     def delete(self, doc_ids: Iterable[str]) -> None:

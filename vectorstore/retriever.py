@@ -16,13 +16,13 @@ from pydantic import ConfigDict, PrivateAttr
 from vectorstore.lexical import KeywordIndex
 from vectorstore.lexstore import LexicalStore, lexical_store
 from vectorstore.records import Chunk, ScoredChunk
-from vectorstore.settings import Settings
+from vectorstore.settings import RetrievalConfig, RetrievalSettings
 from vectorstore.store import ChunkStore
+from zhtext.chars import pairs
 
 
 def _bigrams(text: str) -> set[str]:
-    chars = "".join(text.split())
-    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+    return set(pairs("".join(text.split())))
 
 
 def jaccard(a: str, b: str) -> float:
@@ -43,7 +43,9 @@ def _rrf(ranked: list[str], k: int) -> dict[str, float]:
     return {key: 1.0 / (k + rank + 1) for rank, key in enumerate(ranked)}
 
 
-def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], method: str, dense_weight: float, rrf_k: int) -> list[ScoredChunk]:
+def fuse(
+    dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], method: str, dense_weight: float, rrf_k: int
+) -> list[ScoredChunk]:
     """Combine the two ranked lists into one, best first."""
     chunks = {c.chunk_id: c for c, _ in dense + lexical}
     dense_raw = {c.chunk_id: s for c, s in dense}
@@ -66,9 +68,11 @@ def collapse_duplicates(ranked: list[ScoredChunk], threshold: float, limit: int 
         if limit is not None and len(kept) >= limit:
             break
         mine = _bigrams(candidate.chunk.text)
-        for i, (best, theirs) in enumerate(zip(kept, grams)):
+        for i, (best, theirs) in enumerate(zip(kept, grams, strict=True)):
             if mine and theirs and len(mine & theirs) / len(mine | theirs) >= threshold:
-                kept[i] = ScoredChunk(best.chunk, best.score, best.dense, best.lexical, best.duplicates + (candidate.chunk.chunk_id,))
+                kept[i] = ScoredChunk(
+                    best.chunk, best.score, best.dense, best.lexical, best.duplicates + (candidate.chunk.chunk_id,)
+                )
                 break
         else:
             kept.append(candidate)
@@ -81,30 +85,34 @@ def to_document(scored: ScoredChunk) -> Document:
     return Document(page_content=scored.chunk.text, metadata=meta, id=scored.chunk.chunk_id)
 
 
+_DEFAULTS = RetrievalSettings()
+
+
 class HybridRetriever(BaseRetriever):
     """BM25 over jieba tokens plus Chroma dense search, fused and de-duplicated."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: ChunkStore
-    k: int = 8
-    candidate_k: int = 30
-    fusion: Literal["minmax", "rrf"] = "minmax"
-    dense_weight: float = 0.3
-    rrf_k: int = 60
-    dedup_threshold: float = 0.8
+    k: int = _DEFAULTS.top_k
+    candidate_k: int = _DEFAULTS.candidate_k
+    fusion: Literal["minmax", "rrf"] = _DEFAULTS.fusion
+    dense_weight: float = _DEFAULTS.dense_weight
+    rrf_k: int = _DEFAULTS.rrf_k
+    dedup_threshold: float = _DEFAULTS.dedup_threshold
 
     _lexical: LexicalStore | None = PrivateAttr(default=None)
 
     @classmethod
-    def from_settings(cls, store: ChunkStore, settings: Settings, **overrides: Any) -> "HybridRetriever":
+    def from_settings(cls, store: ChunkStore, settings: RetrievalConfig, **overrides: Any) -> HybridRetriever:
+        r = settings.retrieval
         params = dict(
-            k=settings.top_k,
-            candidate_k=settings.candidate_k,
-            fusion=settings.fusion,
-            dense_weight=settings.dense_weight,
-            rrf_k=settings.rrf_k,
-            dedup_threshold=settings.dedup_threshold,
+            k=r.top_k,
+            candidate_k=r.candidate_k,
+            fusion=r.fusion,
+            dense_weight=r.dense_weight,
+            rrf_k=r.rrf_k,
+            dedup_threshold=r.dedup_threshold,
         )
         return cls(store=store, **(params | overrides))
 
@@ -123,7 +131,9 @@ class HybridRetriever(BaseRetriever):
     def all_chunks(self) -> list[Chunk]:
         return list(self.lexical_index().chunks)
 
-    def search(self, query: str, k: int | None = None, index: KeywordIndex | None = None, vector: list[float] | None = None) -> list[ScoredChunk]:
+    def search(
+        self, query: str, k: int | None = None, index: KeywordIndex | None = None, vector: list[float] | None = None
+    ) -> list[ScoredChunk]:
         """Fused top-k. Each candidate found by one side is also scored by the other,
         so a chunk BM25 ranks first is not pushed out just because it missed the dense top-N.
         ``index``: the BM25 index the caller already holds (saves a metadata read);
@@ -144,5 +154,7 @@ class HybridRetriever(BaseRetriever):
         ranked = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k)
         return collapse_duplicates(ranked, self.dedup_threshold, k)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
         return [to_document(s) for s in self.search(query, k)]

@@ -6,6 +6,7 @@ chunk is recorded in the snapshot that uses the segment (its dead rows), and seg
 into new ones (:func:`merge_segments`) from their arrays, without tokenizing anything again.  Rows
 are stored in the order of their ``key``, their place in the collection's order.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,7 +53,11 @@ def section_key(doc_id: str, section: str) -> str:
 def outline_keys(chunk: Chunk) -> tuple[str | None, str | None]:
     """(section key of a text chunk, parent-section key of a child heading): see assistant.lists.Outline."""
     sec = section_key(chunk.doc_id, chunk.section) if chunk.kind == "text" else None
-    grp = section_key(chunk.doc_id, chunk.section.rsplit(SECTION_SEP, 1)[0]) if chunk.kind == "heading" and SECTION_SEP in chunk.section else None
+    grp = (
+        section_key(chunk.doc_id, chunk.section.rsplit(SECTION_SEP, 1)[0])
+        if chunk.kind == "heading" and SECTION_SEP in chunk.section
+        else None
+    )
     return sec, grp
 
 
@@ -81,7 +86,11 @@ def write_segment(folder: Path, rows: list[Row]) -> None:
     rows = sorted(rows, key=lambda r: r.key)
     chunks = [r.chunk for r in rows]
     docs: dict[tuple, int] = {}
-    doc_index = np.fromiter((docs.setdefault(tuple(getattr(c, f) for f in _DOC_FIELDS), len(docs)) for c in chunks), dtype=np.int32, count=len(chunks))
+    doc_index = np.fromiter(
+        (docs.setdefault(tuple(getattr(c, f) for f in _DOC_FIELDS), len(docs)) for c in chunks),
+        dtype=np.int32,
+        count=len(chunks),
+    )
     kinds, orientations = sorted({c.kind for c in chunks}), sorted({c.orientation for c in chunks})
     arrays: dict[str, np.ndarray] = {
         "key": np.asarray([r.key for r in rows], dtype=np.int64),
@@ -94,13 +103,22 @@ def write_segment(folder: Path, rows: list[Row]) -> None:
         "dl": np.asarray([len(r.tokens) for r in rows], dtype=np.int32),
     }
     lower = [term_text(c) for c in chunks]
-    strings = {"id": [c.chunk_id for c in chunks], "section": [c.section for c in chunks], "text": [c.text for c in chunks], "lower": lower}
+    strings = {
+        "id": [c.chunk_id for c in chunks],
+        "section": [c.section for c in chunks],
+        "text": [c.text for c in chunks],
+        "lower": lower,
+    }
     blobs: dict[str, bytes] = {}
     for name, values in strings.items():
         blobs[name], arrays[f"{name}_off"] = _blob([v.encode("utf-8") for v in values])
     for prefix, size in (("c", 1), ("p", 2)):
         grams = build_grams(lower, size)
-        arrays[f"{prefix}_keys"], arrays[f"{prefix}_off"], arrays[f"{prefix}_docs"] = grams.keys, grams.offsets, grams.docs
+        arrays[f"{prefix}_keys"], arrays[f"{prefix}_off"], arrays[f"{prefix}_docs"] = (
+            grams.keys,
+            grams.offsets,
+            grams.docs,
+        )
     # BM25 postings: (token, row) pairs with their counts, grouped by token
     vocab: dict[str, int] = {}
     n = max(len(rows), 1)
@@ -109,16 +127,44 @@ def write_segment(folder: Path, rows: list[Row]) -> None:
     pairs, tf = np.unique(flat * n + owner, return_counts=True)
     token_ids, posting_rows = np.divmod(pairs, n)
     tokens = [t.encode("utf-8") for t in vocab]
-    _finish(folder, arrays, blobs, tokens, token_ids, posting_rows, tf, docs=[list(d) for d in docs], kinds=kinds, orientations=orientations)
+    _finish(
+        folder,
+        arrays,
+        blobs,
+        tokens,
+        token_ids,
+        posting_rows,
+        tf,
+        docs=[list(d) for d in docs],
+        kinds=kinds,
+        orientations=orientations,
+    )
 
 
-def _finish(folder: Path, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], tokens: list[bytes], token_ids: np.ndarray,
-            posting_rows: np.ndarray, tf: np.ndarray, **meta) -> None:
+def _finish(
+    folder: Path,
+    arrays: dict[str, np.ndarray],
+    blobs: dict[str, bytes],
+    tokens: list[bytes],
+    token_ids: np.ndarray,
+    posting_rows: np.ndarray,
+    tf: np.ndarray,
+    **meta,
+) -> None:
     """Derived lookups (hash order of ids, sections, tokens), the postings by token, then the folder."""
-    ids = [blobs["id"][int(a):int(b)].decode("utf-8") for a, b in zip(arrays["id_off"][:-1], arrays["id_off"][1:])]
+    ids = [
+        blobs["id"][int(a) : int(b)].decode("utf-8")
+        for a, b in zip(arrays["id_off"][:-1], arrays["id_off"][1:], strict=True)
+    ]
     arrays["id_hash"], arrays["id_order"] = _sorted_lookup(_hashes(ids))
-    secs = [blobs["section"][int(a):int(b)].decode("utf-8") for a, b in zip(arrays["section_off"][:-1], arrays["section_off"][1:])]
-    keys = [outline_keys(Chunk(i, meta["docs"][d][0], "", "", s, meta["kinds"][k], 0, 0, "")) for i, d, s, k in zip(ids, arrays["doc"].tolist(), secs, arrays["kind"].tolist())]
+    secs = [
+        blobs["section"][int(a) : int(b)].decode("utf-8")
+        for a, b in zip(arrays["section_off"][:-1], arrays["section_off"][1:], strict=True)
+    ]
+    keys = [
+        outline_keys(Chunk(i, meta["docs"][d][0], "", "", s, meta["kinds"][k], 0, 0, ""))
+        for i, d, s, k in zip(ids, arrays["doc"].tolist(), secs, arrays["kind"].tolist(), strict=True)
+    ]
     arrays["sec_hash"], arrays["sec_order"] = _sorted_lookup(_hashes(k[0] for k in keys))
     arrays["grp_hash"], arrays["grp_order"] = _sorted_lookup(_hashes(k[1] for k in keys))
     token_hash = np.fromiter((hash64(t.decode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens))
@@ -204,12 +250,18 @@ class Segment:
                 actual = (self.folder / file).stat().st_size
                 if actual != size:
                     raise SegmentError(f"{self.name}/{file}: {actual} bytes, expected {size}")
-            self.a = {f[:-4]: np.load(self.folder / f, mmap_mode="r", allow_pickle=False) for f in self.meta["files"] if f.endswith(".npy")}
+            self.a = {
+                f[:-4]: np.load(self.folder / f, mmap_mode="r", allow_pickle=False)
+                for f in self.meta["files"]
+                if f.endswith(".npy")
+            }
             self.s = {name: _Blob(self.folder / f"{name}.bin", self.a[f"{name}_off"]) for name in _STRINGS}
             self.n = int(self.meta["rows"])
-            self.docs = [dict(zip(_DOC_FIELDS, d)) for d in self.meta["docs"]]
+            self.docs = [dict(zip(_DOC_FIELDS, d, strict=True)) for d in self.meta["docs"]]
             self.kinds, self.orientations = self.meta["kinds"], self.meta["orientations"]
-            shapes = [len(self.a[k]) == self.n for k in ("key", "doc", "dl", "id_hash")] + [len(self.a["tok_ptr"]) == self.meta["tokens"] + 1]
+            shapes = [len(self.a[k]) == self.n for k in ("key", "doc", "dl", "id_hash")] + [
+                len(self.a["tok_ptr"]) == self.meta["tokens"] + 1
+            ]
         except SegmentError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -230,10 +282,19 @@ class Segment:
     def chunk(self, row: int) -> Chunk:
         a, doc = self.a, self.docs[int(self.a["doc"][row])]
         return Chunk(
-            chunk_id=self.s["id"].get(row), doc_id=doc["doc_id"], source=doc["source"], title=doc["title"],
-            section=self.s["section"].get(row), kind=self.kinds[int(a["kind"][row])], start=int(a["start"][row]),
-            end=int(a["end"][row]), text=self.s["text"].get(row), doc_hash=doc["doc_hash"], ingested_at=doc["ingested_at"],
-            orientation=self.orientations[int(a["orientation"][row])], suspicious=bool(a["suspicious"][row]),
+            chunk_id=self.s["id"].get(row),
+            doc_id=doc["doc_id"],
+            source=doc["source"],
+            title=doc["title"],
+            section=self.s["section"].get(row),
+            kind=self.kinds[int(a["kind"][row])],
+            start=int(a["start"][row]),
+            end=int(a["end"][row]),
+            text=self.s["text"].get(row),
+            doc_hash=doc["doc_hash"],
+            ingested_at=doc["ingested_at"],
+            orientation=self.orientations[int(a["orientation"][row])],
+            suspicious=bool(a["suspicious"][row]),
         )
 
     def doc_rows(self) -> dict[str, np.ndarray]:
@@ -258,7 +319,8 @@ class Segment:
         return np.asarray(self.a[f"{name}_order"][lo:hi])
 
     def rows_with(self, name: str, key: str) -> np.ndarray:
-        """Rows whose section key (``sec``) or parent-section key (``grp``) has the hash of ``key`` (callers check the strings)."""
+        """Rows whose section key (``sec``) or parent-section key (``grp``) has the hash of ``key``
+        (callers check the strings)."""
         return self._hashed(name, hash64(key))
 
     # --- BM25 ----------------------------------------------------------------------------------
@@ -281,7 +343,9 @@ class Segment:
         return [self.s["tok"].raw(i) for i in range(self.meta["tokens"])]
 
 
-def _regroup(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_keys: int, row_dtype: type) -> tuple[np.ndarray, np.ndarray]:
+def _regroup(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_keys: int, row_dtype: type
+) -> tuple[np.ndarray, np.ndarray]:
     """Posting lists of several pieces under one key numbering: ``parts`` are (key offsets, new key of each of
     the piece's keys, new row of each posting or -1 to drop).  Returns (offsets, rows) grouped by new key,
     each piece's postings after the previous pieces' (a counting sort, block by block)."""
@@ -295,7 +359,7 @@ def _regroup(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_keys: int
         kept.append((key_of, new_row, keep))
     out_offsets = np.zeros(n_keys + 1, dtype=np.int64)
     np.cumsum(counts, out=out_offsets[1:])
-    rows = np.empty(int(out_offsets[-1]), dtype=row_dtype)
+    rows: np.ndarray = np.empty(int(out_offsets[-1]), dtype=row_dtype)
     cursor = out_offsets[:-1].copy()
     for key_of, new_row, keep in kept:
         for lo in range(0, len(key_of), MERGE_BLOCK):
@@ -317,7 +381,9 @@ def merge_segments(folder: Path, parts: list[tuple[Segment, np.ndarray]]) -> Non
     """Write one segment holding the given rows (ascending) of each segment, ordered by key; nothing is re-tokenized."""
     picks = [(s, np.asarray(rows, dtype=np.int64)) for s, rows in parts]
     keys = np.concatenate([np.asarray(s.a["key"])[r] for s, r in picks] or [np.zeros(0, np.int64)])
-    piece = np.concatenate([np.full(len(r), i, dtype=np.int32) for i, (_, r) in enumerate(picks)] or [np.zeros(0, np.int32)])
+    piece = np.concatenate(
+        [np.full(len(r), i, dtype=np.int32) for i, (_, r) in enumerate(picks)] or [np.zeros(0, np.int32)]
+    )
     local = np.concatenate([r for _, r in picks] or [np.zeros(0, np.int64)])
     order = np.argsort(keys, kind="stable")
     total = len(order)
@@ -334,12 +400,19 @@ def merge_segments(folder: Path, parts: list[tuple[Segment, np.ndarray]]) -> Non
     arrays: dict[str, np.ndarray] = {}
     doc_new, kind_new, orient_new = [], [], []
     for s, _ in picks:
-        doc_new.append(np.asarray([docs.setdefault(tuple(d[f] for f in _DOC_FIELDS), len(docs)) for d in s.docs] or [0], dtype=np.int32))
+        doc_new.append(
+            np.asarray(
+                [docs.setdefault(tuple(d[f] for f in _DOC_FIELDS), len(docs)) for d in s.docs] or [0], dtype=np.int32
+            )
+        )
         kind_new.append(np.asarray([kinds.index(k) for k in s.kinds] or [0], dtype=np.uint8))
         orient_new.append(np.asarray([orientations.index(o) for o in s.orientations] or [0], dtype=np.uint8))
 
     def gather(name: str, remap: list[np.ndarray] | None = None) -> np.ndarray:
-        parts_ = [np.asarray(s.a[name])[r] if remap is None else remap[i][np.asarray(s.a[name])[r]] for i, (s, r) in enumerate(picks)]
+        parts_ = [
+            np.asarray(s.a[name])[r] if remap is None else remap[i][np.asarray(s.a[name])[r]]
+            for i, (s, r) in enumerate(picks)
+        ]
         values = np.concatenate(parts_) if parts_ else np.zeros(0)
         return values[order]
 
@@ -351,14 +424,22 @@ def merge_segments(folder: Path, parts: list[tuple[Segment, np.ndarray]]) -> Non
     table = list(docs)
     docs = {table[i]: j for j, i in enumerate(used.tolist())}
     blobs: dict[str, bytes] = {}
-    where = list(zip(piece[order].tolist(), local[order].tolist()))
+    where = list(zip(piece[order].tolist(), local[order].tolist(), strict=True))
     for name in _ROW_STRINGS:
         blobs[name], arrays[f"{name}_off"] = _blob([picks[p][0].s[name].raw(r) for p, r in where])
     # term statistics: the union of gram keys, each piece's postings renumbered
     for prefix in ("c", "p"):
-        union = np.unique(np.concatenate([np.asarray(s.a[f"{prefix}_keys"]) for s, _ in picks] or [np.zeros(0, np.int64)]))
-        pieces = [(np.asarray(s.a[f"{prefix}_off"]), np.searchsorted(union, np.asarray(s.a[f"{prefix}_keys"])).astype(np.int32),
-                   new_row_of[i][np.asarray(s.a[f"{prefix}_docs"])]) for i, (s, _) in enumerate(picks)]
+        union = np.unique(
+            np.concatenate([np.asarray(s.a[f"{prefix}_keys"]) for s, _ in picks] or [np.zeros(0, np.int64)])
+        )
+        pieces = [
+            (
+                np.asarray(s.a[f"{prefix}_off"]),
+                np.searchsorted(union, np.asarray(s.a[f"{prefix}_keys"])).astype(np.int32),
+                new_row_of[i][np.asarray(s.a[f"{prefix}_docs"])],
+            )
+            for i, (s, _) in enumerate(picks)
+        ]
         offsets, docs_ = _regroup(pieces, len(union), np.int32)
         # a key no kept row holds any more is dropped
         alive = np.diff(offsets) > 0
@@ -368,12 +449,22 @@ def merge_segments(folder: Path, parts: list[tuple[Segment, np.ndarray]]) -> Non
     # BM25: the union of tokens, postings renumbered (dropped rows' postings go)
     vocab: dict[bytes, int] = {}
     token_maps = [np.asarray([vocab.setdefault(t, len(vocab)) for t in s.tokens()], dtype=np.int32) for s, _ in picks]
-    pieces = [(np.asarray(s.a["tok_ptr"]), token_maps[i], new_row_of[i][np.asarray(s.a["post_row"])]) for i, (s, _) in enumerate(picks)]
-    tf_pieces = [(np.asarray(s.a["tok_ptr"]), token_maps[i], np.where(new_row_of[i][np.asarray(s.a["post_row"])] >= 0, np.asarray(s.a["post_tf"]).astype(np.int32), -1)) for i, (s, _) in enumerate(picks)]
+    pieces = [
+        (np.asarray(s.a["tok_ptr"]), token_maps[i], new_row_of[i][np.asarray(s.a["post_row"])])
+        for i, (s, _) in enumerate(picks)
+    ]
+    tf_pieces = [
+        (
+            np.asarray(s.a["tok_ptr"]),
+            token_maps[i],
+            np.where(new_row_of[i][np.asarray(s.a["post_row"])] >= 0, np.asarray(s.a["post_tf"]).astype(np.int32), -1),
+        )
+        for i, (s, _) in enumerate(picks)
+    ]
     ptr, rows = _regroup(pieces, len(vocab), np.int32)
     _, tfs = _regroup(tf_pieces, len(vocab), np.int32)
     alive = np.diff(ptr) > 0
-    tokens = [t for t, a in zip(vocab, alive.tolist()) if a]
+    tokens = [t for t, a in zip(vocab, alive.tolist(), strict=True) if a]
     token_ids = np.repeat(np.cumsum(alive)[alive] - 1, np.diff(ptr)[alive])
     meta = {"docs": [list(d) for d in docs], "kinds": kinds, "orientations": orientations}
     _finish(folder, arrays, blobs, tokens, token_ids, rows, tfs, **meta)

@@ -14,8 +14,8 @@ import numpy as np
 
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.records import Chunk
-from zhtext import words as zhwords
 from zhtext.sentences import answer_units
+from zhtext.words import COMMON, Segmenter, content_words
 
 
 def unit_texts(chunk: Chunk) -> list[str]:
@@ -24,11 +24,13 @@ def unit_texts(chunk: Chunk) -> list[str]:
 
 
 def chunk_words(chunk: Chunk) -> list[str]:
-    """The chunk's common content words, as the corpus vocabulary counts them."""
-    return zhwords.content_words(w.lower() for w in zhwords.cut_for_search(chunk.text))
+    """The chunk's common content words, as the corpus vocabulary counts them (common dictionary)."""
+    return content_words(w.lower() for w in COMMON.cut_for_search(chunk.text))
 
 
-def embed_semantic(embeddings: CachedEmbeddings, chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None) -> int:
+def embed_semantic(
+    embeddings: CachedEmbeddings, chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None
+) -> int:
     """Embed the answer units and content words of ``chunks`` that the cache lacks; how many texts were embedded."""
     texts: list[str] = []
     for chunk in chunks:
@@ -40,9 +42,10 @@ def embed_semantic(embeddings: CachedEmbeddings, chunks: Iterable[Chunk], progre
     return len(missing)
 
 
-def vocabulary_words(tokens: Iterable[str]) -> list[str]:
-    """The bridging targets among the corpus's BM25 tokens, sorted: common dictionary content words."""
-    return sorted(w for w in set(tokens) if zhwords.vocabulary_word(w))
+def vocabulary_words(tokens: Iterable[str], segmenter: Segmenter = COMMON) -> list[str]:
+    """The bridging targets among the corpus's BM25 tokens, sorted: common dictionary content words
+    (``segmenter``: the index's dictionary)."""
+    return content_words(sorted(set(tokens)), segmenter)
 
 
 class Vocabulary:
@@ -58,8 +61,9 @@ class Vocabulary:
         self._index = {w: i for i, w in enumerate(words)}
 
     @classmethod
-    def of(cls, embeddings: CachedEmbeddings, candidates: Iterable[str]) -> "Vocabulary":
-        words = vocabulary_words(candidates)
+    def of(cls, embeddings: CachedEmbeddings, candidates: Iterable[str], segmenter: Segmenter = COMMON) -> Vocabulary:
+        """The content words among ``candidates`` (the index's tokens; ``segmenter``: the index's dictionary)."""
+        words = vocabulary_words(candidates, segmenter)
         return cls(words, embeddings.vectors(words) if words else np.zeros((0, 0), dtype=np.float32))
 
     def __contains__(self, word: str) -> bool:

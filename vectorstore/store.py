@@ -1,7 +1,7 @@
 """Chroma, through langchain-chroma, as the single source of truth for chunks.
 
-Embedded ``PersistentClient`` under ``settings.index_dir`` by default, a Chroma
-server (``HttpClient``, every call bounded by ``settings.chroma_timeout``) when
+Embedded ``PersistentClient`` under ``settings.store.index_dir`` by default, a Chroma
+server (``HttpClient``, every call bounded by ``settings.store.chroma_timeout``) when
 ``chroma_host``/``chroma_port`` are set.  The collection is created with cosine
 distance (collection configuration) and records the embedding model that built
 it, plus a revision counter that is bumped on every write so derived indexes
@@ -16,9 +16,9 @@ import functools
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Mapping
 
 import chromadb
 import chromadb.errors
@@ -27,12 +27,20 @@ import numpy as np
 from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
 
+from vectorstore import chroma_io
 from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.errors import IndexDamagedError, IndexMissingError, ModelMismatchError, StoreError, StoreUnavailableError, unavailable
+from vectorstore.errors import (
+    FAILED_A_MOMENT_AGO,
+    IndexDamagedError,
+    IndexMissingError,
+    ModelMismatchError,
+    StoreError,
+    unavailable,
+)
 from vectorstore.records import Chunk, DocumentInfo, short_hash
 from vectorstore.registry import DocumentRegistry, registry_name
 from vectorstore.semantic import embed_semantic
-from vectorstore.settings import Settings
+from vectorstore.settings import StoreConfig
 from vectorstore.sync import Breaker, http_client, shared_index
 
 _PAGE = 1000
@@ -51,12 +59,12 @@ def _guarded(method: Callable) -> Callable:
     IndexDamagedError, a collection replaced by a compaction is reopened once."""
 
     @functools.wraps(method)
-    def wrapper(self: "ChunkStore", *args, **kwargs):
+    def wrapper(self: ChunkStore, *args, **kwargs):
         if getattr(self._calls, "depth", 0):  # nested in a guarded call: the outermost one does the bookkeeping
             return method(self, *args, **kwargs)
-        s = self.settings
+        s = self.settings.store
         if not self._breaker.admit():
-            raise unavailable(s.chroma_host, s.chroma_port, "it failed a moment ago; retrying shortly")
+            raise unavailable(s.chroma_host, s.chroma_port, FAILED_A_MOMENT_AGO)
         failed = False
         self._calls.depth = 1
         try:
@@ -87,15 +95,15 @@ def embedding_input(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}" if chunk.section and chunk.kind != "heading" else chunk.text
 
 
-def _client(settings: Settings, create: bool, timeout: float | None = None) -> chromadb.ClientAPI:
+def _client(settings: StoreConfig, create: bool, timeout: float | None = None) -> chromadb.ClientAPI:
     """The embedded client, or an HTTP client whose calls give up after ``timeout`` (default: the read timeout)."""
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
-    if settings.server_mode:
+    if (server := settings.store.server) is not None:
         try:
-            return http_client(settings.chroma_host, settings.chroma_port, timeout or settings.chroma_timeout, client_settings)
+            return http_client(*server, timeout or settings.store.chroma_timeout, client_settings)
         except Exception as exc:  # connection refused, bad host, timeout…
-            raise unavailable(settings.chroma_host, settings.chroma_port, exc) from exc
-    index_dir = Path(settings.index_dir)
+            raise unavailable(settings.store.chroma_host, settings.store.chroma_port, exc) from exc
+    index_dir = Path(settings.store.index_dir)
     if not create and not (index_dir / "chroma.sqlite3").exists():
         raise IndexMissingError(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -112,7 +120,7 @@ def document_info(chunks: list[Chunk]) -> DocumentInfo:
 class ChunkStore:
     """Chunks of all documents in one Chroma collection, committed per document in the registry."""
 
-    def __init__(self, settings: Settings, embeddings: CachedEmbeddings, create: bool = False) -> None:
+    def __init__(self, settings: StoreConfig, embeddings: CachedEmbeddings, create: bool = False) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self._breaker = Breaker()
@@ -124,18 +132,20 @@ class ChunkStore:
             client = _client(settings, create)
             # Writes to a Chroma server may take seconds (1,000 vectors: ~1 s to add, ~2.5 s to update):
             # they get their own client and timeout; reads answer in milliseconds or the server is stuck.
-            write_client = _client(settings, create, settings.chroma_write_timeout) if settings.server_mode else client
+            write_client = (
+                _client(settings, create, settings.store.chroma_write_timeout) if settings.store.server_mode else client
+            )
             if create:
                 from vectorstore.maintenance import recover_interrupted_rebuild
 
-                recover_interrupted_rebuild(write_client, settings.collection)
-            exists = settings.collection in {c.name for c in client.list_collections()}
+                recover_interrupted_rebuild(write_client, settings.store.collection)
+            exists = settings.store.collection in {c.name for c in client.list_collections()}
         except _NETWORK_ERRORS as exc:
-            raise unavailable(settings.chroma_host, settings.chroma_port, exc) from exc
+            raise unavailable(settings.store.chroma_host, settings.store.chroma_port, exc) from exc
         except (chromadb.errors.InternalError, sqlite3.DatabaseError) as exc:  # chroma.sqlite3 itself unreadable
-            raise IndexDamagedError(settings.index_dir, " ".join(str(exc).split())[:300]) from exc
+            raise IndexDamagedError(settings.store.index_dir, " ".join(str(exc).split())[:300]) from exc
         if not exists and not create:
-            raise IndexMissingError(settings.index_dir)
+            raise IndexMissingError(settings.store.index_dir)
         self._client, self._write_client = client, write_client
         self._shared = shared_index(self.key)
         self._write_lock = self._shared.write_lock
@@ -146,13 +156,17 @@ class ChunkStore:
     @property
     def key(self) -> str:
         """What identifies the index within this process (Chroma's own key for an embedded index)."""
-        s = self.settings
+        s = self.settings.store
         return f"http://{s.chroma_host}:{s.chroma_port}/{s.collection}" if s.server_mode else str(Path(s.index_dir))
 
     def reconnect(self) -> None:
         """New clients (after a compaction restarted the embedded Chroma of this process)."""
         self._client = _client(self.settings, create=True)
-        self._write_client = _client(self.settings, True, self.settings.chroma_write_timeout) if self.settings.server_mode else self._client
+        self._write_client = (
+            _client(self.settings, True, self.settings.store.chroma_write_timeout)
+            if self.settings.store.server_mode
+            else self._client
+        )
         self._generation = self._shared.generation
         self._reopen()
 
@@ -174,15 +188,21 @@ class ChunkStore:
         """(Re)attach to the collection and the registry, e.g. after a compaction swapped them."""
         self.vectorstore = Chroma(
             client=self._client,
-            collection_name=self.settings.collection,
+            collection_name=self.settings.store.collection,
             embedding_function=self.embeddings,
             collection_metadata={"embedding_model": self.embeddings.model_id, "revision": 0}
-            | ({SEMANTIC: self.embeddings.model_id} if self.settings.sentence_vectors else {}),  # a new index needs no backfill
+            | (
+                {SEMANTIC: self.embeddings.model_id} if self.settings.embedding.sentence_vectors else {}
+            ),  # a new index needs no backfill
             collection_configuration={"hnsw": {"space": "cosine"}},
             create_collection_if_not_exists=True,
         )
-        self._writable = self._write_client.get_collection(self.settings.collection) if self._write_client is not self._client else None
-        self.registry = DocumentRegistry(self._client, self.settings.collection, self._write_client)
+        self._writable = (
+            self._write_client.get_collection(self.settings.store.collection)
+            if self._write_client is not self._client
+            else None
+        )
+        self.registry = DocumentRegistry(self._client, self.settings.store.collection, self._write_client)
         self.registry.open(create=False)
         self._committed_cache = None
 
@@ -203,10 +223,10 @@ class ChunkStore:
 
     @_guarded
     def _metadata(self) -> dict:
-        return dict(self._client.get_collection(self.settings.collection).metadata or {})
+        return dict(self._client.get_collection(self.settings.store.collection).metadata or {})
 
     def _metadata_for_write(self) -> dict:
-        return dict(self._write_client.get_collection(self.settings.collection).metadata or {})
+        return dict(self._write_client.get_collection(self.settings.store.collection).metadata or {})
 
     def _check_model(self, fix: bool) -> None:
         meta = self._metadata()
@@ -236,7 +256,7 @@ class ChunkStore:
     def version(self) -> tuple[str, int, int]:
         """(collection id, revision, chunk count): what a derived index is current with (one metadata read).
         The id tells a collection replaced by a compaction or a ``--rebuild`` from the one before."""
-        collection = self._client.get_collection(self.settings.collection)
+        collection = self._client.get_collection(self.settings.store.collection)
         meta = dict(collection.metadata or {})
         return str(collection.id), int(meta.get("revision", 0)), self._count(meta)
 
@@ -300,7 +320,8 @@ class ChunkStore:
         offset = 0
         while True:
             page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(page["documents"], page["metadatas"])]
+            texts, metas = chroma_io.documents(page), chroma_io.metadatas(page)
+            chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(texts, metas, strict=True)]
             if len(page["ids"]) < _PAGE:
                 return chunks
             offset += _PAGE
@@ -314,7 +335,9 @@ class ChunkStore:
         if doc_ids is not None and len(doc_ids) > _PAGE:
             wanted = set(doc_ids)
             return [c for c in self.chunks_of(None) if c.doc_id in wanted]
-        where = None if doc_ids is None else {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        if doc_ids is None:
+            return self._chunks_where(None)
+        where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
         return self._chunks_where(where)
 
     @_guarded
@@ -324,7 +347,10 @@ class ChunkStore:
         offset = 0
         while True:
             page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            refs += [(i, m["doc_id"], m.get("doc_hash", "")) for i, m in zip(page["ids"], page["metadatas"])]
+            metas = chroma_io.metadatas(page)
+            refs += [
+                (i, str(m["doc_id"]), str(m.get("doc_hash") or "")) for i, m in zip(page["ids"], metas, strict=True)
+            ]
             if len(page["ids"]) < _PAGE:
                 return refs
             offset += _PAGE
@@ -342,8 +368,8 @@ class ChunkStore:
         found: dict[str, str] = {}
         for i in range(0, len(ids), _PAGE):
             part = ids[i : i + _PAGE]
-            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
-            for meta in self.collection.get(where=where, include=["metadatas"])["metadatas"]:
+            page = self.collection.get(where=chroma_io.of_documents(part), include=["metadatas"])
+            for meta in chroma_io.metadatas(page):
                 found.setdefault(meta["doc_id"], meta.get("doc_hash", ""))
         return found
 
@@ -359,7 +385,7 @@ class ChunkStore:
         offset = 0
         while True:
             page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for meta in page["metadatas"]:
+            for meta in chroma_io.metadatas(page):
                 by_doc[meta["doc_id"]].append(Chunk.from_metadata("", meta))
             if len(page["ids"]) < _PAGE:
                 break
@@ -379,10 +405,17 @@ class ChunkStore:
         # Filtered HNSW search can return fewer than k, so filter only while something is pending.
         pending = bool(meta[PENDING]) if PENDING in meta else self.has_pending()
         where = {DENSE_READY: True} if pending else None
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=min(k, count), filter=where)
+        # langchain-chroma annotates ``filter`` as dict[str, str]; it hands any Chroma where clause on.
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            vector, k=min(k, count), filter=where  # type: ignore[arg-type]
+        )
         committed = self._committed()
         # Placeholder vectors never count as matches, even if another process wrote them a moment ago.
-        found = [(Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance)) for doc, distance in hits if doc.metadata.get(DENSE_READY, True)]
+        found = [
+            (Chunk.from_metadata(doc.page_content, doc.metadata), 1.0 - float(distance))
+            for doc, distance in hits
+            if doc.metadata.get(DENSE_READY, True)
+        ]
         return [(c, s) for c, s in found if self._visible(c, committed)]
 
     @_guarded
@@ -394,7 +427,9 @@ class ChunkStore:
         query = np.asarray(vector, dtype=np.float32)
         query /= np.linalg.norm(query) or 1.0
         out = {}
-        for chunk_id, emb, meta in zip(page["ids"], page["embeddings"], page["metadatas"]):
+        for chunk_id, emb, meta in zip(
+            page["ids"], chroma_io.embeddings(page), chroma_io.metadatas(page), strict=True
+        ):
             if not meta.get(DENSE_READY):
                 continue
             v = np.asarray(emb, dtype=np.float32)
@@ -435,7 +470,7 @@ class ChunkStore:
             part = chunks[i : i + _PAGE]
             self.writable.upsert(
                 ids=[c.chunk_id for c in part],
-                embeddings=[self._placeholder(c.chunk_id) for c in part],
+                embeddings=chroma_io.vectors(self._placeholder(c.chunk_id) for c in part),
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
             )
@@ -446,8 +481,7 @@ class ChunkStore:
         removed = 0
         for i in range(0, len(doc_ids), _PAGE):
             part = doc_ids[i : i + _PAGE]
-            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
-            ids = self.writable.get(where=where, include=[])["ids"]
+            ids = self.writable.get(where=chroma_io.of_documents(part), include=[])["ids"]
             for j in range(0, len(ids), _PAGE):
                 self.writable.delete(ids=ids[j : j + _PAGE])
             removed += len(ids)
@@ -472,7 +506,7 @@ class ChunkStore:
             vectors = self.embeddings.embed_documents([embedding_input(c) for c in part], progress=progress)
             with self._write_lock:
                 done += self._store_vectors(part, vectors)
-            if self.settings.sentence_vectors:
+            if self.settings.embedding.sentence_vectors:
                 embed_semantic(self.embeddings, part)
         with self._write_lock:
             self._settle_pending()
@@ -483,7 +517,7 @@ class ChunkStore:
 
     def _backfill_semantic(self) -> None:
         """Once per index and model: sentence and word vectors of chunks embedded before they existed."""
-        if not self.settings.sentence_vectors or self._metadata().get(SEMANTIC) == self.embeddings.model_id:
+        if not self.settings.embedding.sentence_vectors or self._metadata().get(SEMANTIC) == self.embeddings.model_id:
             return
         embed_semantic(self.embeddings, self.all_chunks())
         with self._write_lock:
@@ -492,11 +526,13 @@ class ChunkStore:
     @_guarded
     def _store_vectors(self, part: list[Chunk], vectors: list[list[float]]) -> int:
         alive = set(self.writable.get(ids=[c.chunk_id for c in part], include=[])["ids"])
-        keep = [(c, v) for c, v in zip(part, vectors) if c.chunk_id in alive]  # a re-ingest may have replaced them
+        keep = [
+            (c, v) for c, v in zip(part, vectors, strict=True) if c.chunk_id in alive
+        ]  # a re-ingest may have replaced them
         if keep:
             self.writable.update(
                 ids=[c.chunk_id for c, _ in keep],
-                embeddings=[v for _, v in keep],
+                embeddings=chroma_io.vectors(v for _, v in keep),
                 metadatas=[c.metadata() | {DENSE_READY: True} for c, _ in keep],
             )
         return len(keep)
@@ -528,7 +564,7 @@ class ChunkStore:
     def notify(self) -> None:
         """After a write of this process: bring the kept keyword index up to date (``lexical_on_write``).
         Never fails the write: a keyword index that could not follow catches up later."""
-        if self.settings.lexical_on_write:
+        if self.settings.store.lexical_on_write:
             from vectorstore.lexstore import after_write  # the keyword index reads this store: imported late
 
             after_write(self)
@@ -548,20 +584,18 @@ class ChunkStore:
         """Deleted vectors (kept by HNSW) outnumber ``compact_deleted_ratio`` × the live ones."""
         meta = self._metadata()
         dead = int(meta.get(DEAD, 0))
-        return dead >= max(COMPACT_MIN_DEAD, self.settings.compact_deleted_ratio * self._count(meta))
+        return dead >= max(COMPACT_MIN_DEAD, self.settings.store.compact_deleted_ratio * self._count(meta))
 
 
-def drop_collection(settings: Settings) -> bool:
+def drop_collection(settings: StoreConfig) -> bool:
     """Delete the collection (and its registry) whatever model built it; False if there was none."""
     try:
         client = _client(settings, create=False)
-        client.delete_collection(settings.collection)
+        client.delete_collection(settings.store.collection)
     except (IndexMissingError, ValueError, chromadb.errors.NotFoundError):
         return False
-    try:
-        client.delete_collection(registry_name(settings.collection))
-    except (ValueError, chromadb.errors.NotFoundError):
-        pass
+    with suppress(ValueError, chromadb.errors.NotFoundError):
+        client.delete_collection(registry_name(settings.store.collection))
     return True
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import chromadb
 import httpx
@@ -135,7 +135,9 @@ class _BoundedHttpx:
 _patch_lock = threading.Lock()
 
 
-def http_client(host: str | None, port: int | None, timeout: float, settings: ChromaClientSettings) -> chromadb.ClientAPI:
+def http_client(
+    host: str, port: int, timeout: float, settings: ChromaClientSettings
+) -> chromadb.ClientAPI:
     """``chromadb.HttpClient`` whose every request (the first one included) gives up after ``timeout`` seconds.
 
     chromadb builds its httpx.Client with ``timeout=None`` and offers no setting, so the

@@ -12,7 +12,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
-from vectorstore.settings import Settings
+from settings import Settings
 from webapp import texts
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -32,7 +32,7 @@ class Caller:
 
 def client_address(settings: Settings, peer: str | None, forwarded_for: str | None) -> str | None:
     """The client's address: the peer, or the first X-Forwarded-For entry behind a trusted proxy."""
-    if settings.trust_forwarded_for and forwarded_for:
+    if settings.web.trust_forwarded_for and forwarded_for:
         return forwarded_for.split(",")[0].strip()
     return peer
 
@@ -55,8 +55,12 @@ def host_name(host_header: str | None) -> str:
 
 
 def token_matches(settings: Settings, given: str | None) -> bool:
-    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    return bool(token) and given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+    token = settings.web.admin_token.get_secret_value() if settings.web.admin_token else ""
+    return (
+        bool(token)
+        and given is not None
+        and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+    )
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -66,7 +70,7 @@ def bearer(authorization: str | None) -> str | None:
 
 def authorise_api(settings: Settings, caller: Caller, authorization: str | None) -> str:
     """The actor recorded as the uploader; AccessDenied (401/403) when the request may not write."""
-    if settings.admin_token:
+    if settings.web.admin_token:
         given = bearer(authorization)
         if given is None:
             raise AccessDenied(401, texts.ERR_AUTH_REQUIRED)

@@ -15,13 +15,13 @@ from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant import texts
 from assistant.response import AssistantResponse
 from assistant.validation import InvalidRequest, has_surrogate
 from vectorstore.errors import StoreError
-from webapp import texts as web_texts
+from vectorstore.records import DocumentInfo, Origin
+from webapp import texts
 from webapp.access import AccessDenied, Caller, authorise_api, client_address
-from webapp.backend import Backend, UnknownDocument, UploadResult, document_dict
+from webapp.backend import Backend, UnknownDocument, UploadResult, UploadStatus
 from webapp.multipart import receive_upload
 from webapp.uploads import UploadError, check_name
 
@@ -29,14 +29,16 @@ log = logging.getLogger("webapp")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.headers = status, message, type, headers
 
 
 def _no_surrogates(value: str | None) -> str | None:
     if value is not None and has_surrogate(value):
-        raise ValueError(web_texts.ERR_SURROGATE)
+        raise ValueError(texts.ERR_SURROGATE)
     return value
 
 
@@ -60,29 +62,51 @@ class HistoryMessage(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: Any = Field(description="the question, at most 2,000 characters", examples=["二七区2020年的地区生产总值是多少?"])
-    history: list[HistoryMessage] | None = Field(None, description="earlier turns, oldest first, for follow-up questions (at most 40 messages, 4,000 characters each, 20,000 together)")
+    question: Any = Field(description="the question, at most 2,000 characters", examples=[texts.API_EXAMPLE_QUESTION])
+    history: list[HistoryMessage] | None = Field(
+        None,
+        description=(
+            "earlier turns, oldest first, for follow-up questions (at most "
+            "40 messages, 4,000 characters each, 20,000 together)"
+        ),
+    )
     id: OptionalText = Field(None, description="echoed back in the response")
 
 
 class CheckRequest(BaseModel):
-    claim: Any = Field(description="the statement to check, at most 2,000 characters", examples=["二七区2020年地区生产总值达到800亿元"])
+    claim: Any = Field(
+        description="the statement to check, at most 2,000 characters", examples=[texts.API_EXAMPLE_CLAIM]
+    )
     id: OptionalText = Field(None, description="echoed back in the response")
 
 
 class ReindexRequest(BaseModel):
-    confirm: bool = Field(False, description="must be true: without it nothing changes and the answer (400) says what would change")
+    confirm: bool = Field(
+        False, description="must be true: without it nothing changes and the answer (400) says what would change"
+    )
 
 
 class Document(BaseModel):
+    """A document as the API lists it: the store's :class:`~vectorstore.records.DocumentInfo`, its provenance
+    flattened."""
+
     doc_id: str
     source: str
     title: str
     chunks: int
     ingested_at: str
-    origin: str = Field(description="bundled | upload | cli | folder | unknown: where the document came from")
-    added_by: str = Field(description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI")
-    suspicious_chunks: int = Field(description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted")
+    origin: Origin = Field(description="bundled | upload | cli | folder | unknown: where the document came from")
+    added_by: str = Field(
+        description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI"
+    )
+    suspicious_chunks: int = Field(
+        description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted"
+    )
+
+    @classmethod
+    def of(cls, d: DocumentInfo) -> Document:
+        return cls(doc_id=d.doc_id, source=d.source, title=d.title, chunks=d.chunks, ingested_at=d.ingested_at,
+                   origin=d.provenance.origin, added_by=d.provenance.by, suspicious_chunks=d.suspicious)
 
 
 class DocumentList(BaseModel):
@@ -96,11 +120,25 @@ class Suspicious(BaseModel):
 
 
 class UploadResponse(BaseModel):
-    status: str = Field(description="added | updated | unchanged")
+    status: UploadStatus = Field(description="added | updated | unchanged")
     stored_as: str = Field(description="the sanitised file name in the corpus folder")
     document: Document
-    suspicious: list[Suspicious] = Field(description="text addressed to a model found in the file: flagged, never quoted")
-    warnings: list[str] = Field(description="read, but worth knowing (replacement characters, content type differing from the name)")
+    suspicious: list[Suspicious] = Field(
+        description="text addressed to a model found in the file: flagged, never quoted"
+    )
+    warnings: list[str] = Field(
+        description="read, but worth knowing (replacement characters, content type differing from the name)"
+    )
+
+    @classmethod
+    def of(cls, result: UploadResult) -> UploadResponse:
+        return cls(
+            status=result.status,
+            stored_as=result.name,
+            document=Document.of(result.document),
+            suspicious=[Suspicious(chunks=n, example=phrase) for n, phrase in result.suspicious],
+            warnings=result.warnings,
+        )
 
 
 class DeleteResponse(BaseModel):
@@ -151,21 +189,53 @@ class Health(BaseModel):
     index_dir: str
     corpus_dir: str
     message: str | None
-    problems: list[str] = Field(description="what the index check found (segments readable, every chunk committed, metadata complete)")
-    embedding: EmbeddingProgress = Field(description="background embedding of new documents (meaning search follows keyword search)")
-    writes: str = Field(description="token: writes need ERQI_ADMIN_TOKEN; loopback: no token set, writes only from this machine")
-    keyword_index: KeywordIndex | None = Field(None, description="the kept keyword index (BM25, term statistics, outline) this worker reads, and its updates")
+    problems: list[str] = Field(
+        description="what the index check found (segments readable, every chunk committed, metadata complete)"
+    )
+    embedding: EmbeddingProgress = Field(
+        description="background embedding of new documents (meaning search follows keyword search)"
+    )
+    writes: str = Field(
+        description="token: writes need ERQI_ADMIN_TOKEN; loopback: no token set, writes only from this machine"
+    )
+    keyword_index: KeywordIndex | None = Field(
+        None, description="the kept keyword index (BM25, term statistics, outline) this worker reads, and its updates"
+    )
 
 
-def error_json(status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None) -> JSONResponse:
+def error_json(
+    status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None
+) -> JSONResponse:
     safe = message.encode("utf-8", "replace").decode("utf-8")  # never fail on a lone surrogate echoed back
     return JSONResponse({"error": {"message": safe, "type": type, "code": status}}, status_code=status, headers=headers)
 
 
-_ERRORS = {400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
-_WRITE_ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
-_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary", "description": ".txt .md .html .docx .pdf"}}}}}}}
+Responses = dict[int | str, dict[str, Any]]  # OpenAPI's responses of a route, by status code
+
+
+def _errors(*codes: int) -> Responses:
+    """Routes answer these codes with an ErrorResponse body."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+_ERRORS = _errors(400, 503)
+_WRITE_ERRORS = _errors(401, 403, 503)
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": ".txt .md .html .docx .pdf"}
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -192,7 +262,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
-        own = [str(e["ctx"]["error"]) for e in errors if e.get("type") == "value_error" and "error" in (e.get("ctx") or {})]
+        own = [
+            str(e["ctx"]["error"]) for e in errors if e.get("type") == "value_error" and "error" in (e.get("ctx") or {})
+        ]
         if own and len(own) == len(errors):  # our own validators' messages are bilingual already
             return error_json(400, own[0])
         reasons = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
@@ -213,64 +285,88 @@ def admin(backend: Backend) -> Any:
 
     def actor(request: Request) -> str:
         peer = request.client.host if request.client else None
-        caller = Caller(client_address(backend.settings, peer, request.headers.get("x-forwarded-for")), request.headers.get("host"))
+        caller = Caller(
+            client_address(backend.settings, peer, request.headers.get("x-forwarded-for")), request.headers.get("host")
+        )
         try:
             return authorise_api(backend.settings, caller, request.headers.get("authorization"))
         except AccessDenied as exc:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-            raise ApiError(exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers) from None
+            raise ApiError(
+                exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers
+            ) from None
 
     return Depends(actor)
-
-
-def upload_dict(result: UploadResult) -> dict:
-    return {"status": result.status, "stored_as": result.name, "document": document_dict(result.document),
-            "suspicious": [{"chunks": n, "example": phrase} for n, phrase in result.suspicious], "warnings": result.warnings}
 
 
 def api_router(backend: Backend) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
     writer = admin(backend)
 
-    @router.post("/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations")
+    @router.post(
+        "/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations"
+    )
     def ask(body: AskRequest) -> AssistantResponse:
         history = [m.model_dump() for m in body.history] if body.history is not None else None
         return backend.ask(body.question, history, id=body.id)
 
-    @router.post("/check", response_model=AssistantResponse, responses=_ERRORS, summary="Fact-check a claim: verdict with evidence")
+    @router.post(
+        "/check",
+        response_model=AssistantResponse,
+        responses=_ERRORS,
+        summary="Fact-check a claim: verdict with evidence",
+    )
     def check(body: CheckRequest) -> AssistantResponse:
         """``verdict`` is supported, contradicted or not_found; ``differences`` says what the sources say instead."""
         return backend.check(body.claim, id=body.id)
 
-    @router.get("/documents", response_model=DocumentList, responses={503: {"model": ErrorResponse}}, summary="List the indexed documents")
-    def documents() -> dict:
-        docs = [document_dict(d) for d in backend.documents()]
-        return {"documents": docs, "total": len(docs)}
+    @router.get(
+        "/documents",
+        response_model=DocumentList,
+        responses=_errors(503),
+        summary="List the indexed documents",
+    )
+    def documents() -> DocumentList:
+        docs = [Document.of(d) for d in backend.documents()]
+        return DocumentList(documents=docs, total=len(docs))
 
     @router.post(
         "/documents", status_code=201, response_model=UploadResponse, openapi_extra=_UPLOAD_BODY,
         summary="Upload a document (multipart field 'file') and index it; needs the admin credential",
-        responses={400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
-                   422: {"model": ErrorResponse}} | _WRITE_ERRORS,
+        responses=_errors(400, 413, 415, 422) | _WRITE_ERRORS,
     )
-    async def upload(request: Request, actor: str = writer) -> dict:
-        """Returns once the text is searchable by keywords; meaning search follows when the background embedding is done (see /api/health)."""
+    async def upload(request: Request, actor: str = writer) -> UploadResponse:
+        """Returns once the text is searchable by keywords; meaning search follows when the background embedding is
+        done (see /api/health)."""
         backend.store  # noqa: B018 - 503 before reading the body when the index is unavailable
-        received = await receive_upload(request, backend.corpus_dir, backend.settings.max_upload_bytes, check_name)
+        received = await receive_upload(
+            request, backend.corpus_dir, backend.settings.ingest.max_upload_bytes, check_name
+        )
         result = await run_in_threadpool(backend.commit_upload, check_name(received.filename), received.path, actor)
-        return upload_dict(result)
+        return UploadResponse.of(result)
 
-    @router.delete("/documents/{doc_id}", response_model=DeleteResponse, summary="Remove a document from the index and the corpus folder; needs the admin credential",
-                   responses={404: {"model": ErrorResponse}} | _WRITE_ERRORS)
-    def delete(doc_id: str, actor: str = writer) -> dict:
-        return {"deleted": document_dict(backend.delete(doc_id))}
+    @router.delete(
+        "/documents/{doc_id}",
+        response_model=DeleteResponse,
+        summary="Remove a document from the index and the corpus folder; needs the admin credential",
+        responses=_errors(404) | _WRITE_ERRORS,
+    )
+    def delete(doc_id: str, actor: str = writer) -> DeleteResponse:
+        return DeleteResponse(deleted=Document.of(backend.delete(doc_id)))
 
-    @router.post("/reindex", response_model=ReindexResponse, responses={400: {"model": ErrorResponse}} | _WRITE_ERRORS,
-                 summary="Bring the index in line with the corpus folder (documents from elsewhere are kept); needs the admin credential and {\"confirm\": true}")
+    @router.post(
+        "/reindex",
+        response_model=ReindexResponse,
+        responses=_errors(400) | _WRITE_ERRORS,
+        summary=(
+            "Bring the index in line with the corpus folder (documents from "
+            "elsewhere are kept); needs the admin credential and {\"confirm\": true}"
+        ),
+    )
     def reindex(body: ReindexRequest | None = None, actor: str = writer) -> dict:
         if body is None or not body.confirm:
             plan = backend.reindex_plan()
-            raise ApiError(400, web_texts.ERR_REINDEX_CONFIRM.format(
+            raise ApiError(400, texts.ERR_REINDEX_CONFIRM.format(
                 added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed), folder=backend.corpus_dir))
         report = backend.reindex()
         return {

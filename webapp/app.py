@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 
 import gradio as gr
-from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from assistant import texts
-from vectorstore.settings import Settings
+from settings import Settings
+from webapp import texts
 from webapp.api import api_router, install_error_handlers
 from webapp.backend import Backend
 from webapp.guard import Guard
@@ -30,7 +29,8 @@ def page_functions(demo: gr.Blocks):
 
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None, warm_up: bool = True) -> Guard:
-    """One Backend (index + model loaded once) shared by the page and the API; the FastAPI app is ``.app`` of the result."""
+    """One Backend (index + model loaded once) shared by the page and the API; the FastAPI app is ``.app`` of the
+    result."""
     settings = settings or Settings()
     backend = backend or Backend(settings)
     if warm_up:
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
         title=texts.UI_TITLE + " API",
         description="Answers quote the indexed reports verbatim, with numbered citations. "
         "The web page is at `/`; an OpenAI-compatible endpoint is at `/v1/chat/completions`. "
-        "Uploading, deleting and re-indexing need `Authorization: Bearer <ERQI_ADMIN_TOKEN>` (or, with no token set, loopback).",
+        "Uploading, deleting and re-indexing need `Authorization: Bearer "
+        "<ERQI_ADMIN_TOKEN>` (or, with no token set, loopback).",
         version="0.1.0",
         static_url="/docs-assets",
     )
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
     # show_error=False: an unexpected error in a page event is "Error", never internal object text.
     app = gr.mount_gradio_app(
         app, demo, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
-        max_file_size=settings.max_upload_bytes, footer_links=["api"],
+        max_file_size=settings.ingest.max_upload_bytes, footer_links=["api"],
     )
     return Guard(app, settings, page_functions(demo))
 

@@ -2,8 +2,10 @@
 
 The web page and the HTTP API both go through :class:`Backend`, so the index
 and the embedding model are loaded once, and every write (upload, delete,
-re-index) uses the assistant's own store; the BM25 index follows through the
-collection revision.  With an embedded index the process holds the index's
+re-index) goes through the ingest pipeline's own entry points
+(:class:`ingest.pipeline.Ingestor`: ``ingest``, ``remove``, ``plan``,
+``embed_pending``) on the assistant's own store; the BM25 index follows through
+the collection revision.  With an embedded index the process holds the index's
 writer lock for its whole life (a `python -m ingest` beside it is refused, naming
 it), verifies the index when it opens it, and embeds new documents in the
 background.
@@ -14,21 +16,23 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Literal
 
-from assistant import texts
 from assistant.response import AssistantResponse
 from assistant.service import Assistant
 from assistant.validation import clean_history
-from ingest.pipeline import Ingestor, IngestReport, _fingerprint, discover, writer_lock
+from ingest.pipeline import Ingestor, IngestPlan, IngestReport, discover, writer_lock
+from settings import Settings
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError, IndexPreparingError, StoreError
-from vectorstore.maintenance import check, clean, compact
+from vectorstore.maintenance import check, clean
 from vectorstore.records import DocumentInfo, Provenance, doc_id_for
-from vectorstore.settings import Settings
 from vectorstore.store import ChunkStore
+from webapp import texts
 from webapp.embedder import BackgroundEmbedder, Progress
 from webapp.uploads import UploadError, check_name, save_stream, target_path, too_large
 
@@ -42,25 +46,16 @@ class UnknownDocument(KeyError):
         self.message = texts.ERR_UNKNOWN_DOCUMENT.format(doc_id=doc_id)
 
 
+UploadStatus = Literal["added", "updated", "unchanged"]
+
+
 @dataclass
 class UploadResult:
     name: str  # the sanitised file name in the corpus folder
-    status: str  # "added" | "updated" | "unchanged"
+    status: UploadStatus
     document: DocumentInfo
     suspicious: list[tuple[int, str]] = field(default_factory=list)  # (flagged chunks, first planted phrase)
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ReindexPlan:
-    added: list[str]
-    updated: list[str]
-    removed: list[str]
-
-
-def document_dict(d: DocumentInfo) -> dict[str, Any]:
-    return {"doc_id": d.doc_id, "source": d.source, "title": d.title, "chunks": d.chunks, "ingested_at": d.ingested_at,
-            "origin": d.provenance.origin, "added_by": d.provenance.by, "suspicious_chunks": d.suspicious}
 
 
 class Backend:
@@ -68,11 +63,11 @@ class Backend:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.corpus_dir = Path(settings.corpus_dir)
+        self.corpus_dir = Path(settings.ingest.corpus_dir)
         self.assistant: Assistant | None = None
         self.error: str | None = None
         self.damaged = False
-        self._lock_held = None
+        self._lock_held: AbstractContextManager[object] | None = None
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._last_attempt = 0.0
@@ -92,7 +87,7 @@ class Backend:
             self._verify(store)
             self.assistant = Assistant(self.settings, store=store)
             # the keyword index is updated (and, the first time, built) in the background from now on
-            self.assistant.retriever.lexical.serve(store, self.settings.lexical_poll_seconds)
+            self.assistant.retriever.lexical.serve(store, self.settings.store.lexical_poll_seconds)
             self.error = None
             if store.has_pending():
                 self.embedder.kick()  # an interrupted run's chunks
@@ -107,10 +102,11 @@ class Backend:
             log.exception("the assistant could not be loaded")
 
     def _verify(self, store: ChunkStore) -> None:
-        """Start-up check: unreadable segments stop the service with a message; leftovers of interrupted writes are cleaned."""
+        """Start-up check: unreadable segments stop the service with a message; leftovers of interrupted writes are
+        cleaned."""
         result = check(store)
         if result.damaged:
-            raise IndexDamagedError(self.settings.index_dir, result.damaged)
+            raise IndexDamagedError(self.settings.store.index_dir, result.damaged)
         if not result.ok:
             log.warning("index check: %s; cleaning up", "; ".join(result.problems()))
             clean(store, result)
@@ -121,7 +117,7 @@ class Backend:
                 if self.assistant is None:
                     self._load()
         if self.assistant is None:
-            raise StoreError(self.error or "index unavailable")
+            raise StoreError(self.error or texts.ERR_INDEX_UNAVAILABLE)
         return self.assistant
 
     def close(self) -> None:
@@ -133,7 +129,7 @@ class Backend:
     @property
     def answer_mode(self) -> str:
         """'llm' when an LLM endpoint is configured (answers verified, extractive fallback), else 'extractive'."""
-        return "llm" if self.settings.llm_base_url else "extractive"
+        return "llm" if self.settings.llm.base_url else "extractive"
 
     @property
     def store(self) -> ChunkStore:
@@ -164,13 +160,22 @@ class Backend:
         log.info("warmed up in %.1fs", time.perf_counter() - started)
 
     def health(self, documents: list[DocumentInfo] | None = None, verify: bool = False) -> dict[str, Any]:
-        """``documents``: the caller's fresh list, so the registry is read once; ``verify``: also read a stored vector."""
+        """``documents``: the caller's fresh list, so the registry is read once; ``verify``: also read a stored
+        vector."""
         progress = self.embedder.progress
         info: dict[str, Any] = {
-            "status": "ok", "ready": False, "documents": 0, "chunks": 0, "embedding_model": None,
-            "answer_mode": self.answer_mode, "index_dir": str(self.settings.index_dir), "corpus_dir": str(self.corpus_dir),
-            "message": None, "problems": [], "embedding": {"done": progress.done, "total": progress.total, "running": progress.running},
-            "writes": "token" if self.settings.admin_token else "loopback",
+            "status": "ok",
+            "ready": False,
+            "documents": 0,
+            "chunks": 0,
+            "embedding_model": None,
+            "answer_mode": self.answer_mode,
+            "index_dir": str(self.settings.store.index_dir),
+            "corpus_dir": str(self.corpus_dir),
+            "message": None,
+            "problems": [],
+            "embedding": {"done": progress.done, "total": progress.total, "running": progress.running},
+            "writes": "token" if self.settings.web.admin_token else "loopback",
         }
         try:
             assistant = self._require()
@@ -186,19 +191,22 @@ class Backend:
                 result = check(assistant.store)
                 info["problems"] = result.problems()
                 if result.damaged:
-                    return info | {"status": "damaged", "message": str(IndexDamagedError(self.settings.index_dir, result.damaged))}
+                    return info | {
+                        "status": "damaged",
+                        "message": str(IndexDamagedError(self.settings.store.index_dir, result.damaged)),
+                    }
         except StoreError as exc:
             return info | {"status": "damaged" if isinstance(exc, IndexDamagedError) else "error", "message": str(exc)}
         info["ready"] = info["chunks"] > 0
         if not info["ready"]:
-            info |= {"status": "index_missing", "message": str(IndexMissingError(self.settings.index_dir))}
+            info |= {"status": "index_missing", "message": str(IndexMissingError(self.settings.store.index_dir))}
         return info
 
     # --- answering ---------------------------------------------------------------
     def _history(self, history: Any) -> list[dict[str, str]] | None:
         """The history within this server's limits (InvalidRequest otherwise), before anything is computed."""
         s = self.settings
-        return None if history is None else clean_history(history, s.max_history_messages, s.max_history_message_chars, s.max_history_chars)
+        return None if history is None else clean_history(history, s.answering)
 
     def ask(self, question: Any, history: Any = None, id: str | None = None) -> AssistantResponse:
         """InvalidRequest for bad input, StoreError (IndexMissingError) when there is nothing to search."""
@@ -226,12 +234,11 @@ class Backend:
         return len(self.store.pending())
 
     def _embed_pending(self, step: Callable[[int], None]) -> int:
-        return Ingestor(self.settings, store=self.store, show_progress=False).embed_pending(progress=step)
+        return self._ingestor().embed_pending(progress=step)
 
     def _compact_if_needed(self) -> None:
         with self._write_lock:
-            if self.store.needs_compaction():
-                compact(self.store)
+            self._ingestor().compact_if_needed()
 
     @property
     def embedding(self) -> Progress:
@@ -248,7 +255,9 @@ class Backend:
         self._require()
         name = check_name(filename)
         target_path(self.corpus_dir, name)
-        return self.commit_upload(name, save_stream(source, self.corpus_dir, self.settings.max_upload_bytes), actor)
+        return self.commit_upload(
+            name, save_stream(source, self.corpus_dir, self.settings.ingest.max_upload_bytes), actor
+        )
 
     def commit_upload(self, name: str, tmp: Path, actor: str = "") -> UploadResult:
         """Move a received temporary file into place and index it; the file is removed again if it is refused."""
@@ -262,7 +271,7 @@ class Backend:
         with self._write_lock:
             report = self._place_and_write(tmp, target, provenance)
         self.embedder.kick()  # phase 2 (meaning search) in the background
-        status = "added" if report.added else "updated" if report.updated else "unchanged"
+        status: UploadStatus = "added" if report.added else "updated" if report.updated else "unchanged"
         log.info("upload by %s stored as %s: %s", actor or "?", target, status)
         return UploadResult(name, status, self.document(doc_id_for(name)),
                             [(n, phrase) for _, n, phrase in report.suspicious], [w for _, w in report.warnings])
@@ -276,7 +285,7 @@ class Backend:
                 backup = target.with_name(f".{target.name}.bak")
                 os.replace(target, backup)
             os.replace(tmp, target)
-            self._ingestor().write([target], report, provenance=lambda _: provenance)
+            self._ingestor().ingest([target], report, dense=False, provenance=lambda _: provenance)
             if report.skipped:
                 status = 413 if report.too_large else 422
                 raise UploadError(status, texts.ERR_UPLOAD_UNREADABLE.format(reason=report.skipped[0][1]))
@@ -295,8 +304,8 @@ class Backend:
         """Upload from a file on disk (the page's upload widget hands over temporary files)."""
         path = Path(path)
         name = check_name(filename or path.name)  # 415 / 400 before reading anything
-        if path.stat().st_size > self.settings.max_upload_bytes:
-            raise too_large(self.settings.max_upload_bytes)
+        if path.stat().st_size > self.settings.ingest.max_upload_bytes:
+            raise too_large(self.settings.ingest.max_upload_bytes)
         with path.open("rb") as fh:
             return self.upload(name, fh, actor)
 
@@ -304,7 +313,7 @@ class Backend:
         """Remove a document from the index and its file from the corpus folder (or re-indexing would bring it back)."""
         with self._write_lock:
             doc = self.document(doc_id)
-            self.store.delete_documents([doc_id])
+            self._ingestor().remove([doc_id], IngestReport())
             for path in self._corpus_files_named(doc.source):
                 path.unlink(missing_ok=True)
         log.info("deleted %s (%s)", doc.doc_id, doc.source)
@@ -317,23 +326,11 @@ class Backend:
             return []
         return [p for p in discover([root]) if p.name == name and p.resolve().is_relative_to(root)]
 
-    def reindex_plan(self) -> ReindexPlan:
+    def reindex_plan(self) -> IngestPlan:
         """What :meth:`reindex` would do: files of the corpus folder against the documents read from it."""
         self.corpus_dir.mkdir(parents=True, exist_ok=True)
         files = [f for f in discover([self.corpus_dir]) if f.is_file()]
-        committed = {d.doc_id: d for d in self.documents()}
-        params = self._ingestor().params
-        added, updated = [], []
-        for f in files:
-            known = committed.get(doc_id_for(f.name))
-            if known is None:
-                added.append(f.name)
-            elif f.stat().st_size <= self.settings.max_upload_bytes and known.doc_hash != _fingerprint(f.read_bytes(), params):
-                updated.append(f.name)
-        names = {f.name for f in files}
-        own = str(self.corpus_dir.resolve())
-        removed = [d.source for d in committed.values() if d.source not in names and d.provenance.folder == own]
-        return ReindexPlan(added, updated, removed)
+        return self._ingestor().plan(files, self.corpus_dir)
 
     def reindex(self) -> IngestReport:
         """Bring the index in line with the corpus folder: new and changed files are indexed, and documents
@@ -344,10 +341,15 @@ class Backend:
         with self._write_lock:
             report = IngestReport()
             files = discover([self.corpus_dir], report)
-            ingestor = self._ingestor()
             folder = str(self.corpus_dir.resolve())
-            ingestor.write(files, report, provenance=lambda _: Provenance("folder", "re-index", folder))
-            ingestor.prune(files, report, folder=self.corpus_dir)
+            self._ingestor().ingest(
+                files,
+                report,
+                dense=False,
+                provenance=lambda _: Provenance("folder", "re-index", folder),
+                prune=True,
+                folder=self.corpus_dir,
+            )
         self.embedder.kick()
         report.seconds = time.perf_counter() - started
         log.info("re-index: %s", report.summary())

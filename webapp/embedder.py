@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 log = logging.getLogger("webapp")
 
@@ -21,7 +21,9 @@ class Progress:
 class BackgroundEmbedder:
     """One thread that embeds whatever is pending whenever it is kicked, then runs ``after`` (compaction)."""
 
-    def __init__(self, embed: Callable[[Callable[[int], None]], int], pending: Callable[[], int], after: Callable[[], None]) -> None:
+    def __init__(
+        self, embed: Callable[[Callable[[int], None]], int], pending: Callable[[], int], after: Callable[[], None]
+    ) -> None:
         self._embed, self._pending, self._after = embed, pending, after
         self._wake = threading.Event()
         self._lock = threading.Lock()

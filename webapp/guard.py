@@ -20,10 +20,9 @@ import logging
 import re
 import threading
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-from assistant import texts as answer_texts
-from vectorstore.settings import Settings
+from settings import Settings
 from webapp import texts
 from webapp.access import client_address, is_loopback
 from webapp.uploads import human_size
@@ -53,8 +52,12 @@ def _safe(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-async def send_error(send: Send, status: int, message: str, type_: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = json.dumps({"error": {"message": _safe(message), "type": type_, "code": status}}, ensure_ascii=False).encode("utf-8")
+async def send_error(
+    send: Send, status: int, message: str, type_: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps({"error": {"message": _safe(message), "type": type_, "code": status}}, ensure_ascii=False).encode(
+        "utf-8"
+    )
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -85,12 +88,18 @@ class RateLimiter:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, settings: Settings, page_functions: Callable[[], tuple[set[str], set[int]]]) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, page_functions: Callable[[], tuple[set[str], set[int]]]
+    ) -> None:
         self.app = app
         self.state = getattr(app, "state", None)  # the wrapped app's state (its Backend), for tools and tests
         self.settings = settings
         self.page_functions = page_functions
-        self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst) if settings.rate_limit_per_minute > 0 else None
+        self.limiter = (
+            RateLimiter(settings.web.rate_limit_per_minute, settings.web.rate_limit_burst)
+            if settings.web.rate_limit_per_minute > 0
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,9 +113,9 @@ class Guard:
                 return  # the application only noticed the refused body
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
             if not response.started:
-                await send_error(response.raw, 500, answer_texts.ERR_INTERNAL, "internal_error")
+                await send_error(response.raw, 500, texts.ERR_INTERNAL, "internal_error")
 
-    async def _handle(self, scope: Scope, receive: Receive, response: "_Response") -> None:
+    async def _handle(self, scope: Scope, receive: Receive, response: _Response) -> None:
         send = response.send
         headers = _headers(scope)
         method, path = scope.get("method", "GET"), scope.get("path", "")
@@ -128,10 +137,10 @@ class Guard:
             return
         receive = _Limited(receive, response, limit, message).receive
         if method == "POST" and GRADIO_EVENT.match(path):
-            receive = await self._check_page_event(path, receive, send)
-            if receive is None:
+            checked = await self._check_page_event(path, receive, send)
+            if checked is None:
                 return
-            send = _PageErrors(send).send
+            receive, send = checked, _PageErrors(send).send
         await self.app(scope, receive, send)
 
     # --- the checks -------------------------------------------------------------------------------
@@ -143,7 +152,7 @@ class Guard:
         netloc = origin.split("://", 1)[-1].rstrip("/").lower()
         if origin != "null" and netloc == headers.get("host", "").lower():
             return None
-        if origin.rstrip("/") in {o.rstrip("/") for o in self.settings.allowed_origins}:
+        if origin.rstrip("/") in {o.rstrip("/") for o in self.settings.web.allowed_origins}:
             return None
         return texts.ERR_CROSS_ORIGIN.format(origin=origin)
 
@@ -151,18 +160,18 @@ class Guard:
         if self.limiter is None:
             return 0.0
         client = client_address(self.settings, (scope.get("client") or ("", 0))[0], headers.get("x-forwarded-for"))
-        if is_loopback(client) and not self.settings.rate_limit_loopback:
+        if is_loopback(client) and not self.settings.web.rate_limit_loopback:
             return 0.0
         return self.limiter.wait_time(client or "unknown")
 
     def _body_limit(self, method: str, path: str) -> tuple[int, str]:
         """The largest body for this route, and the message that refuses a larger one."""
-        upload = answer_texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(self.settings.max_upload_bytes))
+        upload = texts.ERR_UPLOAD_TOO_LARGE.format(limit=human_size(self.settings.ingest.max_upload_bytes))
         if method == "POST" and path.rstrip("/") == "/api/documents":
-            return self.settings.max_upload_bytes + MULTIPART_OVERHEAD, upload
+            return self.settings.ingest.max_upload_bytes + MULTIPART_OVERHEAD, upload
         if method == "POST" and path.rstrip("/") == "/gradio_api/upload":
-            return self.settings.max_upload_bytes * PAGE_FILES + MULTIPART_OVERHEAD, upload
-        limit = self.settings.max_request_bytes
+            return self.settings.ingest.max_upload_bytes * PAGE_FILES + MULTIPART_OVERHEAD, upload
+        limit = self.settings.web.max_request_bytes
         return limit, texts.ERR_BODY_TOO_LARGE.format(limit=human_size(limit))
 
     async def _check_page_event(self, path: str, receive: Receive, send: Send) -> Receive | None:
@@ -184,8 +193,12 @@ class Guard:
             fn_index = json.loads(body or b"{}").get("fn_index")
         except (ValueError, AttributeError):
             fn_index = None  # malformed: the framework answers 422
-        if fn_index is not None and (not isinstance(fn_index, int) or isinstance(fn_index, bool) or fn_index not in ids):
-            await send_error(send, 404, texts.ERR_UNKNOWN_ENDPOINT.format(name=f"fn_index={fn_index!r}"[:80]), "not_found")
+        if fn_index is not None and (
+            not isinstance(fn_index, int) or isinstance(fn_index, bool) or fn_index not in ids
+        ):
+            await send_error(
+                send, 404, texts.ERR_UNKNOWN_ENDPOINT.format(name=f"fn_index={fn_index!r}"[:80]), "not_found"
+            )
             return None
         replayed = False
 
@@ -230,7 +243,9 @@ class _Limited:
             self.total += len(message.get("body", b""))
             if self.total > self.limit:
                 if not self._response.started:
-                    await send_error(self._response.send, 413, self.message, "payload_too_large", [(b"connection", b"close")])
+                    await send_error(
+                        self._response.send, 413, self.message, "payload_too_large", [(b"connection", b"close")]
+                    )
                 self._response.closed_by_guard = True
                 return {"type": "http.disconnect"}
         return message

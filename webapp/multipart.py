@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from assistant import texts as answer_texts
 from webapp import texts
 from webapp.uploads import UploadError, too_large
 
@@ -44,7 +44,7 @@ class _Receiver:
         self.part = _Part()
         self.filename: str | None = None
         self.path: Path | None = None
-        self._out = None
+        self._out: BinaryIO | None = None
         self._writing = False
         self.size = 0
 
@@ -72,7 +72,7 @@ class _Receiver:
         self.path, self._out, self._writing = Path(name), os.fdopen(fd, "wb"), True
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if not self._writing:
+        if not self._writing or self._out is None:
             return
         self.size += end - start
         if self.size > self.max_bytes:
@@ -80,7 +80,7 @@ class _Receiver:
         self._out.write(data[start:end])
 
     def on_part_end(self) -> None:
-        if self._writing:
+        if self._writing and self._out is not None:
             self._writing = False
             self._out.close()
 
@@ -91,7 +91,9 @@ class _Receiver:
             self.path.unlink(missing_ok=True)
 
 
-async def receive_upload(request: Request, folder: Path, max_bytes: int, check_name: Callable[[str], object]) -> ReceivedUpload:
+async def receive_upload(
+    request: Request, folder: Path, max_bytes: int, check_name: Callable[[str], object]
+) -> ReceivedUpload:
     """The multipart field ``file`` of ``request``, written to ``folder/.upload-*.part``; UploadError otherwise."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
@@ -99,8 +101,18 @@ async def receive_upload(request: Request, folder: Path, max_bytes: int, check_n
         raise UploadError(400, texts.ERR_NOT_MULTIPART)
     folder.mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(folder, max_bytes, check_name)
-    callbacks = {name: getattr(receiver, name) for name in (
-        "on_part_begin", "on_header_field", "on_header_value", "on_header_end", "on_headers_finished", "on_part_data", "on_part_end")}
+    callbacks = {
+        name: getattr(receiver, name)
+        for name in (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
+            "on_part_end",
+        )
+    }
     try:
         parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
         async for chunk in request.stream():
@@ -108,7 +120,7 @@ async def receive_upload(request: Request, folder: Path, max_bytes: int, check_n
         parser.finalize()
     except FormParserError as exc:
         receiver.discard()
-        raise UploadError(400, answer_texts.ERR_BAD_REQUEST.format(reason=f"multipart: {exc}")) from exc
+        raise UploadError(400, texts.ERR_BAD_REQUEST.format(reason=f"multipart: {exc}")) from exc
     except BaseException:
         receiver.discard()
         raise

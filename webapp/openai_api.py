@@ -12,15 +12,16 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant import texts
 from assistant.response import AssistantResponse
 from vectorstore.errors import StoreError
+from webapp import texts
 from webapp.api import ApiError, ErrorResponse, OptionalText
 from webapp.backend import Backend
 
@@ -37,7 +38,7 @@ class ChatMessageIn(BaseModel):
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
     model: OptionalText = Field(None, examples=[MODEL_ID])
-    messages: list[ChatMessageIn] = Field(examples=[[{"role": "user", "content": "二七区2020年的地区生产总值是多少?"}]])
+    messages: list[ChatMessageIn] = Field(examples=[[{"role": "user", "content": texts.API_EXAMPLE_QUESTION}]])
     stream: bool = False
 
 
@@ -97,7 +98,14 @@ def completion(response: AssistantResponse, model: str, history: list[dict[str, 
         "created": int(time.time()),
         "model": model,
         "system_fingerprint": response.mode,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": response.answer}, "logprobs": None, "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": response.answer},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
         "usage": _usage(response.question, history, response.answer),
     } | _extras(response)
 
@@ -126,7 +134,8 @@ def completion_chunks(pieces: Iterator[str | AssistantResponse], model: str) -> 
     except Exception as exc:  # noqa: BLE001 - the stream has begun: the error is an event, and the stream still ends
         log.exception("streaming an answer failed")
         message = str(exc) if isinstance(exc, StoreError) else texts.ERR_INTERNAL
-        yield f"data: {json.dumps({'error': {'message': message, 'type': 'server_error', 'code': 503 if isinstance(exc, StoreError) else 500}}, ensure_ascii=False)}\n\n"
+        error = {"message": message, "type": "server_error", "code": 503 if isinstance(exc, StoreError) else 500}
+        yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
         return
     if final is not None:
@@ -140,9 +149,16 @@ def openai_router(backend: Backend) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
     @router.post(
-        "/chat/completions", summary="OpenAI-compatible chat completion (stream and non-stream)",
-        responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
-                   200: {"content": {"text/event-stream": {}}, "description": "a chat.completion object, or SSE chunks when stream=true"}},
+        "/chat/completions",
+        summary="OpenAI-compatible chat completion (stream and non-stream)",
+        responses={
+            400: {"model": ErrorResponse},
+            503: {"model": ErrorResponse},
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "a chat.completion object, or SSE chunks when stream=true",
+            },
+        },
     )
     def chat_completions(body: ChatCompletionRequest):
         question, history = split_messages(body.messages)

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 
-from assistant import texts
-from assistant.validation import ERR_SURROGATE, InvalidRequest, has_surrogate
+from assistant.validation import InvalidRequest, has_surrogate
 from ingest.loaders import SUPPORTED_SUFFIXES
 from vectorstore.errors import StoreError
 from vectorstore.records import DocumentInfo
-from webapp import texts as web_texts
+from webapp import texts
 from webapp.access import AccessDenied, Caller, authorise_loopback, client_address, token_matches
 from webapp.backend import Backend, UnknownDocument, UploadResult
 from webapp.render import answer_message, check_markdown, detail_messages, error_message, md_escape, partial_message
@@ -41,13 +41,19 @@ CSS = """
 #index-status { font-size: 0.9rem; }
 #index-status p { margin: 0.2rem 0; }
 :is(#chat, #check-result) mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
-:is(#chat, #check-result) blockquote { border-left: 3px solid #f59e0b; margin: 0.4rem 0; padding: 0.1rem 0.8rem; color: var(--body-text-color); }
+:is(#chat, #check-result) blockquote {
+  border-left: 3px solid #f59e0b; margin: 0.4rem 0; padding: 0.1rem 0.8rem; color: var(--body-text-color);
+}
 :is(#chat, #check-result) small { color: var(--body-text-color-subdued); }
-#chat .thought-group .message-content :is(p, blockquote, li, mark) { font-size: 15px !important; line-height: 1.75 !important; }
+#chat .thought-group .message-content :is(p, blockquote, li, mark) {
+  font-size: 15px !important; line-height: 1.75 !important;
+}
 #chat .thought-group .message-content strong { font-size: 15px !important; }
 #chat .thought-group .message-content small { font-size: 13px !important; }
 #chat .thought-group .title { font-size: 14px !important; }
-#examples-title p, #check-examples-title p { margin: 0.3rem 0 0; color: var(--body-text-color-subdued); font-size: 0.9rem; }
+#examples-title p, #check-examples-title p {
+  margin: 0.3rem 0 0; color: var(--body-text-color-subdued); font-size: 0.9rem;
+}
 #examples button, #check-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: normal; }
 #send-button { min-width: 88px; }
 """
@@ -64,7 +70,7 @@ def _when(iso: str) -> str:
 def status_markdown(backend: Backend, docs: list[DocumentInfo] | None = None) -> str:
     health = backend.health(docs)
     if health["status"] == "damaged":
-        return web_texts.UI_STATUS_DAMAGED.format(message=md_escape(health["message"] or ""))
+        return texts.UI_STATUS_DAMAGED.format(message=md_escape(health["message"] or ""))
     if health["status"] == "error":
         return texts.UI_STATUS_ERROR.format(message=md_escape(health["message"] or ""))
     if not health["ready"]:
@@ -80,7 +86,7 @@ def _documents(backend: Backend) -> list[DocumentInfo]:
 
 
 def _origin(d: DocumentInfo) -> str:
-    label = web_texts.UI_ORIGINS.get(d.provenance.origin, d.provenance.origin)
+    label = texts.UI_ORIGINS.get(d.provenance.origin, d.provenance.origin)
     return f"{label}({d.provenance.by})" if d.provenance.by else label
 
 
@@ -101,14 +107,14 @@ def refreshed(backend: Backend) -> tuple[str, list[list[Any]], Any]:
 def respond(backend: Backend, message: str, chat: list | None, conv: list | None) -> Iterator[tuple[str, list, list]]:
     """Stream one answer: yields (textbox value, chat messages, conversation state)."""
     chat = list(chat or [])
-    keep = max(backend.settings.max_history_messages - 2, 0)  # a long conversation keeps its latest turns
+    keep = max(backend.settings.answering.max_history_messages - 2, 0)  # a long conversation keeps its latest turns
     conv = list(conv or [])[-keep:] if keep else []
     question = (message or "").strip()
     if not question:
         yield "", chat, conv
         return
     if has_surrogate(question):  # cannot even be shown: refuse before echoing it
-        yield "", chat + [error_message(ERR_SURROGATE)], conv
+        yield "", chat + [error_message(texts.ERR_SURROGATE)], conv
         return
     chat.append(gr.ChatMessage(role="user", content=md_escape(question)))
     yield "", chat, conv
@@ -138,7 +144,7 @@ def respond(backend: Backend, message: str, chat: list | None, conv: list | None
     if response is None:
         yield "", chat + [error_message(texts.ERR_INTERNAL)], conv
         return
-    limit = backend.settings.max_history_message_chars
+    limit = backend.settings.answering.max_history_message_chars
     conv = conv + [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer[:limit]}]
     yield "", chat + [answer_message(response)] + detail_messages(response), conv
 
@@ -149,7 +155,7 @@ def check_claim(backend: Backend, claim: str | None) -> str:
     if not claim:
         return texts.UI_CHECK_EMPTY
     if has_surrogate(claim):
-        return texts.UI_ERROR_PREFIX + md_escape(ERR_SURROGATE)
+        return texts.UI_ERROR_PREFIX + md_escape(texts.ERR_SURROGATE)
     try:
         return check_markdown(backend.check(claim))
     except InvalidRequest as exc:
@@ -165,32 +171,38 @@ def check_claim(backend: Backend, claim: str | None) -> str:
 # --- documents ---------------------------------------------------------------------------------
 def page_actor(backend: Backend, admin: bool, request: gr.Request | None) -> str:
     """Who is writing from the page (recorded as the uploader); AccessDenied with the page's message otherwise."""
-    if backend.settings.admin_token:
+    if backend.settings.web.admin_token:
         if admin:
             return "page-login"
-        raise AccessDenied(403, web_texts.UI_NOT_AUTHORISED_LOGIN)
+        raise AccessDenied(403, texts.UI_NOT_AUTHORISED_LOGIN)
     client = request.client.host if request is not None and request.client else None
     headers = request.headers if request is not None else {}
     caller = Caller(client_address(backend.settings, client, headers.get("x-forwarded-for")), headers.get("host"))
     try:
         return authorise_loopback(caller)
     except AccessDenied:
-        raise AccessDenied(403, web_texts.UI_NOT_AUTHORISED_LOOPBACK) from None
+        raise AccessDenied(403, texts.UI_NOT_AUTHORISED_LOOPBACK) from None
 
 
 def login(backend: Backend, token: str | None) -> tuple[bool, str]:
     if token_matches(backend.settings, (token or "").strip()):
-        return True, web_texts.UI_LOGIN_OK
+        return True, texts.UI_LOGIN_OK
     time.sleep(LOGIN_FAILURE_DELAY)
-    return False, web_texts.UI_LOGIN_FAILED
+    return False, texts.UI_LOGIN_FAILED
 
 
 def _upload_line(result: UploadResult) -> str:
     doc = result.document
-    lines = [texts.UI_UPLOAD_DONE.format(
-        title=md_escape(doc.title), status=texts.UI_UPLOAD_STATUS[result.status], chunks=doc.chunks, name=md_escape(result.name))]
-    lines += [web_texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) for n, phrase in result.suspicious]
-    lines += [web_texts.UI_WARNING_NOTE.format(warning=md_escape(w)) for w in result.warnings]
+    lines = [
+        texts.UI_UPLOAD_DONE.format(
+            title=md_escape(doc.title),
+            status=texts.UI_UPLOAD_STATUS[result.status],
+            chunks=doc.chunks,
+            name=md_escape(result.name),
+        )
+    ]
+    lines += [texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) for n, phrase in result.suspicious]
+    lines += [texts.UI_WARNING_NOTE.format(warning=md_escape(w)) for w in result.warnings]
     return "\n\n".join(lines)
 
 
@@ -217,9 +229,9 @@ def delete_document(backend: Backend, doc_id: str | None) -> str:
     try:
         doc = backend.delete(doc_id)
     except UnknownDocument as exc:
-        return "❌ " + md_escape(exc.message)
+        return texts.UI_FAILED_MARK + md_escape(exc.message)
     except StoreError as exc:
-        return "❌ " + md_escape(str(exc))
+        return texts.UI_FAILED_MARK + md_escape(str(exc))
     return texts.UI_DELETED.format(title=md_escape(doc.title), source=md_escape(doc.source))
 
 
@@ -227,20 +239,26 @@ def reindex_plan(backend: Backend) -> str:
     try:
         plan = backend.reindex_plan()
     except StoreError as exc:
-        return "❌ " + md_escape(str(exc))
-    return web_texts.UI_REINDEX_PLAN.format(added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed))
+        return texts.UI_FAILED_MARK + md_escape(str(exc))
+    return texts.UI_REINDEX_PLAN.format(added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed))
 
 
 def reindex(backend: Backend) -> str:
     try:
         report = backend.reindex()
     except StoreError as exc:
-        return "❌ " + md_escape(str(exc))
+        return texts.UI_FAILED_MARK + md_escape(str(exc))
     lines = [texts.UI_REINDEXED.format(
         added=len(report.added), updated=len(report.updated), unchanged=len(report.unchanged),
         removed=len(report.removed), skipped=len(report.skipped), seconds=report.seconds)]
-    lines += ["- " + md_escape(texts.UI_REINDEX_SKIPPED.format(name=name.rsplit("/", 1)[-1], reason=reason)) for name, reason in report.skipped]
-    lines += ["- " + web_texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) + f"({md_escape(name)})" for name, n, phrase in report.suspicious]
+    lines += [
+        "- " + md_escape(texts.UI_REINDEX_SKIPPED.format(name=name.rsplit("/", 1)[-1], reason=reason))
+        for name, reason in report.skipped
+    ]
+    lines += [
+        "- " + texts.UI_SUSPICIOUS_NOTE.format(n=n, phrase=md_escape(phrase)) + f"({md_escape(name)})"
+        for name, n, phrase in report.suspicious
+    ]
     return "\n".join(lines)
 
 
@@ -248,7 +266,7 @@ def embedding_progress(backend: Backend) -> tuple[str, Any]:
     """The progress line, and the timer (kept running only while something is being embedded)."""
     p = backend.embedding
     if p.running:
-        return web_texts.UI_EMBEDDING_PROGRESS.format(done=p.done, total=p.total), gr.Timer(active=True)
+        return texts.UI_EMBEDDING_PROGRESS.format(done=p.done, total=p.total), gr.Timer(active=True)
     return "", gr.Timer(active=False)
 
 
@@ -281,7 +299,10 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                     clear = gr.Button(texts.UI_CLEAR, variant="secondary", scale=1, elem_id="clear-button")
                 gr.Markdown(f"{texts.UI_EXAMPLES_TITLE} {texts.UI_FOLLOWUP_HINT}", elem_id="examples-title")
                 with gr.Row(elem_id="examples"):
-                    example_buttons = [(gr.Button(label, size="sm", variant="secondary"), question) for label, question in texts.UI_EXAMPLES]
+                    example_buttons = [
+                        (gr.Button(label, size="sm", variant="secondary"), question)
+                        for label, question in texts.UI_EXAMPLES
+                    ]
 
             with gr.Tab(texts.UI_TAB_CHECK, id="check-tab"):
                 gr.Markdown(texts.UI_CHECK_INTRO)
@@ -291,23 +312,37 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                     check_button = gr.Button(texts.UI_CHECK_BUTTON, variant="primary", scale=1, elem_id="check-button")
                 gr.Markdown(texts.UI_CHECK_EXAMPLES_TITLE, elem_id="check-examples-title")
                 with gr.Row(elem_id="check-examples"):
-                    check_examples = [(gr.Button(claim, size="sm", variant="secondary"), claim) for claim in texts.UI_CHECK_EXAMPLES]
+                    check_examples = [
+                        (gr.Button(claim, size="sm", variant="secondary"), claim) for claim in texts.UI_CHECK_EXAMPLES
+                    ]
                 check_result = gr.Markdown(texts.UI_CHECK_PLACEHOLDER_RESULT, elem_id="check-result")
 
             with gr.Tab(texts.UI_TAB_DOCS, id="docs-tab") as docs_tab:
-                gr.Markdown(texts.UI_DOCS_INTRO.format(suffixes=supported_list(), limit=human_size(backend.settings.max_upload_bytes)))
+                gr.Markdown(
+                    texts.UI_DOCS_INTRO.format(
+                        suffixes=supported_list(), limit=human_size(backend.settings.ingest.max_upload_bytes)
+                    )
+                )
                 admin = gr.State(False)
-                if backend.settings.admin_token:
-                    gr.Markdown(web_texts.UI_WRITE_LOGIN_NOTICE, elem_id="write-notice")
+                if backend.settings.web.admin_token:
+                    gr.Markdown(texts.UI_WRITE_LOGIN_NOTICE, elem_id="write-notice")
                     with gr.Row(equal_height=True):
-                        token_box = gr.Textbox(label=web_texts.UI_LOGIN_LABEL, type="password", scale=4, elem_id="login-token")
-                        login_button = gr.Button(web_texts.UI_LOGIN_BUTTON, scale=1, elem_id="login-button")
+                        token_box = gr.Textbox(
+                            label=texts.UI_LOGIN_LABEL, type="password", scale=4, elem_id="login-token"
+                        )
+                        login_button = gr.Button(texts.UI_LOGIN_BUTTON, scale=1, elem_id="login-button")
                     login_message = gr.Markdown(elem_id="login-message")
                 else:
-                    gr.Markdown(web_texts.UI_WRITE_LOOPBACK_NOTICE, elem_id="write-notice")
+                    gr.Markdown(texts.UI_WRITE_LOOPBACK_NOTICE, elem_id="write-notice")
                 table = gr.Dataframe(
-                    value=table_rows(docs_now), headers=list(web_texts.UI_DOCS_HEADERS), datatype="str", interactive=False,
-                    wrap=True, column_widths=["30%", "18%", "7%", "12%", "15%", "6%", "12%"], elem_id="documents-table", type="array",
+                    value=table_rows(docs_now),
+                    headers=list(texts.UI_DOCS_HEADERS),
+                    datatype="str",
+                    interactive=False,
+                    wrap=True,
+                    column_widths=["30%", "18%", "7%", "12%", "15%", "6%", "12%"],
+                    elem_id="documents-table",
+                    type="array",
                 )
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -315,11 +350,15 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                                         file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload-files")
                     with gr.Column(scale=2):
                         upload = gr.Button(texts.UI_UPLOAD_BUTTON, variant="primary", elem_id="upload-button")
-                        choose = gr.Dropdown(choices=_choices(docs_now), value=None, label=texts.UI_DELETE_LABEL, elem_id="delete-choice")
+                        choose = gr.Dropdown(
+                            choices=_choices(docs_now), value=None, label=texts.UI_DELETE_LABEL, elem_id="delete-choice"
+                        )
                         delete = gr.Button(texts.UI_DELETE_BUTTON, variant="stop", elem_id="delete-button")
                 with gr.Row():
                     reindex_button = gr.Button(texts.UI_REINDEX_BUTTON, elem_id="reindex-button")
-                    confirm_button = gr.Button(web_texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button")
+                    confirm_button = gr.Button(
+                        texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button"
+                    )
                     refresh = gr.Button(texts.UI_REFRESH_BUTTON, elem_id="refresh-button")
                 gr.Markdown(texts.UI_REINDEX_HELP.format(corpus_dir=backend.corpus_dir))
                 docs_message = gr.Markdown(elem_id="documents-message")
@@ -330,8 +369,8 @@ def build_blocks(backend: Backend) -> gr.Blocks:
         def chat(message: str, chat_history: list, conversation: list):
             yield from respond(backend, message, chat_history, conversation)
 
-        chat_io = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv])
-        box.submit(chat, **chat_io, api_name="chat", api_description="问一个问题,流式返回带引用的回答(聊天消息列表)。")
+        chat_io: dict[str, Any] = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv])
+        box.submit(chat, **chat_io, api_name="chat", api_description=texts.API_CHAT_DESCRIPTION)
         send.click(chat, **chat_io, api_visibility="private")
         clear.click(lambda: ("", [], []), None, [box, chatbot, conv], queue=False, api_visibility="private")
         chatbot.clear(lambda: [], None, conv, queue=False, api_visibility="private")  # the chat's own trash button
@@ -349,10 +388,12 @@ def build_blocks(backend: Backend) -> gr.Blocks:
             return check_claim(backend, claim)
 
         check_button.click(check, [claim_box], [check_result], api_name="check",
-                           api_description="核查一个说法:返回结论(资料支持 / 与资料不符 / 无法核实)和原文依据(Markdown)。")
+                           api_description=texts.API_CHECK_DESCRIPTION)
         claim_box.submit(check, [claim_box], [check_result], api_visibility="private")
         for button, claim in check_examples:
-            button.click(lambda c=claim: (c, check_claim(backend, c)), None, [claim_box, check_result], api_visibility="private")
+            button.click(
+                lambda c=claim: (c, check_claim(backend, c)), None, [claim_box, check_result], api_visibility="private"
+            )
 
         # --- document events ---
         doc_outputs = [docs_message, status, table, choose]
@@ -365,14 +406,23 @@ def build_blocks(backend: Backend) -> gr.Blocks:
             except AccessDenied as exc:
                 return None, exc.message
 
-        def on_upload(paths: list[str] | None, admin_state: bool, request: gr.Request, progress: gr.Progress = gr.Progress()):
+        def on_upload(
+            paths: list[str] | None,
+            admin_state: bool,
+            request: gr.Request,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio hands its progress tracker over through this default
+        ):
             actor, refusal = writer(admin_state, request)
             message = upload_files(backend, paths, actor, progress) if actor else refusal
             return (message, *refreshed(backend), None, *embedding_progress(backend))
 
         def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
             actor, refusal = writer(admin_state, request)
-            return (delete_document(backend, doc_id) if actor else refusal, *refreshed(backend), *embedding_progress(backend))
+            return (
+                delete_document(backend, doc_id) if actor else refusal,
+                *refreshed(backend),
+                *embedding_progress(backend),
+            )
 
         def on_reindex_plan(admin_state: bool, request: gr.Request):
             actor, refusal = writer(admin_state, request)
@@ -380,18 +430,33 @@ def build_blocks(backend: Backend) -> gr.Blocks:
 
         def on_reindex(admin_state: bool, request: gr.Request):
             actor, refusal = writer(admin_state, request)
-            return (reindex(backend) if actor else refusal, *refreshed(backend), gr.Button(visible=False), *embedding_progress(backend))
+            return (
+                reindex(backend) if actor else refusal,
+                *refreshed(backend),
+                gr.Button(visible=False),
+                *embedding_progress(backend),
+            )
 
-        write = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
+        write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
         upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
         delete.click(on_delete, [choose, admin], doc_outputs + busy, api_visibility="private", **write)
-        reindex_button.click(on_reindex_plan, [admin], [docs_message, confirm_button], api_visibility="private", **write)
-        confirm_button.click(on_reindex, [admin], doc_outputs + [confirm_button] + busy, api_visibility="private", **write)
+        reindex_button.click(
+            on_reindex_plan, [admin], [docs_message, confirm_button], api_visibility="private", **write
+        )
+        confirm_button.click(
+            on_reindex, [admin], doc_outputs + [confirm_button] + busy, api_visibility="private", **write
+        )
         timer.tick(lambda: embedding_progress(backend), None, busy, api_visibility="private", queue=False)
-        if backend.settings.admin_token:
-            login_button.click(lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private")
-            token_box.submit(lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private")
+        if backend.settings.web.admin_token:
+            login_button.click(
+                lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private"
+            )
+            token_box.submit(
+                lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private"
+            )
         refresh.click(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
-        docs_tab.select(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
+        docs_tab.select(
+            lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False
+        )
         demo.load(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
     return demo

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import html
 import re
+
 from gradio import ChatMessage
 
-from assistant import texts
 from assistant.response import AssistantResponse, Citation, RetrievedItem
+from webapp import texts
 
 # Characters that can start emphasis, code, links, images, footnotes, math, strikethrough, tables or
 # e-mail autolinks anywhere in a line.  With [ and ] escaped, ( ) ! ^ and : cannot form a link.
@@ -46,7 +47,7 @@ def highlighted_context(c: Citation) -> str:
     """The chunk the quote comes from, with the quoted sentence marked."""
     begin = c.start - c.context_start
     end = begin + len(c.text)
-    if 0 <= begin and c.context[begin:end] == c.text:
+    if begin >= 0 and c.context[begin:end] == c.text:
         before, cited, after = c.context[:begin], c.text, c.context[end:]
     else:  # defensive: quote not found at its offset, show the quote alone
         before, cited, after = "", c.text, ""
@@ -57,7 +58,8 @@ def sources_markdown(citations: list[Citation]) -> str:
     parts = []
     for c in citations:
         location = texts.UI_SOURCE_LOCATION.format(source=md_escape(c.source), start=c.start, end=c.end)
-        parts.append(f"**\\[{c.ref}\\] {_where(c.title, c.section)}**\n\n{_quote_block(highlighted_context(c))}\n\n<small>{location}</small>")
+        heading = f"**\\[{c.ref}\\] {_where(c.title, c.section)}**"
+        parts.append(f"{heading}\n\n{_quote_block(highlighted_context(c))}\n\n<small>{location}</small>")
     return "\n\n---\n\n".join(parts)
 
 
@@ -66,7 +68,9 @@ def related_markdown(items: list[RetrievedItem]) -> str:
     for item in items:
         text = item.text if len(item.text) <= RELATED_CHARS else item.text[:RELATED_CHARS] + "…"
         location = texts.UI_SOURCE_LOCATION.format(source=md_escape(item.source), start=item.start, end=item.end)
-        parts.append(f"**{_where(item.title, item.section)}**\n\n{_quote_block(md_escape(text))}\n\n<small>{location}</small>")
+        parts.append(
+            f"**{_where(item.title, item.section)}**\n\n{_quote_block(md_escape(text))}\n\n<small>{location}</small>"
+        )
     return "\n\n---\n\n".join(parts)
 
 
@@ -90,25 +94,40 @@ def partial_message(streamed: str) -> ChatMessage:
 
 def answer_message(response: AssistantResponse) -> ChatMessage:
     """The final answer bubble (a no-answer reply has its own heading and hint)."""
-    notice = f"\n\n*ℹ️ {md_escape(response.notice)}*" if response.notice else ""
-    return ChatMessage(role="assistant", content=answer_prefix(response) + md_escape(response.answer) + answer_suffix(response) + notice)
+    notice = f"\n\n*{texts.UI_NOTICE_PREFIX}{md_escape(response.notice)}*" if response.notice else ""
+    return ChatMessage(
+        role="assistant",
+        content=answer_prefix(response) + md_escape(response.answer) + answer_suffix(response) + notice,
+    )
 
 
 def detail_messages(response: AssistantResponse) -> list[ChatMessage]:
     """Collapsible blocks under the answer: its sources, or the related passages of a no-answer reply."""
     if response.citations:
         title = texts.UI_SOURCES_TITLE.format(n=len(response.citations))
-        return [ChatMessage(role="assistant", content=sources_markdown(response.citations), metadata={"title": title, "status": "done"})]
+        return [
+            ChatMessage(
+                role="assistant",
+                content=sources_markdown(response.citations),
+                metadata={"title": title, "status": "done"},
+            )
+        ]
     if response.related:
         title = texts.UI_RELATED_TITLE.format(n=len(response.related))
-        return [ChatMessage(role="assistant", content=related_markdown(response.related), metadata={"title": title, "status": "done"})]
+        return [
+            ChatMessage(
+                role="assistant",
+                content=related_markdown(response.related),
+                metadata={"title": title, "status": "done"},
+            )
+        ]
     return []
 
 
 def check_markdown(response: AssistantResponse) -> str:
     """A fact-check result: the verdict, what differs, and the evidence (or the closest passages)."""
     verdict = response.verdict or "not_found"
-    lines = [f"### {texts.UI_CHECK_ICONS.get(verdict, '')} {md_escape(texts.VERDICT_LABELS.get(verdict, verdict))}"]
+    lines = [f"### {texts.UI_CHECK_MARKS.get(verdict, '')}{md_escape(texts.VERDICT_LABELS.get(verdict, verdict))}"]
     if response.differences:
         lines.append("**" + md_escape(";".join(response.differences)) + "**")
     lines.append("*" + md_escape(texts.UI_CHECK_CLAIM.format(claim=response.question)) + "*")

@@ -9,13 +9,13 @@ import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
-from assistant import texts
 from ingest.loaders import SUPPORTED_SUFFIXES
-from webapp import texts as web_texts
+from webapp import texts
 
 _RESERVED = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
 _SPACES = re.compile(r"\s+")
-MAX_NAME_BYTES = 200  # UTF-8 bytes: file systems allow 255, and the backup copy adds a few (a 300-character Chinese name is 900)
+# UTF-8 bytes: file systems allow 255, and the backup copy adds a few (a 300-character Chinese name is 900).
+MAX_NAME_BYTES = 200
 _COPY_BLOCK = 1 << 20
 
 
@@ -60,9 +60,7 @@ def sanitize_filename(name: str | None) -> str:
     base = _RESERVED.sub("_", base)
     base = _SPACES.sub(" ", base).strip()
     stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    elif not re.fullmatch(r"[A-Za-z0-9]{1,10}", suffix):
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,10}", suffix):
         stem, suffix = base, ""
     while ".." in stem:
         stem = stem.replace("..", ".")
@@ -81,7 +79,7 @@ def check_name(filename: str | None) -> str:
     check_suffix(name)
     size = len(name.encode("utf-8"))
     if size > MAX_NAME_BYTES:
-        raise UploadError(400, web_texts.ERR_NAME_TOO_LONG.format(n=size, limit=MAX_NAME_BYTES))
+        raise UploadError(400, texts.ERR_NAME_TOO_LONG.format(n=size, limit=MAX_NAME_BYTES))
     return name
 
 
@@ -92,7 +90,9 @@ def too_large(limit: int) -> UploadError:
 def check_suffix(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadError(415, texts.ERR_UNSUPPORTED_TYPE.format(suffix=suffix or "(无)", supported=supported_list()))
+        raise UploadError(
+            415, texts.ERR_UNSUPPORTED_TYPE.format(suffix=suffix or texts.NO_SUFFIX, supported=supported_list())
+        )
     return suffix
 
 
@@ -106,7 +106,8 @@ def target_path(corpus_dir: Path, safe_name: str) -> Path:
 
 
 def save_stream(source: BinaryIO, corpus_dir: Path, max_bytes: int) -> Path:
-    """Copy an upload into a hidden temporary file inside ``corpus_dir`` (same file system), enforcing the size limit."""
+    """Copy an upload into a hidden temporary file inside ``corpus_dir`` (same file system), enforcing the size
+    limit."""
     root = Path(corpus_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=root)

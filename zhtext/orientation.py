@@ -6,12 +6,17 @@ targets (「到2025年…突破1200亿元」, 「确保」, 「力争」).  Cue 
 from __future__ import annotations
 
 import re
+from typing import Literal
+
+Orientation = Literal["target", "actual", "mixed", "unknown"]
 
 _TARGET = re.compile(r"(到20\d\d年|20\d\d年(7月)?底?前|确保|力争|计划|将要|将重点|今后五年|未来五年|五年内|目标|突破)")
-_ACTUAL = re.compile(r"(20(0\d|1\d|20|21)年[^。;\uff1b]{0,25}(达到|实现|完成|增加|建成|荣获|投入)|20(1\d|20|21)年\d{1,2}月|五年来|五年间|已经|累计|荣获|是20\d\d年的|受益)")
+_ACTUAL = re.compile(
+    r"(20(0\d|1\d|20|21)年[^。;\uff1b]{0,25}(达到|实现|完成|增加|建成|荣获|投入)|20(1\d|20|21)年\d{1,2}月|五年来|五年间|已经|累计|荣获|是20\d\d年的|受益)"
+)
 
 
-def orientation_of(text: str) -> str:
+def orientation_of(text: str) -> Orientation:
     """"target", "actual", "mixed" or "unknown"."""
     target = bool(_TARGET.search(text))
     actual = bool(_ACTUAL.search(text))

@@ -47,4 +47,7 @@ def answer_units(text: str, whole: bool = False) -> list[Span]:
     if whole:
         return [Span(0, len(text))]
     sentences = split_sentences(text, Span(0, len(text)))
-    return [Span(sentences[i - 1].start, s.end) if i and ANAPHORA.match(s.text(text)) else s for i, s in enumerate(sentences)]
+    return [
+        Span(sentences[i - 1].start, s.end) if i and ANAPHORA.match(s.text(text)) else s
+        for i, s in enumerate(sentences)
+    ]

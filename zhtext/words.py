@@ -1,17 +1,34 @@
-"""One jieba for the whole program, behind one lock (its segmenter is not thread-safe).
+"""jieba for the whole program, behind one lock (its segmenter is not thread-safe): the common
+dictionary, or the common dictionary plus the words of one corpus.
 
-Every layer segments through these functions: BM25 tokens, question terms, name boundaries and
-the corpus vocabulary all see the same words.
+Every layer segments through a :class:`Segmenter`.  :data:`COMMON` is jieba's dictionary as it
+ships; nothing ever changes it.  An index adds the terms its documents put in quotation marks
+(「六个区」, “官方带娃”: :func:`corpus_terms`) so that they stay whole:
+``COMMON.with_words(terms)`` is a private copy of the dictionary with them added, made once per
+index (about 25 ms and 25 MB), and the index's BM25 tokenizer and every step that reads a question
+against that index (its terms, its names, the boundaries of a claim's names) use that copy.
+The corpus vocabulary is therefore part of the index, not a side effect of having built one.
+
+A copy is a function of its set of words alone, and a word changes only how the texts that contain
+it are cut: each word gets the frequency jieba suggests for it against the common dictionary, and
+the dictionary total stays the common one (jieba's ``add_word`` raises the total with every word, which
+shifts every route score a little).  A kept keyword index relies on this: when a document brings or
+takes away a corpus word, only the chunks holding that word are tokenized again.
 """
 from __future__ import annotations
 
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial
+from typing import TypeVar
 
 import jieba
 import jieba.posseg as pseg
+
+from zhtext.chars import quoted
 
 jieba.setLogLevel(logging.WARNING)
 _lock = threading.RLock()
@@ -21,146 +38,122 @@ _lock = threading.RLock()
 CONTENT_TAGS = frozenset({"n", "v", "vn", "a", "an", "ad", "vd", "l", "i"})
 COMMON_WORD_FREQ = 100  # jieba dictionary frequency of a word worth bridging to: rarer ones are names or jargon
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+CORPUS_TERM = quoted(2, 8)  # a quoted term the segmenter keeps whole
+CORPUS_TERM_TAG = "nz"  # the part of speech a corpus term gets: a proper noun
+COPIES_KEPT = 2  # copies of a dictionary kept for reuse: an index that goes back to an earlier set of documents
+T = TypeVar("T")
 
 
-def cut(text: str, hmm: bool = True) -> list[str]:
-    with _lock:
-        return jieba.lcut(text, HMM=hmm)
+class Segmenter:
+    """One jieba dictionary (``tokenizer``) and its parts of speech (``tagger``); ``words``: the corpus
+    terms added to the common dictionary."""
+
+    def __init__(
+        self,
+        tokenizer: jieba.Tokenizer,
+        tagger: pseg.POSTokenizer,
+        words: tuple[str, ...] = (),
+        common: Segmenter | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.tagger = tagger
+        self.words = words
+        self.common = common or self  # the dictionary without corpus words
+        self._copies: OrderedDict[tuple[str, ...], Segmenter] = OrderedDict()
+        self._memos: dict[Callable, Callable] = {}
+
+    def __repr__(self) -> str:
+        return f"<Segmenter {len(self.words)} corpus words>"
+
+    def with_words(self, words: Iterable[str]) -> Segmenter:
+        """The common dictionary with this one's words and ``words`` added as proper nouns (itself when
+        that adds nothing)."""
+        wanted = tuple(sorted(set(words) | set(self.words)))
+        if wanted == self.words:
+            return self
+        return self.common.exactly(wanted)
+
+    def exactly(self, words: tuple[str, ...]) -> Segmenter:
+        """This (common) dictionary with exactly ``words`` (sorted, none empty) added."""
+        if not words:
+            return self
+        with _lock:
+            if words in self._copies:
+                self._copies.move_to_end(words)
+                return self._copies[words]
+            self.tokenizer.check_initialized()
+            self.tagger.makesure_userdict_loaded()
+            tokenizer = jieba.Tokenizer()
+            tokenizer.FREQ, tokenizer.total = dict(self.tokenizer.FREQ), self.tokenizer.total
+            tokenizer.initialized = True
+            tagger = pseg.POSTokenizer.__new__(pseg.POSTokenizer)  # without reading the dictionary file again
+            tagger.tokenizer = tokenizer
+            tagger.word_tag_tab = dict(self.tagger.word_tag_tab)
+            for word in words:
+                tokenizer.FREQ[word] = self.tokenizer.suggest_freq(word, False)
+                for end in range(1, len(word)):
+                    tokenizer.FREQ.setdefault(word[:end], 0)  # jieba finds a word through its prefixes
+                tagger.word_tag_tab[word] = CORPUS_TERM_TAG
+            copy = self._copies[words] = Segmenter(tokenizer, tagger, words, self)
+            while len(self._copies) > COPIES_KEPT:
+                self._copies.popitem(last=False)
+        return copy
+
+    def memo(self, fn: Callable[[Segmenter, str], T], maxsize: int) -> Callable[[str], T]:
+        """``fn(self, text)``, cached by text for this segmenter: the cache goes when the segmenter does
+        (a cache keyed by segmenter would keep every index's dictionary alive)."""
+        cached = self._memos.get(fn)
+        if cached is None:
+            cached = self._memos[fn] = lru_cache(maxsize=maxsize)(partial(fn, self))
+        return cached
+
+    def cut(self, text: str, hmm: bool = True) -> list[str]:
+        with _lock:
+            return self.tokenizer.lcut(text, HMM=hmm)
+
+    def cut_for_search(self, text: str) -> list[str]:
+        with _lock:
+            return self.tokenizer.lcut_for_search(text)
+
+    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs."""
+        with _lock:
+            return [(w.word, w.flag) for w in self.tagger.lcut(text, HMM=hmm)]
+
+    def boundaries(self, text: str) -> frozenset[int]:
+        """Offsets where a word starts or ends."""
+        with _lock:
+            return frozenset({0} | {end for _, _, end in self.tokenizer.tokenize(text)})
+
+    def dictionary_tag(self, word: str) -> str | None:
+        """The part of speech the dictionary gives ``word``, or None when it is not a dictionary word."""
+        return self.tagger.word_tag_tab.get(word)
+
+    def frequency(self, word: str) -> int:
+        """How often ``word`` occurs in the texts the dictionary was counted on (0: not a dictionary word)."""
+        with _lock:
+            self.tokenizer.check_initialized()
+            return self.tokenizer.FREQ.get(word, 0)
 
 
-def cut_for_search(text: str) -> list[str]:
-    with _lock:
-        return jieba.lcut_for_search(text)
+COMMON = Segmenter(jieba.dt, pseg.dt)
 
 
-def tag(text: str, hmm: bool = True) -> list[tuple[str, str]]:
-    """(word, part of speech) pairs."""
-    with _lock:
-        return [(w.word, w.flag) for w in pseg.lcut(text, HMM=hmm)]
+def corpus_terms(texts: Iterable[str]) -> list[str]:
+    """The terms the texts put in quotation marks (「六个区」, “官方带娃”): a corpus's own words."""
+    return sorted({m for text in texts for m in CORPUS_TERM.findall(text)})
 
 
-def boundaries(text: str) -> frozenset[int]:
-    """Offsets where a jieba word starts or ends."""
-    with _lock:
-        return frozenset({0} | {end for _, _, end in jieba.tokenize(text)})
+def is_content_word(word: str, segmenter: Segmenter = COMMON) -> bool:
+    """A common dictionary noun, verb or adjective of two to four characters (学位, 就业, 看病).
+
+    Its part of speech is the common dictionary's (a corpus term is tagged a proper noun only in
+    the index's copy); how common it is, the dictionary of ``segmenter``'s (jieba counts a quoted
+    corpus term that is also a dictionary word once more: 精准 is 99 in the common one, 100 there)."""
+    return (_CJK_WORD.fullmatch(word) is not None and COMMON.dictionary_tag(word) in CONTENT_TAGS
+            and segmenter.frequency(word) >= COMMON_WORD_FREQ)
 
 
-def add_words(words: Iterable[str], part_of_speech: str = "nz") -> None:
-    """Words the dictionary lacks, kept whole from now on (added to the ``extra`` set: see :func:`learn`)."""
-    with _lock:
-        learn("extra", _owners.get("extra", frozenset()) | set(words), part_of_speech)
-
-
-# --- learned words ------------------------------------------------------------------------------------
-# The corpus teaches jieba words of its own (quoted terms such as 「六个区」).  How a text is cut must be
-# a function of the set of learned words alone, never of the order they came in or of how often an
-# index was rebuilt: otherwise a kept (persisted) index could not equal a fresh build.  jieba's own
-# add_word is neither (each call raises the word's frequency again, and the dictionary total with it),
-# so learned words are applied here: each gets the frequency jieba would suggest against the base
-# dictionary, the dictionary total never changes (a word then only changes how the texts containing it
-# are cut), and a word no owner needs any more gets its base frequency and part of speech back.
-_owners: dict[str, frozenset[str]] = {}  # who taught what (an index folder, "extra", …)
-_learned: dict[str, int] = {}  # word → frequency applied
-_base: dict[str, tuple[int | None, str | None]] = {}  # word → (frequency, part of speech) before it was first learned
-_version = 0
-
-
-def learn(owner: str, words: Iterable[str], part_of_speech: str = "nz") -> frozenset[str]:
-    """Make ``owner``'s learned words exactly ``words``; the learned set is the union over owners.
-
-    Returns the words whose state changed (learned or forgotten): only texts containing one of
-    them are cut differently now."""
-    global _version
-    with _lock:
-        mine = frozenset(w for w in words if w)
-        if _owners.get(owner, frozenset()) == mine:
-            return frozenset()
-        if mine:
-            _owners[owner] = mine
-        else:
-            _owners.pop(owner, None)
-        target = frozenset().union(*_owners.values()) if _owners else frozenset()
-        gone = [w for w in _learned if w not in target]
-        new = sorted(w for w in target if w not in _learned)
-        if not gone and not new:
-            return frozenset()
-        dt = jieba.dt
-        dt.check_initialized()
-        pseg.dt.makesure_userdict_loaded()
-        for w in _learned:  # the base dictionary, on which new words get their frequencies
-            _restore(w)
-        for w in gone:
-            del _learned[w]
-        for w in new:
-            if w not in _base:
-                _base[w] = (dt.FREQ.get(w), pseg.dt.word_tag_tab.get(w))
-        _learned.update({w: dt.suggest_freq(w, False) for w in new})
-        for w, freq in _learned.items():
-            _apply(w, freq, part_of_speech)
-        _version += 1
-        return frozenset(gone) | frozenset(new)
-
-
-def learned() -> dict[str, int]:
-    """The learned words with the frequencies they were given."""
-    with _lock:
-        return dict(_learned)
-
-
-def learned_version() -> int:
-    """Bumped whenever the learned set changes."""
-    return _version
-
-
-def _apply(word: str, freq: int, part_of_speech: str) -> None:
-    dt = jieba.dt
-    dt.FREQ[word] = freq
-    for i in range(1, len(word)):
-        dt.FREQ.setdefault(word[:i], 0)  # jieba finds a word through its prefixes
-    pseg.dt.word_tag_tab[word] = part_of_speech
-
-
-def _restore(word: str) -> None:
-    freq, tag = _base[word]
-    jieba.dt.FREQ[word] = freq or 0  # a zero entry is what jieba keeps for a prefix: the same as no word
-    if tag is None:
-        pseg.dt.word_tag_tab.pop(word, None)
-    else:
-        pseg.dt.word_tag_tab[word] = tag
-
-
-def base_tag(word: str) -> str | None:
-    """The part of speech the dictionary itself gives ``word`` (learned words get 'nz')."""
-    with _lock:
-        return _base[word][1] if word in _learned else pseg.dt.word_tag_tab.get(word)
-
-
-def dictionary_tag(word: str) -> str | None:
-    """The part of speech jieba's dictionary gives ``word``, or None when it is not a dictionary word."""
-    return pseg.dt.word_tag_tab.get(word)
-
-
-def frequency(word: str) -> int:
-    """How often ``word`` occurs in the corpus jieba's dictionary was counted on (0: not a dictionary word)."""
-    with _lock:
-        jieba.dt.check_initialized()
-    return jieba.dt.FREQ.get(word, 0)
-
-
-def is_content_word(word: str) -> bool:
-    """A common dictionary noun, verb or adjective of two to four characters (学位, 就业, 看病)."""
-    return (_CJK_WORD.fullmatch(word) is not None and dictionary_tag(word) in CONTENT_TAGS
-            and frequency(word) >= COMMON_WORD_FREQ)
-
-
-def vocabulary_word(word: str) -> bool:
-    """A content word by the dictionary's own part of speech: the corpus vocabulary word bridging targets.
-
-    Unlike :func:`is_content_word` it does not depend on when a learned word's tag reached the tagger."""
-    return _CJK_WORD.fullmatch(word) is not None and base_tag(word) in CONTENT_TAGS and frequency(word) >= COMMON_WORD_FREQ
-
-
-def content_words(words: Iterable[str]) -> list[str]:
+def content_words(words: Iterable[str], segmenter: Segmenter = COMMON) -> list[str]:
     """The content words among ``words``, each once, in order."""
-    return [w for w in dict.fromkeys(words) if is_content_word(w)]
-
+    return [w for w in dict.fromkeys(words) if is_content_word(w, segmenter)]

@@ -20,14 +20,75 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_gold import (EVIDENCE_LEN, EXPECT_LEN, SOURCE_FILES, WINDOW,  # noqa: E402
-                        find_corpus, near_evidence, strip_q)
+from check_gold import EVIDENCE_LEN, EXPECT_LEN, SOURCE_FILES, WINDOW, find_corpus, near_evidence, strip_q  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parent / "everyday.jsonl"
 ID_PREFIX = {"everyday": "everyday", "nearmiss": "nearmiss"}
 MIN_COUNTS = {"everyday": 40, "nearmiss": 20}
 REQUIRED = ("id", "type", "task", "question", "answerable", "expect", "evidence", "source")
 OPTIONAL = {"also_in", "note"}
+
+
+def _nearmiss_errors(d: dict) -> list[str]:
+    errs = []
+    if d["answerable"] is not False:
+        errs.append("near-miss items must have answerable=false")
+    if d["expect"] or d["evidence"]:
+        errs.append("near-miss items must have expect=[] and evidence=[]")
+    if d["source"] not in ("", *SOURCE_FILES):
+        errs.append(f"source must be '' or one of {SOURCE_FILES}")
+    if not isinstance(d.get("note"), str) or not d["note"].strip():
+        errs.append("near-miss items need a note (why unanswerable, which sentence it is close to)")
+    if d.get("also_in"):
+        errs.append("also_in is only for answerable items")
+    return errs
+
+
+def _grounding_errors(d: dict, text: str) -> list[str]:
+    """Evidence and expect strings of an everyday item against its source ``text``."""
+    q, expect, evidence, src = d["question"], d["expect"], d["evidence"], d["source"]
+    errs = []
+    for ev in evidence:
+        if not EVIDENCE_LEN[0] <= len(ev) <= EVIDENCE_LEN[1]:
+            errs.append(f"evidence {ev!r} has {len(ev)} chars (allowed {EVIDENCE_LEN[0]}-{EVIDENCE_LEN[1]})")
+        if ev not in text:
+            errs.append(f"evidence is not an exact substring of {src}: {ev!r}")
+    for x in expect:
+        if not EXPECT_LEN[0] <= len(x) <= EXPECT_LEN[1]:
+            errs.append(f"expect {x!r} has {len(x)} chars (allowed {EXPECT_LEN[0]}-{EXPECT_LEN[1]})")
+        if x not in text:
+            errs.append(f"expect {x!r} does not occur in {src}")
+        elif not near_evidence(text, x, evidence):
+            errs.append(f"expect {x!r} is not in/near (+-{WINDOW} chars) any evidence string in {src}")
+        if x in q:
+            errs.append(f"expect {x!r} leaks into the question")
+    return errs
+
+
+def _also_in_errors(d: dict, texts: dict[str, str]) -> list[str]:
+    expect, evidence, src = d["expect"], d["evidence"], d["source"]
+    also_in = d.get("also_in", [])
+    if not isinstance(also_in, list) or any(a not in texts or a == src for a in also_in):
+        return [f"also_in must list other files from {SOURCE_FILES}"]
+    errs = []
+    for a in also_in:
+        errs += [f"also_in {a}: evidence {ev!r} does not occur there" for ev in evidence if ev not in texts[a]]
+        errs += [f"also_in {a}: expect {x!r} not in/near the evidence there"
+                 for x in expect if not near_evidence(texts[a], x, evidence)]
+    return errs
+
+
+def _everyday_errors(d: dict, texts: dict[str, str]) -> list[str]:
+    errs = []
+    if d["answerable"] is not True:
+        errs.append("everyday items must have answerable=true")
+    if d["source"] not in texts:
+        return errs + [f"source {d['source']!r} not one of {SOURCE_FILES}"]
+    if not 1 <= len(d["expect"]) <= 2:
+        errs.append("everyday items need 1-2 expect strings")
+    if not d["evidence"]:
+        errs.append("everyday items need >= 1 evidence string")
+    return errs + _grounding_errors(d, texts[d["source"]]) + _also_in_errors(d, texts)
 
 
 def check_item(d: dict, texts: dict[str, str]) -> list[str]:
@@ -44,7 +105,7 @@ def check_item(d: dict, texts: dict[str, str]) -> list[str]:
         errs.append(f"id should look like '{ID_PREFIX[typ]}-01'")
     if d["task"] != "ask":
         errs.append("task must be 'ask'")
-    q, expect, evidence, src = d["question"], d["expect"], d["evidence"], d["source"]
+    q, expect, evidence = d["question"], d["expect"], d["evidence"]
     if not isinstance(q, str) or not q.strip():
         return errs + ["question must be a non-empty string"]
     core = strip_q(q)
@@ -53,55 +114,7 @@ def check_item(d: dict, texts: dict[str, str]) -> list[str]:
     if not (isinstance(expect, list) and isinstance(evidence, list)
             and all(isinstance(x, str) for x in expect + evidence)):
         return errs + ["expect and evidence must be lists of strings"]
-
-    if typ == "nearmiss":
-        if d["answerable"] is not False:
-            errs.append("near-miss items must have answerable=false")
-        if expect or evidence:
-            errs.append("near-miss items must have expect=[] and evidence=[]")
-        if src not in ("", *SOURCE_FILES):
-            errs.append(f"source must be '' or one of {SOURCE_FILES}")
-        if not isinstance(d.get("note"), str) or not d["note"].strip():
-            errs.append("near-miss items need a note (why unanswerable, which sentence it is close to)")
-        if d.get("also_in"):
-            errs.append("also_in is only for answerable items")
-        return errs
-
-    if d["answerable"] is not True:
-        errs.append("everyday items must have answerable=true")
-    if src not in texts:
-        return errs + [f"source {src!r} not one of {SOURCE_FILES}"]
-    if not 1 <= len(expect) <= 2:
-        errs.append("everyday items need 1-2 expect strings")
-    if not evidence:
-        errs.append("everyday items need >= 1 evidence string")
-    text = texts[src]
-    for ev in evidence:
-        if not EVIDENCE_LEN[0] <= len(ev) <= EVIDENCE_LEN[1]:
-            errs.append(f"evidence {ev!r} has {len(ev)} chars (allowed {EVIDENCE_LEN[0]}-{EVIDENCE_LEN[1]})")
-        if ev not in text:
-            errs.append(f"evidence is not an exact substring of {src}: {ev!r}")
-    for x in expect:
-        if not EXPECT_LEN[0] <= len(x) <= EXPECT_LEN[1]:
-            errs.append(f"expect {x!r} has {len(x)} chars (allowed {EXPECT_LEN[0]}-{EXPECT_LEN[1]})")
-        if x not in text:
-            errs.append(f"expect {x!r} does not occur in {src}")
-        elif not near_evidence(text, x, evidence):
-            errs.append(f"expect {x!r} is not in/near (+-{WINDOW} chars) any evidence string in {src}")
-        if x in q:
-            errs.append(f"expect {x!r} leaks into the question")
-    also_in = d.get("also_in", [])
-    if not isinstance(also_in, list) or any(a not in texts or a == src for a in also_in):
-        errs.append(f"also_in must list other files from {SOURCE_FILES}")
-    else:
-        for a in also_in:
-            for ev in evidence:
-                if ev not in texts[a]:
-                    errs.append(f"also_in {a}: evidence {ev!r} does not occur there")
-            for x in expect:
-                if not near_evidence(texts[a], x, evidence):
-                    errs.append(f"also_in {a}: expect {x!r} not in/near the evidence there")
-    return errs
+    return errs + (_nearmiss_errors(d) if typ == "nearmiss" else _everyday_errors(d, texts))
 
 
 def main() -> int:
