@@ -74,6 +74,10 @@ FLAT_DEFAULTS = {
     "chroma_timeout": 1.0,
     "chroma_write_timeout": 60.0,
     "compact_deleted_ratio": 0.2,
+    "lexical_dir": None,
+    "lexical_on_write": True,
+    "lexical_poll_seconds": 2.0,
+    "lexical_wait": 10.0,
 }
 
 

@@ -40,12 +40,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +58,7 @@ from vectorstore.segment import Row, Segment, SegmentError, fsync_dir, merge_seg
 from vectorstore.semantic import Vocabulary, vocabulary_words
 from vectorstore.settings import StoreConfig
 from vectorstore.store import embedding_input
+from vectorstore.tokenpool import cut_in_pool
 from zhtext.words import COMMON, Segmenter, corpus_terms, is_content_word
 
 if TYPE_CHECKING:
@@ -72,7 +71,9 @@ CURRENT = "CURRENT"
 LOCK = ".lock"
 KEEP_GENERATIONS = 3  # generations kept on disk (a reader may still be opening the one before)
 FULL_SCAN_SHARE = 0.25  # more than this share of the documents changed: read the whole collection in one pass
-POOL_MIN_CHUNKS = 4000  # tokenize in a process per core from this many chunks (a first build, a rebuild)
+# From this many texts jieba runs in other processes (vectorstore.tokenpool): starting them (about a second)
+# is small beside cutting that many, and this process's interpreter stays free for questions meanwhile.
+POOL_MIN_CHUNKS = 400
 MAX_SMALL_SEGMENTS = 4  # more small segments than this are merged into one
 MERGE_SHARE = 0.2  # small segments holding this share of the rows, or dead rows this share: everything is merged
 SYNC_ATTEMPTS = 3  # updates in a row while the collection keeps changing under one sync
@@ -162,9 +163,10 @@ class OutlineMap(Mapping[tuple[str, str], list[Chunk]]):
 
 
 class Bridging:
-    """A snapshot's bridging vocabulary: its words, and their vectors, kept (memory-mapped) once the
-    embedding cache held them all.  Until then they are read from the cache when first needed, the
-    missing ones embedded, exactly as :meth:`Vocabulary.of` does."""
+    """A snapshot's bridging vocabulary: its words and their vectors, kept memory-mapped (the writer embeds
+    the words the cache lacks before it publishes).  A generation without kept vectors (sentence vectors
+    off) reads them from the cache when first needed, the missing ones embedded, as :meth:`Vocabulary.of`
+    does; a later generation keeps them once the cache has them all."""
 
     def __init__(self, words: list[str], raw: np.ndarray | None) -> None:
         self.words = words
@@ -642,7 +644,6 @@ class LexicalStore:
                 if snap is not None and snap.matches(version):
                     break
                 snap = self._update(store, snap, version)
-            self._complete_bridging(store)
             self._merge_if_needed(store)
             self._cleanup()
             self.progress = Progress("idle")
@@ -726,18 +727,6 @@ class LexicalStore:
             segments.append({"name": name, "dead": []})
         return segments
 
-    def _complete_bridging(self, store: ChunkStore) -> None:
-        """Keep the vocabulary's vectors once the embedding cache has them all (after the embedding phase)."""
-        snap = self._snapshot
-        if (
-            snap is None
-            or snap.bridging.complete
-            or self._cached_vectors(store, snap.bridging.words, snap.bridging) is None
-        ):
-            return
-        manifest = dict(snap.manifest) | {"generation": snap.generation + 1, "created": _now()}
-        self._write_generation(manifest, self._draft(manifest, snap.docs, snap), store, snap.bridging.words)
-
     def _next_generation(self) -> int:
         names = self._generations()
         return int(names[0][4:10]) + 1 if names else 1
@@ -755,7 +744,7 @@ class LexicalStore:
         return found
 
     def _tokenize(self, texts: list[str], terms: list[str]) -> list[list[str]]:
-        if len(texts) < POOL_MIN_CHUNKS or _cores() < 2:
+        if len(texts) < POOL_MIN_CHUNKS:
             segmenter = COMMON.with_words(terms)
             out = []
             for i, t in enumerate(texts):
@@ -763,15 +752,11 @@ class LexicalStore:
                 if i % 1000 == 999:
                     self.progress = Progress(self.progress.state, i + 1, self.progress.total, self.progress.detail)
             return out
-        # many chunks: one jieba per core, each with the same corpus terms
-        out = []
-        size = 500
-        context = get_context("spawn")
-        with ProcessPoolExecutor(_cores(), mp_context=context, initializer=_pool_init, initargs=(terms,)) as pool:
-            for part in pool.map(_pool_tokenize, [texts[i : i + size] for i in range(0, len(texts), size)]):
-                out += part
-                self.progress = Progress(self.progress.state, len(out), self.progress.total, self.progress.detail)
-        return out
+
+        def done(n: int) -> None:
+            self.progress = Progress(self.progress.state, n, self.progress.total, self.progress.detail)
+
+        return cut_in_pool(texts, terms, done)
 
     def _draft(self, manifest: dict, docs: dict[str, DocEntry], old: Snapshot | None) -> Snapshot:
         return Snapshot(
@@ -800,7 +785,7 @@ class LexicalStore:
         have = draft.bridging
         bridging = have
         if have.words != words or manifest.get("vocab") is None or not have.complete:
-            vectors = self._cached_vectors(store, words, have)
+            vectors = self._vectors(store, words, have)
             if have.words != words or manifest.get("vocab") is None or vectors is not None:
                 name = f"vocab-{gen:06d}"
                 _atomic_write(self.folder / f"{name}.json", json.dumps(words, ensure_ascii=False).encode("utf-8"))
@@ -812,6 +797,8 @@ class LexicalStore:
         _atomic_write(self.folder / manifest_name, json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
         _atomic_write(self.folder / CURRENT, manifest_name.encode("utf-8"))
         snap = Snapshot(self.folder, manifest, draft.segments, draft.docs, bridging)
+        if bridging.complete:
+            bridging.table(store.embeddings)  # built here, not by the first question to read the snapshot
         self._publish(snap, self._stat_current())
         return snap
 
@@ -821,18 +808,22 @@ class LexicalStore:
         return self._segments[name]
 
     @staticmethod
-    def _cached_vectors(store: ChunkStore, words: list[str], have: Bridging) -> np.ndarray | None:
-        """The raw vectors of ``words`` in order (the rows Vocabulary.of would stack), if the embedding cache
-        holds them all; None otherwise (nothing is embedded here: the words are embedded at ingest, or when a
-        question first needs them, as before)."""
+    def _vectors(store: ChunkStore, words: list[str], have: Bridging) -> np.ndarray | None:
+        """The raw vectors of ``words`` in order, the rows :meth:`Vocabulary.of` would stack: kept ones reused,
+        the rest from the embedding cache.  Words it lacks (a new document's, before its embedding phase) are
+        embedded now, by the writer, so that no question waits for them; unless sentence vectors are off
+        (they are embedded when a question first needs them then): None."""
         if not words:
             return np.zeros((0, 0), dtype=np.float32)
         raw = have.raw
         known = {w: i for i, w in enumerate(have.words)} if raw is not None else {}
         missing = [w for w in words if w not in known]
-        found = store.embeddings.lookup(missing) if missing else {}
-        if len(found) < len(set(missing)):
-            return None
+        if store.settings.embedding.sentence_vectors:
+            found = dict(zip(missing, store.embeddings.vectors(missing), strict=True)) if missing else {}
+        else:
+            found = store.embeddings.lookup(missing) if missing else {}
+            if len(found) < len(set(missing)):
+                return None
         rows = [found[w] if w in found else np.asarray(raw[known[w]]) for w in words]  # type: ignore[index]
         return np.stack(rows).astype(np.float32, copy=False)
 
@@ -1025,25 +1016,6 @@ def _npy(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
     return buf.getvalue()
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-_pool_segmenter = COMMON  # a tokenizing process's dictionary (_pool_init)
-
-
-def _pool_init(terms: list[str]) -> None:
-    global _pool_segmenter
-    _pool_segmenter = COMMON.with_words(terms)
-
-
-def _pool_tokenize(texts: list[str]) -> list[list[str]]:
-    return [text_tokens(t, _pool_segmenter) for t in texts]
 
 
 # --- one object per folder and process ------------------------------------------------------------------------

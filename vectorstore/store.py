@@ -512,7 +512,7 @@ class ChunkStore:
             self._settle_pending()
         self._backfill_semantic()
         if done:
-            self.notify()  # the kept keyword index keeps the vocabulary's vectors, now in the cache
+            self.notify()  # the revision moved: the kept index follows (nothing to tokenize)
         return done
 
     def _backfill_semantic(self) -> None:
