@@ -887,28 +887,35 @@ class LexicalStore:
                 path.unlink(missing_ok=True)
 
     def verify(self, store: ChunkStore) -> bool:
-        """The kept index against the collection, chunk by chunk (ids, order, documents), and its files'
-        checksums: a background check at a server's start.  Anything wrong is rebuilt; True if all agreed."""
+        """The kept index against the collection (ids, order, documents) and its files' checksums: a background
+        check at a server's start.  Anything wrong is rebuilt; True if all agreed."""
         snap = self._snapshot
         if snap is None:
             return True
-        problem = None
         try:
             for seg in snap.segments:
                 seg.verify()
+            problem = self._disagreement(store, snap) if snap.matches(store.version()) else None
         except SegmentError as exc:
             problem = str(exc)
-        if problem is None and snap.matches(store.version()):
-            infos = {d.doc_id: d.doc_hash for d in store.documents()}
-            ids = [chunk_id for chunk_id, doc_id, doc_hash in store.chunk_refs() if infos.get(doc_id) == doc_hash]
-            mine = snap.ids() if len(ids) == snap.n else None
-            if mine != ids:
-                problem = f"{len(ids)} chunks in the collection, {snap.n} kept, or another order"
         if problem is None:
             return True
         log.warning(lexical_damaged(self.folder, problem))
         self.rebuild(store)
         return False
+
+    @staticmethod
+    def _disagreement(store: ChunkStore, snap: Snapshot) -> str | None:
+        """What differs between the collection's committed chunks and the snapshot's, or None."""
+        infos = {d.doc_id: d.doc_hash for d in store.documents()}
+        if {d: e.doc_hash for d, e in snap.docs.items()} != infos:
+            return f"{len(infos)} documents in the collection, {len(snap.docs)} kept, or other versions"
+        mine = snap.ids()
+        if store.chunk_ids() == mine:
+            return None
+        # chunks of an unfinished write are in the collection, not in the snapshot: compare the committed ones
+        ids = [chunk_id for chunk_id, doc_id, doc_hash in store.chunk_refs() if infos.get(doc_id) == doc_hash]
+        return None if ids == mine else f"{len(ids)} chunks in the collection, {snap.n} kept, or another order"
 
     def rebuild(self, store: ChunkStore) -> Snapshot | None:
         """Build a new generation from the whole collection (questions keep the current one meanwhile)."""

@@ -44,6 +44,7 @@ from vectorstore.settings import StoreConfig
 from vectorstore.sync import Breaker, http_client, shared_index
 
 _PAGE = 1000
+_ID_PAGE = 20_000  # ids only: a page is small however many
 DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
 PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
 DEAD = "dead"  # collection metadata: chunks deleted since the collection was (re)built (their vectors stay in HNSW)
@@ -339,6 +340,17 @@ class ChunkStore:
             return self._chunks_where(None)
         where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
         return self._chunks_where(where)
+
+    @_guarded
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id (committed or not), in the collection's order: ids only, read in large pages
+        (0.3 s at 100k chunks, where reading their metadata takes 10 s)."""
+        ids: list[str] = []
+        while True:
+            page = self.collection.get(include=[], limit=_ID_PAGE, offset=len(ids))["ids"]
+            ids += page
+            if len(page) < _ID_PAGE:
+                return ids
 
     @_guarded
     def chunk_refs(self) -> list[tuple[str, str, str]]:

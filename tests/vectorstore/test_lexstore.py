@@ -307,3 +307,25 @@ def test_a_question_never_waits_for_an_update(
     while kept.current(store) is before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert any(c.doc_id == "doc-late" for c in kept.current(store).chunks)
+
+
+def test_a_kept_index_that_disagrees_with_the_collection_is_rebuilt_at_start(
+    fresh_settings: Settings, corpus_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server checks its kept index against the collection once at start (documents, chunk ids and their
+    order; ids are read without their metadata): a chunk removed behind the index's back, with the
+    collection's version unchanged, is found and the kept index rebuilt from the collection."""
+    run_ingest(fresh_settings, [corpus_dir], show_progress=False)
+    store, kept = restarted(fresh_settings)
+    snap = kept.current(store)
+    assert kept.verify(store), "an index that agrees is left alone"
+    assert kept.current(store) is snap
+    gone = snap.ids()[5]
+    store.writable.delete(ids=[gone])  # not through the store: neither revision nor count moves
+    assert snap.matches(store.version())
+    with caplog.at_level(logging.WARNING, logger="vectorstore"):
+        assert not kept.verify(store)
+    assert any("rebuilding" in r.getMessage() for r in caplog.records)
+    rebuilt = kept.current(store)
+    assert rebuilt is not snap and rebuilt.n == snap.n - 1 and gone not in rebuilt.ids()
+    assert rebuilt.ids() == store.chunk_ids()
