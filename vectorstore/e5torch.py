@@ -30,8 +30,9 @@ import os
 import struct
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +261,9 @@ class TorchE5:
         # int8 activation scales are per tensor: quantised, each window runs alone, so that a
         # text's vector never depends on what it was embedded with (and costs little: no padding).
         self.quantized = bool(quantize)
-        self._lock = threading.Lock()
+        # At most ``workers`` passage windows run at once, each taking its slot for one window only, so
+        # that a query (which takes no slot) never waits behind a long batch a background job embeds.
+        self._slots = threading.BoundedSemaphore(self.workers)
 
     # --- text → windows ---------------------------------------------------------
     def windows(self, text: str, is_query: bool) -> list[list[int]]:
@@ -338,13 +341,15 @@ class TorchE5:
                 used = 0
             groups[-1].append(i)
             used += len(windows[0])
-        run = lambda group: self._forward_packed([seqs[j][0] for j in group])  # noqa: E731
-        with self._lock:
-            if self.workers > 1 and len(groups) > 1:
-                with ThreadPoolExecutor(self.workers) as pool:
-                    results = list(pool.map(run, groups))
-            else:
-                results = [run(g) for g in groups]
+        def run(group: list[int]) -> np.ndarray:
+            with self._slot(False):
+                return self._forward_packed([seqs[j][0] for j in group])
+
+        if self.workers > 1 and len(groups) > 1:
+            with ThreadPoolExecutor(self.workers) as pool:
+                results = list(pool.map(run, groups))
+        else:
+            results = [run(g) for g in groups]
         for group, vectors in zip(groups, results, strict=True):
             out[group] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
         return out
@@ -355,10 +360,10 @@ class TorchE5:
             segs += [(i, w) for w in self.windows(t, is_query)]
         batches = self._batches(segs)
         out = np.zeros((len(texts), self.H), dtype=np.float64)
-        with self._lock:
-            for batch, means in zip(batches, self._run([[s for _, s in b] for b in batches]), strict=True):
-                for (i, s), mean in zip(batch, means, strict=True):
-                    out[i] += max(1, len(s) - 2) * mean  # token-count weighted, as embed_n
+        runs = self._run([[s for _, s in b] for b in batches], is_query)
+        for batch, means in zip(batches, runs, strict=True):
+            for (i, s), mean in zip(batch, means, strict=True):
+                out[i] += max(1, len(s) - 2) * mean  # token-count weighted, as embed_n
         out /= np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
         return out.astype(np.float32)
 
@@ -379,15 +384,24 @@ class TorchE5:
             start = end
         return batches
 
-    def _run(self, batches: list[list[list[int]]]) -> list[np.ndarray]:
+    def _run(self, batches: list[list[list[int]]], is_query: bool) -> list[np.ndarray]:
         if self.workers > 1 and len(batches) > 1:
             with ThreadPoolExecutor(self.workers) as pool:
-                return list(pool.map(self._infer, batches))
-        return [self._infer(b) for b in batches]
+                return list(pool.map(lambda b: self._infer(b, is_query), batches))
+        return [self._infer(b, is_query) for b in batches]
 
-    def _infer(self, seqs: list[list[int]]) -> np.ndarray:
-        with self.torch.inference_mode():  # thread-local: entered in each worker
+    def _infer(self, seqs: list[list[int]], is_query: bool) -> np.ndarray:
+        with self._slot(is_query), self.torch.inference_mode():  # inference mode is thread-local
             return self._forward(seqs)
+
+    @contextmanager
+    def _slot(self, is_query: bool) -> Iterator[None]:
+        """A passage window's turn (queries go at once: one short window, and a user waits for it)."""
+        if is_query:
+            yield
+            return
+        with self._slots:
+            yield
 
     def passage(self, texts):
         single = isinstance(texts, str)

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vectorstore.background import lower_thread_priority
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.errors import IndexPreparingError, StoreError, lexical_damaged
 from vectorstore.grams import gram_key
@@ -458,6 +459,7 @@ class LexicalStore:
         self._store: ChunkStore | None = None
         self._wake = threading.Event()
         self._ready = threading.Event()
+        self._published = threading.Condition()  # notified when a snapshot is published or an update failed
         self._thread: threading.Thread | None = None
         self._poll: float | None = None
         self.progress = Progress()
@@ -577,7 +579,9 @@ class LexicalStore:
 
     def _publish(self, snap: Snapshot, stat: tuple[int, int] | None) -> None:
         """Make ``snap`` this process's snapshot."""
-        self._snapshot, self._current_stat = snap, stat
+        with self._published:
+            self._snapshot, self._current_stat = snap, stat
+            self._published.notify_all()
         self._ready.set()
         live = {desc["name"] for desc in snap.manifest["segments"]}
         for name in [n for n in self._segments if n not in live]:
@@ -600,6 +604,7 @@ class LexicalStore:
         self.kick()
 
     def _run(self) -> None:
+        lower_thread_priority()  # questions go first
         first = True
         while True:
             self._wake.wait(self._poll)
@@ -619,6 +624,8 @@ class LexicalStore:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self.progress = Progress("error", error=self.last_error)
                 log.exception("keyword index update failed")
+                with self._published:
+                    self._published.notify_all()
                 time.sleep(1.0)
 
     def refresh(self, store: ChunkStore) -> Snapshot | None:
@@ -629,6 +636,30 @@ class LexicalStore:
         return self.sync(store, wait=self._poll or 0.0) or self.load()
 
     # --- writing --------------------------------------------------------------------------------------
+    def after_write(self, store: ChunkStore) -> None:
+        """A write of this process is done: the index is brought up to date before this returns (an upload
+        is searchable by keywords when it returns).  In a server the background thread does it, at its lower
+        priority, while questions keep the previous snapshot."""
+        if self._poll is None or self._thread is None or not self._thread.is_alive():
+            self.sync(store)
+            return
+        version = store.version()
+        self.kick()
+        deadline = time.monotonic() + WRITE_WAIT
+        with self._published:
+            while not self._caught_up(version) and self.progress.state != "error":
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._published.wait(min(left, 1.0))
+
+    def _caught_up(self, version: Version) -> bool:
+        snap = self._snapshot
+        return (
+            snap is not None and not snap.partial and snap.version is not None
+            and snap.version[0] == version[0] and snap.version[1] >= version[1]
+        )
+
     def sync(self, store: ChunkStore, wait: float | None = WRITE_WAIT) -> Snapshot | None:
         """Bring the kept index up to date with the collection (writers call this after each write).
 
@@ -1041,7 +1072,7 @@ def lexical_store(settings: StoreConfig) -> LexicalStore:
 def after_write(store: ChunkStore) -> None:
     """A write of this process is done: update the kept index now (questions keep the old snapshot meanwhile)."""
     try:
-        lexical_store(store.settings).sync(store)
+        lexical_store(store.settings).after_write(store)
     except StoreError as exc:
         log.warning("keyword index not updated after a write (it catches up later): %s", exc)
     except Exception:  # noqa: BLE001 - the write itself succeeded

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
+from vectorstore.background import lower_process_priority
 from vectorstore.lexical import text_tokens
 from zhtext.words import COMMON
 
-NICENESS = 10  # a pool process yields the cores to the questions of the process that started it
 PART = 500  # most texts sent to a pool process at once
 
 _segmenter = COMMON  # a pool process's dictionary (set by _start)
@@ -41,7 +41,7 @@ def cut_in_pool(texts: list[str], terms: list[str], done: Callable[[int], None])
 
 def _start(terms: list[str]) -> None:
     global _segmenter
-    os.nice(NICENESS)
+    lower_process_priority()  # the cores go to the questions of the process that started the pool
     _segmenter = COMMON.with_words(terms)
 
 

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vectorstore.background import lower_thread_priority
+
 log = logging.getLogger("webapp")
 
 
@@ -49,6 +51,7 @@ class BackgroundEmbedder:
         return self._idle.wait(timeout)
 
     def _run(self) -> None:
+        lower_thread_priority()  # questions go first
         while self._wake.wait():
             self._wake.clear()
             try:
