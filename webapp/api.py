@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.response import AssistantResponse
+from assistant.settings import AnsweringSettings
 from assistant.validation import InvalidRequest, has_surrogate
 from vectorstore.errors import StoreError
 from vectorstore.records import DocumentInfo
@@ -61,13 +62,19 @@ class HistoryMessage(BaseModel):
     content: Text
 
 
+_BOUNDS = AnsweringSettings()  # the default bounds of a request, as the schema states them
+
+
 class AskRequest(BaseModel):
-    question: Any = Field(description="the question, at most 2,000 characters", examples=[texts.API_EXAMPLE_QUESTION])
+    question: Any = Field(
+        description=f"the question, at most {_BOUNDS.max_question_chars:,} characters",
+        examples=[texts.API_EXAMPLE_QUESTION],
+    )
     history: list[HistoryMessage] | None = Field(
         None,
         description=(
-            "earlier turns, oldest first, for follow-up questions (at most "
-            "40 messages, 4,000 characters each, 20,000 together)"
+            f"earlier turns, oldest first, for follow-up questions (at most {_BOUNDS.max_history_messages} messages, "
+            f"{_BOUNDS.max_history_message_chars:,} characters each, {_BOUNDS.max_history_chars:,} together)"
         ),
     )
     id: OptionalText = Field(None, description="echoed back in the response")
@@ -75,7 +82,8 @@ class AskRequest(BaseModel):
 
 class CheckRequest(BaseModel):
     claim: Any = Field(
-        description="the statement to check, at most 2,000 characters", examples=[texts.API_EXAMPLE_CLAIM]
+        description=f"the statement to check, at most {_BOUNDS.max_question_chars:,} characters",
+        examples=[texts.API_EXAMPLE_CLAIM],
     )
     id: OptionalText = Field(None, description="echoed back in the response")
 
