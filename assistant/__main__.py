@@ -21,9 +21,7 @@ from vectorstore.errors import StoreError
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser = argparse.ArgumentParser(
-        prog="python -m assistant", description="Answer questions about the indexed documents, with citations."
-    )
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=texts.CLI_DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question")
@@ -110,14 +108,14 @@ def cmd_batch(
 
 def cmd_eval(assistant: Assistant, args: argparse.Namespace) -> int:
     if not args.gold.exists():
-        print(f"error: gold file not found: {args.gold}", file=sys.stderr)
+        print(texts.CLI_GOLD_MISSING.format(path=args.gold), file=sys.stderr)
         return 2
     gold = load_gold(args.gold)
     corpus = read_corpus(args.corpus_dir)
     assistant.warm_up()
     result = evaluate_assistant(assistant, gold, corpus)
     args.out.mkdir(parents=True, exist_ok=True)
-    report = markdown_report(result, f"Evaluation on {args.gold}")
+    report = markdown_report(result, texts.EVAL_TITLE.format(gold=args.gold))
     (args.out / "report.md").write_text(report, encoding="utf-8")
     (args.out / "report.json").write_text(
         json.dumps({"metrics": result.metrics, "rows": result.rows}, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -142,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         args.corpus_dir = settings.ingest.corpus_dir  # eval reads the reports its evidence strings come from
         return COMMANDS[args.command](assistant, args)
     except InvalidRequest as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(texts.CLI_ERROR.format(message=exc), file=sys.stderr)
         return 2
     except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(texts.CLI_ERROR.format(message=exc), file=sys.stderr)
         return 3
     except BrokenPipeError:  # `… | head` closed the pipe: nothing left to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

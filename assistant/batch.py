@@ -46,7 +46,7 @@ def parse_line(line: str) -> BatchItem:
     except json.JSONDecodeError as exc:
         raise BadLine(exc.msg) from exc
     if not isinstance(item, dict):
-        raise BadLine("not a JSON object")
+        raise BadLine(texts.NOT_AN_OBJECT)
     return BatchItem.of(item)
 
 

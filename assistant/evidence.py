@@ -19,7 +19,8 @@ _DATE = re.compile(
 )  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
 _NUMBER_UNIT = re.compile(
-    rf"(\d+(?:\.\d+)?|[{DIGITS}{LIANG}]?[{TEN}{HUNDRED}{THOUSAND}][{DIGITS}]?|(?<![{DIGITS}{LIANG}{TEN}])[{DIGITS}{LIANG}](?![{DIGITS}{LIANG}]))"
+    rf"(\d+(?:\.\d+)?|[{DIGITS}{LIANG}]?[{TEN}{HUNDRED}{THOUSAND}][{DIGITS}]?"
+    rf"|(?<![{DIGITS}{LIANG}{TEN}])[{DIGITS}{LIANG}](?![{DIGITS}{LIANG}]))"
     r"(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})"
 )
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
@@ -202,6 +203,11 @@ def _miscut_core(word: str, stats: TermStats) -> str | None:
     return next((core for core in (word[1:], word[:-1]) if _name_like(core, stats)), None)
 
 
+def _unknown_word(t: Term, stats: TermStats, min_chars: int) -> bool:
+    """A segmented word (not guessed by the HMM, one spelling) of at least ``min_chars`` the corpus never uses."""
+    return not t.guessed and len(t.surface) >= min_chars and len(t.alternatives) == 1 and not stats.known(t)
+
+
 def refine(question: Question, stats: TermStats) -> Question:
     """The question's terms as the corpus can match them.
 
@@ -218,22 +224,10 @@ def refine(question: Question, stats: TermStats) -> Question:
         elif t.guessed and stats.known(t):
             terms.append(dataclasses.replace(t, guessed=False))
             changed = True
-        elif (
-            not t.guessed
-            and len(t.surface) >= 4
-            and len(t.alternatives) == 1
-            and not stats.known(t)
-            and (parts := _known_parts(t.surface, stats))
-        ):
+        elif _unknown_word(t, stats, 4) and (parts := _known_parts(t.surface, stats)):
             terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
             changed = True
-        elif (
-            not t.guessed
-            and len(t.surface) >= 3
-            and len(t.alternatives) == 1
-            and not stats.known(t)
-            and (core := _miscut_core(t.surface, stats))
-        ):
+        elif _unknown_word(t, stats, 3) and (core := _miscut_core(t.surface, stats)):
             terms.append(Term(core, (core,), t.weight))
             changed = True
         else:

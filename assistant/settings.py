@@ -6,7 +6,7 @@ from typing import ClassVar, Protocol
 
 from pydantic import Field
 
-from vectorstore.settings import RetrievalConfig, SettingsGroup
+from vectorstore.settings import RetrievalConfig, SettingsGroup, Share
 
 
 class AnsweringSettings(SettingsGroup):
@@ -52,32 +52,24 @@ class AnsweringSettings(SettingsGroup):
         description="The answer model file (sentence scorer and answerability, JSON); empty means the bundled "
         "assistant/answer_model.json written by `make train`.",
     )
-    min_confidence: float | None = Field(
+    min_confidence: Share | None = Field(
         None,
-        ge=0.0,
-        le=1.0,
         description="Answers whose confidence (the model's calibrated probability that the answer is right) is below "
         "this are refused; empty means the model's own threshold, chosen on validation data by `make train`.",
     )
-    hint_confidence: float | None = Field(
+    hint_confidence: Share | None = Field(
         None,
-        ge=0.0,
-        le=1.0,
         description="A refused answer whose confidence reaches this still shows the closest passage, with a hint that "
         "the documents may not answer directly; empty means the model's own value.",
     )
-    extra_ratio: float = Field(
+    extra_ratio: Share = Field(
         0.2,
-        ge=0.0,
-        le=1.0,
         description="A further sentence is quoted when the model rates it at least this share of the best sentence's "
         "probability (up to max_answer_sentences). On validation data: 0.5 gives 1.3 quotes and DRCD gold in answer "
         "0.85; 0.2 gives 1.6 quotes and 0.89; 0.15 gives 1.9 quotes and 0.91.",
     )
-    other_orientation_ratio: float = Field(
+    other_orientation_ratio: Share = Field(
         0.5,
-        ge=0.0,
-        le=1.0,
         description="For a question naming no year, the best target is added to an answer of results (or a result to "
         "targets) when rated at least this share of the best sentence.",
     )

@@ -37,7 +37,9 @@ def index_settings(qa: QASet, work: Path, **overrides: Any):
     on_reports = qa.name in REPORT_SETS
     home = work / ("reports" if on_reports else qa.name)
     corpus = REPORTS if on_reports else qa.write_corpus(home / "corpus")
-    settings = Settings(_env_file=None, index_dir=home / "index", corpus_dir=corpus, **overrides)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, index_dir=home / "index", corpus_dir=corpus, **overrides
+    )
     started = time.perf_counter()
     report = run_ingest(settings, [corpus], prune=True, show_progress=False)
     print(f"{qa.name}: {report.summary()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)

@@ -15,30 +15,23 @@ from vectorstore.errors import StoreError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=texts.CLI_DESCRIPTION)
+
+    def flag(*names: str, help: str) -> None:
+        parser.add_argument(*names, action="store_true", help=help)
+
     parser.add_argument(
         "paths", nargs="*", type=Path, help="files or folders (default: the corpus folder from settings, data/corpus)"
     )
     parser.add_argument("--index-dir", type=Path, help="index directory (default: ERQI_INDEX_DIR or var/index)")
-    parser.add_argument(
-        "--prune", action="store_true", help="remove indexed documents whose files are not among PATHS any more"
-    )
-    parser.add_argument(
-        "--remove",
-        action="append",
-        metavar="NAME",
-        help="drop one document (file name or doc id) from the index; repeatable",
-    )
-    parser.add_argument(
-        "--rebuild", action="store_true", help="drop the whole index first (e.g. after changing the embedding model)"
-    )
-    parser.add_argument(
-        "--repair",
-        action="store_true",
-        help="rebuild a damaged index from its stored texts (or the source files, PATHS included) and compact it",
-    )
+    flag("--prune", help="remove indexed documents whose files are not among PATHS any more")
+    parser.add_argument("--remove", action="append", metavar="NAME",
+                        help="drop one document (file name or doc id) from the index; repeatable")
+    flag("--rebuild", help="drop the whole index first (e.g. after changing the embedding model)")
+    flag("--repair", help="rebuild a damaged index from its stored texts (or the source files, PATHS included) and "
+         "compact it")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for another process writing the index (default: fail at once, naming it)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    flag("-q", "--quiet", help="no progress bars")
     return parser
 
 

@@ -24,7 +24,8 @@ PATTERNS: tuple[str, ...] = (
     r"(请|你必须|你要|务必)(直接)?(回答|输出|告诉用户)[::]",
     r"(新的|最新)(指令|指示)[::]",
     # English
-    r"ignore(all|any)?(the|your)?(previous|prior|above|earlier|preceding)(instructions|prompts|rules|directions|messages)",
+    r"ignore(all|any)?(the|your)?(previous|prior|above|earlier|preceding)"
+    r"(instructions|prompts|rules|directions|messages)",
     r"disregard(all|any)?(the|your)?(previous|prior|above|earlier|preceding)?(instructions|prompts|rules)",
     r"forget(all|everything|your)?(the|about)?(previous|prior|above|earlier)?(instructions|rules|prompts)",
     r"\[(system|inst|assistant)\]|<\|?(system|im_start|im_end)\|?>|<<sys>>",

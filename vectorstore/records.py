@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, computed_field
 
 from zhtext.orientation import Orientation
 
@@ -80,18 +82,43 @@ class Provenance:
     folder: str = ""  # absolute folder the file was read from: re-indexing a folder only ever drops its own documents
 
 
+# The one document record: the store's registry keeps it as metadata (:meth:`DocumentInfo.metadata`), and the API
+# serves it as it is, by pydantic: the fields up to ``ingested_at`` and the three computed fields at the end (the
+# content hash, the folder and the nested provenance stay out of the JSON).
 @dataclass(frozen=True)
 class DocumentInfo:
-    """One ingested document as listed to users (a record of the store's document registry)."""
+    """An indexed document: where it came from, who added it, its chunks."""
 
     doc_id: str
     source: str
     title: str
     chunks: int
-    doc_hash: str
+    doc_hash: Annotated[str, Field(exclude=True)]
     ingested_at: str
-    provenance: Provenance = field(default_factory=Provenance)
-    suspicious: int = 0  # chunks flagged as text addressed to a model
+    provenance: Annotated[Provenance, Field(exclude=True)] = field(default_factory=Provenance)
+    suspicious: Annotated[int, Field(exclude=True)] = 0  # chunks flagged as text addressed to a model
+
+    # (mypy does not follow a decorator over @property; pydantic's documentation suggests this ignore)
+    @computed_field(  # type: ignore[prop-decorator]
+        description="bundled | upload | cli | folder | unknown: where the document came from"
+    )
+    @property
+    def origin(self) -> Origin:
+        return self.provenance.origin
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI"
+    )
+    @property
+    def added_by(self) -> str:
+        return self.provenance.by
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted"
+    )
+    @property
+    def suspicious_chunks(self) -> int:
+        return self.suspicious
 
     def metadata(self) -> dict[str, Any]:
         meta = asdict(self)

@@ -9,9 +9,12 @@ below it asks only for the groups it reads (:class:`StoreConfig`, :class:`Retrie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal, Protocol
+from typing import Annotated, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A setting that is a share or a probability, from 0 to 1 (``x: Share = Field(0.3, description=…)``)."""
 
 
 class SettingsGroup(BaseModel):
@@ -141,10 +144,8 @@ class RetrievalSettings(SettingsGroup):
         "minmax",
         description="How dense and BM25 scores are fused: min-max normalised weighted sum, or reciprocal rank fusion.",
     )
-    dense_weight: float = Field(
+    dense_weight: Share = Field(
         0.3,
-        ge=0.0,
-        le=1.0,
         description="Weight of the dense score in min-max fusion (BM25 gets 1 - this); tuned on data/eval/gold.jsonl.",
     )
     rrf_k: int = Field(60, description="Constant k of reciprocal rank fusion.")

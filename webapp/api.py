@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.response import AssistantResponse
+from assistant.settings import AnsweringSettings
 from assistant.validation import InvalidRequest, has_surrogate
 from vectorstore.errors import StoreError
-from vectorstore.records import DocumentInfo, Origin
+from vectorstore.records import DocumentInfo
 from webapp import texts
 from webapp.access import AccessDenied, Caller, authorise_api, client_address
 from webapp.backend import Backend, UnknownDocument, UploadResult, UploadStatus
@@ -61,13 +62,19 @@ class HistoryMessage(BaseModel):
     content: Text
 
 
+_BOUNDS = AnsweringSettings()  # the default bounds of a request, as the schema states them
+
+
 class AskRequest(BaseModel):
-    question: Any = Field(description="the question, at most 2,000 characters", examples=[texts.API_EXAMPLE_QUESTION])
+    question: Any = Field(
+        description=f"the question, at most {_BOUNDS.max_question_chars:,} characters",
+        examples=[texts.API_EXAMPLE_QUESTION],
+    )
     history: list[HistoryMessage] | None = Field(
         None,
         description=(
-            "earlier turns, oldest first, for follow-up questions (at most "
-            "40 messages, 4,000 characters each, 20,000 together)"
+            f"earlier turns, oldest first, for follow-up questions (at most {_BOUNDS.max_history_messages} messages, "
+            f"{_BOUNDS.max_history_message_chars:,} characters each, {_BOUNDS.max_history_chars:,} together)"
         ),
     )
     id: OptionalText = Field(None, description="echoed back in the response")
@@ -75,7 +82,8 @@ class AskRequest(BaseModel):
 
 class CheckRequest(BaseModel):
     claim: Any = Field(
-        description="the statement to check, at most 2,000 characters", examples=[texts.API_EXAMPLE_CLAIM]
+        description=f"the statement to check, at most {_BOUNDS.max_question_chars:,} characters",
+        examples=[texts.API_EXAMPLE_CLAIM],
     )
     id: OptionalText = Field(None, description="echoed back in the response")
 
@@ -86,31 +94,8 @@ class ReindexRequest(BaseModel):
     )
 
 
-class Document(BaseModel):
-    """A document as the API lists it: the store's :class:`~vectorstore.records.DocumentInfo`, its provenance
-    flattened."""
-
-    doc_id: str
-    source: str
-    title: str
-    chunks: int
-    ingested_at: str
-    origin: Origin = Field(description="bundled | upload | cli | folder | unknown: where the document came from")
-    added_by: str = Field(
-        description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI"
-    )
-    suspicious_chunks: int = Field(
-        description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted"
-    )
-
-    @classmethod
-    def of(cls, d: DocumentInfo) -> Document:
-        return cls(doc_id=d.doc_id, source=d.source, title=d.title, chunks=d.chunks, ingested_at=d.ingested_at,
-                   origin=d.provenance.origin, added_by=d.provenance.by, suspicious_chunks=d.suspicious)
-
-
 class DocumentList(BaseModel):
-    documents: list[Document]
+    documents: list[DocumentInfo]
     total: int
 
 
@@ -122,7 +107,7 @@ class Suspicious(BaseModel):
 class UploadResponse(BaseModel):
     status: UploadStatus = Field(description="added | updated | unchanged")
     stored_as: str = Field(description="the sanitised file name in the corpus folder")
-    document: Document
+    document: DocumentInfo
     suspicious: list[Suspicious] = Field(
         description="text addressed to a model found in the file: flagged, never quoted"
     )
@@ -135,14 +120,14 @@ class UploadResponse(BaseModel):
         return cls(
             status=result.status,
             stored_as=result.name,
-            document=Document.of(result.document),
+            document=result.document,
             suspicious=[Suspicious(chunks=n, example=phrase) for n, phrase in result.suspicious],
             warnings=result.warnings,
         )
 
 
 class DeleteResponse(BaseModel):
-    deleted: Document
+    deleted: DocumentInfo
 
 
 class ReindexResponse(BaseModel):
@@ -327,7 +312,7 @@ def api_router(backend: Backend) -> APIRouter:
         summary="List the indexed documents",
     )
     def documents() -> DocumentList:
-        docs = [Document.of(d) for d in backend.documents()]
+        docs = backend.documents()
         return DocumentList(documents=docs, total=len(docs))
 
     @router.post(
@@ -352,7 +337,7 @@ def api_router(backend: Backend) -> APIRouter:
         responses=_errors(404) | _WRITE_ERRORS,
     )
     def delete(doc_id: str, actor: str = writer) -> DeleteResponse:
-        return DeleteResponse(deleted=Document.of(backend.delete(doc_id)))
+        return DeleteResponse(deleted=backend.delete(doc_id))
 
     @router.post(
         "/reindex",

@@ -410,7 +410,8 @@ def build_blocks(backend: Backend) -> gr.Blocks:
             paths: list[str] | None,
             admin_state: bool,
             request: gr.Request,
-            progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio hands its progress tracker over through this default
+            # Gradio hands its progress tracker over through this default
+            progress: gr.Progress = gr.Progress(),  # noqa: B008
         ):
             actor, refusal = writer(admin_state, request)
             message = upload_files(backend, paths, actor, progress) if actor else refusal

@@ -104,24 +104,12 @@ def answer_message(response: AssistantResponse) -> ChatMessage:
 def detail_messages(response: AssistantResponse) -> list[ChatMessage]:
     """Collapsible blocks under the answer: its sources, or the related passages of a no-answer reply."""
     if response.citations:
-        title = texts.UI_SOURCES_TITLE.format(n=len(response.citations))
-        return [
-            ChatMessage(
-                role="assistant",
-                content=sources_markdown(response.citations),
-                metadata={"title": title, "status": "done"},
-            )
-        ]
-    if response.related:
-        title = texts.UI_RELATED_TITLE.format(n=len(response.related))
-        return [
-            ChatMessage(
-                role="assistant",
-                content=related_markdown(response.related),
-                metadata={"title": title, "status": "done"},
-            )
-        ]
-    return []
+        title, content = texts.UI_SOURCES_TITLE.format(n=len(response.citations)), sources_markdown(response.citations)
+    elif response.related:
+        title, content = texts.UI_RELATED_TITLE.format(n=len(response.related)), related_markdown(response.related)
+    else:
+        return []
+    return [ChatMessage(role="assistant", content=content, metadata={"title": title, "status": "done"})]
 
 
 def check_markdown(response: AssistantResponse) -> str:

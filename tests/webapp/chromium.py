@@ -2,6 +2,8 @@
 dialogs and page errors.  The ``browser`` fixture is in tests/webapp/conftest.py."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,6 +39,15 @@ class Page:
         self.page.keyboard.press("Enter")
         self.page.locator("#chat .thought-group").nth(before).wait_for()
         return self.page.locator("#chat .thought-group").nth(before)
+
+    def choose_file(self, path: Path) -> None:
+        """Put a file in the documents tab's upload widget and wait until it is uploaded, listed as a row.
+
+        Not by waiting for its name as text: the name stands in one piece (「侯寨公园.md」) only in the progress
+        view while the file uploads; the row lists it as stem and suffix (「侯寨公园 .md」). On a loaded machine the
+        upload can finish before a wait for the text starts, which then never sees it (a 30 s timeout)."""
+        self.page.locator("#upload-files input[type=file]").set_input_files(str(path))
+        self.page.locator("#upload-files").get_by_label(path.name, exact=True).wait_for()
 
     def bot_texts(self) -> list[str]:
         return self.page.locator("#chat .message.bot").all_inner_texts()

@@ -22,6 +22,7 @@ import httpx
 import psutil
 import pytest
 
+from chroma_server import ChromaServer, start_server
 from common import REPO
 
 pytest.register_assert_rewrite("webapp_fixtures")
@@ -528,12 +529,9 @@ def test_bombs_are_refused_over_http_and_not_kept(server_with, tmp_path: Path) -
 
 
 # --- a frozen Chroma server --------------------------------------------------------------------------
-@pytest.mark.server
-def test_frozen_chroma_server_gives_503_within_2s_and_never_exhausts_the_workers(tmp_path: Path, web_settings) -> None:
-    """Was: a Chroma server that accepts but never answers hung questions for over 200 s, and 45 of them
-    exhausted the workers so that even /v1/models and the page timed out."""
-    from chroma_server import start_server
-
+@pytest.fixture
+def web_on_chroma_server(tmp_path: Path, web_settings) -> Iterator[tuple[ChromaServer, LiveServer]]:
+    """A Chroma server of its own (`chroma run`) and a web server on an indexed corpus copy kept in it."""
     chroma = start_server(tmp_path / "chroma", tmp_path / "chroma.log")
     live = None
     try:
@@ -541,83 +539,78 @@ def test_frozen_chroma_server_gives_503_within_2s_and_never_exhausts_the_workers
             tmp_path / "web", Path(web_settings.store.index_dir), chroma_host=chroma.host, chroma_port=chroma.port
         )
         live = serve(settings)
-        with httpx.Client(base_url=live.url, timeout=30) as client:
-            assert "760亿元" in gdp_answer(client)
-            os.kill(chroma.process.pid, signal.SIGSTOP)
-            started = time.perf_counter()
-            assert_error(client.post("/api/ask", json={"question": GDP_QUESTION}), 503, "Chroma")
-            assert time.perf_counter() - started < 2.0
-
-            times: list[float] = []
-            codes: list[int] = []
-
-            def ask() -> None:
-                t0 = time.perf_counter()
-                with httpx.Client(base_url=live.url, timeout=30) as c:
-                    codes.append(c.post("/api/ask", json={"question": GDP_QUESTION}).status_code)
-                times.append(time.perf_counter() - t0)
-
-            askers = [threading.Thread(target=ask) for _ in range(45)]
-            for t in askers:
-                t.start()
-            t0 = time.perf_counter()
-            assert client.get("/v1/models").status_code == 200
-            assert client.get("/").status_code == 200
-            assert time.perf_counter() - t0 < 2.0, "the workers are not exhausted"
-            for t in askers:
-                t.join(30)
-            # the clients share this process's two cores and GIL with the server: p95, and no request near the old 200 s
-            times.sort()
-            assert codes == [503] * 45 and times[42] < 2.0 and times[-1] < 4.0, times[-5:]
-
-            os.kill(chroma.process.pid, signal.SIGCONT)
-            deadline = time.monotonic() + 10
-            while client.post("/api/ask", json={"question": GDP_QUESTION}).status_code != 200:
-                assert time.monotonic() < deadline, "service resumes when the server answers again"
-                time.sleep(0.3)
+        yield chroma, live
     finally:
         with suppress(ProcessLookupError):
-            os.kill(chroma.process.pid, signal.SIGCONT)
+            os.kill(chroma.process.pid, signal.SIGCONT)  # a test that froze it
         if live is not None:
             live.stop()
         chroma.stop()
 
 
 @pytest.mark.server
-def test_ingest_into_a_chroma_server_beside_a_web_server_fails_no_question(tmp_path: Path, web_settings) -> None:
-    """With a Chroma server, a second writer is fine: the web server notices the change without failing a question."""
-    from chroma_server import start_server
+def test_frozen_chroma_server_gives_503_within_2s_and_never_exhausts_the_workers(web_on_chroma_server) -> None:
+    """Was: a Chroma server that accepts but never answers hung questions for over 200 s, and 45 of them
+    exhausted the workers so that even /v1/models and the page timed out."""
+    chroma, live = web_on_chroma_server
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        assert "760亿元" in gdp_answer(client)
+        os.kill(chroma.process.pid, signal.SIGSTOP)
+        started = time.perf_counter()
+        assert_error(client.post("/api/ask", json={"question": GDP_QUESTION}), 503, "Chroma")
+        assert time.perf_counter() - started < 2.0
 
-    chroma = start_server(tmp_path / "chroma", tmp_path / "chroma.log")
-    live = None
-    try:
-        settings = indexed_copy(
-            tmp_path / "web", Path(web_settings.store.index_dir), chroma_host=chroma.host, chroma_port=chroma.port
+        times: list[float] = []
+        codes: list[int] = []
+
+        def ask() -> None:
+            t0 = time.perf_counter()
+            with httpx.Client(base_url=live.url, timeout=30) as c:
+                codes.append(c.post("/api/ask", json={"question": GDP_QUESTION}).status_code)
+            times.append(time.perf_counter() - t0)
+
+        askers = [threading.Thread(target=ask) for _ in range(45)]
+        for t in askers:
+            t.start()
+        t0 = time.perf_counter()
+        assert client.get("/v1/models").status_code == 200
+        assert client.get("/").status_code == 200
+        assert time.perf_counter() - t0 < 2.0, "the workers are not exhausted"
+        for t in askers:
+            t.join(30)
+        # the clients share this process's two cores and GIL with the server: p95, and no request near the old 200 s
+        times.sort()
+        assert codes == [503] * 45 and times[42] < 2.0 and times[-1] < 4.0, times[-5:]
+
+        os.kill(chroma.process.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while client.post("/api/ask", json={"question": GDP_QUESTION}).status_code != 200:
+            assert time.monotonic() < deadline, "service resumes when the server answers again"
+            time.sleep(0.3)
+
+
+@pytest.mark.server
+def test_ingest_into_a_chroma_server_beside_a_web_server_fails_no_question(
+    tmp_path: Path, web_on_chroma_server
+) -> None:
+    """With a Chroma server, a second writer is fine: the web server notices the change without failing a question."""
+    chroma, live = web_on_chroma_server
+    settings = live.settings
+    extra = tmp_path / "新资料.txt"
+    extra.write_text(NOTE, encoding="utf-8")
+    with askers(live.url) as (failures, answers):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {
+            "PYTHONPATH": str(REPO), "ERQI_CHROMA_HOST": chroma.host, "ERQI_CHROMA_PORT": str(chroma.port)}
+        result = subprocess.run(
+            [sys.executable, "-m", "ingest", "--index-dir", str(settings.store.index_dir), "-q", str(extra)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
-        live = serve(settings)
-        extra = tmp_path / "新资料.txt"
-        extra.write_text(NOTE, encoding="utf-8")
-        with askers(live.url) as (failures, answers):
-            env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {
-                "PYTHONPATH": str(REPO), "ERQI_CHROMA_HOST": chroma.host, "ERQI_CHROMA_PORT": str(chroma.port)}
-            result = subprocess.run(
-                [sys.executable, "-m", "ingest", "--index-dir", str(settings.store.index_dir), "-q", str(extra)],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=180,
-            )
-        assert result.returncode == 0 and "added 1" in result.stdout, result.stderr
-        assert failures == [] and len(answers) > 3
-        with httpx.Client(base_url=live.url, timeout=30) as client:
-            assert (
-                "300份"
-                in client.post("/api/ask", json={"question": "建中街社区的便民食堂每天供应多少份午餐?"}).json()[
-                    "answer"
-                ]
-            )
-    finally:
-        if live is not None:
-            live.stop()
-        chroma.stop()
+    assert result.returncode == 0 and "added 1" in result.stdout, result.stderr
+    assert failures == [] and len(answers) > 3
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        answer = client.post("/api/ask", json={"question": "建中街社区的便民食堂每天供应多少份午餐?"}).json()["answer"]
+        assert "300份" in answer

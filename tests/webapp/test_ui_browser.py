@@ -144,8 +144,7 @@ def test_upload_and_delete_in_the_documents_tab(page: Page, live_server: LiveSer
     upload = tmp_path / "侯寨公园.md"
     upload.write_text("# 侯寨森林公园\n\n侯寨森林公园占地面积约为1200亩,设有健身步道5公里。\n", encoding="utf-8")
     p.get_by_role("tab", name="文档").click()
-    p.locator("#upload-files input[type=file]").set_input_files(str(upload))
-    p.locator("#upload-files").get_by_text("侯寨公园.md").first.wait_for()
+    page.choose_file(upload)
     p.locator("#upload-button").click()
     message = p.locator("#documents-message")
     expect(message).to_contain_text("《侯寨森林公园》已加入索引", timeout=60_000)
