@@ -26,6 +26,7 @@ import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
+from langchain_core.documents import Document
 
 from vectorstore import chroma_io
 from vectorstore.embeddings import CachedEmbeddings
@@ -45,6 +46,7 @@ from vectorstore.sync import Breaker, http_client, shared_index
 
 _PAGE = 1000
 _ID_PAGE = 20_000  # ids only: a page is small however many
+PLACEHOLDER_MARGIN = 10  # extra dense hits asked for while chunks await their vectors (see ChunkStore._nearest)
 DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
 PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
 DEAD = "dead"  # collection metadata: chunks deleted since the collection was (re)built (their vectors stay in HNSW)
@@ -414,13 +416,8 @@ class ChunkStore:
         count = self._count(meta)
         if count == 0:
             return []
-        # Filtered HNSW search can return fewer than k, so filter only while something is pending.
         pending = bool(meta[PENDING]) if PENDING in meta else self.has_pending()
-        where = {DENSE_READY: True} if pending else None
-        # langchain-chroma annotates ``filter`` as dict[str, str]; it hands any Chroma where clause on.
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            vector, k=min(k, count), filter=where  # type: ignore[arg-type]
-        )
+        hits = self._nearest(vector, min(k, count), pending)
         committed = self._committed()
         # Placeholder vectors never count as matches, even if another process wrote them a moment ago.
         found = [
@@ -429,6 +426,24 @@ class ChunkStore:
             if doc.metadata.get(DENSE_READY, True)
         ]
         return [(c, s) for c, s in found if self._visible(c, committed)]
+
+    def _nearest(self, vector: list[float], k: int, pending: bool) -> list[tuple[Document, float]]:
+        """The ``k`` nearest vectors that are real (not placeholders of chunks awaiting theirs).
+
+        While chunks await their vectors, a search filtered on ``DENSE_READY`` costs 350 ms at 100k chunks
+        (7 ms unfiltered: Chroma evaluates the filter over every chunk), and a filtered HNSW search can return
+        fewer than k.  Placeholders are random unit vectors, nowhere near a text's (cosine about 0 against
+        0.7-0.9), so a few more unfiltered hits are asked for and placeholders dropped; only if they crowded
+        out real hits is the filtered search made."""
+        search = self.vectorstore.similarity_search_by_vector_with_relevance_scores
+        if not pending:
+            return search(vector, k=k)
+        hits = search(vector, k=k + PLACEHOLDER_MARGIN)
+        real = [(doc, d) for doc, d in hits if doc.metadata.get(DENSE_READY, True)]
+        if len(real) >= k or len(real) == len(hits):
+            return real[:k]
+        # langchain-chroma annotates ``filter`` as dict[str, str]; it hands any Chroma where clause on.
+        return search(vector, k=k, filter={DENSE_READY: True})  # type: ignore[dict-item]
 
     @_guarded
     def similarities(self, vector: list[float], chunk_ids: list[str]) -> dict[str, float]:
