@@ -164,10 +164,11 @@ class OutlineMap(Mapping[tuple[str, str], list[Chunk]]):
 
 
 class Bridging:
-    """A snapshot's bridging vocabulary: its words and their vectors, kept memory-mapped (the writer embeds
-    the words the cache lacks before it publishes).  A generation without kept vectors (sentence vectors
-    off) reads them from the cache when first needed, the missing ones embedded, as :meth:`Vocabulary.of`
-    does; a later generation keeps them once the cache has them all."""
+    """A snapshot's bridging vocabulary: its words and their vectors, kept memory-mapped (a server's writer
+    embeds the words the cache lacks before it publishes).  A generation without kept vectors (written by
+    the command line before the embedding phase, or with sentence vectors off) reads them from the cache
+    when first needed, the missing ones embedded, as :meth:`Vocabulary.of` does; a later generation keeps
+    them once the cache has them all."""
 
     def __init__(self, words: list[str], raw: np.ndarray | None) -> None:
         self.words = words
@@ -675,6 +676,7 @@ class LexicalStore:
                 if snap is not None and snap.matches(version):
                     break
                 snap = self._update(store, snap, version)
+            self._complete_bridging(store)
             self._merge_if_needed(store)
             self._cleanup()
             self.progress = Progress("idle")
@@ -758,6 +760,14 @@ class LexicalStore:
             segments.append({"name": name, "dead": []})
         return segments
 
+    def _complete_bridging(self, store: ChunkStore) -> None:
+        """Keep the vocabulary's vectors once the embedding cache has them all (after the embedding phase)."""
+        snap = self._snapshot
+        if snap is None or snap.bridging.complete or self._vectors(store, snap.bridging.words, snap.bridging) is None:
+            return
+        manifest = dict(snap.manifest) | {"generation": snap.generation + 1, "created": _now()}
+        self._write_generation(manifest, self._draft(manifest, snap.docs, snap), store, snap.bridging.words)
+
     def _next_generation(self) -> int:
         names = self._generations()
         return int(names[0][4:10]) + 1 if names else 1
@@ -838,18 +848,19 @@ class LexicalStore:
             self._segments[name] = Segment(self.folder / name)
         return self._segments[name]
 
-    @staticmethod
-    def _vectors(store: ChunkStore, words: list[str], have: Bridging) -> np.ndarray | None:
+    def _vectors(self, store: ChunkStore, words: list[str], have: Bridging) -> np.ndarray | None:
         """The raw vectors of ``words`` in order, the rows :meth:`Vocabulary.of` would stack: kept ones reused,
-        the rest from the embedding cache.  Words it lacks (a new document's, before its embedding phase) are
-        embedded now, by the writer, so that no question waits for them; unless sentence vectors are off
-        (they are embedded when a question first needs them then): None."""
+        the rest from the embedding cache.  In a server, words it lacks (a new document's, before its
+        embedding phase) are embedded now, by the writer, so that no question waits for them.  Elsewhere
+        (no questions wait) or with sentence vectors off: None, and the vectors are kept by a later
+        generation once the embedding phase, or the first question that needs them, has cached them all
+        (so a command-line ingest packs and embeds them exactly as before the index was kept)."""
         if not words:
             return np.zeros((0, 0), dtype=np.float32)
         raw = have.raw
         known = {w: i for i, w in enumerate(have.words)} if raw is not None else {}
         missing = [w for w in words if w not in known]
-        if store.settings.embedding.sentence_vectors:
+        if self._poll is not None and store.settings.embedding.sentence_vectors:
             found = dict(zip(missing, store.embeddings.vectors(missing), strict=True)) if missing else {}
         else:
             found = store.embeddings.lookup(missing) if missing else {}
