@@ -33,6 +33,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -77,6 +78,7 @@ FULL_SCAN_SHARE = 0.25  # more than this share of the documents changed: read th
 POOL_MIN_CHUNKS = 400
 MAX_SMALL_SEGMENTS = 4  # more small segments than this are merged into one
 MERGE_SHARE = 0.2  # small segments holding this share of the rows, or dead rows this share: everything is merged
+VERIFY_DELAY = 10.0  # seconds after a server starts before it checks its kept index against the collection
 SYNC_ATTEMPTS = 3  # updates in a row while the collection keeps changing under one sync
 WRITE_WAIT = 120.0  # seconds a writer waits for another process's update of the same folder
 
@@ -606,7 +608,7 @@ class LexicalStore:
 
     def _run(self) -> None:
         lower_thread_priority()  # questions go first
-        first = True
+        verify_after = time.monotonic() + VERIFY_DELAY  # a server's check, once, after its first seconds
         while True:
             self._wake.wait(self._poll)
             self._wake.clear()
@@ -615,9 +617,9 @@ class LexicalStore:
                 continue
             try:
                 self.refresh(store)
-                if first and self._poll is not None:
+                if self._poll is not None and time.monotonic() >= verify_after:
+                    verify_after = math.inf
                     self.verify(store)
-                first = False
             except StoreError as exc:  # Chroma away: try again at the next poll or question
                 self.last_error = str(exc)
                 log.warning("keyword index: %s", exc)

@@ -3,6 +3,7 @@ behind the guard (:mod:`webapp.guard`: origin, rate limits, body limits, errors)
 from __future__ import annotations
 
 import logging
+import threading
 
 import gradio as gr
 from fastapi_offline import FastAPIOffline
@@ -33,8 +34,10 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
     result."""
     settings = settings or Settings()
     backend = backend or Backend(settings)
-    if warm_up:
-        backend.warm_up()
+    # the query model and the index's first read load while the page is built (about 2 s each on 2 cores)
+    warming = threading.Thread(target=backend.warm_up, name="erqi-warm-up") if warm_up else None
+    if warming is not None:
+        warming.start()
     # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN (offline machines).
     app = FastAPIOffline(
         title=texts.UI_TITLE + " API",
@@ -56,6 +59,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
         app, demo, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
         max_file_size=settings.ingest.max_upload_bytes, footer_links=["api"],
     )
+    if warming is not None:
+        warming.join()
     return Guard(app, settings, page_functions(demo))
 
 
