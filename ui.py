@@ -6,9 +6,14 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from webapp import texts
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls home
 
@@ -31,10 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    import uvicorn
-
     from settings import Settings
-    from webapp.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Workers are new processes that read their settings from the environment: the options go there.
@@ -42,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             os.environ[name] = str(Path(value).resolve())
     settings = Settings()
+    if args.workers == 1:  # the embedding model loads while the web stack is imported (about 2 s of a cold start)
+        threading.Thread(target=_preload, args=(settings,), name="erqi-preload", daemon=True).start()
+
+    import uvicorn
+
+    from webapp.app import create_app
+
     print(texts.BANNER.format(host=args.host, port=args.port), flush=True)
     if args.workers > 1:
         if not settings.store.server_mode:
@@ -58,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _preload(settings: Settings) -> None:
+    from vectorstore.embeddings import preload
+
+    try:
+        preload(settings.embedding)
+    except Exception:  # noqa: BLE001 - the server loads it again and reports what fails
+        logging.getLogger("webapp").exception("preloading the embedding model failed")
 
 
 if __name__ == "__main__":

