@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pytest  # noqa: E402 - after the environment above, like everything that 
 from settings import Settings  # noqa: E402 - idem
 from vectorstore.embeddings import CachedEmbeddings, model_for  # noqa: E402 - idem
 
+from chroma_server import ChromaServer, start_server  # noqa: E402 - idem
 from common import CACHE_FILE, CORPUS_DIR, PLAN, REVIEW, copy_embedding_cache, make_settings  # noqa: E402 - idem
 
 
@@ -107,3 +108,13 @@ def fresh_settings(tmp_path: Path, built_index: Settings) -> Settings:
     index_dir = tmp_path / "fresh-index"
     copy_embedding_cache(Path(built_index.store.index_dir), index_dir)
     return make_settings(index_dir)
+
+
+@pytest.fixture
+def short_lived_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A real `chroma run` on 127.0.0.1 for one test (stopped after it, or by the test itself)."""
+    server = start_server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -417,7 +417,7 @@ class ChunkStore:
         if count == 0:
             return []
         pending = bool(meta[PENDING]) if PENDING in meta else self.has_pending()
-        hits = self._nearest(vector, min(k, count), pending)
+        hits = self._nearest(vector, min(k, count), pending, count)
         committed = self._committed()
         # Placeholder vectors never count as matches, even if another process wrote them a moment ago.
         found = [
@@ -427,7 +427,7 @@ class ChunkStore:
         ]
         return [(c, s) for c, s in found if self._visible(c, committed)]
 
-    def _nearest(self, vector: list[float], k: int, pending: bool) -> list[tuple[Document, float]]:
+    def _nearest(self, vector: list[float], k: int, pending: bool, count: int) -> list[tuple[Document, float]]:
         """The ``k`` nearest vectors that are real (not placeholders of chunks awaiting theirs).
 
         While chunks await their vectors, a search filtered on ``DENSE_READY`` costs 350 ms at 100k chunks
@@ -438,7 +438,7 @@ class ChunkStore:
         search = self.vectorstore.similarity_search_by_vector_with_relevance_scores
         if not pending:
             return search(vector, k=k)
-        hits = search(vector, k=k + PLACEHOLDER_MARGIN)
+        hits = search(vector, k=min(k + PLACEHOLDER_MARGIN, count))
         real = [(doc, d) for doc, d in hits if doc.metadata.get(DENSE_READY, True)]
         if len(real) >= k or len(real) == len(hits):
             return real[:k]

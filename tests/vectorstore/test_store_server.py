@@ -119,15 +119,6 @@ def test_cli_with_server_down_exits_2(
     assert err.startswith("error:") and f"{HOST}:{port}" in err
 
 
-@pytest.fixture
-def short_lived_server(tmp_path: Path) -> Iterator[ChromaServer]:
-    server = start_server(tmp_path / "data", tmp_path / "server.log")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_server_going_down_after_open_raises_store_unavailable(
     short_lived_server: ChromaServer, fresh_settings: Settings, embeddings: CachedEmbeddings
 ) -> None:

@@ -22,7 +22,7 @@ import pytest
 from ingest.pipeline import run_ingest
 from settings import Settings
 
-from chroma_server import ChromaServer, start_server
+from chroma_server import ChromaServer
 from common import REPO, free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -31,16 +31,6 @@ NOTICE = "二七区通知\n\n二七区星澜图书馆于2026年3月开馆,藏书
 QUESTION = "星澜图书馆藏书多少册?"
 UPLOAD = "二七区公告\n\n二七区云栖体育公园于2026年5月建成,设有标准游泳池四座,位于嵩山路南段。\n"
 UPLOAD_QUESTION = "云栖体育公园有几座标准游泳池?"
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
-    """A real `chroma run` on 127.0.0.1 for this test alone."""
-    server = start_server(tmp_path / "chroma", tmp_path / "chroma.log")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def env_for(settings: Settings) -> dict[str, str]:
@@ -102,8 +92,9 @@ def answered_from(base: str, source: str, question: str = QUESTION, answer: str 
 
 
 def test_two_workers_and_a_cli_ingest_against_one_chroma_server_keep_answering(
-    chroma: ChromaServer, fresh_settings: Settings, corpus_dir: Path, tmp_path: Path
+    short_lived_server: ChromaServer, fresh_settings: Settings, corpus_dir: Path, tmp_path: Path
 ) -> None:
+    chroma = short_lived_server
     settings = fresh_settings.replace(
         chroma_host=chroma.host, chroma_port=chroma.port, collection=f"w_{uuid.uuid4().hex[:8]}"
     )
