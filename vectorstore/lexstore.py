@@ -601,7 +601,7 @@ class LexicalStore:
     def serve(self, store: ChunkStore, poll_seconds: float) -> None:
         """A server's mode: updates (and a first build) run in this process's background thread, which also
         looks for writes made elsewhere every ``poll_seconds`` and checks the kept files against the
-        collection once, at start; questions never wait for them."""
+        collection once, ``VERIFY_DELAY`` seconds after the start; questions never wait for them."""
         self._store = store
         self._poll = poll_seconds
         self.kick()
