@@ -10,10 +10,8 @@ from functools import lru_cache
 from typing import Protocol
 
 from assistant.question import Term
-from vectorstore.grams import GramIndex, SubstringCounter, term_text
+from vectorstore.grams import SubstringCounter, term_text
 from vectorstore.records import Chunk
-
-__all__ = ["GramIndex", "SubstringCounter", "TermStats"]
 
 
 class Counter(Protocol):

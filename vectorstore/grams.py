@@ -8,7 +8,7 @@ has its posting list's length as its frequency, and a longer term is checked onl
 texts that hold all of its pairs (at 100k chunks: built in 3 s, 0.1 ms per term).
 
 The arrays (:class:`GramArrays`) are what a kept index stores on disk (see
-:mod:`vectorstore.segment`); counting over several such pieces is :class:`SegmentedCounter`'s work.
+:mod:`vectorstore.segment`); a kept index counts over its pieces with the same :func:`candidates`.
 """
 
 from __future__ import annotations
@@ -83,6 +83,21 @@ def _keys(texts: list[str], size: int, start: int, stop: int) -> np.ndarray:
     return keys[firsts(keys)]
 
 
+def candidates(chars: GramArrays, pairs: GramArrays, needle: str) -> np.ndarray:
+    """Ids of the texts holding every character pair of ``needle`` (its character, for one): exactly the
+    texts containing a needle of one or two characters; for a longer one, a few more, which callers check
+    (holding 二七 and 七区 is not holding 二七区)."""
+    if len(needle) == 1:
+        return np.asarray(chars.postings(gram_key(needle)))
+    lists = sorted((pairs.postings(gram_key(needle[i : i + 2])) for i in range(len(needle) - 1)), key=len)
+    found = np.asarray(lists[0])
+    for other in lists[1:]:
+        if not len(found):
+            break
+        found = np.intersect1d(found, other, assume_unique=True)
+    return found
+
+
 class GramIndex:
     """For each string of ``size`` characters (1 or 2), the sorted ids of the texts that contain it."""
 
@@ -103,15 +118,7 @@ class SubstringCounter:
         self._pairs = GramIndex(texts, 2)
 
     def count(self, needle: str) -> int:
-        if len(needle) == 1:
-            return len(self._chars.postings(needle))
-        lists = sorted((self._pairs.postings(needle[i : i + 2]) for i in range(len(needle) - 1)), key=len)
-        found = lists[0]
-        if len(needle) == 2:
+        found = candidates(self._chars.arrays, self._pairs.arrays, needle)
+        if len(needle) <= 2:
             return len(found)
-        for other in lists[1:]:
-            if not len(found):
-                return 0
-            found = np.intersect1d(found, other, assume_unique=True)
-        # Holding every pair of 二七区 (二七, 七区) is not holding 二七区: check the few texts left.
         return sum(1 for i in found.tolist() if needle in self.texts[i])

@@ -40,7 +40,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,7 +53,7 @@ import numpy as np
 from vectorstore.background import lower_thread_priority
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.errors import IndexPreparingError, StoreError, lexical_damaged
-from vectorstore.grams import gram_key
+from vectorstore.grams import candidates
 from vectorstore.lexical import idf, term_scores, text_tokens, tokenize, top_k
 from vectorstore.records import SECTION_SEP, Chunk, Origin
 from vectorstore.segment import Row, Segment, SegmentError, fsync_dir, merge_segments, section_key, write_segment
@@ -344,46 +344,29 @@ class Snapshot:
 
     # --- term statistics (substring document frequency over section + text, lower-cased) --------------------
     def count(self, needle: str) -> int:
+        """How many live chunks' lower-cased section + text contain ``needle`` (lower-cased)."""
         total = 0
-        raw = needle.encode("utf-8")
-        for seg, live in zip(self.segments, self.live, strict=True):
-            if len(needle) == 1:
-                found = seg.chars.postings(gram_key(needle))
-            else:
-                lists = sorted(
-                    (seg.pairs.postings(gram_key(needle[i : i + 2])) for i in range(len(needle) - 1)), key=len
-                )
-                found = lists[0]
-                for other in lists[1:]:
-                    if not len(found):
-                        break
-                    found = np.intersect1d(found, other, assume_unique=True)
-            if live is not None and len(found):
-                found = found[live[found]]
-            if len(needle) <= 2:
-                total += len(found)
-            else:
-                total += sum(1 for i in found.tolist() if seg.s["lower"].contains(i, raw))
+        for i in range(len(self.segments)):
+            rows = self._candidates(i, needle)
+            total += len(rows) if len(needle) <= 2 else len(self._holding(i, rows, needle))
         return total
 
     def rows_containing(self, needle: str) -> list[tuple[int, int]]:
         """(segment, row) of the live rows whose lower-cased section + text contains ``needle`` (lower-cased)."""
-        out = []
-        raw = needle.encode("utf-8")
-        for i, (seg, live) in enumerate(zip(self.segments, self.live, strict=True)):
-            if len(needle) == 1:
-                found = np.asarray(seg.chars.postings(gram_key(needle)))
-            else:
-                lists = sorted(
-                    (seg.pairs.postings(gram_key(needle[j : j + 2])) for j in range(len(needle) - 1)), key=len
-                )
-                found = np.asarray(lists[0])
-                for other in lists[1:]:
-                    found = np.intersect1d(found, other, assume_unique=True)
-            if live is not None and len(found):
-                found = found[live[found]]
-            out += [(i, r) for r in found.tolist() if seg.s["lower"].contains(r, raw)]
+        out: list[tuple[int, int]] = []
+        for i in range(len(self.segments)):
+            rows = self._candidates(i, needle).tolist()
+            out += [(i, r) for r in (rows if len(needle) <= 2 else self._holding(i, rows, needle))]
         return out
+
+    def _candidates(self, i: int, needle: str) -> np.ndarray:
+        seg, live = self.segments[i], self.live[i]
+        found = candidates(seg.chars, seg.pairs, needle)
+        return found[live[found]] if live is not None and len(found) else found
+
+    def _holding(self, i: int, rows: Iterable[int], needle: str) -> list[int]:
+        raw, lower = needle.encode("utf-8"), self.segments[i].s["lower"]
+        return [r for r in rows if lower.contains(int(r), raw)]
 
 
 # --- the folder ---------------------------------------------------------------------------------------------
@@ -839,7 +822,8 @@ class LexicalStore:
         manifest_name = f"gen-{gen:06d}.json"
         _atomic_write(self.folder / manifest_name, json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
         _atomic_write(self.folder / CURRENT, manifest_name.encode("utf-8"))
-        snap = Snapshot(self.folder, manifest, draft.segments, draft.docs, bridging)
+        snap = draft  # built on this same manifest: only the vocabulary may be new (no second pass over the rows)
+        snap.bridging = bridging
         if bridging.complete:
             bridging.table(store.embeddings)  # built here, not by the first question to read the snapshot
         self._publish(snap, self._stat_current())
@@ -868,8 +852,15 @@ class LexicalStore:
             found = store.embeddings.lookup(missing) if missing else {}
             if len(found) < len(set(missing)):
                 return None
-        rows = [found[w] if w in found else np.asarray(raw[known[w]]) for w in words]  # type: ignore[index]
-        return np.stack(rows).astype(np.float32, copy=False)
+        kept = [(i, known[w]) for i, w in enumerate(words) if w in known]
+        dim = raw.shape[1] if kept and raw is not None else len(next(iter(found.values())))
+        out = np.empty((len(words), dim), dtype=np.float32)
+        if kept:  # one gather from the memory-mapped rows, not a copy per word
+            out[[i for i, _ in kept]] = raw[[j for _, j in kept]]  # type: ignore[index]
+        for i, w in enumerate(words):
+            if w in found:
+                out[i] = found[w]
+        return out
 
     # --- merging and tidying -----------------------------------------------------------------------------
     def _merge_if_needed(self, store: ChunkStore) -> None:

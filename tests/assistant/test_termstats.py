@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from assistant.termstats import GramIndex, SubstringCounter, TermStats
+from assistant.termstats import TermStats
+from vectorstore.grams import GramIndex, SubstringCounter
 from vectorstore.records import Chunk
 
 
