@@ -7,9 +7,11 @@ import os
 import platform
 import re
 import resource
+import socket
 import subprocess
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,3 +197,36 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - not Linux: best effort
         pass
+
+
+# --- servers the benchmarks start -------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(**settings: Any) -> dict[str, str]:
+    """The environment of a server a benchmark starts: this one without ERQI_*, plus ``settings`` as ERQI_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")}
+    return (
+        env
+        | {"PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+        | {f"ERQI_{k.upper()}": str(v) for k, v in settings.items() if v is not None}
+    )
+
+
+def wait_until_up(up: Callable[[], bool], proc: subprocess.Popen, timeout: float, what: str) -> None:
+    """Poll ``up()`` (connection errors count as not yet) until it is true; fail if ``proc`` exits or time runs out."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if up():
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.3)

@@ -18,7 +18,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from typing import Any
 
 import httpx
 import psutil
+
+from bench.common import free_port, server_env, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus"
@@ -93,12 +94,6 @@ def one_line_pages_pdf(pages: int, path: Path) -> Path:
 
 
 # --- a real server --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def index_bytes(index: Path) -> int:
     """The index on disk, without the embedding cache (a cache of vectors, not the index)."""
     total = 0
@@ -110,12 +105,6 @@ def index_bytes(index: Path) -> int:
     return total
 
 
-def clean_env(**settings: Any) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")}
-    return env | {"PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"} | {
-        f"ERQI_{k.upper()}": str(v) for k, v in settings.items()}
-
-
 @contextmanager
 def ui_server(index: Path, corpus: Path, **settings: Any) -> Iterator[tuple[httpx.Client, psutil.Process]]:
     """`python ui.py` on ``index``/``corpus`` with ERQI_* ``settings`` (its log in ``index``/../server.log):
@@ -125,22 +114,13 @@ def ui_server(index: Path, corpus: Path, **settings: Any) -> Iterator[tuple[http
     process = subprocess.Popen(
         [sys.executable, "ui.py", "--index-dir", str(index), "--corpus-dir", str(corpus), "--port", str(port)],
         cwd=ROOT,
-        env=clean_env(**settings),
+        env=server_env(**settings),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    if client.get("/api/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start")
-                time.sleep(0.5)
+            wait_until_up(lambda: client.get("/api/health").status_code == 200, process, 180, "the server")
             yield client, psutil.Process(process.pid)
     finally:
         process.terminate()
@@ -198,7 +178,7 @@ def built_copy(work: Path, name: str) -> tuple[Path, Path]:
     subprocess.run(
         [sys.executable, "-m", "ingest", "--index-dir", str(index), "-q", str(corpus)],
         cwd=ROOT,
-        env=clean_env(),
+        env=server_env(),
         check=True,
     )
     return index, corpus
@@ -250,7 +230,7 @@ def short_lines(work: Path, sizes: list[int]) -> list[dict[str, Any]]:
         process = subprocess.Popen(
             [sys.executable, "-m", "ingest", "--index-dir", str(index), "-q", str(folder / "名单.txt")],
             cwd=ROOT,
-            env=clean_env(),
+            env=server_env(),
         )
         peak = PeakRss(psutil.Process(process.pid))
         with peak:

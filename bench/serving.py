@@ -26,7 +26,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,19 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, bench_env, die_with_parent, latency_stats, load_cmrc, machine, memory_mb, write_json
+from bench.common import (
+    ROOT,
+    bench_env,
+    die_with_parent,
+    free_port,
+    latency_stats,
+    load_cmrc,
+    machine,
+    memory_mb,
+    server_env,
+    wait_until_up,
+    write_json,
+)
 
 bench_env()
 
@@ -48,21 +59,6 @@ NEW_FACT = "澜沧新区于2031年建成的第一座跨海大桥名为星澜大�
 NEW_QUESTION = "澜沧新区第一座跨海大桥叫什么名字?"
 NEW_ANSWER = "星澜大桥"
 CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def environment(**settings: Any) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")}
-    return (
-        env
-        | {"PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-        | {f"ERQI_{k.upper()}": str(v) for k, v in settings.items() if v is not None}
-    )
 
 
 def questions(n: int, seed: int = 1) -> list[str]:
@@ -111,7 +107,7 @@ def process(args: list[str], log: Path, env: dict[str, str]) -> Iterator[subproc
 
 def ui(index: Path, corpus: Path, port: int, log: Path, workers: int = 1, **settings: Any):
     args = [sys.executable, "ui.py", "--index-dir", str(index), "--corpus-dir", str(corpus), "--port", str(port)]
-    return process(args + (["--workers", str(workers)] if workers > 1 else []), log, environment(**settings))
+    return process(args + (["--workers", str(workers)] if workers > 1 else []), log, server_env(**settings))
 
 
 def ask(client: httpx.Client, question: str) -> tuple[float, int, dict]:
@@ -245,18 +241,10 @@ def start(index: Path, out: Path, clients: int, work: Path) -> dict[str, Any]:
 def chroma_server(path: Path, log: Path) -> Iterator[int]:
     port = free_port()
     with process(
-        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], log, environment()
+        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], log, server_env()
     ) as proc:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("chroma run did not start")
-            time.sleep(0.3)
+        heartbeat = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+        wait_until_up(lambda: httpx.get(heartbeat, timeout=2).status_code == 200, proc, 120, "chroma run")
         yield port
 
 
