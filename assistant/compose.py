@@ -5,7 +5,7 @@ import re
 
 from assistant import texts
 from assistant.evidence import Quote
-from assistant.response import Citation, RetrievedItem, Verdict, citation_for
+from assistant.response import Citation, RetrievedItem, ShortAnswer, Verdict, citation_for
 from vectorstore.records import ScoredChunk
 from zhtext.orientation import orientation_of
 
@@ -30,7 +30,16 @@ def neutral(text: str) -> str:
     return _MARKER.sub(r"［\1］", text)
 
 
-def answer_text(citations: list[Citation], is_list: bool, conflict: bool = False) -> str:
+def answer_text(citations: list[Citation], is_list: bool, conflict: bool = False,
+                short: ShortAnswer | None = None) -> str:
+    """The answer: the direct answer first (when the reader found one), then the quotes with their markers."""
+    body = _quotes_text(citations, is_list, conflict)
+    if short is None or not citations:
+        return body
+    return f"{texts.SHORT_ANSWER.format(short=neutral(short.text))} [{citations[0].ref}]\n{body}"
+
+
+def _quotes_text(citations: list[Citation], is_list: bool, conflict: bool) -> str:
     if conflict:
         lines = [
             f"• {neutral(c.text)} [{c.ref}]{texts.CONFLICT_SOURCE.format(source=c.title or c.source)}"
@@ -45,9 +54,11 @@ def answer_text(citations: list[Citation], is_list: bool, conflict: bool = False
     )
 
 
-def tentative_text(citations: list[Citation]) -> str:
-    """A refusal that still quotes the closest passage: the hint first, so nobody mistakes it for an answer."""
-    return "\n".join([texts.TENTATIVE_INTRO, *(f"{neutral(c.text)} [{c.ref}]" for c in citations)])
+def tentative_text(citations: list[Citation], other_side: str = "") -> str:
+    """A refusal that still quotes the closest passage: the hint first, so nobody mistakes it for an answer
+    (``other_side``: the passage gives that side, "actual" or "target", of what was asked, and the hint says so)."""
+    intro = texts.ONLY_OTHER_SIDE.get(other_side, texts.TENTATIVE_INTRO)
+    return "\n".join([intro, *(f"{neutral(c.text)} [{c.ref}]" for c in citations)])
 
 
 def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:

@@ -73,6 +73,11 @@ def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
     return out
 
 
+def unknown_terms(question: Question, stats: TermStats) -> list[Term]:
+    """The question's own words of two or more characters that no indexed passage contains."""
+    return [t for t in question.terms if not t.carried and not t.guessed and len(t.surface) >= 2 and not stats.known(t)]
+
+
 def term_present(term: Term, text: str) -> bool:
     low = text.lower()
     return any(alt.lower() in low for alt in term.alternatives)

@@ -13,21 +13,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.bridging import bridges
 from assistant.conflicts import conflicting, official_first
 from assistant.corpus import CorpusView
+from assistant.decision import DECISION_FEATURES, NOT_READ, Read, decision_row
 from assistant.evidence import Candidate, Quote, candidates, clauses, coverage, refine, term_present
-from assistant.features import ANSWER_FEATURES, FEATURES, CandidateTable, answer_row, candidate_table, type_ok
+from assistant.features import FEATURES, CandidateTable, candidate_table, type_ok
 from assistant.lists import enumerates, labelled_enumeration
 from assistant.model import MODEL_PATH, AnswerModel, load_model
 from assistant.question import Question
+from assistant.reader import Reader, Sentence, header, question_side
 from assistant.settings import AnsweringSettings
 from assistant.termstats import TermStats
-from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
 from zhtext.numerals import UP_TO_TEN
-from zhtext.orientation import orientation_of
+from zhtext.orientation import asked_side, orientation_of
 
 TRIM_ABOVE_CHARS = 45
 UNTYPED_TRIM_ABOVE_CHARS = 150  # a question that wants no number or date: its answer is any clause of the sentence
@@ -45,6 +45,8 @@ class Extraction:
     confidence: float = 0.0  # probability that the quotes answer the question (calibrated)
     conflict: bool = False  # quotes from different documents give different figures for the same thing
     closest: list[Quote] = field(default_factory=list)  # refused, but close enough to show with a hint
+    short: Quote | None = None  # the reader's span: the direct answer, inside the first quote
+    other_side: str = ""  # refused, and ``closest`` gives the other side ("actual" or "target") of what was asked
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Draft:
     structured: bool = False  # a list found through the document outline
     reason: str = ""
     list_cover: float = 0.0  # for a list: how much of the question its sections and items hold
+    short: Quote | None = None  # the reader's span, when the answer is built around its sentence
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:
@@ -115,26 +118,42 @@ def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
     return Quote(cand.chunk, cand.span.start + a, cand.span.start + b, text[a:b])
 
 
+def _other_side(side: str, draft: Draft) -> str:
+    """The side the draft's best quote gives, when the question asked for the other one only (else "")."""
+    if side not in ("actual", "target") or not draft.quotes or draft.is_list:
+        return ""
+    given = orientation_of(draft.quotes[0].text)
+    return given if given in ("actual", "target") and given != side else ""
+
+
+def _short(cand: Candidate, read: Read) -> Quote | None:
+    r = read.reading
+    if not r.text:
+        return None
+    start = cand.span.start + r.start
+    return Quote(cand.chunk, start, start + len(r.text), r.text)
+
+
 def _list_cover(question: Question, items: list[Quote], stats: TermStats) -> float:
     sections = dict.fromkeys(q.chunk.section for q in items)
     return coverage(question, "\n".join([*sections, *(q.text for q in items)]), stats)
 
 
 class ExtractiveAnswerer:
-    """Scores the evidence's sentences with the answer model, composes the answer, and decides whether to give it."""
+    """Ranks the evidence's sentences, has the reader read the best of them, composes the answer, and decides
+    whether to give it."""
 
-    def __init__(
-        self, settings: AnsweringSettings, embeddings: CachedEmbeddings, model: AnswerModel | None = None
-    ) -> None:
+    def __init__(self, settings: AnsweringSettings, reader: Reader | None = None, model: AnswerModel | None = None
+                 ) -> None:
         self.settings = settings
-        self.embeddings = embeddings
+        self.reader = reader
         self._model = model
 
     @property
     def model(self) -> AnswerModel:
         """Read on first use: computing feature rows (``make train``) needs no model file."""
         if self._model is None:
-            self._model = load_model(self.settings.model or MODEL_PATH, FEATURES, ANSWER_FEATURES)
+            self._model = load_model(self.settings.model or MODEL_PATH, FEATURES, DECISION_FEATURES)
         return self._model
 
     @model.setter
@@ -151,35 +170,34 @@ class ExtractiveAnswerer:
         s = self.settings.hint_confidence
         return min(self.model.hint_threshold if s is None else s, self.threshold)
 
-    def table(
-        self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray
-    ) -> CandidateTable:
+    def table(self, question: Question, evidence: list[ScoredChunk], view: CorpusView) -> CandidateTable:
         """The candidate sentences of ``evidence`` and their feature rows (see assistant.features)."""
-        stats = view.stats
-        question = refine(question, stats)
-        cands = candidates(evidence)
-        semantic = np.zeros(len(cands))
-        if cands:
-            units = self.embeddings.vectors([c.text for c in cands])
-            semantic = units @ (vector / (np.linalg.norm(vector) or 1.0))
-        found = bridges(
-            question,
-            stats,
-            view.vocabulary,
-            self.embeddings,
-            self.settings.bridge_words,
-            self.settings.bridge_min_similarity,
-        )
-        return candidate_table(question, evidence, cands, stats, semantic, found, view.segmenter)
+        question = refine(question, view.stats)
+        return candidate_table(question, evidence, candidates(evidence), view.stats, view.segmenter)
 
-    def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView, vector: np.ndarray,
-                list_items: list[Quote] | None = None) -> Extraction:
-        """``list_items``: the items of a list found through the document outline (see assistant.lists)."""
-        table = self.table(question, evidence, view, vector)
+    def read(self, asked: str, previous: str | None, table: CandidateTable, probabilities: np.ndarray) -> Read:
+        """The reader's reading of the best-ranked candidates (as many as its window holds)."""
+        if self.reader is None or not table.candidates:
+            return NOT_READ
+        cands = table.candidates
+        order = np.argsort(-probabilities, kind="stable")
+        sentences = [Sentence(cands[i].text, header(cands[i].chunk.title, cands[i].chunk.section), int(i),
+                              (cands[i].rank, cands[i].span.start), cands[i].chunk.source) for i in order]
+        win = self.reader.window(question_side(asked, previous), sentences)
+        return Read(win, self.reader.read([win])[0])
+
+    def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView,
+                list_items: list[Quote] | None = None, asked: str | None = None, previous: str | None = None
+                ) -> Extraction:
+        """``list_items``: the items of a list found through the document outline (see assistant.lists);
+        ``asked``: the question as the user wrote it (default: ``question.text``); ``previous``: the user's
+        question before it, for a follow-up."""
+        table = self.table(question, evidence, view)
         probabilities = self.model.sentence_probabilities(table.matrix)
-        draft = self.draft(table, probabilities, evidence, view.stats, list_items or [])
+        read = self.read(asked or question.text, previous, table, probabilities)
+        draft = self.draft(table, probabilities, evidence, view.stats, list_items or [], read)
         confidence = self.model.confidence(
-            answer_row(table, probabilities, draft.best, draft.structured, draft.list_cover)
+            decision_row(table, probabilities, draft.best, read, draft.structured, draft.list_cover)
         )
         if draft.quotes and confidence >= self.threshold:
             if conflicting(draft.quotes):
@@ -188,15 +206,21 @@ class ExtractiveAnswerer:
                     is_list=draft.is_list,
                     confidence=confidence,
                     conflict=True,
+                    short=draft.short,
                 )
-            return Extraction(draft.quotes, is_list=draft.is_list, confidence=confidence)
+            return Extraction(draft.quotes, is_list=draft.is_list, confidence=confidence, short=draft.short)
         reason = draft.reason or f"confidence {confidence:.2f} is below {self.threshold:.2f}"
+        given = _other_side(asked_side(asked or question.text, previous), draft)
+        if given:
+            return Extraction(no_answer=True, reason=reason, confidence=confidence, closest=draft.quotes[:1],
+                              other_side=given)
         closest = draft.quotes[:1] if draft.quotes and confidence >= self.hint_threshold else []
         return Extraction(no_answer=True, reason=reason, confidence=confidence, closest=closest)
 
     def draft(self, table: CandidateTable, probabilities: np.ndarray, evidence: list[ScoredChunk], stats: TermStats,
-              list_items: list[Quote]) -> Draft:
-        """The answer the scored candidates make: a list, or the best sentences (trimmed)."""
+              list_items: list[Quote], read: Read = NOT_READ) -> Draft:
+        """The answer the ranked candidates make: a list, or the sentence holding the reader's span and others
+        nearly as likely (trimmed)."""
         question, cands = table.question, table.candidates
         if not cands:
             return Draft([], None, reason="no passage was retrieved")
@@ -209,11 +233,18 @@ class ExtractiveAnswerer:
             if labelled:
                 best = self._best_within(order, cands, {labelled.chunk.chunk_id})
                 return Draft([labelled], best, True, list_cover=_list_cover(question, [labelled], stats))
+        if read.best is not None:
+            order = [read.best, *(i for i in order if i != read.best)]
         chosen = self._select(question, order, cands, probabilities)
         chosen += self._other_orientation(question, order, cands, probabilities, chosen)
         if question.kind == "list" and not any(enumerates(question, cands[i].text) for i in chosen):
             return Draft([], order[0], reason="the question asks for a list and no passage enumerates one")
-        return Draft([trim(question, cands[i], stats) for i in chosen], chosen[0], question.kind == "list")
+        short = _short(cands[read.best], read) if read.best is not None and read.best == chosen[0] else None
+        quotes = [trim(question, cands[i], stats) for i in chosen]
+        if short is not None and not (quotes[0].start <= short.start and short.end <= quotes[0].end):
+            quotes[0] = Quote(cands[chosen[0]].chunk, cands[chosen[0]].span.start, cands[chosen[0]].span.end,
+                              cands[chosen[0]].text)  # the trimmed clause lost the span: quote the sentence
+        return Draft(quotes, chosen[0], question.kind == "list", short=short)
 
     @staticmethod
     def _best_within(order: list[int], cands: list[Candidate], chunk_ids: set[str]) -> int:
@@ -224,8 +255,9 @@ class ExtractiveAnswerer:
         limit = self.settings.max_list_sentences if question.kind == "list" else self.settings.max_answer_sentences
         best = order[0]
         chosen = [best]
+        top = max(p[best], p[order[1]] if len(order) > 1 else 0.0)
         for i in order[1:]:
-            if len(chosen) >= limit or p[i] < self.settings.extra_ratio * p[best]:
+            if len(chosen) >= limit or p[i] < self.settings.extra_ratio * top:
                 break
             shared = [k for k, c in enumerate(chosen) if _overlap(cands[i], cands[c])]
             if len(shared) == 1 and _contains(cands[i], cands[chosen[shared[0]]]):

@@ -55,7 +55,6 @@ CANDIDATE_FEATURES = (
     "cover_context",
     "cover_around",
     "cover_gap",
-    "cover_bridged",
     "cover_before",
     "cover_after",
     "missing_idf",
@@ -63,9 +62,6 @@ CANDIDATE_FEATURES = (
     "pairs",
     "common_run",
     "focus",
-    "semantic",
-    "semantic_gap",
-    "semantic_rank",
     "answer_type",
     "typed_miss",
     "answer_form",
@@ -87,7 +83,6 @@ QUESTION_FEATURES = (
     "has_pins",
     "unknown_share",
     "unknown_names",
-    "bridged_share",
     "terms",
     "wants_place",
     *(f"kind_{k}" for k in KINDS),
@@ -95,7 +90,7 @@ QUESTION_FEATURES = (
 FEATURES = CANDIDATE_FEATURES + QUESTION_FEATURES
 # What the answerability model sees of a composed answer: how sure the scorer is of its best
 # sentence and how clearly it stands out, that sentence's own features, and the question's.
-_BEST = ("semantic", "cover_sentence", "cover_context", "cover_around", "answer_type", "typed_miss", "year_conflict",
+_BEST = ("cover_sentence", "cover_context", "cover_around", "answer_type", "typed_miss", "year_conflict",
          "entity_conflict", "pins_context", "retrieval", "dense", "rank", "common_run", "missing_idf", "missing_terms",
          "new_name", "focus", "asked_noun", "cover_before")
 ANSWER_FEATURES = (
@@ -111,15 +106,6 @@ ANSWER_FEATURES = (
     *(f"best_{name}" for name in _BEST),
     *QUESTION_FEATURES,
 )
-
-
-@dataclass(frozen=True)
-class Bridge:
-    """A question word the corpus does not use, and corpus words close to it in meaning."""
-
-    term: Term
-    words: tuple[str, ...]
-    similarities: tuple[float, ...]
 
 
 @dataclass
@@ -300,9 +286,7 @@ def _plan_match(question: Question, text: str) -> float:
     return {"target": 1.0, "mixed": 0.5, "actual": -1.0}.get(orientation_of(text), 0.0)
 
 
-def question_row(
-    question: Question, stats: TermStats, bridges: list[Bridge], segmenter: Segmenter = COMMON
-) -> np.ndarray:
+def question_row(question: Question, stats: TermStats, segmenter: Segmenter = COMMON) -> np.ndarray:
     own = [t for t in question.terms if not t.carried and not t.guessed]
     weights = [t.weight * stats.idf(t.alternatives) for t in own]
     total = sum(weights) or 1.0
@@ -314,22 +298,12 @@ def question_row(
     unknown_share = sum(w for _, w in unknown) / total
     names = question_names(question, stats, segmenter)
     unknown_names = len({t.surface for t, _ in unknown if t.weight >= 1.5} | {n for n in names if not stats.df((n,))})
-    bridged = {b.term.surface for b in bridges if b.words}
-    bridged_share = sum(w for t, w in unknown if t.surface in bridged) / total
     pins = question.years + question.dates + question.numbers
     kinds = [1.0 if question.kind == k else 0.0 for k in KINDS]
     wants_place = float(bool(_WANTS_PLACE.search(question.text)))
     return np.array(
-        [float(bool(pins)), unknown_share, float(unknown_names), bridged_share, float(len(own)), wants_place, *kinds]
+        [float(bool(pins)), unknown_share, float(unknown_names), float(len(own)), wants_place, *kinds]
     )
-
-
-def _bridged_cover(bridges: list[Bridge], text: str) -> float:
-    """Mean, over bridged question words, of the closest corpus word's similarity among those the text holds."""
-    if not bridges:
-        return 0.0
-    got = [max((s for w, s in zip(b.words, b.similarities, strict=True) if w in text), default=0.0) for b in bridges]
-    return sum(got) / len(got)
 
 
 def candidate_table(
@@ -337,14 +311,12 @@ def candidate_table(
     evidence: list[ScoredChunk],
     candidates: list[Candidate],
     stats: TermStats,
-    semantic: np.ndarray,
-    bridges: list[Bridge],
     segmenter: Segmenter = COMMON,
 ) -> CandidateTable:
-    """Feature rows of ``candidates`` (sentences of ``evidence``); ``semantic[i]``: question · sentence i;
-    ``segmenter``: the dictionary of the index the evidence comes from."""
+    """Feature rows of ``candidates`` (sentences of ``evidence``); ``segmenter``: the dictionary of the index the
+    evidence comes from."""
     n = len(candidates)
-    qrow = question_row(question, stats, bridges, segmenter)
+    qrow = question_row(question, stats, segmenter)
     if not n:
         return CandidateTable(question, [], np.zeros((0, len(FEATURES))), qrow)
     top = evidence[0].score if evidence else 1.0
@@ -382,16 +354,12 @@ def candidate_table(
                 coverage(question, context, stats),
                 coverage(question, around, stats),
                 0.0,
-                _bridged_cover(bridges, context),
                 coverage(question, before, stats) if before else 0.0,
                 coverage(question, after, stats) if after else 0.0,
                 *_missing(own_idf, f"{before}{cand.text}{after}"),
                 pair_overlap(pairs, cand.text),
                 float(common_run(question.text, cand.text)),
                 float(focus is not None and term_present(focus, cand.text)),
-                0.0,
-                0.0,
-                0.0,
                 float(typed_ok),
                 float(typed and not typed_ok),
                 float(_answer_form(question, cand.text)),
@@ -416,7 +384,4 @@ def candidate_table(
     col = {name: i for i, name in enumerate(FEATURES)}
     matrix[:, col["retrieval_gap"]] = matrix[:, col["retrieval"]] - 1.0
     matrix[:, col["cover_gap"]] = matrix[:, col["cover_sentence"]] - matrix[:, col["cover_sentence"]].max()
-    matrix[:, col["semantic"]] = semantic
-    matrix[:, col["semantic_gap"]] = semantic - semantic.max()
-    matrix[:, col["semantic_rank"]] = np.argsort(np.argsort(-semantic, kind="stable"), kind="stable")
     return CandidateTable(question, candidates, matrix, qrow)

@@ -21,7 +21,7 @@ def is_follow_up(question: str, history: list[dict[str, str]]) -> bool:
     return any(m["role"] == "user" for m in history) and (bool(_FOLLOW_UP.search(question)) or len(question) <= 8)
 
 
-def _previous_question(history: list[dict[str, str]]) -> str | None:
+def previous_question(history: list[dict[str, str]]) -> str | None:
     users = [m["content"] for m in history if m["role"] == "user"]
     return users[-1] if users else None
 
@@ -30,7 +30,7 @@ def resolve(question: str, history: list[dict[str, str]], segmenter: Segmenter =
     """(analysed question with carried context, standalone wording or None when unchanged); ``segmenter``: the index's
     dictionary."""
     current = analyse(question, segmenter)
-    previous = _previous_question(history) if history else None
+    previous = previous_question(history) if history else None
     if not previous or not is_follow_up(question, history):
         return current, None
     before = analyse(previous, segmenter)

@@ -32,7 +32,7 @@ class ModelError(RuntimeError):
     """The model file is missing, unreadable, or was fitted on other features."""
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
@@ -93,10 +93,10 @@ class AnswerModel:
     def sentence_probabilities(self, matrix: np.ndarray) -> np.ndarray:
         if not len(matrix):
             return np.zeros(0)
-        return _sigmoid(self.scorer.raw(matrix))
+        return sigmoid(self.scorer.raw(matrix))
 
     def confidence(self, row: np.ndarray) -> float:
-        return float(_sigmoid(self.answerability.raw(row[None, :]))[0])
+        return float(sigmoid(self.answerability.raw(row[None, :]))[0])
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "features": list(self.features), "scorer": self.scorer.to_json(),

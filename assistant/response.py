@@ -1,7 +1,7 @@
 """The one response type, used by the CLI, batch mode, the web page and the API."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -26,6 +26,23 @@ class Citation(BaseModel):
     context: str = Field(description="the whole chunk the passage was taken from")
     context_start: int
     orientation: Orientation = "unknown"
+
+
+class ShortAnswer(BaseModel):
+    """The direct answer the reader found: ``text`` is exactly ``original[start:end]`` of document ``doc_id``,
+    inside the first citation's passage."""
+
+    text: str
+    doc_id: str
+    source: str
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, quote: Any) -> ShortAnswer:
+        """From an :class:`assistant.evidence.Quote`."""
+        return cls(text=quote.text, doc_id=quote.chunk.doc_id, source=quote.chunk.source, start=quote.start,
+                   end=quote.end)
 
 
 class RetrievedItem(BaseModel):
@@ -89,6 +106,9 @@ class AssistantResponse(BaseModel):
             "no_answer is true, yet the closest passage is quoted (with citations) "
             "under a hint that the documents may not answer directly"
         ),
+    )
+    short_answer: ShortAnswer | None = Field(
+        None, description="the direct answer (a span of the first citation's passage), when one was found"
     )
     citations: list[Citation] = Field(default_factory=list)
     related: list[RetrievedItem] = Field(

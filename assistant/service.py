@@ -1,14 +1,15 @@
-"""The assistant: one object per process that loads the index and model once and answers.
+"""The assistant: one object per process that loads the index, the reader and the models once, and answers.
 
-The answering pipeline is a LangChain Runnable chain
-``prepare (validate, resolve follow-ups) → retrieve → answer``; every caller
-(CLI, batch, web page, HTTP API) gets the same :class:`AssistantResponse`.
+Every caller (CLI, batch, web page, HTTP API) gets the same :class:`AssistantResponse` through plain calls::
 
-With ``Settings.llm.base_url`` set, follow-ups are condensed by the LLM
-(:mod:`assistant.condense`) and ``answer`` asks the LLM (:mod:`assistant.llm`),
-verifies every sentence of its reply (:mod:`assistant.verify`) and falls back to
-the extractive answer, with a ``notice``, when the call fails or nothing verifies.
-Without it, nothing of the LLM path runs.
+    turn = assistant.prepare(request)        # validate, read the question, resolve a follow-up
+    evidence = assistant.retrieve(turn)      # hybrid retrieval (and a list found through the outline)
+    return assistant.answer(turn, evidence)  # the reader, the decision, the response
+
+``ask`` and ``stream`` share those steps and one answer step (:meth:`Assistant._reply`): with
+``Settings.llm.base_url`` set, follow-ups are condensed by the LLM (:mod:`assistant.condense`) and the answer
+is the LLM's reply, every sentence verified (:mod:`assistant.verify`), with the extractive answer as the
+fallback, with a ``notice``, when the call fails or nothing verifies.  Without it, nothing of the LLM path runs.
 """
 from __future__ import annotations
 
@@ -16,12 +17,11 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant import texts
 from assistant.compose import answer_text, check_text, cite, related, tentative_text
@@ -30,14 +30,17 @@ from assistant.corpus import CorpusView
 from assistant.evidence import Quote
 from assistant.extractive import ExtractiveAnswerer
 from assistant.factcheck import FactChecker, question_form
-from assistant.followup import resolve
+from assistant.followup import previous_question, resolve
 from assistant.lists import as_evidence, find_list, promote_enumerations
 from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
 from assistant.question import Question, analyse
-from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck
+from assistant.reader import available as reader_available
+from assistant.reader import load_reader
+from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck, ShortAnswer
 from assistant.settings import AssistantConfig
 from assistant.validation import InvalidRequest, clean_history, clean_question
 from assistant.verify import Verifier, citations_for
+from vectorstore.embedding.local_model import ensure as local_model
 from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError
 from vectorstore.lexstore import Snapshot
@@ -52,37 +55,36 @@ Task = Literal["ask", "check"]
 
 @dataclass(frozen=True)
 class Request:
-    """What a caller asks: the chain's input."""
+    """What a caller asks."""
 
-    question: Any  # validated by the first step
+    question: Any  # validated by prepare
     history: Any = None
     id: str | None = None
     task: Task = "ask"
     condense: bool = True  # with an LLM, rewrite a follow-up as a standalone question (asking, not checking)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Turn:
-    """One question on its way through the chain: what each step adds for the next."""
+    """One question, validated and read: what the later steps need of it."""
 
     question: str  # as asked, validated
     analysed: Question  # with follow-up context carried in, read with the index's dictionary
     standalone: str | None  # the standalone wording of a follow-up, else None
+    previous: str | None  # the user's question before this one (the reader reads it with a follow-up)
     started: float
     view: CorpusView  # one snapshot of the index for the whole question
     id: str | None = None
     task: Task = "ask"
-    evidence: list[ScoredChunk] = field(default_factory=list)
-    list_items: list[Quote] = field(default_factory=list)
-    vector: np.ndarray | None = None  # the question's embedding (retrieval and sentence similarity)
-    t_retrieve: float = 0.0
 
-    @property
-    def query_vector(self) -> np.ndarray:
-        """The question's embedding, which the retrieve step sets before any answer step reads it."""
-        if self.vector is None:
-            raise RuntimeError("the answer steps run after the retrieve step")
-        return self.vector
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for a turn."""
+
+    chunks: list[ScoredChunk]
+    list_items: list[Quote] = field(default_factory=list)  # a list found through the document outline
+    ms: float = 0.0
 
 
 def _ms(start: float) -> float:
@@ -94,20 +96,19 @@ class Assistant:
         self.settings = settings
         self.store = store or ChunkStore(settings, load_embeddings(settings))
         self.retriever = HybridRetriever.from_settings(self.store, settings)
-        self.answerer = ExtractiveAnswerer(settings.answering, self.store.embeddings)
+        reader = load_reader(local_model(settings.embedding.local_model_dir)) if reader_available() else None
+        self.answerer = ExtractiveAnswerer(settings.answering, reader)
         self._view: CorpusView | None = None
         self._lock = threading.Lock()
         self.checker = FactChecker()
         self.llm = LLMAnswerer(settings.llm) if settings.llm.base_url else None
         self.condenser = Condenser(settings) if settings.llm.base_url and settings.llm.condense else None
-        self.retrieve_chain: Runnable = RunnableLambda(self._prepare) | RunnableLambda(self._retrieve)
-        self.chain: Runnable = self.retrieve_chain | RunnableLambda(self._answer)
-        self.check_chain: Runnable = self.retrieve_chain | RunnableLambda(self._verdict)
 
     # --- public ---------------------------------------------------------------
     def ask(self, question: Any, history: Any = None, id: str | None = None) -> AssistantResponse:
         """Answer one question; raises InvalidRequest for bad input, IndexMissingError for an empty index."""
-        return self.chain.invoke(Request(question, history, id))
+        turn = self.prepare(Request(question, history, id))
+        return self.answer(turn, self.retrieve(turn))
 
     def stream(self, question: Any, history: Any = None, id: str | None = None) -> Iterator[str | AssistantResponse]:
         """Answer one question as it is generated: text pieces (``str``), then the final :class:`AssistantResponse`.
@@ -120,16 +121,18 @@ class Assistant:
         and a caller should show ``response.answer`` once it arrives.  Without an LLM the
         pieces are the extractive answer cut into short runs (never splitting an [n]).
         """
-        turn = self.retrieve_chain.invoke(Request(question, history, id))
-        return self._stream(turn)
+        turn = self.prepare(Request(question, history, id))
+        return self._reply(turn, self.retrieve(turn), streaming=True)
 
     def check(self, claim: Any, id: str | None = None) -> AssistantResponse:
         """Fact-check a claim: the response carries ``verdict`` and, if contradicted, ``differences``."""
-        return self.check_chain.invoke(Request(claim, None, id, task="check", condense=False))
+        turn = self.prepare(Request(claim, None, id, task="check", condense=False))
+        return self.verdict(turn, self.retrieve(turn))
 
-    def evidence_for(self, question: Any, history: Any = None) -> Turn:
+    def evidence_for(self, question: Any, history: Any = None) -> tuple[Turn, Evidence]:
         """The question prepared and its evidence retrieved, before any answer is chosen."""
-        return self.retrieve_chain.invoke(Request(question, history))
+        turn = self.prepare(Request(question, history, condense=False))
+        return turn, self.retrieve(turn)
 
     def warm_up(self) -> None:
         """Load the kept keyword index (BM25, term statistics, outline, vocabulary) and the query model now
@@ -150,13 +153,9 @@ class Assistant:
                     self._view = CorpusView.of(index, self.store.embeddings, origins)
             return self._view
 
-    # --- chain steps ------------------------------------------------------------
-    def _prepare(self, request: Request | Mapping[str, Any]) -> Turn:
-        """``request``: a :class:`Request`, or its fields as a dict (``chain.invoke({"question": …})``: without
-        ``condense``, a follow-up is resolved by the rules, not the LLM)."""
+    # --- the steps ------------------------------------------------------------------
+    def prepare(self, request: Request) -> Turn:
         started = time.perf_counter()
-        if not isinstance(request, Request):
-            request = Request(**({"condense": False} | dict(request)))
         empty = texts.ERR_EMPTY_CLAIM if request.task == "check" else texts.ERR_EMPTY
         question = clean_question(request.question, self.settings.answering.max_question_chars, empty)
         history = clean_history(request.history, self.settings.answering)
@@ -167,9 +166,10 @@ class Assistant:
             analysed, standalone = self.condenser.resolve(plain, history, view.segmenter)
         else:
             analysed, standalone = resolve(plain, history, view.segmenter)
-        return Turn(question, analysed, standalone, started, view, id=request.id, task=request.task)
+        previous = previous_question(history) if history else None
+        return Turn(question, analysed, standalone, previous, started, view, id=request.id, task=request.task)
 
-    def _retrieve(self, turn: Turn) -> Turn:
+    def retrieve(self, turn: Turn) -> Evidence:
         started = time.perf_counter()
         view = turn.view
         if not view.index.chunks:
@@ -183,55 +183,53 @@ class Assistant:
         items = find_list(
             analysed, [s.chunk for s in pool], view.outline, view.stats, self.settings.answering.min_list_coverage
         )
-        turn.evidence = as_evidence(items, promote_enumerations(analysed, pool, k), k)
-        turn.list_items, turn.vector = items, vector
-        turn.t_retrieve = _ms(started)
-        return turn
+        return Evidence(as_evidence(items, promote_enumerations(analysed, pool, k), k), items, _ms(started))
 
-    def _answer(self, turn: Turn) -> AssistantResponse:
-        if self.llm is None:
-            return self._extractive(turn)
-        started = time.perf_counter()
-        passages = passages_from(turn.evidence, self.settings.llm.passages)
-        try:
-            reply = self.llm.generate(self._llm_question(turn), passages)
-        except LLMError as exc:
-            return self._extractive(turn, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started))
-        return self._from_reply(turn, passages, reply, started)
+    def answer(self, turn: Turn, evidence: Evidence) -> AssistantResponse:
+        *_, response = self._reply(turn, evidence, streaming=False)
+        assert isinstance(response, AssistantResponse)
+        return response
 
-    def _stream(self, turn: Turn) -> Iterator[str | AssistantResponse]:
+    def _reply(self, turn: Turn, evidence: Evidence, streaming: bool) -> Iterator[str | AssistantResponse]:
+        """The answer step of ask and stream: the LLM's reply (streamed as it comes), verified, or the
+        extractive answer (streamed in pieces); the response last."""
         if self.llm is None:
-            response = self._extractive(turn)
-            yield from _pieces(response.answer)
-            yield response
-            return
-        started = time.perf_counter()
-        passages = passages_from(turn.evidence, self.settings.llm.passages)
-        parts: list[str] = []
-        try:
-            for piece in self.llm.stream(self._llm_question(turn), passages):
-                parts.append(piece)
-                yield piece
-        except LLMError as exc:
-            response = self._extractive(
-                turn, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started)
-            )
-            if not parts:
+            response = self._extractive(turn, evidence)
+            if streaming:
                 yield from _pieces(response.answer)
             yield response
             return
-        yield self._from_reply(turn, passages, "".join(parts), started)
+        started = time.perf_counter()
+        passages = passages_from(evidence.chunks, self.settings.llm.passages)
+        parts: list[str] = []
+        try:
+            if streaming:
+                for piece in self.llm.stream(self._llm_question(turn), passages):
+                    parts.append(piece)
+                    yield piece
+            else:
+                parts.append(self.llm.generate(self._llm_question(turn), passages))
+        except LLMError as exc:
+            response = self._extractive(
+                turn, evidence, notice=texts.LLM_NOTICE_ERROR.format(reason=exc.reason), t_llm=_ms(started)
+            )
+            if streaming and not parts:
+                yield from _pieces(response.answer)
+            yield response
+            return
+        yield self._from_reply(turn, evidence, passages, "".join(parts), started)
 
-    def _respond(self, turn: Turn, started: float, t_llm: float | None = None, **fields: Any) -> AssistantResponse:
+    def _respond(self, turn: Turn, evidence: Evidence, started: float, t_llm: float | None = None, **fields: Any
+                 ) -> AssistantResponse:
         """The one place a response is made: the turn's question and evidence, the answer's ``fields``, the timings
         (``started``: when the answer step began; ``t_llm``: how long the LLM took, if it was asked)."""
-        timings = {"retrieve": turn.t_retrieve} | ({"llm": t_llm} if t_llm is not None else {})
+        timings = {"retrieve": evidence.ms} | ({"llm": t_llm} if t_llm is not None else {})
         return AssistantResponse(
             id=turn.id,
             question=turn.question,
             standalone_question=turn.standalone,
             task=turn.task,
-            retrieved=[RetrievedItem.of(s) for s in turn.evidence],
+            retrieved=[RetrievedItem.of(s) for s in evidence.chunks],
             timings_ms=timings | {"answer": _ms(started), "total": _ms(turn.started)},
             **fields,
         )
@@ -241,43 +239,46 @@ class Assistant:
     def _llm_question(turn: Turn) -> str:
         return turn.standalone or turn.question
 
-    def _from_reply(self, turn: Turn, passages: list[Passage], reply: str, started: float) -> AssistantResponse:
+    def _from_reply(self, turn: Turn, evidence: Evidence, passages: list[Passage], reply: str, started: float
+                    ) -> AssistantResponse:
         """Verify the reply; answer with its verified sentences, or refuse, or fall back to the extractive answer."""
         t_llm = _ms(started)
         view = turn.view
         verification = Verifier(passages, self._llm_question(turn), view.documents, view.segmenter).verify(reply)
         if not verification.sentences:
             return self._extractive(
-                turn, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm
+                turn, evidence, notice=texts.LLM_NOTICE_ERROR.format(reason=texts.LLM_REASON_EMPTY), t_llm=t_llm
             )
         if not verification.refused and not verification.answered:
             return self._extractive(
-                turn, notice=texts.LLM_NOTICE_UNVERIFIED, sentences=verification.sentences, t_llm=t_llm
+                turn, evidence, notice=texts.LLM_NOTICE_UNVERIFIED, sentences=verification.sentences, t_llm=t_llm
             )
         fields: dict[str, Any] = {"mode": "llm", "sentences": verification.sentences}
         if verification.refused:
             fields |= {
                 "answer": texts.NO_ANSWER,
                 "no_answer": True,
-                "related": related(turn.evidence, self.settings.answering.related_k),
+                "related": related(evidence.chunks, self.settings.answering.related_k),
             }
         else:
             fields |= {"answer": verification.answer, "citations": citations_for(verification.answered, passages)}
         if verification.dropped:
             fields["notice"] = texts.LLM_NOTICE_DROPPED.format(n=verification.dropped)
-        return self._respond(turn, started, t_llm, **fields)
+        return self._respond(turn, evidence, started, t_llm, **fields)
 
     # --- the extractive path --------------------------------------------------------
     def _extractive(
         self,
         turn: Turn,
+        evidence: Evidence,
         notice: str | None = None,
         sentences: list[SentenceCheck] | None = None,
         t_llm: float | None = None,
     ) -> AssistantResponse:
         """The default answer; with an LLM, the fallback (``notice`` says why, ``sentences`` keeps what failed)."""
         started = time.perf_counter()
-        extraction = self.answerer.extract(turn.analysed, turn.evidence, turn.view, turn.query_vector, turn.list_items)
+        extraction = self.answerer.extract(turn.analysed, evidence.chunks, turn.view, evidence.list_items,
+                                           asked=turn.question, previous=turn.previous)
         fields: dict[str, Any] = {
             "no_answer": extraction.no_answer,
             "confidence": round(extraction.confidence, 4),
@@ -288,33 +289,36 @@ class Assistant:
         }
         if extraction.closest:
             citations = cite(extraction.closest)
-            fields |= {"answer": tentative_text(citations), "citations": citations, "tentative": True}
+            fields |= {"answer": tentative_text(citations, extraction.other_side), "citations": citations,
+                       "tentative": True}
         elif extraction.no_answer:
-            fields |= {"answer": texts.NO_ANSWER, "related": related(turn.evidence, self.settings.answering.related_k)}
+            closest = related(evidence.chunks, self.settings.answering.related_k)
+            fields |= {"answer": texts.NO_ANSWER, "related": closest}
         else:
             citations = cite(extraction.quotes)
+            short = ShortAnswer.of(extraction.short) if extraction.short else None
             fields |= {
-                "answer": answer_text(citations, extraction.is_list, extraction.conflict),
+                "answer": answer_text(citations, extraction.is_list, extraction.conflict, short),
                 "citations": citations,
+                "short_answer": short,
             }
-        return self._respond(turn, started, t_llm, **fields)
+        return self._respond(turn, evidence, started, t_llm, **fields)
 
-    def _verdict(self, turn: Turn) -> AssistantResponse:
+    def verdict(self, turn: Turn, evidence: Evidence) -> AssistantResponse:
+        """The fact-check of a claim (``turn.task == "check"``)."""
         started = time.perf_counter()
-        view, evidence = turn.view, turn.evidence
-        asked = self.answerer.extract(
-            analyse(question_form(turn.analysed.text), view.segmenter), evidence, view, turn.query_vector
-        )
+        view, chunks = turn.view, evidence.chunks
+        asked = self.answerer.extract(analyse(question_form(turn.analysed.text), view.segmenter), chunks, view)
         result = self.checker.check(
-            turn.analysed, evidence, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter
+            turn.analysed, chunks, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter
         )
         citations = cite(result.quotes)
         not_found = result.verdict == "not_found"
         return self._respond(
-            turn, started,
+            turn, evidence, started,
             answer=check_text(result.verdict, result.differences, citations), verdict=result.verdict,
             differences=result.differences, no_answer=not_found, citations=citations, reason=result.reason or None,
-            related=related(evidence, self.settings.answering.related_k) if not_found else [],
+            related=related(chunks, self.settings.answering.related_k) if not_found else [],
         )
 
 
@@ -335,4 +339,4 @@ def error_response(id: str | None, question: Any, message: str) -> AssistantResp
     return AssistantResponse(id=id, question=question if isinstance(question, str) else "", answer="", error=message)
 
 
-__all__ = ["Assistant", "InvalidRequest", "Request", "Turn", "error_response"]
+__all__ = ["Assistant", "Evidence", "InvalidRequest", "Request", "Turn", "error_response"]

@@ -3,6 +3,12 @@ from __future__ import annotations
 
 NO_ANSWER = "抱歉,现有资料中没有找到能回答这个问题的内容。"
 RELATED_INTRO = "以下是资料中最接近的段落,供参考:"
+# A refusal whose closest passage gives the other side of what was asked (the 2020 result for a target question).
+ONLY_OTHER_SIDE = {
+    "actual": "资料中没有找到所问的目标,只给出了已实现的情况【实际】:",
+    "target": "资料中没有找到所问的实际数字,只给出了今后的目标【目标】:",
+}
+SHORT_ANSWER = "答:{short}"  # the direct answer, before the quotes that hold it
 TENTATIVE_INTRO = "资料中可能没有直接答案,以下是最接近的原文:"
 LIST_INTRO = "资料中列出的各项如下:"
 SOURCES_TITLE = "参考来源"

@@ -23,3 +23,22 @@ def orientation_of(text: str) -> Orientation:
     if target and actual:
         return "mixed"
     return "target" if target else "actual" if actual else "unknown"
+
+
+# What a question asks for: a plan (目标, 要, 到2025年…) or a result (达到了, 过去, 这几年, 2020年…).
+_ASKS_TARGET = re.compile(r"(目标|计划|规划|打算|要|将|今后|未来|往后|接下来|力争|确保|到20\d\d|20(2[2-9]|[3-9]\d)年)")
+_ASKS_ACTUAL = re.compile(
+    r"(达到了|完成了|实现了|建成了|过去|这几年|五年来|五年间|已经|现在|目前|截至|去年|20(0\d|1\d|20|21)年)"
+)
+
+
+def asked_side(question: str, previous: str | None = None) -> Orientation:
+    """"target" or "actual" when the question (or, failing any cue in it, the question before it) asks for one
+    side only; else "unknown"."""
+    for text in (question, previous or ""):
+        target, actual = bool(_ASKS_TARGET.search(text)), bool(_ASKS_ACTUAL.search(text))
+        if target != actual:
+            return "target" if target else "actual"
+        if target:
+            return "unknown"
+    return "unknown"

@@ -10,7 +10,9 @@ import numpy as np
 from assistant.corpus import CorpusView
 from assistant.extractive import Extraction, ExtractiveAnswerer
 from assistant.question import analyse
+from assistant.reader import load_reader
 from settings import Settings
+from vectorstore.embedding.local_model import ensure
 from vectorstore.embeddings import CachedEmbeddings
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import Chunk, ScoredChunk
@@ -42,6 +44,7 @@ def retrieve(
 def extract(question: str, chunks: list[Chunk], embeddings: CachedEmbeddings, settings: Settings | None = None,
             k: int = 8) -> Extraction:
     view = view_of(chunks, embeddings)
-    evidence, vector = retrieve(question, view, embeddings, k)
-    answerer = ExtractiveAnswerer((settings or Settings(_env_file=None)).answering, embeddings)  # type: ignore[call-arg]
-    return answerer.extract(analyse(question, view.segmenter), evidence, view, vector)
+    evidence, _ = retrieve(question, view, embeddings, k)
+    settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+    answerer = ExtractiveAnswerer(settings.answering, load_reader(ensure(settings.embedding.local_model_dir)))
+    return answerer.extract(analyse(question, view.segmenter), evidence, view)

@@ -1,4 +1,4 @@
-"""The answer model: features of candidate sentences, word bridging, the committed model file."""
+"""The answer model: features of candidate sentences, the committed model file."""
 from __future__ import annotations
 
 import json
@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
+from assistant.decision import DECISION_FEATURES
 from assistant.factcheck import question_form
-from assistant.features import ANSWER_FEATURES, FEATURES, common_run, type_ok
+from assistant.features import FEATURES, common_run, type_ok
 from assistant.model import MODEL_PATH, AnswerModel, ModelError, Trees, load_model
 from assistant.question import analyse
 
@@ -34,15 +35,15 @@ def test_a_claim_becomes_the_question_it_answers() -> None:
 
 def test_the_committed_model_matches_the_features_and_scores_deterministically() -> None:
     load_model.cache_clear()
-    model = load_model(MODEL_PATH, FEATURES, ANSWER_FEATURES)
+    model = load_model(MODEL_PATH, FEATURES, DECISION_FEATURES)
     rng = np.random.default_rng(0)
     rows = rng.random((50, len(FEATURES)))
     first = model.sentence_probabilities(rows)
     load_model.cache_clear()
-    again = load_model(MODEL_PATH, FEATURES, ANSWER_FEATURES).sentence_probabilities(rows)
+    again = load_model(MODEL_PATH, FEATURES, DECISION_FEATURES).sentence_probabilities(rows)
     assert np.array_equal(first, again)
     assert ((first > 0) & (first < 1)).all()
-    answer = rng.random(len(ANSWER_FEATURES))
+    answer = rng.random(len(DECISION_FEATURES))
     assert 0.0 < model.confidence(answer) < 1.0
     assert 0.0 < model.hint_threshold <= model.threshold < 1.0
     assert MODEL_PATH.stat().st_size < 5_000_000
@@ -54,9 +55,9 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path) -> None:
     path = tmp_path / "other.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ModelError, match="make train"):
-        load_model(path, FEATURES, ANSWER_FEATURES)
+        load_model(path, FEATURES, DECISION_FEATURES)
     with pytest.raises(ModelError, match="cannot read"):
-        load_model(tmp_path / "missing.json", FEATURES, ANSWER_FEATURES)
+        load_model(tmp_path / "missing.json", FEATURES, DECISION_FEATURES)
 
 
 def test_trees_walk_every_tree_at_once() -> None:

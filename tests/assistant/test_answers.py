@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant import texts
-from assistant.service import Assistant
+from assistant.service import Assistant, Request
 from assistant.validation import InvalidRequest
 from settings import Settings
 from vectorstore.errors import IndexMissingError
@@ -167,9 +167,11 @@ def test_missing_index(tmp_path: Path) -> None:
     assert not (tmp_path / "nothing").exists()
 
 
-def test_chain_is_a_runnable(assistant: Assistant) -> None:
-    r = assistant.chain.invoke({"question": "二七区市场主体达到多少户?", "history": None, "id": "x1"})
+def test_the_answer_path_is_three_plain_steps(assistant: Assistant) -> None:
+    turn = assistant.prepare(Request("二七区市场主体达到多少户?", None, "x1"))
+    r = assistant.answer(turn, assistant.retrieve(turn))
     assert r.id == "x1" and "14.7万户" in r.answer
+    assert r.answer == assistant.ask("二七区市场主体达到多少户?").answer
 
 
 @pytest.mark.parametrize(
@@ -222,8 +224,7 @@ def _extract(question: str, embeddings, texts: list[str] = ENCYCLOPEDIA, setting
 
 
 def test_refine_splits_unknown_compounds_and_keeps_unknown_nouns() -> None:
-    from assistant.bridging import unknown_terms
-    from assistant.evidence import refine
+    from assistant.evidence import refine, unknown_terms
     from assistant.question import analyse
     from assistant.termstats import TermStats
 

@@ -149,8 +149,7 @@ HOU_JING = [
 
 
 def test_a_name_glued_to_the_next_character_is_the_name() -> None:
-    from assistant.bridging import unknown_terms
-    from assistant.evidence import refine
+    from assistant.evidence import refine, unknown_terms
     from assistant.question import analyse
     from assistant.termstats import TermStats
 

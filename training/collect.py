@@ -1,6 +1,6 @@
 """Candidate features of every question of a set, as the product computes them, with their labels.
 
-Used by ``bench.train`` (``make train``): each question goes through the product's own
+Used by ``training.ranking`` (``make train``): each question goes through the product's own
 steps (``Assistant.retrieve_chain`` then ``ExtractiveAnswerer.table``), so the model is fitted
 on exactly the rows it will score at run time.  A candidate is positive when it holds a gold
 answer and comes from the gold paragraph (any file, for the reports, which overlap).
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.generalise import index_settings, load_set
-from bench.qa_sets import REPORT_SETS, Item, swapped
+from training.generalise import index_settings, load_set
+from training.sets import REPORT_SETS, Item, swapped
 
 
 @dataclass
@@ -25,7 +25,6 @@ class Collected:
 
     item: Item
     set_name: str
-    state: Any  # the chain state after retrieval (analysed question, evidence, corpus view)
     table: Any  # assistant.features.CandidateTable
     labels: np.ndarray  # 1.0 where the candidate holds a gold answer
 
@@ -44,7 +43,7 @@ def label(item: Item, set_name: str, sources: list[str], texts: list[str]) -> np
 
 def collect(set_name: str, work: Path, splits: tuple[str, ...] = ("train", "val", "test"),
             pool: dict[str, list[str]] | None = None) -> list[Collected]:
-    """``pool``: names to make near misses with (bench.qa_sets.swapped), for the train and val splits."""
+    """``pool``: names to make near misses with (training.sets.swapped), for the train and val splits."""
     from assistant.service import Assistant
 
     qa = load_set(set_name)
@@ -54,12 +53,12 @@ def collect(set_name: str, work: Path, splits: tuple[str, ...] = ("train", "val"
     started = time.perf_counter()
     items = [i for i in qa.items + (swapped(qa, pool) if pool else []) if i.split in splits]
     for n, item in enumerate(items, 1):
-        state = assistant.evidence_for(item.question, list(item.history) or None)
-        table = assistant.answerer.table(state.analysed, state.evidence, state.view, state.vector)
+        turn, evidence = assistant.evidence_for(item.question, list(item.history) or None)
+        table = assistant.answerer.table(turn.analysed, evidence.chunks, turn.view)
         texts = [c.text for c in table.candidates]
         out.append(
             Collected(
-                item, set_name, state, table, label(item, set_name, [c.chunk.source for c in table.candidates], texts)
+                item, set_name, table, label(item, set_name, [c.chunk.source for c in table.candidates], texts)
             )
         )
         if n % 500 == 0:

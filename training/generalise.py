@@ -1,6 +1,7 @@
 """Answer and refusal figures on question sets split by article: what the answerer does on text it was not fitted on.
 
-``python -m bench.generalise [--sets drcd,cmrc,gold,everyday] [--splits test] [--out FILE.json] [--work DIR]``
+``python -m training.generalise [--sets drcd,cmrc,drcd_attr,cmrc_attr,reports_check,everyday] [--splits test]
+[--out FILE.json] [--work DIR]``
 
 Each set's indexed paragraphs are written as .txt documents and ingested (incrementally, the
 embedding cache kept in ``--work``), then every question of the chosen splits goes through the
@@ -10,18 +11,20 @@ answer, refusals, mean confidence, expected calibration error, and latency.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.calibration import bins, plot
 from bench.common import ROOT, bench_env, contains_any, latency_stats, strip_markers, write_json
-from bench.qa_sets import EVERYDAY, REPORT_SETS, REPORTS, Item, QASet, load_reports, load_squad
+from training.calibration import bins, plot
+from training.sets import EVERYDAY, REPORT_SETS, REPORTS, Item, QASet, Split, load_reports, load_squad
 
 bench_env()
 
 DEFAULT_WORK = ROOT / "var" / "qa"
+ATTRIBUTE = "_attr"  # a set name with this suffix: its attribute near misses (training.decision.attribute_pairs)
 ECE_BINS = 10
 
 
@@ -37,7 +40,7 @@ def index_settings(qa: QASet, work: Path, **overrides: Any):
     on_reports = qa.name in REPORT_SETS
     home = work / ("reports" if on_reports else qa.name)
     corpus = REPORTS if on_reports else qa.write_corpus(home / "corpus")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None, index_dir=home / "index", corpus_dir=corpus, **overrides
     )
     started = time.perf_counter()
@@ -62,11 +65,49 @@ def ece(confidences: list[float], outcomes: list[bool], n: int = ECE_BINS) -> fl
     )
 
 
-def ask_all(assistant: Any, items: list[Item]) -> list[dict[str, Any]]:
+_PUNCT = re.compile(r"[\s,，。.!！?？;；:：、“”\"'‘’()（）《》【】\-—]")
+
+
+def _plain(text: str) -> str:
+    """As CMRC 2018's evaluation compares answers: without spaces and punctuation."""
+    return _PUNCT.sub("", text)
+
+
+def char_f1(pred: str, gold: str) -> float:
+    """F1 over characters (CMRC 2018's measure for Chinese), punctuation removed."""
+    pred, gold = _plain(pred), _plain(gold)
+    if not pred or not gold:
+        return float(pred == gold)
+    common = sum(min(pred.count(c), gold.count(c)) for c in set(pred))
+    if not common:
+        return 0.0
+    p, r = common / len(pred), common / len(gold)
+    return 2 * p * r / (p + r)
+
+
+def short_scores(item: Item, short: str | None) -> tuple[float, float]:
+    """(exact match, F1) of a short answer against the item's gold spans (a wiki item's answers, a report item's
+    ``short``); a missing short answer scores 0."""
+    golds = item.answers if item.kind == "wiki" else ((item.short,) if item.short else ())
+    if not golds or not short:
+        return 0.0, 0.0
+    return (max(float(_plain(short) == _plain(g)) for g in golds), max(char_f1(short, g) for g in golds))
+
+
+def ask_all(assistant: Any, items: list[Item], evidence_of: dict[str, Item] | None = None) -> list[dict[str, Any]]:
+    """Every item asked of the product; ``evidence_of[qid]``: answer that item from another question's evidence
+    (the attribute near misses)."""
+    from assistant.service import Request
+
     rows = []
     for item in items:
         t0 = time.perf_counter()
-        r = assistant.ask(item.question, history=list(item.history) or None, id=item.qid)
+        other = (evidence_of or {}).get(item.qid)
+        if other is None:
+            r = assistant.ask(item.question, history=list(item.history) or None, id=item.qid)
+        else:
+            turn = assistant.prepare(Request(item.question, id=item.qid))
+            r = assistant.answer(turn, assistant.retrieve(assistant.prepare(Request(other.question))))
         ms = (time.perf_counter() - t0) * 1000
         answer = strip_markers(r.answer)
         ok_answer = (not r.no_answer) and correct(item, answer)
@@ -77,13 +118,15 @@ def ask_all(assistant: Any, items: list[Item]) -> list[dict[str, Any]]:
             and correct(item, strip_markers(" ".join(c.text for c in r.citations)))
         )
         sources = [x.source for x in r.retrieved]
+        short = r.short_answer.text if r.short_answer else None
+        em, f1 = short_scores(item, short) if item.answerable and not r.no_answer else (0.0, 0.0)
         rows.append({
             "id": item.qid, "split": item.split, "kind": item.kind, "answerable": item.answerable,
             "no_answer": r.no_answer, "in_answer": ok_answer,
             "ok": ok_answer if item.answerable else r.no_answer,
             "confidence": getattr(r, "confidence", None), "draft_right": draft_right,
             "gold_rank": sources.index(item.source) + 1 if item.source in sources else None,
-            "ms": round(ms, 2), "answer": answer[:300],
+            "ms": round(ms, 2), "answer": answer[:300], "short": short, "short_em": em, "short_f1": f1,
         })
     return rows
 
@@ -97,6 +140,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out["answerable_refused"] = round(sum(r["no_answer"] for r in ans) / len(ans), 4)
         out["gold_hit@1"] = round(sum(r["gold_rank"] == 1 for r in ans) / len(ans), 4)
         out["gold_hit@5"] = round(sum(bool(r["gold_rank"] and r["gold_rank"] <= 5) for r in ans) / len(ans), 4)
+        out["short_exact_match"] = round(sum(r.get("short_em", 0.0) for r in ans) / len(ans), 4)
+        out["short_f1"] = round(sum(r.get("short_f1", 0.0) for r in ans) / len(ans), 4)
     if una:
         out["unanswerable_refused"] = round(sum(r["no_answer"] for r in una) / len(una), 4)
     scored = [r for r in rows if r["confidence"] is not None]
@@ -107,20 +152,27 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run(names: list[str], splits: list[str], work: Path) -> dict[str, Any]:
+def run(names: list[str], splits: list[Split], work: Path) -> dict[str, Any]:
     from assistant.service import Assistant
+    from training.decision import attribute_pairs
 
     results: dict[str, Any] = {}
     for name in names:
-        qa = load_set(name)
-        items = [i for i in qa.items if i.split in splits]
+        qa = load_set(name.removesuffix(ATTRIBUTE))
+        evidence_of: dict[str, Item] = {}
+        if name.endswith(ATTRIBUTE):  # another question of a paragraph asked of a question's evidence
+            pairs = [p for s in splits for p in attribute_pairs(qa, s)]
+            items = [other for _, other in pairs]
+            evidence_of = {other.qid: item for item, other in pairs}
+        else:
+            items = [i for i in qa.items if i.split in splits]
         if not items:
             continue
         # Every refusal shows its closest answer (hint threshold 0): what is refused is unchanged, and the
         # calibration of the confidence can be measured on every question, refused ones included.
         assistant = Assistant(index_settings(qa, work, answer_hint_confidence=0.0))
         assistant.warm_up()
-        rows = ask_all(assistant, items)
+        rows = ask_all(assistant, items, evidence_of)
         results[name] = {
             "summary": {
                 s: summarise([r for r in rows if r["split"] == s]) for s in splits if any(r["split"] == s for r in rows)
@@ -141,8 +193,8 @@ def run(names: list[str], splits: list[str], work: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.generalise", description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="drcd,cmrc,gold,everyday")
+    parser = argparse.ArgumentParser(prog="python -m training.generalise", description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="drcd,cmrc,drcd_attr,cmrc_attr,reports_check,everyday,gold")
     parser.add_argument("--splits", default="test")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "generalise.json")

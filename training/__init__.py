@@ -1,0 +1,3 @@
+"""Training the product's learned parts and checking the data they learn from: the neural reader
+(``training.reader``), its training windows (``training.reader_data``, ``training.contrasts``), the answer
+model (``make train``) and the question sets split by article."""
