@@ -54,10 +54,12 @@ eval: ingest
 tune: ingest
 	$(PY) scripts/tune_fusion.py
 
-# Fit the answer model (assistant/answer_model.json) on CMRC 2018, DRCD and the gold set (~15 min on 2 cores;
-# scratch indexes in var/qa are kept, so a second run embeds nothing). Figures: docs/bench/train.json.
+# Train every learned part of the answerer (python -m training: the sentence ranking, the reader's windows and
+# generated contrasts, the reader's fine-tuning with checkpoints, the decision); each step is skipped when its output
+# exists (FROM=step runs it and the later ones again). Scratch indexes in var/qa are kept. ~1 h on 2 cores.
+FROM ?=
 train: setup
-	$(PY) -m bench.train
+	$(PY) -m training $(if $(FROM),--from $(FROM))
 
 # CMRC 2018 ours vs the LangChain recipe, scaling to 100k chunks, embedding speed (~1.5 h on 2 cores).
 bench: setup

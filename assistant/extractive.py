@@ -118,6 +118,13 @@ def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
     return Quote(cand.chunk, cand.span.start + a, cand.span.start + b, text[a:b])
 
 
+def ranked_sentences(cands: list[Candidate], probabilities: np.ndarray) -> list[Sentence]:
+    """The candidates as the reader is offered them: best-ranked first, each under its document's heading."""
+    order = np.argsort(-probabilities, kind="stable")
+    return [Sentence(cands[i].text, header(cands[i].chunk.title, cands[i].chunk.section), int(i),
+                     (cands[i].rank, cands[i].span.start), cands[i].chunk.source) for i in order]
+
+
 def _other_side(side: str, draft: Draft) -> str:
     """The side the draft's best quote gives, when the question asked for the other one only (else "")."""
     if side not in ("actual", "target") or not draft.quotes or draft.is_list:
@@ -179,11 +186,7 @@ class ExtractiveAnswerer:
         """The reader's reading of the best-ranked candidates (as many as its window holds)."""
         if self.reader is None or not table.candidates:
             return NOT_READ
-        cands = table.candidates
-        order = np.argsort(-probabilities, kind="stable")
-        sentences = [Sentence(cands[i].text, header(cands[i].chunk.title, cands[i].chunk.section), int(i),
-                              (cands[i].rank, cands[i].span.start), cands[i].chunk.source) for i in order]
-        win = self.reader.window(question_side(asked, previous), sentences)
+        win = self.reader.window(question_side(asked, previous), ranked_sentences(table.candidates, probabilities))
         return Read(win, self.reader.read([win])[0])
 
     def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView,

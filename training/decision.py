@@ -28,10 +28,10 @@ import numpy as np
 
 from bench.common import ROOT, strip_markers, write_json
 from training.generalise import DEFAULT_WORK, correct, ece, index_settings, load_set
-from training.sets import REPORT_SETS, Item, Split, bucket, entity_pool, swapped
+from training.sets import ATTRIBUTE, Item, Split, bucket, entity_pool, swapped
 from training.trees import boosted, export_trees
 
-SETS = ("cmrc", "drcd", "reports_train")
+SETS = ("cmrc", "drcd", "reports_train", "cmrc_attr", "drcd_attr")
 FOLDS = 5
 HINT_CONFIDENCE = 0.2  # a refused answer at least this likely to be right still shows its passage, with a hint
 MAX_ANSWERABLE_REFUSED = 0.05  # the threshold refuses at most this share of the answerable validation questions
@@ -73,20 +73,15 @@ class Collector:
         self.assistant.answerer.model = ranking
         self.assistant.warm_up()
 
-    def row(self, item: Item, group: str, evidence_of: Item | None = None) -> Row:
-        """``evidence_of``: read ``item``'s question against the evidence retrieved for that other question."""
+    def row(self, item: Item, group: str) -> Row:
         from assistant.decision import decision_row
-        from assistant.service import Request
 
-        a = self.assistant
-        answerer = a.answerer
-        turn = a.prepare(Request(item.question, list(item.history) or None, condense=False))
-        evidence = a.retrieve(turn if evidence_of is None else a.prepare(Request(evidence_of.question)))
+        answerer = self.assistant.answerer
+        turn, evidence = self.assistant.evidence_for(item.question, list(item.history) or None)
         table = answerer.table(turn.analysed, evidence.chunks, turn.view)
         p = answerer.model.sentence_probabilities(table.matrix)
         read = answerer.read(turn.question, turn.previous, table, p)
-        list_items = evidence.list_items if evidence_of is None else []
-        draft = answerer.draft(table, p, evidence.chunks, turn.view.stats, list_items, read)
+        draft = answerer.draft(table, p, evidence.chunks, turn.view.stats, evidence.list_items, read)
         text = strip_markers("\n".join(q.text for q in draft.quotes))
         right = bool(draft.quotes) and item.answerable and correct(item, text)
         x = decision_row(table, p, draft.best, read, draft.structured, draft.list_cover)
@@ -94,32 +89,11 @@ class Collector:
 
     def rows(self, split: Split, pool: dict[str, list[str]]) -> list[Row]:
         items = [i for i in self.qa.items if i.split == split]
-        out = [self.row(i, self.name) for i in items]
-        out += [self.row(i, "swap") for i in swapped(self.qa, pool, (split,))]
-        if self.name not in REPORT_SETS:
-            out += [self.row(other, "attribute", evidence_of=item) for item, other in attribute_pairs(self.qa, split)]
+        group = "attribute" if self.name.endswith(ATTRIBUTE) else self.name
+        out = [self.row(i, group) for i in items]
+        if group == self.name:
+            out += [self.row(i, "swap") for i in swapped(self.qa, pool, (split,))]
         return out
-
-
-def attribute_pairs(qa: Any, split: Split) -> list[tuple[Item, Item]]:
-    """(question, another question of its paragraph) pairs: the second is asked of the first's evidence.  Kept only
-    when none of the second's answers occurs in the first's paragraph, so the evidence cannot hold them (checked
-    again on the retrieved text by the caller's labels: such a row is never right)."""
-    texts = {p.filename: p.context for p in qa.paragraphs}
-    by_source: dict[str, list[Item]] = {}
-    for item in qa.items:
-        if item.answerable and item.split == split:
-            by_source.setdefault(item.source, []).append(item)
-    pairs = []
-    for source, items in sorted(by_source.items()):
-        context = texts.get(source, "")
-        for item in items:
-            others = [o for o in items if o.qid != item.qid and not any(a in context for a in o.answers)]
-            if others:
-                other = others[bucket(f"attr-eval:{item.qid}") % len(others)]
-                pairs.append((item, Item(other.qid + "@" + item.qid, other.question, (), source, False, split,
-                                         "attribute")))
-    return pairs
 
 
 def at_threshold(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,16 +20,28 @@ from typing import Any
 
 from bench.common import ROOT, bench_env, contains_any, latency_stats, strip_markers, write_json
 from training.calibration import bins, plot
-from training.sets import EVERYDAY, REPORT_SETS, REPORTS, Item, QASet, Split, load_reports, load_squad
+from training.sets import (
+    ATTRIBUTE,
+    EVERYDAY,
+    REPORT_SETS,
+    REPORTS,
+    Item,
+    QASet,
+    Split,
+    load_reports,
+    load_squad,
+    with_attribute_gaps,
+)
 
 bench_env()
 
 DEFAULT_WORK = ROOT / "var" / "qa"
-ATTRIBUTE = "_attr"  # a set name with this suffix: its attribute near misses (training.decision.attribute_pairs)
 ECE_BINS = 10
 
 
 def load_set(name: str) -> QASet:
+    if name.endswith(ATTRIBUTE):
+        return with_attribute_gaps(load_squad(name.removesuffix(ATTRIBUTE)))
     return load_reports(REPORT_SETS[name], name=name) if name in REPORT_SETS else load_squad(name)
 
 
@@ -40,6 +53,7 @@ def index_settings(qa: QASet, work: Path, **overrides: Any):
     on_reports = qa.name in REPORT_SETS
     home = work / ("reports" if on_reports else qa.name)
     corpus = REPORTS if on_reports else qa.write_corpus(home / "corpus")
+    _seed_cache(home / "index", work / qa.name.removesuffix(ATTRIBUTE) / "index")
     settings = Settings(
         _env_file=None, index_dir=home / "index", corpus_dir=corpus, **overrides
     )
@@ -47,6 +61,14 @@ def index_settings(qa: QASet, work: Path, **overrides: Any):
     report = run_ingest(settings, [corpus], prune=True, show_progress=False)
     print(f"{qa.name}: {report.summary()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
     return settings
+
+
+def _seed_cache(index: Path, source: Path) -> None:
+    """A variant of a set (its attribute gaps) starts from the set's embedding cache: only what changed is embedded."""
+    cache = source / "embedding_cache.sqlite"
+    if index != source and not index.exists() and cache.exists():
+        index.mkdir(parents=True)
+        shutil.copy2(cache, index / cache.name)
 
 
 def correct(item: Item, answer: str) -> bool:
@@ -94,20 +116,11 @@ def short_scores(item: Item, short: str | None) -> tuple[float, float]:
     return (max(float(_plain(short) == _plain(g)) for g in golds), max(char_f1(short, g) for g in golds))
 
 
-def ask_all(assistant: Any, items: list[Item], evidence_of: dict[str, Item] | None = None) -> list[dict[str, Any]]:
-    """Every item asked of the product; ``evidence_of[qid]``: answer that item from another question's evidence
-    (the attribute near misses)."""
-    from assistant.service import Request
-
+def ask_all(assistant: Any, items: list[Item]) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         t0 = time.perf_counter()
-        other = (evidence_of or {}).get(item.qid)
-        if other is None:
-            r = assistant.ask(item.question, history=list(item.history) or None, id=item.qid)
-        else:
-            turn = assistant.prepare(Request(item.question, id=item.qid))
-            r = assistant.answer(turn, assistant.retrieve(assistant.prepare(Request(other.question))))
+        r = assistant.ask(item.question, history=list(item.history) or None, id=item.qid)
         ms = (time.perf_counter() - t0) * 1000
         answer = strip_markers(r.answer)
         ok_answer = (not r.no_answer) and correct(item, answer)
@@ -154,25 +167,17 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run(names: list[str], splits: list[Split], work: Path) -> dict[str, Any]:
     from assistant.service import Assistant
-    from training.decision import attribute_pairs
-
     results: dict[str, Any] = {}
     for name in names:
-        qa = load_set(name.removesuffix(ATTRIBUTE))
-        evidence_of: dict[str, Item] = {}
-        if name.endswith(ATTRIBUTE):  # another question of a paragraph asked of a question's evidence
-            pairs = [p for s in splits for p in attribute_pairs(qa, s)]
-            items = [other for _, other in pairs]
-            evidence_of = {other.qid: item for item, other in pairs}
-        else:
-            items = [i for i in qa.items if i.split in splits]
+        qa = load_set(name)
+        items = [i for i in qa.items if i.split in splits]
         if not items:
             continue
         # Every refusal shows its closest answer (hint threshold 0): what is refused is unchanged, and the
         # calibration of the confidence can be measured on every question, refused ones included.
         assistant = Assistant(index_settings(qa, work, answer_hint_confidence=0.0))
         assistant.warm_up()
-        rows = ask_all(assistant, items, evidence_of)
+        rows = ask_all(assistant, items)
         results[name] = {
             "summary": {
                 s: summarise([r for r in rows if r["split"] == s]) for s in splits if any(r["split"] == s for r in rows)

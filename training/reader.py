@@ -211,6 +211,24 @@ def train(hyper: Hyper, work: Path, out: Path, model_dir: Path) -> dict[str, Any
     return meta
 
 
+def evaluate_shipped(split: str, quantize: bool) -> dict[str, Any]:
+    """The shipped reader (as the product loads it: the bundled model, the fine-tuned part, int8 or not) on the
+    windows of ``split``, per set."""
+    from assistant.reader import Reader
+    from vectorstore.embedding.local_model import ensure
+
+    shipped = Reader(ensure(), quantize=quantize)
+    rows = [e for e in read_examples(WINDOWS) if e.split == split]
+    if CONTRASTS.exists():
+        rows += [e for e in read_examples(CONTRASTS) if e.split == split]
+    sets = sorted({e.set for e in rows})
+    out = {"all": evaluate(shipped.model, shipped.tokenizer, rows)}
+    out |= {s: evaluate(shipped.model, shipped.tokenizer, [e for e in rows if e.set == s]) for s in sets}
+    kinds = sorted({e.kind for e in rows})
+    out |= {f"kind:{k}": evaluate(shipped.model, shipped.tokenizer, [e for e in rows if e.kind == k]) for k in kinds}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from vectorstore.embedding.local_model import ensure
 
@@ -221,7 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=Hyper.learning_rate)
     parser.add_argument("--work", type=Path, default=WORK, help="checkpoints (a second run resumes)")
     parser.add_argument("--out", type=Path, default=READER_DIR)
+    parser.add_argument("--evaluate", choices=("val", "test"), help="measure the shipped reader on that split's "
+                        "windows instead of training (the test split only ever here)")
+    parser.add_argument("--float", action="store_true", help="with --evaluate: the float32 reader, not int8")
     args = parser.parse_args(argv)
+    if args.evaluate:
+        print(json.dumps(evaluate_shipped(args.evaluate, not args.float), ensure_ascii=False, indent=1))
+        return 0
     hyper = Hyper(args.layers, args.epochs, args.batch, args.learning_rate)
     meta = train(hyper, args.work, args.out, ensure())
     print(json.dumps(meta["validation"], ensure_ascii=False), file=sys.stderr)

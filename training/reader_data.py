@@ -31,9 +31,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from assistant.reader import Sentence, Window, header, question_side, window
+from assistant.extractive import ranked_sentences
+from assistant.reader import Sentence, Window, question_side, window
 from training.generalise import DEFAULT_WORK, index_settings, load_set
 from training.sets import REPORT_SETS, Item, bucket
 
@@ -110,12 +109,7 @@ class Builder:
         turn, evidence = self.assistant.evidence_for(item.question, history)
         answerer = self.assistant.answerer
         table = answerer.table(turn.analysed, evidence.chunks, turn.view)
-        probs = answerer.model.sentence_probabilities(table.matrix)
-        order = np.argsort(-probs, kind="stable")
-        cands = table.candidates
-        return [Sentence(cands[i].text, header(cands[i].chunk.title, cands[i].chunk.section), int(i),
-                         (cands[i].rank, cands[i].span.start), cands[i].chunk.source)
-                for i in order]
+        return ranked_sentences(table.candidates, answerer.model.sentence_probabilities(table.matrix))
 
     def examples(self, item: Item) -> Iterator[Example]:
         sentences = self.ranked(item)

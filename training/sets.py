@@ -135,6 +135,41 @@ def load_squad(name: str, path: Path | None = None) -> QASet:
     return QASet(name, kept, items)
 
 
+ATTRIBUTE = "_attr"  # ``load_set("drcd_attr")``: DRCD with one asked fact taken out of many paragraphs
+
+
+def with_attribute_gaps(qa: QASet, splits: tuple[Split, ...] = ("val", "test")) -> QASet:
+    """Quantity/attribute near misses, end to end: in every paragraph (of ``splits``) with two or more questions,
+    one question's fact is taken out (the sentences holding its answers are deleted from the indexed text)
+    while the paragraph's other sentences stay: the question is then about the right subject, and the index
+    says other things of it, but not the thing asked (a ticket price asked where only the location is
+    given).  Kept only when no answer of it occurs anywhere in the indexed text.  The set's other paragraphs
+    are indexed as they are; its items are the near misses alone (unanswerable, kind ``attribute``)."""
+    from zhtext.sentences import Span, split_sentences
+
+    by_source: dict[str, list[Item]] = {}
+    for item in qa.items:
+        if item.answerable and item.split in splits:
+            by_source.setdefault(item.source, []).append(item)
+    paragraphs, gaps = [], []
+    for para in qa.paragraphs:
+        group = by_source.get(para.filename, [])
+        if len(group) >= 2:
+            asked = group[bucket(f"gap:{para.pid}") % len(group)]
+            spans = split_sentences(para.context, Span(0, len(para.context)))
+            kept = "".join(s.text(para.context) for s in spans if not any(a in s.text(para.context)
+                                                                           for a in asked.answers))
+            if kept and len(kept) < len(para.context):
+                paragraphs.append(Paragraph(para.pid, para.article, kept, para.prefix))
+                gaps.append(asked)
+                continue
+        paragraphs.append(para)
+    indexed = "\n".join(p.context for p in paragraphs)
+    items = [Item(i.qid + "-gap", i.question, i.answers, i.source, False, i.split, "attribute")
+             for i in gaps if not any(a in indexed for a in i.answers)]
+    return QASet(qa.name + ATTRIBUTE, paragraphs, items)
+
+
 _YEAR = re.compile(r"(?<!\d)((?:1[5-9]|20)\d\d)(?=年)")
 _YEAR_SHIFTS = (1, 2, 3, -1, -2, -3)
 

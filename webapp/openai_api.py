@@ -81,6 +81,7 @@ def _usage(question: str, history: list[dict[str, str]], answer: str) -> dict[st
 def _extras(response: AssistantResponse) -> dict[str, Any]:
     return {
         "citations": [c.model_dump() for c in response.citations],
+        "short_answer": response.short_answer.model_dump() if response.short_answer else None,
         "no_answer": response.no_answer,
         "confidence": response.confidence,
         "tentative": response.tentative,
@@ -90,8 +91,8 @@ def _extras(response: AssistantResponse) -> dict[str, Any]:
 
 
 def completion(response: AssistantResponse, model: str, history: list[dict[str, str]]) -> dict[str, Any]:
-    """A chat.completion object; ``citations``, ``no_answer``, ``confidence``, ``tentative``, ``conflict`` and
-    ``related`` are extra top-level fields."""
+    """A chat.completion object; ``citations``, ``short_answer``, ``no_answer``, ``confidence``, ``tentative``,
+    ``conflict`` and ``related`` are extra top-level fields."""
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",

@@ -12,7 +12,7 @@ import re
 
 from gradio import ChatMessage
 
-from assistant.response import AssistantResponse, Citation, RetrievedItem
+from assistant.response import AssistantResponse, Citation, RetrievedItem, ShortAnswer
 from webapp import texts
 
 # Characters that can start emphasis, code, links, images, footnotes, math, strikethrough, tables or
@@ -43,23 +43,30 @@ def _where(title: str, section: str) -> str:
     return f"{md_escape(title)} › {md_escape(section or texts.UI_NO_SECTION)}"
 
 
-def highlighted_context(c: Citation) -> str:
-    """The chunk the quote comes from, with the quoted sentence marked."""
+def highlighted_context(c: Citation, short: ShortAnswer | None = None) -> str:
+    """The chunk the quote comes from, with the quoted sentence marked (and in it, in bold, the direct answer)."""
     begin = c.start - c.context_start
     end = begin + len(c.text)
     if begin >= 0 and c.context[begin:end] == c.text:
         before, cited, after = c.context[:begin], c.text, c.context[end:]
     else:  # defensive: quote not found at its offset, show the quote alone
         before, cited, after = "", c.text, ""
-    return f"{md_escape(before)}<mark>{md_escape(cited)}</mark>{md_escape(after)}"
+    return f"{md_escape(before)}<mark>{_with_short(cited, c, short)}</mark>{md_escape(after)}"
 
 
-def sources_markdown(citations: list[Citation]) -> str:
+def _with_short(cited: str, c: Citation, short: ShortAnswer | None) -> str:
+    if short is None or short.doc_id != c.doc_id or not (c.start <= short.start and short.end <= c.end):
+        return md_escape(cited)
+    a, b = short.start - c.start, short.end - c.start
+    return f"{md_escape(cited[:a])}<strong>{md_escape(cited[a:b])}</strong>{md_escape(cited[b:])}"
+
+
+def sources_markdown(citations: list[Citation], short: ShortAnswer | None = None) -> str:
     parts = []
     for c in citations:
         location = texts.UI_SOURCE_LOCATION.format(source=md_escape(c.source), start=c.start, end=c.end)
         heading = f"**\\[{c.ref}\\] {_where(c.title, c.section)}**"
-        parts.append(f"{heading}\n\n{_quote_block(highlighted_context(c))}\n\n<small>{location}</small>")
+        parts.append(f"{heading}\n\n{_quote_block(highlighted_context(c, short))}\n\n<small>{location}</small>")
     return "\n\n---\n\n".join(parts)
 
 
@@ -97,14 +104,23 @@ def answer_message(response: AssistantResponse) -> ChatMessage:
     notice = f"\n\n*{texts.UI_NOTICE_PREFIX}{md_escape(response.notice)}*" if response.notice else ""
     return ChatMessage(
         role="assistant",
-        content=answer_prefix(response) + md_escape(response.answer) + answer_suffix(response) + notice,
+        content=answer_prefix(response) + _answer_markdown(response) + answer_suffix(response) + notice,
     )
+
+
+def _answer_markdown(response: AssistantResponse) -> str:
+    """The answer text; its first line in bold when it is the direct answer (the reader's span)."""
+    if response.short_answer is None or response.no_answer:
+        return md_escape(response.answer)
+    first, _, rest = response.answer.partition("\n")
+    return f"**{md_escape(first)}**" + ("  \n" + md_escape(rest) if rest else "")
 
 
 def detail_messages(response: AssistantResponse) -> list[ChatMessage]:
     """Collapsible blocks under the answer: its sources, or the related passages of a no-answer reply."""
     if response.citations:
-        title, content = texts.UI_SOURCES_TITLE.format(n=len(response.citations)), sources_markdown(response.citations)
+        title = texts.UI_SOURCES_TITLE.format(n=len(response.citations))
+        content = sources_markdown(response.citations, response.short_answer)
     elif response.related:
         title, content = texts.UI_RELATED_TITLE.format(n=len(response.related)), related_markdown(response.related)
     else:
