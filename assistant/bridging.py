@@ -1,7 +1,7 @@
 """Word bridging: a question word the corpus never uses, matched to corpus words close in meaning.
 
 「上学」 is not in the reports; 「入学」 and 「学校」 are.  The question word's vector is compared
-with the vectors of the corpus's common content words (:class:`vectorstore.semantic.Vocabulary`,
+with the vectors of the corpus's common content words (:class:`vectorstore.embedding.semantic.Vocabulary`,
 embedded at ingest); the nearest few above a similarity floor become its bridge.  Bridged words
 are features for the answer model (a sentence holding 入学 partly covers 上学), never proof:
 金水区 is close to 二七区 too, and the model has learned how much a bridge is worth.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from assistant.features import Bridge
 from assistant.question import Question
 from assistant.termstats import TermStats
-from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.semantic import Vocabulary
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.embedding.semantic import Vocabulary
 
 
 def unknown_terms(question: Question, stats: TermStats) -> list:

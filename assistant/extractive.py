@@ -23,7 +23,7 @@ from assistant.model import MODEL_PATH, AnswerModel, load_model
 from assistant.question import Question
 from assistant.settings import AnsweringSettings
 from assistant.termstats import TermStats
-from vectorstore.embeddings import CachedEmbeddings
+from vectorstore.embedding.embeddings import CachedEmbeddings
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
 from zhtext.numerals import UP_TO_TEN

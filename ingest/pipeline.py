@@ -23,12 +23,12 @@ from ingest.planted import planted_instructions
 from ingest.progress import progress_bar
 from ingest.settings import ChunkingParams, IngestConfig
 from ingest.worker import ParsedDocument, ParseJob, worker_for
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.maintenance import check, clean, compact
+from vectorstore.chroma.store import ChunkStore, drop_collection
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError
 from vectorstore.lock import IndexLock
-from vectorstore.maintenance import check, clean, compact
 from vectorstore.records import Chunk, DocumentInfo, Provenance, doc_id_for
-from vectorstore.store import ChunkStore, drop_collection
 
 CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()

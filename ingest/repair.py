@@ -21,11 +21,11 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from ingest import texts
 from ingest.pipeline import Ingestor, IngestReport, cli_provenance, discover, writer_lock
 from ingest.settings import IngestConfig
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.maintenance import check, live_rows, rebuild, salvage, salvageable
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError, StoreError
-from vectorstore.maintenance import check, live_rows, rebuild, salvage, salvageable
 from vectorstore.records import DocumentInfo
-from vectorstore.store import ChunkStore
 
 log = logging.getLogger("ingest")
 

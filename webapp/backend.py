@@ -27,11 +27,11 @@ from assistant.service import Assistant
 from assistant.validation import clean_history
 from ingest.pipeline import Ingestor, IngestPlan, IngestReport, discover, writer_lock
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.maintenance import check, clean
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError, IndexPreparingError, StoreError
-from vectorstore.maintenance import check, clean
 from vectorstore.records import DocumentInfo, Provenance, doc_id_for
-from vectorstore.store import ChunkStore
 from webapp import texts
 from webapp.embedder import BackgroundEmbedder, Progress
 from webapp.uploads import UploadError, check_name, save_stream, target_path, too_large

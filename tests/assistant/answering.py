@@ -11,11 +11,11 @@ from assistant.corpus import CorpusView
 from assistant.extractive import Extraction, ExtractiveAnswerer
 from assistant.question import analyse
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.lexical import LexicalIndex
+from vectorstore.chroma.store import embedding_input
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.keyword.lexical import LexicalIndex
 from vectorstore.records import Chunk, ScoredChunk
 from vectorstore.retriever import fuse
-from vectorstore.store import embedding_input
 
 
 def view_of(chunks: list[Chunk], embeddings: CachedEmbeddings) -> CorpusView:

@@ -15,10 +15,10 @@ from ingest.chunker import ChunkingParams, chunk_text
 from ingest.loaders import load_file
 from ingest.pipeline import IngestError, Ingestor, discover, run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError
 from vectorstore.records import doc_id_for
-from vectorstore.store import ChunkStore
 
 from common import PLAN, REVIEW
 

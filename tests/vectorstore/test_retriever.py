@@ -10,11 +10,11 @@ from langchain_core.documents import Document
 
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
-from vectorstore.lexical import LexicalIndex, tokenize
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
+from vectorstore.keyword.lexical import LexicalIndex, tokenize
 from vectorstore.records import Chunk, ScoredChunk, doc_id_for
 from vectorstore.retriever import HybridRetriever, collapse_duplicates, fuse, jaccard, to_document
-from vectorstore.store import ChunkStore
 
 from common import PLAN
 

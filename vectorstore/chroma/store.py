@@ -6,7 +6,7 @@ server (``HttpClient``, every call bounded by ``settings.store.chroma_timeout``)
 distance (collection configuration) and records the embedding model that built
 it, plus a revision counter that is bumped on every write so derived indexes
 (BM25) know when to rebuild.  A second collection, the document registry
-(:mod:`vectorstore.registry`), commits each document: readers see a chunk only
+(:mod:`vectorstore.chroma.registry`), commits each document: readers see a chunk only
 when its document's committed fingerprint matches, so a document is visible
 whole or not at all.
 """
@@ -28,8 +28,11 @@ from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
-from vectorstore import chroma_io
-from vectorstore.embeddings import CachedEmbeddings
+from vectorstore.chroma import chroma_io
+from vectorstore.chroma.registry import DocumentRegistry, registry_name
+from vectorstore.chroma.sync import Breaker, http_client, shared_index
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.embedding.semantic import embed_semantic
 from vectorstore.errors import (
     FAILED_A_MOMENT_AGO,
     IndexDamagedError,
@@ -39,10 +42,7 @@ from vectorstore.errors import (
     unavailable,
 )
 from vectorstore.records import Chunk, DocumentInfo, short_hash
-from vectorstore.registry import DocumentRegistry, registry_name
-from vectorstore.semantic import embed_semantic
 from vectorstore.settings import StoreConfig
-from vectorstore.sync import Breaker, http_client, shared_index
 
 _PAGE = 1000
 _ID_PAGE = 20_000  # ids only: a page is small however many
@@ -139,7 +139,7 @@ class ChunkStore:
                 _client(settings, create, settings.store.chroma_write_timeout) if settings.store.server_mode else client
             )
             if create:
-                from vectorstore.maintenance import recover_interrupted_rebuild
+                from vectorstore.chroma.maintenance import recover_interrupted_rebuild
 
                 recover_interrupted_rebuild(write_client, settings.store.collection)
             exists = settings.store.collection in {c.name for c in client.list_collections()}
@@ -592,7 +592,7 @@ class ChunkStore:
         """After a write of this process: bring the kept keyword index up to date (``lexical_on_write``).
         Never fails the write: a keyword index that could not follow catches up later."""
         if self.settings.store.lexical_on_write:
-            from vectorstore.lexstore import after_write  # the keyword index reads this store: imported late
+            from vectorstore.keyword.lexstore import after_write  # the keyword index reads this store: imported late
 
             after_write(self)
 

@@ -25,11 +25,9 @@ import chromadb
 import chromadb.errors
 from chromadb.api.types import Include
 
-from vectorstore import chroma_io
-from vectorstore.errors import IndexDamagedError, unavailable
-from vectorstore.records import Chunk, DocumentInfo
-from vectorstore.registry import DocumentRegistry, registry_name
-from vectorstore.store import (
+from vectorstore.chroma import chroma_io
+from vectorstore.chroma.registry import DocumentRegistry, registry_name
+from vectorstore.chroma.store import (
     _NETWORK_ERRORS,
     _PAGE,
     DEAD,
@@ -40,7 +38,9 @@ from vectorstore.store import (
     document_info,
     embedding_input,
 )
-from vectorstore.sync import restart_embedded
+from vectorstore.chroma.sync import restart_embedded
+from vectorstore.errors import IndexDamagedError, unavailable
+from vectorstore.records import Chunk, DocumentInfo
 
 log = logging.getLogger("vectorstore")
 
