@@ -72,7 +72,7 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     from chromadb.config import Settings as ChromaClientSettings
 
     from settings import Settings
-    from vectorstore.chroma.store import embedding_input
+    from vectorstore.chroma.schema import embedding_input
     from vectorstore.records import Chunk
 
     collection_name = Settings(_env_file=None).store.collection  # type: ignore[call-arg]

@@ -123,7 +123,7 @@ def agree(source_index: Path, test_n: int) -> dict[str, Any]:
         path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False)
     )
     from settings import Settings
-    from vectorstore.chroma.store import embedding_input
+    from vectorstore.chroma.schema import embedding_input
     from vectorstore.records import Chunk
 
     col = client.get_collection(Settings(_env_file=None).store.collection)  # type: ignore[call-arg]

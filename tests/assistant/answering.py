@@ -11,7 +11,7 @@ from assistant.corpus import CorpusView
 from assistant.extractive import Extraction, ExtractiveAnswerer
 from assistant.question import analyse
 from settings import Settings
-from vectorstore.chroma.store import embedding_input
+from vectorstore.chroma.schema import embedding_input
 from vectorstore.embedding.embeddings import CachedEmbeddings
 from vectorstore.keyword.lexical import LexicalIndex
 from vectorstore.records import Chunk, ScoredChunk

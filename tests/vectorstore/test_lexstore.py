@@ -24,8 +24,10 @@ from assistant.corpus import CorpusView
 from ingest.pipeline import run_ingest
 from settings import Settings
 from vectorstore.chroma.maintenance import compact
-from vectorstore.chroma.store import ChunkStore, embedding_input
+from vectorstore.chroma.schema import embedding_input
+from vectorstore.chroma.store import ChunkStore
 from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.index import open_store
 from vectorstore.keyword.lexical import LexicalIndex
 from vectorstore.keyword.lexstore import LexicalStore, lexical_folder, lexical_store
 from vectorstore.records import SECTION_SEP, Chunk
@@ -154,7 +156,7 @@ def test_kept_index_equals_a_fresh_build_after_any_adds_and_deletes(
     """After every write (each followed by the incremental update a writer runs), BM25 scores, search results,
     term statistics, outline and bridging vocabulary equal those of a fresh build, bit for bit."""
     settings = make_settings(prop_dir, collection=f"p{uuid.uuid4().hex[:10]}")
-    store = ChunkStore(settings, embeddings, create=True)
+    store = open_store(settings, embeddings, create=True)
     versions: dict[str, int] = {}
     for kind, n, spec in operations:
         doc_id = f"doc{n}"
@@ -171,7 +173,7 @@ def test_kept_index_equals_a_fresh_build_after_any_adds_and_deletes(
 def test_an_update_reads_only_what_changed_and_merges_small_pieces(
     fresh_settings: Settings, embeddings: CachedEmbeddings
 ) -> None:
-    store = ChunkStore(fresh_settings, embeddings, create=True)
+    store = open_store(fresh_settings, embeddings, create=True)
     for i in range(lexstore.MAX_SMALL_SEGMENTS + 3):
         store.write_documents({f"d{i}": document(f"d{i}", 1, [("text", 1, [i % 12, 2])])})
     snap = lexical_store(fresh_settings).current(store)
@@ -289,7 +291,7 @@ def test_a_question_never_waits_for_an_update(
     holder.start()
     assert busy.wait(10)
     other = fresh_settings.replace(lexical_on_write=False)  # a writer that leaves the update to others
-    writer = ChunkStore(other, embeddings)
+    writer = open_store(other, embeddings)
     writer.write_documents({"doc-late": document("doc-late", 1, [("text", 1, [0, 6])])})
     try:
         timings = []

@@ -50,9 +50,9 @@ def test_an_index_built_without_them_is_backfilled_once(fresh_settings: Settings
     run_ingest(plain, [corpus_dir], show_progress=False)
     store = _store(fresh_settings)
     chunks = store.all_chunks()
-    assert store._metadata().get("semantic_model") is None
+    assert store.metadata().get("semantic_model") is None
     store.embed_pending()
-    assert store._metadata().get("semantic_model") == store.embeddings.model_id
+    assert store.metadata().get("semantic_model") == store.embeddings.model_id
     assert set(unit_texts(chunks[0])) <= set(store.embeddings.lookup(unit_texts(chunks[0])))
     assert embed_semantic(store.embeddings, chunks) == 0  # nothing left to embed
 

@@ -46,12 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from vectorstore.background import lower_thread_priority
-from vectorstore.chroma.store import embedding_input
+from vectorstore.chroma.schema import embedding_input
+from vectorstore.chroma.store import ChunkStore
 from vectorstore.embedding.embeddings import CachedEmbeddings
 from vectorstore.embedding.semantic import Vocabulary, vocabulary_words
 from vectorstore.errors import IndexPreparingError, StoreError, lexical_damaged
@@ -70,9 +71,6 @@ from vectorstore.keyword.tokenpool import cut_in_pool
 from vectorstore.records import SECTION_SEP, Chunk, Origin
 from vectorstore.settings import StoreConfig
 from zhtext.words import COMMON, Segmenter, corpus_terms, is_content_word
-
-if TYPE_CHECKING:
-    from vectorstore.chroma.store import ChunkStore
 
 log = logging.getLogger("vectorstore")
 
