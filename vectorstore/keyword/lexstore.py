@@ -30,7 +30,6 @@ the index is rebuilt in the background while questions get :class:`IndexPreparin
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import math
@@ -41,7 +40,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -68,6 +66,7 @@ from vectorstore.keyword.segment import (
     write_segment,
 )
 from vectorstore.keyword.tokenpool import cut_in_pool
+from vectorstore.lock import FileLock
 from vectorstore.records import SECTION_SEP, Chunk, Origin
 from vectorstore.settings import StoreConfig
 from zhtext.words import COMMON, Segmenter, corpus_terms, is_content_word
@@ -376,50 +375,6 @@ class Snapshot:
 
 
 # --- the folder ---------------------------------------------------------------------------------------------
-class _FileLock:
-    """An exclusive ``flock`` on the folder's lock file, re-entrant within the process."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._mutex = threading.RLock()
-        self._depth = 0
-        self._fd: int | None = None
-
-    @contextmanager
-    def held(self, wait: float | None) -> Iterator[bool]:
-        """Yields True when the lock is held; False when ``wait`` seconds passed first (0: just try)."""
-        if not self._mutex.acquire(timeout=-1 if wait is None else wait):
-            yield False
-            return
-        try:
-            if self._depth == 0:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                deadline = None if wait is None else time.monotonic() + wait
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if deadline is not None and time.monotonic() >= deadline:
-                            os.close(fd)
-                            yield False
-                            return
-                        time.sleep(0.05)
-                self._fd = fd
-            self._depth += 1
-            try:
-                yield True
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._fd is not None:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
-                    os.close(self._fd)
-                    self._fd = None
-        finally:
-            self._mutex.release()
-
-
 @dataclass
 class Progress:
     state: str = "idle"  # idle | building | updating | merging | error
@@ -443,7 +398,7 @@ class LexicalStore:
     def __init__(self, folder: Path, settings: StoreConfig) -> None:
         self.folder = Path(folder)
         self.settings = settings
-        self._lock = _FileLock(self.folder / LOCK)
+        self._lock = FileLock(self.folder / LOCK, threads="exclude")  # one writer: one process, one thread
         self._load_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._current_stat: tuple[int, int] | None = None
