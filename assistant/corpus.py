@@ -10,7 +10,7 @@ from assistant.termstats import TermStats
 from vectorstore.embedding.embeddings import CachedEmbeddings
 from vectorstore.embedding.semantic import Vocabulary
 from vectorstore.keyword.lexical import KeywordIndex
-from vectorstore.keyword.lexstore import Snapshot
+from vectorstore.keyword.snapshot import Snapshot
 from vectorstore.records import Origin
 from zhtext.words import Segmenter
 

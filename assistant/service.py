@@ -41,7 +41,7 @@ from assistant.verify import Verifier, citations_for
 from vectorstore.chroma.store import ChunkStore
 from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError
-from vectorstore.keyword.lexstore import Snapshot
+from vectorstore.keyword.snapshot import Snapshot
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import HybridRetriever
 

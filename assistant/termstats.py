@@ -1,7 +1,7 @@
 """How rare a term is in the indexed corpus: exact substring document frequency, fast at 100k chunks.
 
 The counting itself (posting lists of characters and character pairs) is in :mod:`vectorstore.keyword.grams`;
-a kept index (:mod:`vectorstore.keyword.lexstore`) counts the same way over its pieces on disk.
+a kept index (:mod:`vectorstore.keyword.snapshot`) counts the same way over its pieces on disk.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ Text and vectors (stated in the report):
 The store is written through the product path: ``ChunkStore.replace_document``
 (50 chunks per synthetic document) with a ``CachedEmbeddings`` whose SQLite
 cache is pre-filled with those vectors, so nothing is embedded at build time.
-The kept keyword index (:mod:`vectorstore.keyword.lexstore`) is then built once from the
+The kept keyword index (:mod:`vectorstore.keyword`) is then built once from the
 whole collection (``lexical_build_seconds``: jieba, one process per core; the bridging
 vocabulary's word vectors are embedded then), as a bulk load would (``ERQI_LEXICAL_ON_WRITE=false``
 while writing, one sync at the end).
@@ -135,7 +135,7 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
     from settings import Settings
     from vectorstore.chroma.store import ChunkStore
     from vectorstore.embedding.embeddings import load_embeddings
-    from vectorstore.keyword.lexstore import lexical_store
+    from vectorstore.keyword.service import lexical_store
     from vectorstore.records import Chunk
 
     settings = Settings(_env_file=None, index_dir=index_dir, lexical_on_write=False)  # type: ignore[call-arg]

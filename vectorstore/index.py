@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from vectorstore.chroma.store import ChunkStore
 from vectorstore.embedding.embeddings import CachedEmbeddings
-from vectorstore.keyword.lexstore import after_write
+from vectorstore.keyword.service import after_write
 from vectorstore.settings import StoreConfig
 
 

@@ -1,7 +1,7 @@
 """Hybrid retrieval as a LangChain ``BaseRetriever``: BM25 (jieba) + dense (Chroma), fused.
 
 Chroma is the source of truth; the BM25 index is derived from the collection and kept on disk
-beside it (:mod:`vectorstore.keyword.lexstore`), updated per document after each write: a question reads
+beside it (:mod:`vectorstore.keyword`), updated per document after each write: a question reads
 the newest snapshot this process has and never waits for an update.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from vectorstore.chroma.store import ChunkStore
 from vectorstore.keyword.lexical import KeywordIndex
-from vectorstore.keyword.lexstore import LexicalStore, lexical_store
+from vectorstore.keyword.service import LexicalStore, lexical_store
 from vectorstore.records import Chunk, ScoredChunk
 from vectorstore.settings import RetrievalConfig, RetrievalSettings
 from zhtext.chars import pairs

