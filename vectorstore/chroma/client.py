@@ -34,6 +34,13 @@ def open_client(settings: StoreConfig, create: bool, timeout: float | None = Non
     return chromadb.PersistentClient(path=str(index_dir), settings=client_settings)
 
 
+def open_write_client(settings: StoreConfig, client: chromadb.ClientAPI, create: bool) -> chromadb.ClientAPI:
+    """The client writes go through: ``client`` itself for the embedded store.  Writes to a Chroma server may take
+    seconds (1,000 vectors: ~1 s to add, ~2.5 s to update): they get their own client and timeout; reads answer
+    in milliseconds or the server is stuck."""
+    return open_client(settings, create, settings.store.chroma_write_timeout) if settings.store.server_mode else client
+
+
 def exists(client: chromadb.ClientAPI, name: str) -> bool:
     return name in {c.name for c in client.list_collections()}
 

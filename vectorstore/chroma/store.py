@@ -27,7 +27,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
 from vectorstore.chroma import chroma_io
-from vectorstore.chroma.client import NETWORK_ERRORS, open_client, recover_interrupted_rebuild
+from vectorstore.chroma.client import NETWORK_ERRORS, open_client, open_write_client, recover_interrupted_rebuild
 from vectorstore.chroma.registry import DocumentRegistry
 from vectorstore.chroma.schema import (
     DEAD,
@@ -108,13 +108,7 @@ class ChunkStore:
         self._observers: list[Callable[[ChunkStore], None]] = []
         try:
             client = open_client(settings, create)
-            # Writes to a Chroma server may take seconds (1,000 vectors: ~1 s to add, ~2.5 s to update):
-            # they get their own client and timeout; reads answer in milliseconds or the server is stuck.
-            write_client = (
-                open_client(settings, create, settings.store.chroma_write_timeout)
-                if settings.store.server_mode
-                else client
-            )
+            write_client = open_write_client(settings, client, create)
             if create:
                 recover_interrupted_rebuild(write_client, settings.store.collection)
             exists = settings.store.collection in {c.name for c in client.list_collections()}
@@ -140,11 +134,7 @@ class ChunkStore:
     def reconnect(self) -> None:
         """New clients (after a compaction restarted the embedded Chroma of this process)."""
         self._client = open_client(self.settings, create=True)
-        self._write_client = (
-            open_client(self.settings, True, self.settings.store.chroma_write_timeout)
-            if self.settings.store.server_mode
-            else self._client
-        )
+        self._write_client = open_write_client(self.settings, self._client, create=True)
         self._generation = self._shared.generation
         self.reopen()
 
