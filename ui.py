@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _preload(settings: Settings) -> None:
-    from vectorstore.embeddings import preload
+    from vectorstore.embedding.embeddings import preload
 
     try:
         preload(settings.embedding)

@@ -7,11 +7,11 @@ from functools import cached_property
 
 from assistant.lists import Outline
 from assistant.termstats import TermStats
-from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.lexical import KeywordIndex
-from vectorstore.lexstore import Snapshot
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.embedding.semantic import Vocabulary
+from vectorstore.keyword.lexical import KeywordIndex
+from vectorstore.keyword.snapshot import Snapshot
 from vectorstore.records import Origin
-from vectorstore.semantic import Vocabulary
 from zhtext.words import Segmenter
 
 

@@ -34,7 +34,7 @@ PAIR_ENUMERATION = re.compile(
 class Outline:
     """The corpus by section, once per index snapshot: where list questions look for their items.
 
-    Built here from chunks (:meth:`of`), or lookups into a kept index (``vectorstore.lexstore.OutlineMap``)."""
+    Built here from chunks (:meth:`of`), or lookups into a kept index (``vectorstore.keyword.snapshot.OutlineMap``)."""
 
     sections: Mapping[tuple[str, str], list[Chunk]]  # (doc_id, section path) → its text chunks, in order
     groups: Mapping[tuple[str, str], list[Chunk]]  # (doc_id, parent path) → its child headings (two or more)

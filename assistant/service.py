@@ -40,13 +40,13 @@ from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck, 
 from assistant.settings import AssistantConfig
 from assistant.validation import InvalidRequest, clean_history, clean_question
 from assistant.verify import Verifier, citations_for
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.embedding.local_model import ensure as local_model
-from vectorstore.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError
-from vectorstore.lexstore import Snapshot
+from vectorstore.keyword.snapshot import Snapshot
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore
 
 RETRIEVED_MIN = 5
 STREAM_PIECE_CHARS = 6  # extractive answers are streamed in pieces of about this many characters

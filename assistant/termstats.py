@@ -1,7 +1,7 @@
 """How rare a term is in the indexed corpus: exact substring document frequency, fast at 100k chunks.
 
-The counting itself (posting lists of characters and character pairs) is in :mod:`vectorstore.grams`;
-a kept index (:mod:`vectorstore.lexstore`) counts the same way over its pieces on disk.
+The counting itself (posting lists of characters and character pairs) is in :mod:`vectorstore.keyword.grams`;
+a kept index (:mod:`vectorstore.keyword.snapshot`) counts the same way over its pieces on disk.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from assistant.question import Term
-from vectorstore.grams import SubstringCounter, term_text
+from vectorstore.keyword.grams import SubstringCounter, term_text
 from vectorstore.records import Chunk
 
 

@@ -12,7 +12,7 @@ ours      every paragraph is a .txt document in a temp corpus folder, ingested
           ``python -m assistant batch``) on one ``Assistant``.
 baseline  the recipe of LangChain's RAG tutorial: ``RecursiveCharacterTextSplitter``
           (chunk_size=1000, chunk_overlap=200, default separators), the same
-          embedding model (``vectorstore.embeddings.model_for(Settings().embedding)``, the product default),
+          embedding model (``vectorstore.embedding.embeddings.model_for(Settings().embedding)``, the product default),
           ``langchain_chroma.Chroma`` in a temp dir (``add_documents``), dense
           top-4 (``similarity_search``); the answer is the top chunk's text.
 """
@@ -137,7 +137,7 @@ def run_baseline(work: Path, paragraphs: int | None, questions: int | None) -> d
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from settings import Settings
-    from vectorstore.embeddings import model_for
+    from vectorstore.embedding.embeddings import model_for
 
     paras, qs = load_cmrc(paragraphs=paragraphs, questions=questions)
     corpus = write_corpus(paras, work / "corpus_baseline")

@@ -19,9 +19,9 @@ GRID = [("minmax", w) for w in (0.0, 0.3, 0.5, 0.7, 0.8, 1.0)] + [("rrf", 0.5)]
 
 def sweep(index: Path, questions: int | None) -> dict[str, Any]:
     from settings import Settings
-    from vectorstore.embeddings import load_embeddings
+    from vectorstore.chroma.store import ChunkStore
+    from vectorstore.embedding.embeddings import load_embeddings
     from vectorstore.retriever import HybridRetriever
-    from vectorstore.store import ChunkStore
 
     settings = Settings(_env_file=None, index_dir=index)  # type: ignore[call-arg]
     store = ChunkStore(settings, load_embeddings(settings))

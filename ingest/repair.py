@@ -21,11 +21,12 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from ingest import texts
 from ingest.pipeline import Ingestor, IngestReport, cli_provenance, discover, writer_lock
 from ingest.settings import IngestConfig
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.maintenance import check, live_rows, rebuild, salvage, salvageable
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError, StoreError
-from vectorstore.maintenance import check, live_rows, rebuild, salvage, salvageable
+from vectorstore.index import open_store
 from vectorstore.records import DocumentInfo
-from vectorstore.store import ChunkStore
 
 log = logging.getLogger("ingest")
 
@@ -68,7 +69,7 @@ def run_repair(
 def _recovered_store(settings: IngestConfig, report: RepairReport) -> tuple[ChunkStore, list[DocumentInfo]]:
     """The index rebuilt from what could be read, and the documents that could not."""
     try:
-        store = ChunkStore(settings, load_embeddings(settings), create=True)
+        store = open_store(settings, load_embeddings(settings), create=True)
         result = check(store, full=True)
     except (StoreError, Exception) as exc:  # noqa: BLE001 - the SQLite file itself is unreadable
         if isinstance(exc, IndexMissingError) or settings.store.server_mode:
@@ -77,7 +78,7 @@ def _recovered_store(settings: IngestConfig, report: RepairReport) -> tuple[Chun
         _set_aside(Path(settings.store.index_dir))
         SharedSystemClient.clear_system_cache()  # Chroma keeps the broken client of that path otherwise
         report.method = "rebuilt from sources"
-        return ChunkStore(settings, load_embeddings(settings), create=True), []
+        return open_store(settings, load_embeddings(settings), create=True), []
     if result.damaged is None:
         rows, infos = live_rows(store)
         lost = [infos.pop(d) for d in result.incomplete if d in infos]

@@ -26,7 +26,7 @@ for _key in [k for k in os.environ if k.startswith("ERQI_")]:
 import pytest  # noqa: E402 - after the environment above, like everything that may import chromadb
 
 from settings import Settings  # noqa: E402 - idem
-from vectorstore.embeddings import CachedEmbeddings, model_for  # noqa: E402 - idem
+from vectorstore.embedding.embeddings import CachedEmbeddings, model_for  # noqa: E402 - idem
 
 from chroma_server import ChromaServer, start_server  # noqa: E402 - idem
 from common import CACHE_FILE, CORPUS_DIR, PLAN, REVIEW, copy_embedding_cache, make_settings  # noqa: E402 - idem
@@ -96,7 +96,7 @@ def built_index(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> S
 @pytest.fixture(scope="session")
 def built_store(built_index: Settings, embeddings: CachedEmbeddings):
     """A ChunkStore opened (create=False) on the session index. Read-only."""
-    from vectorstore.store import ChunkStore
+    from vectorstore.chroma.store import ChunkStore
 
     return ChunkStore(built_index, embeddings)
 

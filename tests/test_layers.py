@@ -35,7 +35,7 @@ def imported(path: Path) -> set[str]:
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_no_import_against_the_flow(package: str) -> None:
     wrong = {}
-    for path in sorted((REPO / package).glob("*.py")):
+    for path in sorted((REPO / package).rglob("*.py")):
         rel = path.relative_to(REPO).as_posix()
         allowed = {"settings"} if rel in ENTRY_POINTS else set()
         bad = imported(path) & (FORBIDDEN[package] - allowed)
@@ -58,7 +58,7 @@ def test_no_numeral_character_class_outside_the_language_module() -> None:
     numeral_class = re.compile(r"\[[^\]]*[一二三四五六七八九十两零百千万][^\]]*\]")
     found = []
     for package in ("ingest", "vectorstore", "assistant", "webapp"):
-        for path in sorted((REPO / package).glob("*.py")):
+        for path in sorted((REPO / package).rglob("*.py")):
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 code = line.split("#", 1)[0]
                 if numeral_class.search(code) and ("re." in code or 'r"' in code or "rf\"" in code):

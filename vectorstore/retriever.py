@@ -1,7 +1,7 @@
 """Hybrid retrieval as a LangChain ``BaseRetriever``: BM25 (jieba) + dense (Chroma), fused.
 
 Chroma is the source of truth; the BM25 index is derived from the collection and kept on disk
-beside it (:mod:`vectorstore.lexstore`), updated per document after each write: a question reads
+beside it (:mod:`vectorstore.keyword`), updated per document after each write: a question reads
 the newest snapshot this process has and never waits for an update.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from vectorstore.lexical import KeywordIndex
-from vectorstore.lexstore import LexicalStore, lexical_store
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.keyword.lexical import KeywordIndex
+from vectorstore.keyword.service import LexicalStore, lexical_store
 from vectorstore.records import Chunk, ScoredChunk
 from vectorstore.settings import RetrievalConfig, RetrievalSettings
-from vectorstore.store import ChunkStore
 from zhtext.chars import pairs
 
 

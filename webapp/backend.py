@@ -27,11 +27,12 @@ from assistant.service import Assistant
 from assistant.validation import clean_history
 from ingest.pipeline import Ingestor, IngestPlan, IngestReport, discover, writer_lock
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.maintenance import check, clean
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError, IndexPreparingError, StoreError
-from vectorstore.maintenance import check, clean
+from vectorstore.index import open_store
 from vectorstore.records import DocumentInfo, Provenance, doc_id_for
-from vectorstore.store import ChunkStore
 from webapp import texts
 from webapp.embedder import BackgroundEmbedder, Progress
 from webapp.uploads import UploadError, check_name, save_stream, target_path, too_large
@@ -83,7 +84,7 @@ class Backend:
                 lock.__enter__()  # held for the life of the process: it is this index's writer
                 self._lock_held = lock
             # create=True: a missing index becomes an empty collection, so the page can start and accept uploads.
-            store = ChunkStore(self.settings, load_embeddings(self.settings), create=True)
+            store = open_store(self.settings, load_embeddings(self.settings), create=True)
             self._verify(store)
             self.assistant = Assistant(self.settings, store=store)
             # the keyword index is updated (and, the first time, built) in the background from now on

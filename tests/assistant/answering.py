@@ -12,12 +12,12 @@ from assistant.extractive import Extraction, ExtractiveAnswerer
 from assistant.question import analyse
 from assistant.reader import load_reader
 from settings import Settings
+from vectorstore.chroma.schema import embedding_input
+from vectorstore.embedding.embeddings import CachedEmbeddings
 from vectorstore.embedding.local_model import ensure
-from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.lexical import LexicalIndex
+from vectorstore.keyword.lexical import LexicalIndex
 from vectorstore.records import Chunk, ScoredChunk
 from vectorstore.retriever import fuse
-from vectorstore.store import embedding_input
 
 
 def view_of(chunks: list[Chunk], embeddings: CachedEmbeddings) -> CorpusView:

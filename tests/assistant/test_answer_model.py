@@ -73,7 +73,7 @@ def test_trees_walk_every_tree_at_once() -> None:
 
 
 def test_bridging_finds_the_corpus_word_for_an_everyday_word(embeddings) -> None:
-    from vectorstore.semantic import Vocabulary
+    from vectorstore.embedding.semantic import Vocabulary
 
     vocabulary = Vocabulary.of(embeddings, ["就业", "医疗", "资金", "道路", "学位", "养老", "企业", "暴雨"])
     near = vocabulary.nearest(embeddings.vectors(["找工作", "看病", "钱"]), k=1, min_similarity=0.3)

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from assistant.termstats import TermStats
-from vectorstore.grams import GramIndex, SubstringCounter
+from vectorstore.keyword.grams import GramIndex, SubstringCounter
 from vectorstore.records import Chunk
 
 

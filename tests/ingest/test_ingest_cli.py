@@ -10,9 +10,9 @@ import pytest
 
 from ingest.__main__ import main
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.records import doc_id_for
-from vectorstore.store import ChunkStore
 
 from common import PLAN, REVIEW, copy_embedding_cache, make_settings
 

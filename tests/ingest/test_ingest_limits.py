@@ -18,8 +18,8 @@ from ingest.loaders import load_file
 from ingest.pipeline import Ingestor, IngestReport, run_ingest
 from ingest.worker import ParseJob, ParserWorker
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
-from vectorstore.store import ChunkStore
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 
 from common import CORPUS_DIR, PLAN
 

@@ -15,10 +15,11 @@ from ingest.chunker import ChunkingParams, chunk_text
 from ingest.loaders import load_file
 from ingest.pipeline import IngestError, Ingestor, discover, run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError
+from vectorstore.index import open_store
 from vectorstore.records import doc_id_for
-from vectorstore.store import ChunkStore
 
 from common import PLAN, REVIEW
 
@@ -63,7 +64,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[CountingEmbeddings]:
     return counters
 
 
-def open_store(settings: Settings) -> ChunkStore:
+def reopened(settings: Settings) -> ChunkStore:
     return ChunkStore(settings, load_embeddings(settings))
 
 
@@ -90,7 +91,7 @@ def test_first_ingest_adds_both_reports_then_nothing_changes(
     assert counted[-1].texts == [], "the seeded cache already holds every passage"
     assert "added 2" in report.summary()
 
-    store = open_store(fresh_settings)
+    store = reopened(fresh_settings)
     assert [d.source for d in store.documents()] == [PLAN, REVIEW]
     assert store.count() == total
     revision = store.revision()
@@ -106,7 +107,7 @@ def test_first_ingest_adds_both_reports_then_nothing_changes(
 
 def test_changed_file_replaces_its_chunks(fresh_settings: Settings, docs_dir: Path) -> None:
     run_ingest(fresh_settings, [docs_dir], show_progress=False)
-    store = open_store(fresh_settings)
+    store = reopened(fresh_settings)
     old_plan = {c.chunk_id: c for c in store.all_chunks(where={"doc_id": doc_id_for(PLAN)})}
     old_review = stored_ids(store, REVIEW)
     revision = store.revision()
@@ -156,7 +157,7 @@ def test_documents_are_written_in_batches(
     written = [d for batch in batches for d in batch]
     assert sorted(written) == sorted(doc_id_for(f"note-{i}.txt") for i in range(7))
     assert max(len(b) for b in batches) == -(-5 // per_file), "a batch is flushed once it holds 5 chunks"
-    store = open_store(fresh_settings)
+    store = reopened(fresh_settings)
     assert {d.source: d.chunks for d in store.documents()} == {f"note-{i}.txt": per_file for i in range(7)}
     assert not store.has_pending()
 
@@ -167,18 +168,18 @@ def test_prune_removes_deleted_files(fresh_settings: Settings, docs_dir: Path) -
 
     kept = run_ingest(fresh_settings, [docs_dir], show_progress=False)
     assert kept.removed == [] and kept.unchanged == [PLAN]
-    assert len(open_store(fresh_settings).documents()) == 2, "without --prune nothing is removed"
+    assert len(reopened(fresh_settings).documents()) == 2, "without --prune nothing is removed"
 
     pruned = run_ingest(fresh_settings, [docs_dir], prune=True, show_progress=False)
     assert pruned.removed == [REVIEW]
-    store = open_store(fresh_settings)
+    store = reopened(fresh_settings)
     assert [d.source for d in store.documents()] == [PLAN]
     assert stored_ids(store, REVIEW) == set()
 
 
 def test_remove_by_name_and_by_doc_id(fresh_settings: Settings, docs_dir: Path) -> None:
     run_ingest(fresh_settings, [docs_dir], show_progress=False)
-    store = open_store(fresh_settings)
+    store = reopened(fresh_settings)
     revision = store.revision()
 
     with pytest.raises(IngestError, match="no-such.txt"):
@@ -214,7 +215,7 @@ def test_unsupported_and_unreadable_files_are_skipped(fresh_settings: Settings, 
     assert "encoding" in skipped["binary.txt"]
     assert "unsupported" in skipped["notes.xyz"] and ".xyz" in skipped["notes.xyz"]
     assert "empty" in skipped["empty.txt"]
-    assert [d.source for d in open_store(fresh_settings).documents()] == [PLAN, REVIEW]
+    assert [d.source for d in reopened(fresh_settings).documents()] == [PLAN, REVIEW]
 
 
 def test_missing_path_is_refused_before_anything_is_written(settings_factory, corpus_dir: Path, tmp_path: Path) -> None:
@@ -256,7 +257,7 @@ def test_gbk_text_keeps_exact_offsets(fresh_settings: Settings, tmp_path: Path, 
     assert report.added == ["gbk-review.txt"], report.skipped
     loaded = load_file(path)
     assert loaded.text == text and loaded.encoding == "gb18030"
-    chunks = open_store(fresh_settings).all_chunks()
+    chunks = reopened(fresh_settings).all_chunks()
     assert len(chunks) == len(chunk_text(text, path.name, ChunkingParams()))
     for c in chunks:
         assert text[c.start : c.end] == c.text
@@ -296,7 +297,7 @@ def test_markdown_html_and_docx_are_ingested(fresh_settings: Settings, tmp_path:
 
     report = run_ingest(fresh_settings, [folder], show_progress=False)
     assert sorted(report.added) == ["page.html", "plan.md", "report.docx"], report.skipped
-    store = open_store(fresh_settings)
+    store = reopened(fresh_settings)
     titles = {d.source: d.title for d in store.documents()}
     assert titles == {"page.html": "二七区网页", "plan.md": "二七区规划要点", "report.docx": "二七区民生报告"}
 
@@ -327,13 +328,13 @@ def test_rebuild_reuses_the_embedding_cache(settings_factory, tmp_path: Path, co
     assert first.added == ["small.txt"]
     assert len(counted[-1].texts) == passages > 0
 
-    store = open_store(settings)
+    store = reopened(settings)
     ids = stored_ids(store, "small.txt")
 
     rebuilt = run_ingest(settings, [path], rebuild=True, show_progress=False)
     assert rebuilt.added == ["small.txt"], "after --rebuild every file is new again"
     assert counted[-1].texts == [], "unchanged passages come from the cache"
-    assert stored_ids(open_store(settings), "small.txt") == ids
+    assert stored_ids(reopened(settings), "small.txt") == ids
 
     # A changed chunking setting re-chunks (fingerprint) and embeds only new passages.
     smaller = settings.replace(chunk_max_chars=30)
@@ -348,7 +349,7 @@ def test_model_mismatch_then_rebuild(fresh_settings: Settings, embeddings: Cache
     path = tmp_path / "small.txt"
     path.write_text(SMALL, encoding="utf-8")
     other = CachedEmbeddings(embeddings.inner, "some-other-model", tmp_path / "other.sqlite")
-    store = ChunkStore(fresh_settings, other, create=True)
+    store = open_store(fresh_settings, other, create=True)
     Ingestor(fresh_settings, store=store, show_progress=False).ingest([path], pipeline.IngestReport())
     assert store.count() > 0
 
@@ -358,13 +359,13 @@ def test_model_mismatch_then_rebuild(fresh_settings: Settings, embeddings: Cache
 
     report = run_ingest(fresh_settings, [path], rebuild=True, show_progress=False)
     assert report.added == ["small.txt"]
-    rebuilt = open_store(fresh_settings)
-    assert rebuilt._metadata()["embedding_model"] == load_embeddings(fresh_settings).model_id
+    rebuilt = reopened(fresh_settings)
+    assert rebuilt.metadata()["embedding_model"] == load_embeddings(fresh_settings).model_id
 
 
 def test_ingestor_on_a_shared_store(fresh_settings: Settings, embeddings: CachedEmbeddings, tmp_path: Path) -> None:
     """The UI keeps one store and ingests uploads into it."""
-    store = ChunkStore(fresh_settings, load_embeddings(fresh_settings), create=True)
+    store = open_store(fresh_settings, load_embeddings(fresh_settings), create=True)
     ingestor = Ingestor(fresh_settings, store=store, show_progress=False)
     path = tmp_path / "upload.txt"
     path.write_text(SMALL, encoding="utf-8")

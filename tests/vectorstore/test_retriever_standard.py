@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
+from vectorstore.chroma.store import ChunkStore
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore
 
 # The standard suite reads its configuration from properties, which cannot take
 # fixtures: the class fixture below puts the session store here first.

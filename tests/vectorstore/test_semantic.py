@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
-from vectorstore.semantic import Vocabulary, chunk_words, embed_semantic, unit_texts
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.embedding.semantic import Vocabulary, chunk_words, embed_semantic, unit_texts
 
 
 def _store(settings: Settings):
-    from vectorstore.store import ChunkStore
+    from vectorstore.chroma.store import ChunkStore
 
     return ChunkStore(settings, load_embeddings(settings))
 
@@ -50,9 +50,9 @@ def test_an_index_built_without_them_is_backfilled_once(fresh_settings: Settings
     run_ingest(plain, [corpus_dir], show_progress=False)
     store = _store(fresh_settings)
     chunks = store.all_chunks()
-    assert store._metadata().get("semantic_model") is None
+    assert store.metadata().get("semantic_model") is None
     store.embed_pending()
-    assert store._metadata().get("semantic_model") == store.embeddings.model_id
+    assert store.metadata().get("semantic_model") == store.embeddings.model_id
     assert set(unit_texts(chunks[0])) <= set(store.embeddings.lookup(unit_texts(chunks[0])))
     assert embed_semantic(store.embeddings, chunks) == 0  # nothing left to embed
 

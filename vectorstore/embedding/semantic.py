@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from vectorstore.embeddings import CachedEmbeddings
+from vectorstore.embedding.embeddings import CachedEmbeddings
 from vectorstore.records import Chunk
 from zhtext.sentences import answer_units
 from zhtext.words import COMMON, Segmenter, content_words

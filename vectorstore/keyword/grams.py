@@ -8,7 +8,7 @@ has its posting list's length as its frequency, and a longer term is checked onl
 texts that hold all of its pairs (at 100k chunks: built in 3 s, 0.1 ms per term).
 
 The arrays (:class:`GramArrays`) are what a kept index stores on disk (see
-:mod:`vectorstore.segment`); a kept index counts over its pieces with the same :func:`candidates`.
+:mod:`vectorstore.keyword.segment`); a kept index counts over its pieces with the same :func:`candidates`.
 """
 
 from __future__ import annotations

@@ -25,26 +25,16 @@ import chromadb
 import chromadb.errors
 from chromadb.api.types import Include
 
-from vectorstore import chroma_io
+from vectorstore.chroma import chroma_io
+from vectorstore.chroma.client import NETWORK_ERRORS, REBUILD_SUFFIX, drop, exists
+from vectorstore.chroma.registry import DocumentRegistry, registry_name
+from vectorstore.chroma.schema import DEAD, DENSE_READY, METADATA_KEYS, PAGE, PENDING, document_info, embedding_input
+from vectorstore.chroma.store import ChunkStore
+from vectorstore.chroma.sync import restart_embedded
 from vectorstore.errors import IndexDamagedError, unavailable
 from vectorstore.records import Chunk, DocumentInfo
-from vectorstore.registry import DocumentRegistry, registry_name
-from vectorstore.store import (
-    _NETWORK_ERRORS,
-    _PAGE,
-    DEAD,
-    DENSE_READY,
-    METADATA_KEYS,
-    PENDING,
-    ChunkStore,
-    document_info,
-    embedding_input,
-)
-from vectorstore.sync import restart_embedded
 
 log = logging.getLogger("vectorstore")
-
-REBUILD_SUFFIX = "__rebuild"
 
 
 @dataclass
@@ -82,13 +72,13 @@ def check(store: ChunkStore, full: bool = False) -> IndexCheck:
         result.damaged = " ".join(str(exc).split())[:300]
     except IndexDamagedError as exc:
         result.damaged = exc.detail
-    except _NETWORK_ERRORS as exc:
+    except NETWORK_ERRORS as exc:
         raise unavailable(store.settings.store.chroma_host, store.settings.store.chroma_port, exc) from exc
     return result
 
 
 def _inspect(store: ChunkStore, result: IndexCheck, full: bool) -> None:
-    meta = store._metadata()
+    meta = store.metadata()
     result.metadata_missing = [k for k in METADATA_KEYS if k not in meta]
     result.chunks = store.collection.count()
     sample = store.collection.get(limit=1, include=["embeddings"])
@@ -109,30 +99,30 @@ def _consistency(store: ChunkStore, committed: dict[str, DocumentInfo], result: 
     offset = 0
     include: Include = ["metadatas", "embeddings"] if full else ["metadatas"]
     while True:
-        page = store.writable.get(include=include, limit=_PAGE, offset=offset)
+        page = store.writable.get(include=include, limit=PAGE, offset=offset)
         for meta in chroma_io.metadatas(page):
             info = committed.get(meta["doc_id"])
             if info is not None and info.doc_hash == meta.get("doc_hash", ""):
                 have[info.doc_id] += 1
             else:
                 result.uncommitted += 1
-        if len(page["ids"]) < _PAGE:
+        if len(page["ids"]) < PAGE:
             break
-        offset += _PAGE
+        offset += PAGE
     result.incomplete = sorted(d for d, info in committed.items() if have[d] != info.chunks)
 
 
 def clean(store: ChunkStore, result: IndexCheck) -> None:
     """Fix what :func:`check` found short of damage: uncommitted chunks go, incomplete documents are uncommitted."""
-    with store._write_lock:
+    with store.write_lock:
         if result.incomplete:
             store.registry.delete(result.incomplete)
         if result.uncommitted or result.incomplete:
             committed = {d: i.doc_hash for d, i in store.registry.all().items()}
             stale = [c.chunk_id for c in store.all_chunks(visible=False) if committed.get(c.doc_id) != c.doc_hash]
-            for i in range(0, len(stale), _PAGE):
-                store.writable.delete(ids=stale[i : i + _PAGE])
-        store._bump_revision(dead=result.uncommitted)
+            for i in range(0, len(stale), PAGE):
+                store.writable.delete(ids=stale[i : i + PAGE])
+        store.bump_revision(dead=result.uncommitted)
     store.notify()
 
 
@@ -145,42 +135,43 @@ class Row:
 
 def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
     """Every committed chunk with its stored vector (a readable index)."""
-    committed = store.registry.all() if store.registry.ready else {d.doc_id: d for d in store._scan_documents()}
+    committed = store.registry.all() if store.registry.ready else {d.doc_id: d for d in store.scan_documents()}
     rows: list[Row] = []
     offset = 0
     while True:
-        page = store.writable.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
+        page = store.writable.get(include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=offset)
         stored = zip(chroma_io.documents(page), chroma_io.metadatas(page), chroma_io.embeddings(page), strict=True)
         for text, meta, vector in stored:
             chunk = Chunk.from_metadata(text, meta)
             info = committed.get(chunk.doc_id)
             if info is not None and info.doc_hash == chunk.doc_hash:
                 rows.append(Row(chunk, list(vector) if meta.get(DENSE_READY) else None))
-        if len(page["ids"]) < _PAGE:
+        if len(page["ids"]) < PAGE:
             return rows, committed
-        offset += _PAGE
+        offset += PAGE
 
 
 def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) -> None:
-    """Write ``rows`` into new collections and swap them in (crash-safe: see :func:`recover_interrupted_rebuild`)."""
+    """Write ``rows`` into new collections and swap them in (crash-safe: a writer that opens the index finishes
+    or undoes a swap a killed rebuild left, :func:`vectorstore.chroma.client.recover_interrupted_rebuild`)."""
     client, name = store.client, store.settings.store.collection
     tmp = name + REBUILD_SUFFIX
-    _drop(client, tmp)
-    _drop(client, registry_name(tmp))
-    old = dict(store.client.get_collection(name).metadata or {}) if _exists(client, name) else {}
+    drop(client, tmp)
+    drop(client, registry_name(tmp))
+    old = dict(store.client.get_collection(name).metadata or {}) if exists(client, name) else {}
     revision = int(old.get("revision", 0)) + 1
     cached = store.embeddings.cached([embedding_input(r.chunk) for r in rows if r.vector is None])
     new = client.create_collection(tmp, metadata={"embedding_model": store.embeddings.model_id, "building": True},
                                    configuration={"hnsw": {"space": "cosine"}})
     pending = False
-    for i in range(0, len(rows), _PAGE):
-        part = rows[i : i + _PAGE]
+    for i in range(0, len(rows), PAGE):
+        part = rows[i : i + PAGE]
         vectors = [r.vector or cached.get(embedding_input(r.chunk)) for r in part]
         pending = pending or any(v is None for v in vectors)
         new.add(
             ids=[r.chunk.chunk_id for r in part],
             embeddings=chroma_io.vectors(
-                v or store._placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors, strict=True)
+                v or store.placeholder(r.chunk.chunk_id) for r, v in zip(part, vectors, strict=True)
             ),
             documents=[r.chunk.text for r in part],
             metadatas=[r.chunk.metadata() | {DENSE_READY: v is not None} for r, v in zip(part, vectors, strict=True)],
@@ -190,13 +181,13 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
     registry.put(infos.values())
     new.modify(metadata={"embedding_model": store.embeddings.model_id, "revision": revision, "chunks": len(rows),
                          PENDING: pending, DEAD: 0, "building": False})
-    with store._write_lock, store._shared.swap.swapping():  # the write lock first, as every writer takes it
-        _drop(client, name)
+    with store.write_lock, store.swapping():  # the write lock first, as every writer takes it
+        drop(client, name)
         new.modify(name=name)
-        _drop(client, registry_name(name))
+        drop(client, registry_name(name))
         client.get_collection(registry_name(tmp)).modify(name=registry_name(name))
         if store.settings.store.server_mode:
-            store._reopen()
+            store.reopen()
         else:
             restart_embedded(store.key)  # frees the old collections' caches, and the SQLite file is ours alone now
             _reclaim_space(Path(store.settings.store.index_dir))
@@ -207,41 +198,11 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
 
 def compact(store: ChunkStore) -> None:
     """Rebuild the collection from its live chunks and vectors: deleted vectors are gone, the files shrink."""
-    with store._write_lock:
+    with store.write_lock:
         store.revision()  # a guarded call first: follows a restart another store of this process made
         rows, infos = live_rows(store)
         rebuild(store, rows, infos)
     log.info("compacted the index: %d chunks", len(rows))
-
-
-def recover_interrupted_rebuild(client: chromadb.ClientAPI, name: str) -> None:
-    """Finish or undo a rebuild a killed process left behind (writers call this when they open the index)."""
-    tmp = name + REBUILD_SUFFIX
-    if _exists(client, tmp):
-        done = not (client.get_collection(tmp).metadata or {}).get("building", True)
-        if done and not _exists(client, name):
-            client.get_collection(tmp).modify(name=name)
-        else:
-            _drop(client, tmp)
-    if _exists(client, registry_name(tmp)):
-        if (
-            not _exists(client, tmp)
-            and _exists(client, name)
-            and not (client.get_collection(name).metadata or {}).get("building")
-        ):
-            _drop(client, registry_name(name))  # the chunks were swapped in; their registry follows
-            client.get_collection(registry_name(tmp)).modify(name=registry_name(name))
-        else:
-            _drop(client, registry_name(tmp))
-
-
-def _exists(client: chromadb.ClientAPI, name: str) -> bool:
-    return name in {c.name for c in client.list_collections()}
-
-
-def _drop(client: chromadb.ClientAPI, name: str) -> None:
-    with contextlib.suppress(ValueError, chromadb.errors.NotFoundError):
-        client.delete_collection(name)
 
 
 def _reclaim_space(index_dir: Path) -> None:

@@ -1,6 +1,6 @@
 """BM25 over jieba tokens, derived from the chunks in Chroma.
 
-:class:`LexicalIndex` builds one in memory with ``bm25s``; a kept index (:mod:`vectorstore.lexstore`)
+:class:`LexicalIndex` builds one in memory with ``bm25s``; a kept index (:mod:`vectorstore.keyword`)
 stores postings instead and computes the same scores, bit for bit, with :func:`idf` and :func:`term_scores`.
 """
 from __future__ import annotations
