@@ -36,10 +36,12 @@ run: ingest
 chat: ingest
 	$(PY) -m assistant chat
 
-# ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade, simplify, complexity) and mypy, as pyproject.toml sets them.
+# ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade, simplify, complexity) and mypy, as pyproject.toml sets them;
+# then the question sets' own rules (training/checks.py).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(PY) -m training.checks
 
 test: setup
 	$(PY) -m pytest -q

@@ -184,6 +184,13 @@ def run(names: list[str], splits: list[Split], work: Path) -> dict[str, Any]:
             },
             "rows": rows,
         }
+        if name in REPORT_SETS:  # the reports' sets by type of question (plan, actual, followup, qty, …)
+            for split, summary in results[name]["summary"].items():
+                mine = [r for r in rows if r["split"] == split]
+                summary["by_kind"] = {
+                    kind: {k: v for k, v in summarise([r for r in mine if r["kind"] == kind]).items() if k != "latency"}
+                    for kind in sorted({r["kind"] for r in mine})
+                }
         for s, summary in results[name]["summary"].items():
             print(
                 name,
