@@ -27,11 +27,11 @@ from assistant.llm import chat_model, describe
 from assistant.question import Question, analyse
 from assistant.settings import AssistantConfig
 from assistant.verify import missing_values
+from zhtext.dates import RELATIVE_YEAR, YEAR_VALUE
 from zhtext.words import COMMON, Segmenter
 
 log = logging.getLogger(__name__)
 
-RELATIVE_DATE = re.compile(r"(前年|去年|今年|明年|后年|本年度|今年底|明年底)")
 HISTORY_TURNS = 3  # earlier user questions shown to the model
 CONDENSE_MAX_TOKENS = 160
 _PREFIX = re.compile(r"^\s*(?:改写后的问题|改写后|改写|独立问题|完整问题|问题|答)\s*[:\uff1a]\s*")
@@ -101,7 +101,7 @@ class Condenser:
 
     def wanted(self, question: str, history: list[dict[str, str]]) -> bool:
         """Worth a model call: there are earlier questions, or the question has a relative date."""
-        return bool(_user_questions(history)) or bool(RELATIVE_DATE.search(question))
+        return bool(_user_questions(history)) or bool(RELATIVE_YEAR.search(question))
 
     def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
         """The model's standalone wording (may equal the question); raises on any failure or unusable reply."""
@@ -121,10 +121,10 @@ class Condenser:
     def _check_values(self, rewritten: str, question: str, earlier: list[str]) -> None:
         """Numbers may come only from the questions, or be the years that relative dates stand for."""
         base = int(self.dates["this_year"])
-        allowed_years = {str(base + d) for d in range(-2, 3)} if RELATIVE_DATE.search(question) else set()
+        allowed_years = {str(base + d) for d in range(-2, 3)} if RELATIVE_YEAR.search(question) else set()
         known = "\n".join([question, *earlier])
         for value in missing_values(rewritten, known):
-            year = re.fullmatch(r"(\d{4})年?", value)
+            year = YEAR_VALUE.fullmatch(value)
             if not year or year.group(1) not in allowed_years:
                 raise ValueError(f"the rewrite brings in {value!r}, found in no question")
 

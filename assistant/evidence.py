@@ -10,13 +10,10 @@ from assistant.termstats import TermStats
 from vectorstore.records import Chunk, ScoredChunk
 from zhtext.asking import ASKING
 from zhtext.chars import pairs as char_pairs
-from zhtext.numerals import DIGITS, HUNDRED, LARGE, LIANG, TEN, THOUSAND, UP_TO_TEN
+from zhtext.dates import DATE_OR_PERIOD
+from zhtext.numerals import DIGITS, HUNDRED, LARGE, LIANG, TEN, THOUSAND
 from zhtext.sentences import Span, answer_units
 
-_DATE = re.compile(
-    r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
-    rf"|[元{UP_TO_TEN}]年|[正{UP_TO_TEN}]月|初[{UP_TO_TEN}]|世纪|年代|时代|时期|朝)"
-)  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
 _NUMBER_UNIT = re.compile(
     rf"(\d+(?:\.\d+)?|[{DIGITS}{LIANG}]?[{TEN}{HUNDRED}{THOUSAND}][{DIGITS}]?"
@@ -269,7 +266,7 @@ def has_unit(text: str, unit_class: UnitClass | None) -> bool:
 
 
 def has_date(text: str) -> bool:
-    return bool(_DATE.search(text))
+    return bool(DATE_OR_PERIOD.search(text))
 
 
 def clauses(text: str) -> list[tuple[int, int]]:

@@ -18,10 +18,10 @@ from assistant.response import Verdict
 from assistant.termstats import TermStats
 from assistant.values import Value, parse_values, same
 from vectorstore.records import ScoredChunk
+from zhtext.dates import SCOPE_BEFORE_YEAR
 from zhtext.numerals import VALUE
 from zhtext.words import COMMON, Segmenter
 
-_SCOPE_YEAR = re.compile(r"(到|至|截至|截止)$")
 NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing name (or figure) counts against it
 # How the sentence to check against is picked: the claim's terms it holds, then its values, then retrieval.
 MATCHED_VALUE_BONUS = 0.15  # per claim value the sentence's passage states
@@ -122,7 +122,7 @@ class FactChecker:
                 matched += 1
                 continue
             if value.kind == "year":
-                if _SCOPE_YEAR.search(claim.text[: value.start]):
+                if SCOPE_BEFORE_YEAR.search(claim.text[: value.start]):
                     return CheckResult("not_found", [quote], reason=f"the reports say nothing about {value.text}")
                 continue
             options = [v for v in sentence_values if v.measure == value.measure]

@@ -31,14 +31,13 @@ from assistant.question import UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
 from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING_OR_WHETHER
+from zhtext.dates import DATE_DIGITS, YEAR
 from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
 from zhtext.numerals import LARGE
 from zhtext.orientation import orientation_of
 from zhtext.words import COMMON, Segmenter
 
 KINDS = ("quantity", "time", "who", "list", "other")
-_DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
-_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
 _COUNTED = rf"(?:\d+|[{LARGE}]+)(?:多|余)?"
 ORIGIN = re.compile(
     r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]"
@@ -150,7 +149,7 @@ def type_ok(question: Question, text: str) -> bool:
         text = text.replace(given, " ")
     if question.kind == "quantity":
         if question.unit_class is None:
-            text = _DATE_DIGITS.sub(" ", text)
+            text = DATE_DIGITS.sub(" ", text)
         return has_unit(text, question.unit_class) or counts_measure(question, text)
     if question.kind == "time":
         return has_date(text)
@@ -263,7 +262,7 @@ def _year_conflict(question: Question, text: str) -> bool:
     """The question names a year; the text names years, none of them the question's."""
     if not question.years:
         return False
-    named = {m.group(0) for m in _YEAR.finditer(text)}  # as the question's years: 2020 for 2020年
+    named = {m.group(0) for m in YEAR.finditer(text)}  # as the question's years: 2020 for 2020年
     return bool(named) and not any(y in named for y in question.years)
 
 

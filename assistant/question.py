@@ -8,6 +8,7 @@ from typing import Literal
 from assistant.texts import SYNONYMS
 from assistant.values import parse_values
 from zhtext import chars
+from zhtext.dates import DATED_MONTH_DAY, MONTH_DAY, YEAR
 from zhtext.numerals import BEYOND_TWO, HUNDRED, LARGE, SMALL, UP_TO_TEN, is_exact, to_int
 from zhtext.units import units_of
 from zhtext.words import COMMON, Segmenter
@@ -44,8 +45,6 @@ ANSWER_TYPE = frozenset(
     ]
 )
 _QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
-_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
-_MONTH_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:%|万|亿)?")
 _ORDINAL = re.compile(rf"第[{UP_TO_TEN}{HUNDRED}\d]+[届次个]")
 _CN_COUNT = re.compile(rf"(?<![哪几第])([{SMALL}]+)(?=[个项条所张家户名位届次])")
@@ -134,7 +133,7 @@ def _mask_values(text: str) -> str:
     """Numbers and dates are pins, not terms: 「7月20日特大暴雨」 must not yield the word 日特."""
     for value in parse_values(text):
         text = text[: value.start] + "," * len(value.text) + text[value.start + len(value.text) :]
-    return _YEAR.sub(lambda m: "," * len(m.group(0)), text)
+    return YEAR.sub(lambda m: "," * len(m.group(0)), text)
 
 
 def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
@@ -243,10 +242,10 @@ def _list_count(text: str) -> int | None:
 
 def analyse(text: str, segmenter: Segmenter = COMMON) -> Question:
     """``segmenter``: the dictionary of the index the question is read against (its corpus terms stay whole)."""
-    dates = _MONTH_DAY.findall(text)  # a full date pins its month and day; the year may be implied by the report
-    without_dates = re.sub(r"(?:(?:19|20)\d\d年)?" + _MONTH_DAY.pattern, " ", text)
-    years = [m.group(0) for m in _YEAR.finditer(without_dates)]
-    rest = _YEAR.sub(" ", without_dates)
+    dates = MONTH_DAY.findall(text)  # a full date pins its month and day; the year may be implied by the report
+    without_dates = DATED_MONTH_DAY.sub(" ", text)
+    years = [m.group(0) for m in YEAR.finditer(without_dates)]
+    rest = YEAR.sub(" ", without_dates)
     numbers = [n for n in _NUMBER.findall(rest)] + _ORDINAL.findall(text)
     numbers += [m.group(0) for m in _CN_COUNT.finditer(_ORDINAL.sub(" ", text)) if not _LIST_Q.search(text)]
     kind = _kind(text)

@@ -27,6 +27,7 @@ from assistant.llm import Passage
 from assistant.response import Citation, SentenceCheck, citation_for
 from assistant.values import Value, parse_values, same
 from zhtext.chars import pairs, quoted
+from zhtext.dates import LEADING_YEAR
 from zhtext.sentences import Span, split_sentences
 from zhtext.words import COMMON, Segmenter
 
@@ -137,7 +138,7 @@ def missing_values(sentence: str, cited: str) -> list[str]:
     cited_values = parse_values(cited)
     missing = [v.text for v in values if not _value_found(v, cited, cited_values)]
     for v in values:  # values.same compares a date's month and day only; a year written out must be cited too
-        year = re.match(r"(\d{4})年", v.text)
+        year = LEADING_YEAR.match(v.text)
         if v.kind == "date" and year and not _literal_in(year.group(0), cited) and v.text not in missing:
             missing.append(v.text)
     rest = sentence
