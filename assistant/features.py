@@ -35,6 +35,7 @@ from zhtext.dates import DATE_DIGITS, YEAR
 from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
 from zhtext.numerals import LARGE
 from zhtext.orientation import orientation_of
+from zhtext.tags import NAME_TAGS, PLACE_TAG
 from zhtext.words import COMMON, Segmenter
 
 KINDS = ("quantity", "time", "who", "list", "other")
@@ -161,7 +162,6 @@ _WANTS_PLACE = re.compile(r"(哪里|哪儿|何处|何地|哪国|哪个(?:地方|
 _ASKED_NOUN = re.compile(
     r"(?:哪一|哪个|哪家|哪所|哪种|哪类|哪|什么|何种|何)(?:个|家|所|位|种|类|座|条|部)?([\u4e00-\u9fff]{1,2})"
 )
-_NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
 _UNIT_WORDS = frozenset(
     u for units in UNIT_CLASSES.values() for u in units
 )  # 亿元 says how the answer is counted, not what it is about
@@ -179,9 +179,9 @@ def _names_in(segmenter: Segmenter, text: str) -> tuple[frozenset[str], frozense
             continue
         tag = segmenter.dictionary_tag(word)
         kind = entity_kind(word)
-        if tag in ("ns",) or (kind is not None and kind != "office"):
+        if tag == PLACE_TAG or (kind is not None and kind != "office"):
             places.add(word)
-        if tag is None or tag in _NAME_TAGS:
+        if tag is None or tag in NAME_TAGS:
             names.add(word)
     return frozenset(names), frozenset(places)
 

@@ -10,6 +10,18 @@ from assistant.values import parse_values
 from zhtext import chars
 from zhtext.dates import DATED_MONTH_DAY, MONTH_DAY, YEAR
 from zhtext.numerals import BEYOND_TWO, HUNDRED, LARGE, SMALL, UP_TO_TEN, is_exact, to_int
+from zhtext.tags import (
+    FUNCTION_TAGS,
+    GUESSED_TERM_TAGS,
+    NAME_WEIGHT_TAGS,
+    NON_WORD_TAG,
+    NOUN_LIKE_TAGS,
+    NOUN_PREFIX,
+    NOUN_TAG,
+    NUMERAL_PREFIX,
+    OTHER_PROPER_TAG,
+    PARTICLE_PREFIX,
+)
 from zhtext.units import units_of
 from zhtext.words import COMMON, Segmenter
 
@@ -107,11 +119,11 @@ class Question:
 
 
 def _pos_weight(flag: str, word: str) -> float:
-    if flag in ("nr", "ns", "nt", "nz", "eng") or len(word) >= 4:
+    if flag in NAME_WEIGHT_TAGS or len(word) >= 4:
         return 1.5
-    if flag.startswith("n") or flag in ("vn", "l", "j", "i"):
+    if flag.startswith(NOUN_PREFIX) or flag in NOUN_LIKE_TAGS:
         return 1.0
-    if flag.startswith("m"):
+    if flag.startswith(NUMERAL_PREFIX):
         return 1.0
     return 0.4
 
@@ -123,8 +135,10 @@ _COUNT_WORD = re.compile(rf"^[{LARGE}几\d]+[个项条所张家户名位届次�
 
 def _segment(text: str, segmenter: Segmenter) -> list[tuple[str, str]]:
     """Dictionary words (no HMM guessing), plus names only HMM recognises (常庄, 张振威)."""
-    plain = [(w, "nz" if f == "x" and len(w) > 1 else f) for w, f in segmenter.tag(text, hmm=False)]
-    guessed = [(w, f) for w, f in segmenter.tag(text) if f in ("nr", "ns", "nt", "nz", "n") and len(w) >= 2]
+    plain = [
+        (w, OTHER_PROPER_TAG if f == NON_WORD_TAG and len(w) > 1 else f) for w, f in segmenter.tag(text, hmm=False)
+    ]
+    guessed = [(w, f) for w, f in segmenter.tag(text) if f in GUESSED_TERM_TAGS and len(w) >= 2]
     known = {w for w, _ in plain}
     return plain + [(w, f"guessed-{f}") for w, f in guessed if w not in known]
 
@@ -152,7 +166,7 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
         word = _QUESTION_WORD_PART.sub("", word.strip())
         if len(word) < 2 or word in FILLER or _COUNT_WORD.match(word) or not re.search(r"[\w\u4e00-\u9fff]", word):
             continue
-        if flag in ("uj", "ul", "uz", "ug", "y", "e", "o", "p", "c", "r", "x", "f", "q", "d") or flag.startswith("u"):
+        if flag in FUNCTION_TAGS or flag.startswith(PARTICLE_PREFIX):
             continue
         if any(word in t.alternatives or word in t.surface or t.surface in word.lower() for t in fixed):
             continue
@@ -161,7 +175,7 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
         if word in ANSWER_TYPE:
             terms.setdefault(word, Term(word, (word,), 0.4, generic=True))
             continue
-        terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word), guessed=guess and flag == "n"))
+        terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word), guessed=guess and flag == NOUN_TAG))
     return list(terms.values())
 
 

@@ -29,6 +29,7 @@ from assistant.values import Value, parse_values, same
 from zhtext.chars import pairs, quoted
 from zhtext.dates import LEADING_YEAR
 from zhtext.sentences import Span, split_sentences
+from zhtext.tags import PROPER_NOUN_TAGS
 from zhtext.words import COMMON, Segmenter
 
 _MARKER = re.compile(r"[ \t]*[\[【〔]\s*(\d{1,3}(?:\s*[,\uff0c、;\uff1b]\s*\d{1,3})*)\s*[\]】〕]")
@@ -37,7 +38,6 @@ _CLOSERS = "”」』’)\"'"
 _ENUMERATOR = re.compile(r"^\s*(?:[-•*·]|\d{1,2}[.、)]|[(\uff08]\d{1,2}[)\uff09])\s*")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
 _QUOTED = quoted(1, 40, one_line=True)
-_PROPER = ("nr", "ns", "nt", "nz")
 _PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|村|街道)$")  # 金水区: jieba tags it a plain noun
 SUBJECT_MIN_COUNT = 5  # a name this frequent in the reports is their subject (二七区), not a fact of one passage
 _PUNCT = re.compile(r"[\s,\uff0c。.!\uff01?\uff1f:\uff1a;\uff1b、\"“”'‘’()\uff08\uff09]")
@@ -154,7 +154,9 @@ def names_in(sentence: str, segmenter: Segmenter = COMMON) -> list[str]:
     masked = _QUOTED.sub(" ", sentence)
     for value in parse_values(masked):  # 「7月20日」 must not yield a name
         masked = masked[: value.start] + " " * len(value.text) + masked[value.start + len(value.text) :]
-    names += [w for w, flag in segmenter.tag(masked) if (flag in _PROPER and len(w.strip()) >= 2) or _PLACE.match(w)]
+    names += [
+        w for w, flag in segmenter.tag(masked) if (flag in PROPER_NOUN_TAGS and len(w.strip()) >= 2) or _PLACE.match(w)
+    ]
     return list(dict.fromkeys(names))
 
 
