@@ -5,7 +5,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from assistant.question import FILLER, UNIT_CLASSES, Question, Term, UnitClass
+from assistant.question import NOT_TERMS, Question, Term
 from assistant.termstats import TermStats
 from vectorstore.records import Chunk, ScoredChunk
 from zhtext.asking import ASKING
@@ -13,6 +13,7 @@ from zhtext.chars import pairs as char_pairs
 from zhtext.dates import DATE_OR_PERIOD
 from zhtext.numerals import DIGITS, HUNDRED, LARGE, LIANG, TEN, THOUSAND
 from zhtext.sentences import Span, answer_units
+from zhtext.units import UNIT_CLASSES, UnitClass
 
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
 _NUMBER_UNIT = re.compile(
@@ -180,7 +181,7 @@ def _known_parts(word: str, stats: TermStats) -> list[str] | None:
 def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list[Term]:
     """Rare character pairs of the words the segmenter missed (硕塞卒于哪一年 → 硕塞)."""
     text = ASKING.sub(" ", question.text)
-    for word in sorted({alt for t in terms for alt in t.alternatives} | FILLER, key=len, reverse=True):
+    for word in sorted({alt for t in terms for alt in t.alternatives} | NOT_TERMS, key=len, reverse=True):
         if len(word) >= 2:
             text = text.replace(word, " ")
     return _rare_pairs(_pairs(text, _RUN), stats)
@@ -227,7 +228,7 @@ def refine(question: Question, stats: TermStats) -> Question:
             terms.append(dataclasses.replace(t, guessed=False))
             changed = True
         elif _unknown_word(t, stats, 4) and (parts := _known_parts(t.surface, stats)):
-            terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
+            terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in NOT_TERMS]
             changed = True
         elif _unknown_word(t, stats, 3) and (core := _miscut_core(t.surface, stats)):
             terms.append(Term(core, (core,), t.weight))

@@ -18,6 +18,7 @@ from assistant.response import Verdict
 from assistant.termstats import TermStats
 from assistant.values import Value, parse_values, same
 from vectorstore.records import ScoredChunk
+from zhtext.asking import ASK_AMOUNT, ASK_FOR_KIND, ASK_ORDINAL
 from zhtext.dates import SCOPE_BEFORE_YEAR
 from zhtext.numerals import VALUE
 from zhtext.words import COMMON, Segmenter
@@ -59,14 +60,11 @@ def _aligned(claim: str, value: Value, sentence: str, options: list[Value]) -> V
     return best
 
 
-_ASK_FOR = {"date": "哪一天", "year_month": "什么时候", "year": "哪一年"}
-
-
 def _asked(value: Value) -> str:
     if value.kind == "ordinal":
-        return "第几" + value.amount[1]
+        return ASK_ORDINAL + value.amount[1]
     unit = re.sub(rf"^[\d.]+|^[{VALUE}]+", "", value.text).lstrip("多余近").replace("%", "")
-    return _ASK_FOR.get(value.kind) or "多少" + unit
+    return ASK_FOR_KIND.get(value.kind) or ASK_AMOUNT + unit
 
 
 def question_form(claim: str) -> str:

@@ -27,7 +27,7 @@ from assistant.evidence import (
     surroundings,
     term_present,
 )
-from assistant.question import UNIT_CLASSES, Question, Term
+from assistant.question import Question, Term
 from assistant.termstats import TermStats
 from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING_OR_WHETHER
@@ -36,6 +36,7 @@ from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
 from zhtext.numerals import LARGE
 from zhtext.orientation import orientation_of
 from zhtext.tags import NAME_TAGS, PLACE_TAG
+from zhtext.units import UNIT_CLASSES
 from zhtext.words import COMMON, Segmenter
 
 KINDS = ("quantity", "time", "who", "list", "other")

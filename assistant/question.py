@@ -5,10 +5,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.texts import SYNONYMS
+from assistant.corpus_words import REPORTS_SUBJECT, SYNONYMS
 from assistant.values import parse_values
 from zhtext import chars
 from zhtext.dates import DATED_MONTH_DAY, MONTH_DAY, YEAR
+from zhtext.lexicon import ANSWER_TYPE, FILLER, FUNCTION_CHARS
 from zhtext.numerals import BEYOND_TWO, HUNDRED, LARGE, SMALL, UP_TO_TEN, is_exact, to_int
 from zhtext.tags import (
     FUNCTION_TAGS,
@@ -22,54 +23,20 @@ from zhtext.tags import (
     OTHER_PROPER_TAG,
     PARTICLE_PREFIX,
 )
-from zhtext.units import units_of
+from zhtext.units import AREA_WORDS, MONEY_WORDS, UNIT_CLASSES, UnitClass
 from zhtext.words import COMMON, Segmenter
 
 QuestionKind = Literal["quantity", "time", "who", "list", "other"]
-UnitClass = Literal["people", "money", "area", "percent", "count"]
 
-# Words that say how a question is asked, not what it is about.
-FILLER = frozenset(
-    [
-        "名字", "叫啥", "啥", "来着", "那会儿", "那阵子", "那边", "这边", "现在", "目前", "时候", "大概", "大约",
-        "左右", "一共", "总共", "共", "到底", "究竟", "听说", "据说", "呀", "啊", "吧", "呢", "嘛", "哦", "了", "吗",
-        "多少", "几", "几个", "哪", "哪些", "哪个", "哪天", "哪年", "哪一年", "什么", "啥时候", "何时", "是", "有",
-        "是不是", "有没有", "多大", "多不多", "多么", "怎么样", "如何", "怎样", "分别", "具体", "包括", "都", "还",
-        "又", "那", "这", "它", "其", "该", "报道", "报告", "资料", "文中", "文章", "里", "方面", "情况", "问题",
-        "内容", "一下", "请问", "告诉", "知道", "指的是", "指", "二七区", "二七", "区", "全区", "我们", "大家",
-        "整个", "已经", "最早", "当时", "后来", "数量", "人数", "数字", "数", "变化", "范围", "场合", "部门", "位置",
-        "地点", "时间", "时间表", "日期", "节点", "规划", "接下来", "往后", "今后", "以后", "将来", "未来", "打算",
-        "进来", "出来", "起来", "搞", "弄", "拉", "要", "能", "会", "想", "定", "按照", "按", "多长", "多高", "多重",
-        "多远", "多久", "多宽", "多深", "多厚", "多大年纪", "目标", "计划", "当天", "当日", "发生", "程度", "水平",
-        "样子", "什么样", "怎样", "相当于", "相比", "比", "前", "后", "期间", "那些", "这些", "其中", "分别是",
-        "各是", "各", "多", "大", "少", "老", "新",
-    ]
-)
-# Words that name the kind of answer wanted (地址, 出生地, 特点): texts state the answer («位于…», «生于…»)
-# rather than repeat the word, so they weigh little and their absence from the corpus proves nothing.
-ANSWER_TYPE = frozenset(
-    [
-        "地址", "位置", "地理位置", "所在地", "出生地", "出生地点", "发源地", "籍贯", "科目", "科属", "类别", "特性",
-        "特点", "特征", "特色", "性质", "性态", "原因", "缘故", "病因", "用途", "作用", "功能", "习性", "生活习性",
-        "职业", "身份", "名称", "别名", "别称", "本名", "原名", "全名", "外形", "外观", "形状", "颜色", "体型",
-        "来历", "由来", "意思", "含义", "定义", "方法", "方式", "办法", "过程", "经过", "结果", "影响", "目的",
-        "类型", "种类", "背景", "意义", "评价", "优势", "优点", "缺点", "金额", "数额", "售价", "价格",
-    ]
-)
+# Never a term of a question: how a question is asked (zhtext.lexicon.FILLER), and what every bundled report is
+# about (二七区: assistant.corpus_words).
+NOT_TERMS = FILLER | REPORTS_SUBJECT
 _QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:%|万|亿)?")
 _ORDINAL = re.compile(rf"第[{UP_TO_TEN}{HUNDRED}\d]+[届次个]")
 _CN_COUNT = re.compile(rf"(?<![哪几第])([{SMALL}]+)(?=[个项条所张家户名位届次])")
 _LIST_COUNT = re.compile(rf"(?:哪|这|那)?([{SMALL}\d]+)(?:个|项|条|大|类|种|方面)")
 
-# The units that answer a 多少/几 question of each kind; 几倍 asks for a count like 几个 does.
-UNIT_CLASSES: dict[UnitClass, tuple[str, ...]] = {
-    "people": units_of("people"),
-    "money": units_of("money"),
-    "area": units_of("area"),
-    "percent": units_of("percent"),
-    "count": units_of("count", "ratio"),
-}
 _QUOTED_COUNT = re.compile(rf"[“「\"]([{SMALL}]+)[\u4e00-\u9fff]")
 _UNIT_AFTER_HOW_MANY = re.compile(
     r"(?:多少|几)(平方公里|亿元|万元|人次|亿(?![人个])|[个项所张家户条部封座处次倍届人名位元])?"
@@ -155,7 +122,7 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
     for quoted in _QUOTED.findall(text):
         head = _COUNT_PREFIX.sub("", quoted)  # “六个核心板块” → also 核心板块
         for word in dict.fromkeys((quoted, head)):
-            if len(word) >= 2 and not _COUNT_WORD.match(word) and word not in FILLER:
+            if len(word) >= 2 and not _COUNT_WORD.match(word) and word not in NOT_TERMS:
                 terms[word] = Term(word, (word,), 1.5)
     lowered = text.lower()
     for key, alternatives in SYNONYMS.items():
@@ -164,7 +131,7 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
     fixed = list(terms.values())
     for word, flag in pairs:
         word = _QUESTION_WORD_PART.sub("", word.strip())
-        if len(word) < 2 or word in FILLER or _COUNT_WORD.match(word) or not re.search(r"[\w\u4e00-\u9fff]", word):
+        if len(word) < 2 or word in NOT_TERMS or _COUNT_WORD.match(word) or not re.search(r"[\w\u4e00-\u9fff]", word):
             continue
         if flag in FUNCTION_TAGS or flag.startswith(PARTICLE_PREFIX):
             continue
@@ -179,18 +146,13 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
     return list(terms.values())
 
 
-_FUNCTION_CHARS = frozenset(
-    "的了是在和与及或被把对从向也都就而将让给由这那有谁哪几何啥吗呢"
-)  # 「硕塞是谁」: 塞是 is no name
-
-
 def _name_runs(words: list[tuple[str, str]]) -> list[str]:
     """Runs of two or more single-character words (祭 遵, 朱 载 圳): names the dictionary does not know."""
     runs, run = [], ""
     for word, flag in words:
         if flag.startswith("guessed-"):
             break  # the HMM's guesses follow the plain words
-        if len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in _FUNCTION_CHARS:
+        if len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in FUNCTION_CHARS:
             run += word
             continue
         if len(run) >= 2:
@@ -219,8 +181,8 @@ def _unit_class(text: str) -> UnitClass | None:
     if unit is None:
         named: tuple[tuple[UnitClass, tuple[str, ...]], ...] = (
             ("percent", UNIT_CLASSES["percent"]),
-            ("area", ("面积",)),
-            ("money", ("资金", "投资", "钱", "奖金", "金额", "经费")),
+            ("area", AREA_WORDS),
+            ("money", MONEY_WORDS),
         )
         for name, words in named:
             if any(w in text for w in words):

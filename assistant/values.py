@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from zhtext.dates import DATE, YEAR_ALONE, YEAR_MONTH
-from zhtext.numerals import VALUE, to_int
+from zhtext.numerals import MAGNITUDE, VALUE, to_int
 from zhtext.units import UNITS
 
 _CN_NUM = rf"[{VALUE}]+"
@@ -18,8 +18,6 @@ _AMOUNT = re.compile(
     rf"(\d+(?:\.\d+)?|(?<![第\u4e00-\u9fff]){_CN_NUM}(?=[个项所张家户条倍]))(多|余|近)?(万|亿)?(多|余)?"
     r"(%|平方公里|亿元|万元|元|倍|人次|[个项所张家户条名人]|居民|群众)(以上|以下|左右)?"
 )
-
-_MAGNITUDE = {"万": 1e4, "亿": 1e8}
 
 
 ValueKind = Literal["date", "year_month", "ordinal", "year", "people", "money", "area", "percent", "ratio", "count"]
@@ -62,7 +60,7 @@ def parse_values(text: str) -> list[Value]:
         number = float(m.group(1)) if m.group(1)[0].isdigit() else float(to_int(m.group(1)))
         unit = m.group(5)
         kind = UNITS[unit]
-        add(m, kind, (round(number * _MAGNITUDE.get(m.group(3) or "", 1), 6),), unit if kind == "count" else "")
+        add(m, kind, (round(number * MAGNITUDE.get(m.group(3) or "", 1), 6),), unit if kind == "count" else "")
     return sorted(found, key=lambda v: v.start)
 
 

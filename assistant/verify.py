@@ -28,6 +28,7 @@ from assistant.response import Citation, SentenceCheck, citation_for
 from assistant.values import Value, parse_values, same
 from zhtext.chars import pairs, quoted
 from zhtext.dates import LEADING_YEAR
+from zhtext.entities import ADMINISTRATIVE_SUFFIXES
 from zhtext.sentences import Span, split_sentences
 from zhtext.tags import PROPER_NOUN_TAGS
 from zhtext.words import COMMON, Segmenter
@@ -38,7 +39,8 @@ _CLOSERS = "”」』’)\"'"
 _ENUMERATOR = re.compile(r"^\s*(?:[-•*·]|\d{1,2}[.、)]|[(\uff08]\d{1,2}[)\uff09])\s*")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
 _QUOTED = quoted(1, 40, one_line=True)
-_PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|村|街道)$")  # 金水区: jieba tags it a plain noun
+# 金水区: jieba tags it a plain noun
+_PLACE = re.compile(rf"^[\u4e00-\u9fff]{{2,6}}({'|'.join(ADMINISTRATIVE_SUFFIXES)})$")
 SUBJECT_MIN_COUNT = 5  # a name this frequent in the reports is their subject (二七区), not a fact of one passage
 _PUNCT = re.compile(r"[\s,\uff0c。.!\uff01?\uff1f:\uff1a;\uff1b、\"“”'‘’()\uff08\uff09]")
 
