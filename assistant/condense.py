@@ -24,8 +24,9 @@ from langchain_core.runnables import Runnable
 from assistant import texts
 from assistant.followup import resolve
 from assistant.llm import chat_model, describe
-from assistant.question import Question, analyse
+from assistant.question import analyse
 from assistant.settings import AssistantConfig
+from assistant.types import AnalysedQuestion
 from assistant.verify import missing_values
 from zhtext.dates import RELATIVE_YEAR, YEAR_VALUE
 from zhtext.words import COMMON, Segmenter
@@ -130,7 +131,7 @@ class Condenser:
 
     def resolve(
         self, question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON
-    ) -> tuple[Question, str | None]:
+    ) -> tuple[AnalysedQuestion, str | None]:
         """Like :func:`assistant.followup.resolve`: (analysed question, standalone wording or None)."""
         if not self.wanted(question, history):
             return resolve(question, history, segmenter)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from assistant.evidence import Quote
+from assistant.types import Quote
 from assistant.values import parse_values
 from vectorstore.records import Origin
 from zhtext.dates import YEAR

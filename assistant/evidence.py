@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 
-from assistant.question import NOT_TERMS, Question, Term
+from assistant.question import NOT_TERMS
 from assistant.termstats import TermStats
-from vectorstore.records import Chunk, ScoredChunk
+from assistant.types import AnalysedQuestion, Candidate, Term
+from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING
 from zhtext.chars import pairs as char_pairs
 from zhtext.dates import DATE_OR_PERIOD
@@ -22,30 +22,6 @@ _NUMBER_UNIT = re.compile(
     r"(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})"
 )
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A verbatim span of a source file that an answer cites."""
-
-    chunk: Chunk
-    start: int  # absolute offsets into the source file
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Candidate:
-    chunk: Chunk
-    rank: int  # rank of the chunk in retrieval
-    retrieval: float  # fused retrieval score of the chunk
-    span: Span  # absolute offsets in the source document
-    text: str
-
-    @property
-    def context(self) -> str:
-        """The sentence's surroundings: section path and whole chunk."""
-        return f"{self.chunk.section}\n{self.chunk.text}"
 
 
 def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
@@ -71,7 +47,7 @@ def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
     return out
 
 
-def unknown_terms(question: Question, stats: TermStats) -> list[Term]:
+def unknown_terms(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     """The question's own words of two or more characters that no indexed passage contains."""
     return [t for t in question.terms if not t.carried and not t.guessed and len(t.surface) >= 2 and not stats.known(t)]
 
@@ -114,7 +90,7 @@ def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
     return out
 
 
-def _own_terms(question: Question, stats: TermStats) -> list[Term]:
+def _own_terms(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     # Verbs and adverbs the corpus never uses (出事, 颁发) say nothing either way; unknown nouns (区长) do.
     return [t for t in question.terms if not t.carried and not t.guessed and (t.weight >= 1.0 or stats.known(t))]
 
@@ -124,7 +100,7 @@ def _own_terms(question: Question, stats: TermStats) -> list[Term]:
 NAME_DF_SHARE = 0.01
 
 
-def names_around(question: Question, stats: TermStats, around: str) -> list[Term]:
+def names_around(question: AnalysedQuestion, stats: TermStats, around: str) -> list[Term]:
     """The question's names (rare terms) that the retrieved text around a sentence holds."""
     return [
         t
@@ -133,7 +109,7 @@ def names_around(question: Question, stats: TermStats, around: str) -> list[Term
     ]
 
 
-def anchored(question: Question, text: str, stats: TermStats, names: list[Term]) -> float:
+def anchored(question: AnalysedQuestion, text: str, stats: TermStats, names: list[Term]) -> float:
     """Like ``coverage``, but the ``names`` found around the sentence count as held by it.
 
     「楼曾瑞毕业于哪个大学?」: 「他…毕业于香港中文大学」 names him only through his article,
@@ -147,7 +123,7 @@ def anchored(question: Question, text: str, stats: TermStats, names: list[Term])
     return got / total if total else 0.0
 
 
-def coverage(question: Question, text: str, stats: TermStats) -> float:
+def coverage(question: AnalysedQuestion, text: str, stats: TermStats) -> float:
     """Share of the question's key terms (weighted by part of speech and rarity) found in ``text``."""
     own = _share(_own_terms(question, stats), text, stats)
     carried = _share([t for t in question.terms if t.carried], text, stats)
@@ -178,7 +154,7 @@ def _known_parts(word: str, stats: TermStats) -> list[str] | None:
     return best.get(len(word))
 
 
-def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list[Term]:
+def _name_pairs(question: AnalysedQuestion, stats: TermStats, terms: list[Term]) -> list[Term]:
     """Rare character pairs of the words the segmenter missed (硕塞卒于哪一年 → 硕塞)."""
     text = ASKING.sub(" ", question.text)
     for word in sorted({alt for t in terms for alt in t.alternatives} | NOT_TERMS, key=len, reverse=True):
@@ -187,7 +163,7 @@ def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list
     return _rare_pairs(_pairs(text, _RUN), stats)
 
 
-def _run_pairs(question: Question, stats: TermStats) -> list[Term]:
+def _run_pairs(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     """Rare pairs of the single characters the segmenter left between words (「祭遵小时候…」 → 祭遵)."""
     return _rare_pairs([p for r in question.name_runs for p in char_pairs(r)], stats)
 
@@ -211,7 +187,7 @@ def _unknown_word(t: Term, stats: TermStats, min_chars: int) -> bool:
     return not t.guessed and len(t.surface) >= min_chars and len(t.alternatives) == 1 and not stats.known(t)
 
 
-def refine(question: Question, stats: TermStats) -> Question:
+def refine(question: AnalysedQuestion, stats: TermStats) -> AnalysedQuestion:
     """The question's terms as the corpus can match them.
 
     A compound the corpus never uses but whose parts it does (合作开发 → 合作 开发) becomes
@@ -252,7 +228,7 @@ def pair_overlap(pairs: frozenset[str], text: str) -> float:
     return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
 
 
-def question_pairs(question: Question) -> frozenset[str]:
+def question_pairs(question: AnalysedQuestion) -> frozenset[str]:
     return frozenset(_pairs(ASKING.sub(" ", question.text), _WORD_RUN))
 
 

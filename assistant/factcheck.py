@@ -8,15 +8,14 @@ percentages, dates, ordinals, and names.  Verdicts: supported, contradicted
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from assistant import texts
 from assistant.conflicts import disputing
-from assistant.evidence import Candidate, Quote, candidates, coverage, term_present
-from assistant.question import Question
-from assistant.response import Verdict
+from assistant.evidence import candidates, coverage, term_present
 from assistant.termstats import TermStats
-from assistant.values import Value, parse_values, same
+from assistant.types import AnalysedQuestion, Candidate, CheckResult, Quote, Value
+from assistant.values import parse_values, same
 from vectorstore.records import ScoredChunk
 from zhtext.asking import ASK_AMOUNT, ASK_FOR_KIND, ASK_ORDINAL
 from zhtext.dates import SCOPE_BEFORE_YEAR
@@ -28,14 +27,6 @@ NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing na
 MATCHED_VALUE_BONUS = 0.15  # per claim value the sentence's passage states
 COMPARABLE_VALUE_BONUS = 0.05  # per claim value the sentence states something of the same kind for
 RETRIEVAL_SHARE = 0.05
-
-
-@dataclass
-class CheckResult:
-    verdict: Verdict
-    quotes: list[Quote] = field(default_factory=list)
-    differences: list[str] = field(default_factory=list)
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +72,7 @@ def question_form(claim: str) -> str:
 
 
 class FactChecker:
-    def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
+    def check(self, claim: AnalysedQuestion, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
               segmenter: Segmenter = COMMON) -> CheckResult:
         """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered;
         ``segmenter``: the dictionary of the index (where names start and end)."""
@@ -95,7 +86,7 @@ class FactChecker:
             return self._disputed(claim, matches) or result
         return result
 
-    def _verdict(self, claim: Question, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
+    def _verdict(self, claim: AnalysedQuestion, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
                  segmenter: Segmenter) -> CheckResult:
         cand = best.candidate
         unknown = [t for t in claim.terms if not t.carried and len(t.surface) >= 2 and not stats.known(t)]
@@ -136,7 +127,9 @@ class FactChecker:
         return CheckResult("supported", [quote])
 
     @staticmethod
-    def _matches(claim: Question, values: list[Value], evidence: list[ScoredChunk], stats: TermStats) -> list[_Match]:
+    def _matches(
+        claim: AnalysedQuestion, values: list[Value], evidence: list[ScoredChunk], stats: TermStats
+    ) -> list[_Match]:
         out = []
         for cand in candidates(evidence):
             topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(
@@ -156,7 +149,7 @@ class FactChecker:
         return out
 
     @staticmethod
-    def _disputed(claim: Question, matches: list[_Match]) -> CheckResult | None:
+    def _disputed(claim: AnalysedQuestion, matches: list[_Match]) -> CheckResult | None:
         """「…9999亿元」 supported by an uploaded bulletin and contradicted by the review: the sources disagree."""
         close = [m.candidate for m in matches if m.topic >= NAME_TOPIC]
         others = disputing(claim.text, [(c.chunk.doc_id, c.text) for c in close])
@@ -169,7 +162,9 @@ class FactChecker:
         ]
         return CheckResult("conflicting", quotes, [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:2])
 
-    def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats, segmenter: Segmenter) -> list[str]:
+    def _name_differences(
+        self, claim: AnalysedQuestion, cand: Candidate, stats: TermStats, segmenter: Segmenter
+    ) -> list[str]:
         """A name in the claim where the passage has another of the same kind (常庄水库 vs 郭家咀水库)."""
         context = f"{cand.chunk.section}\n{cand.chunk.text}"
         out = []

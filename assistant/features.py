@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.evidence import (
-    Candidate,
     anchored,
     coverage,
     has_date,
@@ -27,8 +26,8 @@ from assistant.evidence import (
     surroundings,
     term_present,
 )
-from assistant.question import Question, Term
 from assistant.termstats import TermStats
+from assistant.types import AnalysedQuestion, Candidate, Term
 from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING_OR_WHETHER
 from zhtext.dates import DATE_DIGITS, YEAR
@@ -113,7 +112,7 @@ ANSWER_FEATURES = (
 class CandidateTable:
     """The candidates of one question and their feature rows (``matrix[i]`` describes ``candidates[i]``)."""
 
-    question: Question  # as the corpus can match it (assistant.evidence.refine)
+    question: AnalysedQuestion  # as the corpus can match it (assistant.evidence.refine)
     candidates: list[Candidate]
     matrix: np.ndarray  # len(candidates) × len(FEATURES)
     question_row: np.ndarray  # len(QUESTION_FEATURES)
@@ -144,7 +143,7 @@ def answer_row(
     return np.array(head + best_row + table.question_row.tolist())
 
 
-def type_ok(question: Question, text: str) -> bool:
+def type_ok(question: AnalysedQuestion, text: str) -> bool:
     for given in (
         question.dates + question.years
     ):  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
@@ -192,7 +191,7 @@ def asked_noun(question: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _focus(question: Question) -> Term | None:
+def _focus(question: AnalysedQuestion) -> Term | None:
     """The question's own term nearest to its question word: 首都 in 「X的首都是哪里」."""
     m = ASKING_OR_WHETHER.search(question.text)
     if not m:
@@ -226,18 +225,18 @@ def _neighbours(cands: list[Candidate]) -> dict[int, tuple[str, str]]:
     return out
 
 
-def counts_measure(question: Question, text: str) -> bool:
+def counts_measure(question: AnalysedQuestion, text: str) -> bool:
     """「两层」 for 「几层?」: a number followed by the measure word the question asks with."""
     if not question.measure:
         return False
     return re.search(_COUNTED + re.escape(question.measure), text) is not None
 
 
-def _answer_form(question: Question, text: str) -> bool:
+def _answer_form(question: AnalysedQuestion, text: str) -> bool:
     return counts_measure(question, text) or (question.wants_origin and ORIGIN.search(text) is not None)
 
 
-def _new_chars(question: Question, text: str) -> int:
+def _new_chars(question: AnalysedQuestion, text: str) -> int:
     asked = set(question.text)
     return sum(1 for ch in text if ch not in asked and (ch.isalnum() or "\u4e00" <= ch <= "\u9fff"))
 
@@ -259,7 +258,7 @@ def _share(pins: list[str], text: str) -> float:
     return sum(1 for p in pins if p in text) / len(pins) if pins else 1.0
 
 
-def _year_conflict(question: Question, text: str) -> bool:
+def _year_conflict(question: AnalysedQuestion, text: str) -> bool:
     """The question names a year; the text names years, none of them the question's."""
     if not question.years:
         return False
@@ -267,7 +266,7 @@ def _year_conflict(question: Question, text: str) -> bool:
     return bool(named) and not any(y in named for y in question.years)
 
 
-def question_names(question: Question, stats: TermStats, segmenter: Segmenter = COMMON) -> list[str]:
+def question_names(question: AnalysedQuestion, stats: TermStats, segmenter: Segmenter = COMMON) -> list[str]:
     """The places, bodies and offices a question names: names by their suffix (金水区, 副书记), and any two
     characters before a suffix that the corpus never uses (管城区, which jieba cuts 管 / 城区)."""
     found = set(names_in(question.text, segmenter))
@@ -280,13 +279,13 @@ def _entity_agreement(names: list[str], context: str) -> tuple[bool, bool]:
     return any(n not in context and rivals_of(n, context) for n in names), any(n in context for n in names)
 
 
-def _plan_match(question: Question, text: str) -> float:
+def _plan_match(question: AnalysedQuestion, text: str) -> float:
     if not question.wants_plan:
         return 0.0
     return {"target": 1.0, "mixed": 0.5, "actual": -1.0}.get(orientation_of(text), 0.0)
 
 
-def question_row(question: Question, stats: TermStats, segmenter: Segmenter = COMMON) -> np.ndarray:
+def question_row(question: AnalysedQuestion, stats: TermStats, segmenter: Segmenter = COMMON) -> np.ndarray:
     own = [t for t in question.terms if not t.carried and not t.guessed]
     weights = [t.weight * stats.idf(t.alternatives) for t in own]
     total = sum(weights) or 1.0
@@ -307,7 +306,7 @@ def question_row(question: Question, stats: TermStats, segmenter: Segmenter = CO
 
 
 def candidate_table(
-    question: Question,
+    question: AnalysedQuestion,
     evidence: list[ScoredChunk],
     candidates: list[Candidate],
     stats: TermStats,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.question import Question, Term, analyse
+from assistant.question import analyse
+from assistant.types import AnalysedQuestion, Term
 from zhtext.asking import ASKS_FOR_SOMETHING
 from zhtext.words import COMMON, Segmenter
 
@@ -26,7 +27,9 @@ def previous_question(history: list[dict[str, str]]) -> str | None:
     return users[-1] if users else None
 
 
-def resolve(question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON) -> tuple[Question, str | None]:
+def resolve(
+    question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON
+) -> tuple[AnalysedQuestion, str | None]:
     """(analysed question with carried context, standalone wording or None when unchanged); ``segmenter``: the index's
     dictionary."""
     current = analyse(question, segmenter)

@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.evidence import Quote, coverage
-from assistant.question import Question
+from assistant.evidence import coverage
 from assistant.termstats import TermStats
+from assistant.types import AnalysedQuestion, Quote
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 from zhtext.numerals import SMALL
 from zhtext.sentences import Span, split_sentences
@@ -69,7 +69,7 @@ class Outline:
         return found, [c for key in sections for c in self.sections.get(key, [])]
 
 
-def _sentence_groups(question: Question, corpus: list[Chunk]):
+def _sentence_groups(question: AnalysedQuestion, corpus: list[Chunk]):
     """(section text, sentences) where several sentences of one section open with a question noun."""
     by_section: dict[tuple[str, str], dict[int, Quote]] = defaultdict(dict)
     section_text: dict[tuple[str, str], str] = defaultdict(str)
@@ -95,7 +95,7 @@ def _sentence_groups(question: Question, corpus: list[Chunk]):
 
 
 def find_list(
-    question: Question, pool: list[Chunk], outline: Outline, stats: TermStats, min_coverage: float
+    question: AnalysedQuestion, pool: list[Chunk], outline: Outline, stats: TermStats, min_coverage: float
 ) -> list[Quote]:
     """The items of the list the question asks for, or [] to fall back to sentence extraction.
 
@@ -123,14 +123,14 @@ def find_list(
     return best[1] if best[0] >= threshold else []
 
 
-def enumerates(question: Question, text: str) -> bool:
+def enumerates(question: AnalysedQuestion, text: str) -> bool:
     """The text lists items: 「甲、乙、丙」, or 「甲和乙」 when the question asks for two."""
     if ENUMERATION.search(text):
         return True
     return (question.list_count or 2) == 2 and bool(PAIR_ENUMERATION.search(text))
 
 
-def _lists_itself(question: Question, text: str) -> bool:
+def _lists_itself(question: AnalysedQuestion, text: str) -> bool:
     """The text enumerates as many items as the question asks for (any number when it names none)."""
     if question.list_count and question.list_count != 2:
         return question.list_count in enumeration_sizes(text)
@@ -142,7 +142,7 @@ def enumeration_sizes(text: str) -> set[int]:
     return {len(run.split("、")) for run in _RUN_SPLIT.split(text) if "、" in run}
 
 
-def promote_enumerations(question: Question, evidence: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+def promote_enumerations(question: AnalysedQuestion, evidence: list[ScoredChunk], k: int) -> list[ScoredChunk]:
     """For 「哪三个…」: passages that enumerate exactly that many items move to the front."""
     if question.kind != "list" or not question.list_count:
         return evidence[:k]
@@ -151,7 +151,7 @@ def promote_enumerations(question: Question, evidence: list[ScoredChunk], k: int
     return (hits + rest)[:k]
 
 
-def _label_heads(question: Question) -> list[str]:
+def _label_heads(question: AnalysedQuestion) -> list[str]:
     """The item suffix a numbered label implies: “三个二七” → 二七, “五链” → 链, “六个区” → 区."""
     heads = []
     for t in question.terms:
@@ -162,7 +162,7 @@ def _label_heads(question: Question) -> list[str]:
     return heads
 
 
-def labelled_enumeration(question: Question, evidence: list[ScoredChunk]) -> Quote | None:
+def labelled_enumeration(question: AnalysedQuestion, evidence: list[ScoredChunk]) -> Quote | None:
     """A clause enumerating exactly N items that all end like the label (品质二七、田园二七、温暖二七)."""
     heads = _label_heads(question)
     if not heads:

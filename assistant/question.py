@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
 
 from assistant.corpus_words import REPORTS_SUBJECT, SYNONYMS
+from assistant.types import AnalysedQuestion, QuestionKind, Term
 from assistant.values import parse_values
 from zhtext import chars
 from zhtext.dates import DATED_MONTH_DAY, MONTH_DAY, YEAR
@@ -25,8 +24,6 @@ from zhtext.tags import (
 )
 from zhtext.units import AREA_WORDS, MONEY_WORDS, UNIT_CLASSES, UnitClass
 from zhtext.words import COMMON, Segmenter
-
-QuestionKind = Literal["quantity", "time", "who", "list", "other"]
 
 # Never a term of a question: how a question is asked (zhtext.lexicon.FILLER), and what every bundled report is
 # about (二七区: assistant.corpus_words).
@@ -49,40 +46,6 @@ _LIST_Q = re.compile(
     rf"(分别|哪些|哪几|包括|包含|都有|有哪|指的是哪|是哪[{BEYOND_TWO}\d]|哪[{BEYOND_TWO}\d]+[个项条大类种])"
 )
 _PLAN_Q = re.compile(r"(到20\d\d|目标|计划|规划|打算|要|将|今后|未来|往后|接下来|力争|确保)")
-
-
-@dataclass(frozen=True)
-class Term:
-    surface: str
-    alternatives: tuple[str, ...]  # any of these in the evidence counts as the term
-    weight: float  # by part of speech: names and nouns count most
-    carried: bool = False  # brought in from an earlier turn of the conversation
-    # a word only jieba's HMM found (常庄, or a mis-split like 院能): used only to spot wrong names
-    guessed: bool = False
-    generic: bool = False  # names the kind of answer wanted (地址, 特点): never proof that the corpus lacks the subject
-
-
-@dataclass
-class Question:
-    text: str
-    terms: list[Term] = field(default_factory=list)
-    years: list[str] = field(default_factory=list)
-    dates: list[str] = field(default_factory=list)
-    numbers: list[str] = field(default_factory=list)  # other numbers/ordinals the evidence must contain
-    kind: QuestionKind = "other"
-    unit_class: UnitClass | None = None
-    list_count: int | None = None
-    wants_plan: bool = False
-    wants_origin: bool = False  # 「…是哪里人?」: the answer is where someone comes from (「广东开平人。」)
-    measure: str | None = None  # the measure word counted (几层 → 层): the answer reads 「两层」
-    name_runs: list[str] = field(
-        default_factory=list
-    )  # single characters the segmenter could not join (祭 遵): a rare name, maybe
-
-    def retrieval_query(self) -> str:
-        """The question plus report wording for colloquial words (GDP → 地区生产总值)."""
-        extra = [alt for t in self.terms for alt in t.alternatives if alt not in self.text]
-        return self.text + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 
 
 def _pos_weight(flag: str, word: str) -> float:
@@ -216,7 +179,7 @@ def _list_count(text: str) -> int | None:
     return None
 
 
-def analyse(text: str, segmenter: Segmenter = COMMON) -> Question:
+def analyse(text: str, segmenter: Segmenter = COMMON) -> AnalysedQuestion:
     """``segmenter``: the dictionary of the index the question is read against (its corpus terms stay whole)."""
     dates = MONTH_DAY.findall(text)  # a full date pins its month and day; the year may be implied by the report
     without_dates = DATED_MONTH_DAY.sub(" ", text)
@@ -226,7 +189,7 @@ def analyse(text: str, segmenter: Segmenter = COMMON) -> Question:
     numbers += [m.group(0) for m in _CN_COUNT.finditer(_ORDINAL.sub(" ", text)) if not _LIST_Q.search(text)]
     kind = _kind(text)
     segmented = _segment(_mask_values(text), segmenter)
-    return Question(
+    return AnalysedQuestion(
         text=text,
         terms=_terms(text, segmented),
         years=years,

@@ -9,19 +9,23 @@ import math
 from functools import lru_cache
 from typing import Protocol
 
-from assistant.question import Term
+from assistant.types import Term
 from vectorstore.grams import SubstringCounter, term_text
 from vectorstore.records import Chunk
 
 
-class Counter(Protocol):
+class DocumentFrequencies(Protocol):
+    """Counts the texts that hold a string: the keyword index's ``SubstringCounter``, or a kept index."""
+
     def count(self, needle: str) -> int: ...
 
 
 class TermStats:
     """How rare each term is in the indexed corpus (substring document frequency)."""
 
-    def __init__(self, chunks: list[Chunk] | None = None, counter: Counter | None = None, n: int | None = None) -> None:
+    def __init__(
+        self, chunks: list[Chunk] | None = None, counter: DocumentFrequencies | None = None, n: int | None = None
+    ) -> None:
         """From ``chunks`` (built here), or from a ``counter`` over ``n`` texts built elsewhere (a kept index)."""
         if counter is None:
             texts = [term_text(c) for c in chunks or []]

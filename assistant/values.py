@@ -4,9 +4,8 @@ dates, ordinals (第十一届) — parsed so that 「9.8万名居民」 equals �
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
+from assistant.types import Value, ValueKind
 from zhtext.dates import DATE, YEAR_ALONE, YEAR_MONTH
 from zhtext.numerals import MAGNITUDE, VALUE, to_int
 from zhtext.units import UNITS
@@ -18,23 +17,6 @@ _AMOUNT = re.compile(
     rf"(\d+(?:\.\d+)?|(?<![第\u4e00-\u9fff]){_CN_NUM}(?=[个项所张家户条倍]))(多|余|近)?(万|亿)?(多|余)?"
     r"(%|平方公里|亿元|万元|元|倍|人次|[个项所张家户条名人]|居民|群众)(以上|以下|左右)?"
 )
-
-
-ValueKind = Literal["date", "year_month", "ordinal", "year", "people", "money", "area", "percent", "ratio", "count"]
-
-
-@dataclass(frozen=True)
-class Value:
-    kind: ValueKind  # a date or year, an ordinal, or what an amount measures (zhtext.units)
-    amount: tuple  # comparable payload
-    text: str  # as written
-    start: int  # offset in the parsed text
-    unit: str = ""  # for a count, what is counted (个, 项, 所…): three schools and three items differ
-
-    @property
-    def measure(self) -> str:
-        """What two values must share to be compared: the kind, and for a count its unit ("count:个")."""
-        return f"count:{self.unit}" if self.kind == "count" else self.kind
 
 
 def parse_values(text: str) -> list[Value]:

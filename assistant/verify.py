@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from assistant import texts
 from assistant.llm import Passage
 from assistant.response import Citation, SentenceCheck, citation_for
-from assistant.values import Value, parse_values, same
+from assistant.types import Value
+from assistant.values import parse_values, same
 from zhtext.chars import pairs, quoted
 from zhtext.dates import LEADING_YEAR
 from zhtext.entities import ADMINISTRATIVE_SUFFIXES
