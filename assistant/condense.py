@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 3  # earlier user questions shown to the model
 CONDENSE_MAX_TOKENS = 160
+REWRITE_SLACK_CHARS = 40  # a rewrite may be this much longer than the question and the earlier ones together
+RELATIVE_YEARS = 2  # 前年 … 后年: the years a relative date may stand for, around the reports' year
 _PREFIX = re.compile(r"^\s*(?:改写后的问题|改写后|改写|独立问题|完整问题|问题|答)\s*[:\uff1a]\s*")
 _QUOTES = "\"'“”「」『』‘’ "
 
@@ -111,7 +113,8 @@ class Condenser:
         rewritten = clean_rewrite(reply if isinstance(reply, str) else "")
         if not rewritten:
             raise ValueError("empty rewrite")
-        limit = min(self.settings.answering.max_question_chars, len(question) + sum(len(q) for q in earlier) + 40)
+        longest = len(question) + sum(len(q) for q in earlier) + REWRITE_SLACK_CHARS
+        limit = min(self.settings.answering.max_question_chars, longest)
         if len(rewritten) > limit:
             raise ValueError(f"rewrite too long ({len(rewritten)} > {limit} characters)")
         if texts.LLM_REFUSAL in rewritten:
@@ -122,7 +125,8 @@ class Condenser:
     def _check_values(self, rewritten: str, question: str, earlier: list[str]) -> None:
         """Numbers may come only from the questions, or be the years that relative dates stand for."""
         base = int(self.dates["this_year"])
-        allowed_years = {str(base + d) for d in range(-2, 3)} if RELATIVE_YEAR.search(question) else set()
+        around = range(-RELATIVE_YEARS, RELATIVE_YEARS + 1)
+        allowed_years = {str(base + d) for d in around} if RELATIVE_YEAR.search(question) else set()
         known = "\n".join([question, *earlier])
         for value in missing_values(rewritten, known):
             year = YEAR_VALUE.fullmatch(value)

@@ -6,7 +6,7 @@ import re
 
 from assistant.question import NOT_TERMS
 from assistant.termstats import TermStats
-from assistant.types import AnalysedQuestion, Candidate, Term
+from assistant.types import MIN_TERM_CHARS, WORD_WEIGHT, AnalysedQuestion, Candidate, Term
 from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING
 from zhtext.chars import pairs as char_pairs
@@ -49,7 +49,11 @@ def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
 
 def unknown_terms(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     """The question's own words of two or more characters that no indexed passage contains."""
-    return [t for t in question.terms if not t.carried and not t.guessed and len(t.surface) >= 2 and not stats.known(t)]
+    return [
+        t
+        for t in question.terms
+        if not t.carried and not t.guessed and len(t.surface) >= MIN_TERM_CHARS and not stats.known(t)
+    ]
 
 
 def term_present(term: Term, text: str) -> bool:
@@ -92,7 +96,9 @@ def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
 
 def _own_terms(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     # Verbs and adverbs the corpus never uses (出事, 颁发) say nothing either way; unknown nouns (区长) do.
-    return [t for t in question.terms if not t.carried and not t.guessed and (t.weight >= 1.0 or stats.known(t))]
+    return [
+        t for t in question.terms if not t.carried and not t.guessed and (t.weight >= WORD_WEIGHT or stats.known(t))
+    ]
 
 
 # A term in at most this share of the corpus's chunks names something (楼曾瑞, 雀鲷); below 100 chunks
@@ -140,6 +146,8 @@ def _pairs(text: str, run: re.Pattern) -> list[str]:
     """Overlapping character pairs of every run the pattern finds (二七区 → 二七, 七区)."""
     return [p for r in run.findall(text) for p in char_pairs(r)]
 NAME_MAX_SHARE = 0.05  # a character pair in more of the corpus than this is wording, not a name
+COMPOUND_MIN_CHARS = 4  # an unknown word this long may be a compound of known words (合作开发 → 合作 开发)
+MISCUT_MIN_CHARS = 3  # an unknown word this long may be a name with a neighbour's character glued on (侯景封)
 
 
 def _known_parts(word: str, stats: TermStats) -> list[str] | None:
@@ -158,7 +166,7 @@ def _name_pairs(question: AnalysedQuestion, stats: TermStats, terms: list[Term])
     """Rare character pairs of the words the segmenter missed (硕塞卒于哪一年 → 硕塞)."""
     text = ASKING.sub(" ", question.text)
     for word in sorted({alt for t in terms for alt in t.alternatives} | NOT_TERMS, key=len, reverse=True):
-        if len(word) >= 2:
+        if len(word) >= MIN_TERM_CHARS:
             text = text.replace(word, " ")
     return _rare_pairs(_pairs(text, _RUN), stats)
 
@@ -174,7 +182,7 @@ def _name_like(text: str, stats: TermStats) -> bool:
 
 
 def _rare_pairs(pairs: list[str], stats: TermStats) -> list[Term]:
-    return [Term(p, (p,), 1.0) for p in dict.fromkeys(pairs) if _name_like(p, stats)]
+    return [Term(p, (p,), WORD_WEIGHT) for p in dict.fromkeys(pairs) if _name_like(p, stats)]
 
 
 def _miscut_core(word: str, stats: TermStats) -> str | None:
@@ -203,10 +211,10 @@ def refine(question: AnalysedQuestion, stats: TermStats) -> AnalysedQuestion:
         elif t.guessed and stats.known(t):
             terms.append(dataclasses.replace(t, guessed=False))
             changed = True
-        elif _unknown_word(t, stats, 4) and (parts := _known_parts(t.surface, stats)):
+        elif _unknown_word(t, stats, COMPOUND_MIN_CHARS) and (parts := _known_parts(t.surface, stats)):
             terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in NOT_TERMS]
             changed = True
-        elif _unknown_word(t, stats, 3) and (core := _miscut_core(t.surface, stats)):
+        elif _unknown_word(t, stats, MISCUT_MIN_CHARS) and (core := _miscut_core(t.surface, stats)):
             terms.append(Term(core, (core,), t.weight))
             changed = True
         else:

@@ -27,7 +27,7 @@ from assistant.evidence import (
     term_present,
 )
 from assistant.termstats import TermStats
-from assistant.types import AnalysedQuestion, Candidate, Term
+from assistant.types import MIN_TERM_CHARS, NAME_WEIGHT, AnalysedQuestion, Candidate, Term
 from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING_OR_WHETHER
 from zhtext.dates import DATE_DIGITS, YEAR
@@ -121,8 +121,11 @@ class CandidateTable:
         return self.matrix[:, FEATURES.index(name)]
 
 
+P_CLAMP = 1e-6  # a probability is kept this far from 0 and 1 before its logit is taken
+
+
 def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
+    p = min(max(p, P_CLAMP), 1 - P_CLAMP)
     return math.log(p / (1 - p))
 
 
@@ -167,15 +170,18 @@ _UNIT_WORDS = frozenset(
 )  # 亿元 says how the answer is counted, not what it is about
 
 
-def _names(text: str, segmenter: Segmenter) -> tuple[frozenset[str], frozenset[str]]:
+NAMES_MEMO = 65536  # texts whose names are remembered per dictionary (every candidate sentence of recent questions)
+
+
+def _names_and_places(text: str, segmenter: Segmenter) -> tuple[frozenset[str], frozenset[str]]:
     """(names, places) in ``text``: dictionary-tagged names, words the dictionary lacks, and 金水区-like words."""
-    return segmenter.memo(_names_in, 65536)(text)
+    return segmenter.memo(_find_names_and_places, NAMES_MEMO)(text)
 
 
-def _names_in(segmenter: Segmenter, text: str) -> tuple[frozenset[str], frozenset[str]]:
+def _find_names_and_places(segmenter: Segmenter, text: str) -> tuple[frozenset[str], frozenset[str]]:
     names, places = set(), set()
     for word in segmenter.cut(text):
-        if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
+        if len(word) < MIN_TERM_CHARS or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             continue
         tag = segmenter.dictionary_tag(word)
         kind = entity_kind(word)
@@ -236,6 +242,9 @@ def _answer_form(question: AnalysedQuestion, text: str) -> bool:
     return counts_measure(question, text) or (question.wants_origin and ORIGIN.search(text) is not None)
 
 
+NEW_CHARS_CAP = 40  # characters a sentence adds to the question: beyond this many, more says nothing more
+
+
 def _new_chars(question: AnalysedQuestion, text: str) -> int:
     asked = set(question.text)
     return sum(1 for ch in text if ch not in asked and (ch.isalnum() or "\u4e00" <= ch <= "\u9fff"))
@@ -279,10 +288,14 @@ def _entity_agreement(names: list[str], context: str) -> tuple[bool, bool]:
     return any(n not in context and rivals_of(n, context) for n in names), any(n in context for n in names)
 
 
+# How well a sentence's side answers a question asking for a plan: a target, both, a result (unknown: 0).
+PLAN_MATCH = {"target": 1.0, "mixed": 0.5, "actual": -1.0}
+
+
 def _plan_match(question: AnalysedQuestion, text: str) -> float:
     if not question.wants_plan:
         return 0.0
-    return {"target": 1.0, "mixed": 0.5, "actual": -1.0}.get(orientation_of(text), 0.0)
+    return PLAN_MATCH.get(orientation_of(text), 0.0)
 
 
 def question_row(question: AnalysedQuestion, stats: TermStats, segmenter: Segmenter = COMMON) -> np.ndarray:
@@ -292,11 +305,13 @@ def question_row(question: AnalysedQuestion, stats: TermStats, segmenter: Segmen
     unknown = [
         (t, w)
         for t, w in zip(own, weights, strict=True)
-        if not t.generic and len(t.surface) >= 2 and not stats.known(t)
+        if not t.generic and len(t.surface) >= MIN_TERM_CHARS and not stats.known(t)
     ]
     unknown_share = sum(w for _, w in unknown) / total
     names = question_names(question, stats, segmenter)
-    unknown_names = len({t.surface for t, _ in unknown if t.weight >= 1.5} | {n for n in names if not stats.df((n,))})
+    unknown_names = len(
+        {t.surface for t, _ in unknown if t.weight >= NAME_WEIGHT} | {n for n in names if not stats.df((n,))}
+    )
     pins = question.years + question.dates + question.numbers
     kinds = [1.0 if question.kind == k else 0.0 for k in KINDS]
     wants_place = float(bool(_WANTS_PLACE.search(question.text)))
@@ -328,7 +343,7 @@ def candidate_table(
     focus = _focus(question)
     noun = asked_noun(question.text)
     typed = question.kind in ("quantity", "time")
-    asked_names, _ = _names(question.text, segmenter)
+    asked_names, _ = _names_and_places(question.text, segmenter)
     own = [t for t in question.terms if not t.carried and not t.guessed and not t.generic and stats.known(t)]
     idf_max = max((stats.idf(t.alternatives) for t in own), default=1.0)
     own_idf = [(t, stats.idf(t.alternatives) / idf_max) for t in own]
@@ -339,7 +354,7 @@ def candidate_table(
         context = cand.context
         conflict, agree = _entity_agreement(entities, context)
         before, after = neighbours[i]
-        found_names, found_places = _names(cand.text, segmenter)
+        found_names, found_places = _names_and_places(cand.text, segmenter)
         typed_ok = type_ok(question, cand.text)
         rows.append(
             [
@@ -365,7 +380,7 @@ def candidate_table(
                 float(bool(found_names - asked_names)),
                 float(bool(found_places - asked_names)),
                 float(bool(noun and noun in cand.text)),
-                min(_new_chars(question, cand.text), 40) / 40,
+                min(_new_chars(question, cand.text), NEW_CHARS_CAP) / NEW_CHARS_CAP,
                 math.log1p(len(cand.text)),
                 _share(pins, cand.text),
                 _share(pins, context),

@@ -15,11 +15,14 @@ from zhtext.asking import ASKS_FOR_SOMETHING
 from zhtext.words import COMMON, Segmenter
 
 _FOLLOW_UP = re.compile(r"^(那|那么|那个|还有|另外|其中|它|它们|这个|这|该|此|又|再)|(它|其|这个|该|这些|那些|又|呢)")
+FOLLOW_UP_MAX_CHARS = 8  # a question this short after another is read as a follow-up (「那明年呢?」)
 _PRONOUN = re.compile(r"^(那么|那|还有|另外)?(它们|它|这个数|这个|这些|该|其)")
 
 
 def is_follow_up(question: str, history: list[dict[str, str]]) -> bool:
-    return any(m["role"] == "user" for m in history) and (bool(_FOLLOW_UP.search(question)) or len(question) <= 8)
+    return any(m["role"] == "user" for m in history) and (
+        bool(_FOLLOW_UP.search(question)) or len(question) <= FOLLOW_UP_MAX_CHARS
+    )
 
 
 def previous_question(history: list[dict[str, str]]) -> str | None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 import re
 
 from assistant.corpus_words import REPORTS_SUBJECT, SYNONYMS
-from assistant.types import AnalysedQuestion, QuestionKind, Term
+from assistant.types import (
+    MIN_TERM_CHARS,
+    MINOR_WEIGHT,
+    NAME_WEIGHT,
+    WORD_WEIGHT,
+    AnalysedQuestion,
+    QuestionKind,
+    Term,
+)
 from assistant.values import parse_values
 from zhtext import chars
 from zhtext.dates import DATED_MONTH_DAY, MONTH_DAY, YEAR
@@ -28,6 +36,9 @@ from zhtext.words import COMMON, Segmenter
 # Never a term of a question: how a question is asked (zhtext.lexicon.FILLER), and what every bundled report is
 # about (二七区: assistant.corpus_words).
 NOT_TERMS = FILLER | REPORTS_SUBJECT
+LONG_WORD_CHARS = 4  # a word this long weighs as a name: long words are specific (生产总值, 颐养院 are not)
+# A question asking for this many items asks for a list (哪三个, “六个区”); fewer is no list, more is a number.
+MIN_LIST_ITEMS, MAX_LIST_ITEMS = 2, 20
 _QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:%|万|亿)?")
 _ORDINAL = re.compile(rf"第[{UP_TO_TEN}{HUNDRED}\d]+[届次个]")
@@ -49,13 +60,13 @@ _PLAN_Q = re.compile(r"(到20\d\d|目标|计划|规划|打算|要|将|今后|未
 
 
 def _pos_weight(flag: str, word: str) -> float:
-    if flag in NAME_WEIGHT_TAGS or len(word) >= 4:
-        return 1.5
+    if flag in NAME_WEIGHT_TAGS or len(word) >= LONG_WORD_CHARS:
+        return NAME_WEIGHT
     if flag.startswith(NOUN_PREFIX) or flag in NOUN_LIKE_TAGS:
-        return 1.0
+        return WORD_WEIGHT
     if flag.startswith(NUMERAL_PREFIX):
-        return 1.0
-    return 0.4
+        return WORD_WEIGHT
+    return MINOR_WEIGHT
 
 
 _QUOTED = chars.quoted(2, 10)
@@ -66,9 +77,10 @@ _COUNT_WORD = re.compile(rf"^[{LARGE}几\d]+[个项条所张家户名位届次�
 def _segment(text: str, segmenter: Segmenter) -> list[tuple[str, str]]:
     """Dictionary words (no HMM guessing), plus names only HMM recognises (常庄, 张振威)."""
     plain = [
-        (w, OTHER_PROPER_TAG if f == NON_WORD_TAG and len(w) > 1 else f) for w, f in segmenter.tag(text, hmm=False)
+        (w, OTHER_PROPER_TAG if f == NON_WORD_TAG and len(w) >= MIN_TERM_CHARS else f)
+        for w, f in segmenter.tag(text, hmm=False)
     ]
-    guessed = [(w, f) for w, f in segmenter.tag(text) if f in GUESSED_TERM_TAGS and len(w) >= 2]
+    guessed = [(w, f) for w, f in segmenter.tag(text) if f in GUESSED_TERM_TAGS and len(w) >= MIN_TERM_CHARS]
     known = {w for w, _ in plain}
     return plain + [(w, f"guessed-{f}") for w, f in guessed if w not in known]
 
@@ -85,16 +97,21 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
     for quoted in _QUOTED.findall(text):
         head = _COUNT_PREFIX.sub("", quoted)  # “六个核心板块” → also 核心板块
         for word in dict.fromkeys((quoted, head)):
-            if len(word) >= 2 and not _COUNT_WORD.match(word) and word not in NOT_TERMS:
-                terms[word] = Term(word, (word,), 1.5)
+            if len(word) >= MIN_TERM_CHARS and not _COUNT_WORD.match(word) and word not in NOT_TERMS:
+                terms[word] = Term(word, (word,), NAME_WEIGHT)
     lowered = text.lower()
     for key, alternatives in SYNONYMS.items():
         if key in lowered:
-            terms[key] = Term(key, alternatives + (key,), 1.0)
+            terms[key] = Term(key, alternatives + (key,), WORD_WEIGHT)
     fixed = list(terms.values())
     for word, flag in pairs:
         word = _QUESTION_WORD_PART.sub("", word.strip())
-        if len(word) < 2 or word in NOT_TERMS or _COUNT_WORD.match(word) or not re.search(r"[\w\u4e00-\u9fff]", word):
+        if (
+            len(word) < MIN_TERM_CHARS
+            or word in NOT_TERMS
+            or _COUNT_WORD.match(word)
+            or not re.search(r"[\w\u4e00-\u9fff]", word)
+        ):
             continue
         if flag in FUNCTION_TAGS or flag.startswith(PARTICLE_PREFIX):
             continue
@@ -103,7 +120,7 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
         guess = flag.startswith("guessed-")
         flag = flag.removeprefix("guessed-")
         if word in ANSWER_TYPE:
-            terms.setdefault(word, Term(word, (word,), 0.4, generic=True))
+            terms.setdefault(word, Term(word, (word,), MINOR_WEIGHT, generic=True))
             continue
         terms.setdefault(word, Term(word, (word,), _pos_weight(flag, word), guessed=guess and flag == NOUN_TAG))
     return list(terms.values())
@@ -118,10 +135,10 @@ def _name_runs(words: list[tuple[str, str]]) -> list[str]:
         if len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in FUNCTION_CHARS:
             run += word
             continue
-        if len(run) >= 2:
+        if len(run) >= MIN_TERM_CHARS:
             runs.append(run)
         run = ""
-    return runs + ([run] if len(run) >= 2 else [])
+    return runs + ([run] if len(run) >= MIN_TERM_CHARS else [])
 
 
 _ORIGIN_Q = re.compile(r"(哪里|哪儿|哪个地方的|什么地方的|何处|何地|哪国|哪个国家的)人")
@@ -174,7 +191,7 @@ def _kind(text: str) -> QuestionKind:
 def _list_count(text: str) -> int | None:
     for m in list(_LIST_COUNT.finditer(text)) + list(_QUOTED_COUNT.finditer(text)):
         n = to_int(m.group(1)) if is_exact(m.group(1)) else None
-        if n and 2 <= n <= 20:
+        if n and MIN_LIST_ITEMS <= n <= MAX_LIST_ITEMS:
             return n
     return None
 

@@ -13,6 +13,8 @@ from assistant.types import Term
 from vectorstore.grams import SubstringCounter, term_text
 from vectorstore.records import Chunk
 
+CACHE_SIZE = 16384  # terms whose document frequency and idf are remembered per snapshot
+
 
 class DocumentFrequencies(Protocol):
     """Counts the texts that hold a string: the keyword index's ``SubstringCounter``, or a kept index."""
@@ -32,8 +34,8 @@ class TermStats:
             counter, n = SubstringCounter(texts), len(texts)
         self.n = max(n or 0, 1)
         self._counter = counter
-        self.df = lru_cache(maxsize=16384)(self._df)
-        self.idf = lru_cache(maxsize=16384)(self._idf)
+        self.df = lru_cache(maxsize=CACHE_SIZE)(self._df)
+        self.idf = lru_cache(maxsize=CACHE_SIZE)(self._idf)
 
     def _df(self, alternatives: tuple[str, ...]) -> int:
         return max((self._counter.count(alt.lower()) for alt in alternatives if alt), default=0)

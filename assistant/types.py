@@ -22,6 +22,12 @@ from zhtext.units import UnitClass
 QuestionKind = Literal["quantity", "time", "who", "list", "other"]
 ValueKind = Literal["date", "year_month", "ordinal", "year", "people", "money", "area", "percent", "ratio", "count"]
 
+# A term's weight by what it is (set by assistant.question, read wherever a term counts): names count most.
+NAME_WEIGHT = 1.5  # a proper noun, a word in Latin letters or of LONG_WORD_CHARS or more, a quoted term
+WORD_WEIGHT = 1.0  # a noun, a numeral, a set phrase, a colloquial word with the reports' wording, a rare pair
+MINOR_WEIGHT = 0.4  # any other word, and a word naming the kind of answer wanted (地址, 特点)
+MIN_TERM_CHARS = 2  # a term (a name) has two characters at least: one character names nothing on its own
+
 
 @dataclass(frozen=True)
 class Term:
@@ -29,7 +35,7 @@ class Term:
 
     surface: str
     alternatives: tuple[str, ...]  # any of these in the evidence counts as the term
-    weight: float  # by part of speech: names and nouns count most
+    weight: float  # by part of speech: NAME_WEIGHT, WORD_WEIGHT or MINOR_WEIGHT (a split compound shares its own)
     carried: bool = False  # brought in from an earlier turn of the conversation
     # a word only jieba's HMM found (常庄, or a mis-split like 院能): used only to spot wrong names
     guessed: bool = False

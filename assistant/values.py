@@ -11,6 +11,7 @@ from zhtext.numerals import MAGNITUDE, VALUE, to_int
 from zhtext.units import UNITS
 
 _CN_NUM = rf"[{VALUE}]+"
+AMOUNT_DIGITS = 6  # decimals an amount keeps: 9.8万 and 98000 compare equal, float noise does not count
 
 _ORDINAL = re.compile(rf"第(\d+|{_CN_NUM})([届次个])")
 _AMOUNT = re.compile(
@@ -42,7 +43,8 @@ def parse_values(text: str) -> list[Value]:
         number = float(m.group(1)) if m.group(1)[0].isdigit() else float(to_int(m.group(1)))
         unit = m.group(5)
         kind = UNITS[unit]
-        add(m, kind, (round(number * MAGNITUDE.get(m.group(3) or "", 1), 6),), unit if kind == "count" else "")
+        amount = round(number * MAGNITUDE.get(m.group(3) or "", 1), AMOUNT_DIGITS)
+        add(m, kind, (amount,), unit if kind == "count" else "")
     return sorted(found, key=lambda v: v.start)
 
 
