@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
@@ -27,9 +28,9 @@ from assistant.evidence import (
     term_present,
 )
 from assistant.termstats import TermStats
-from assistant.types import MIN_TERM_CHARS, NAME_WEIGHT, AnalysedQuestion, Candidate, Term
+from assistant.types import MIN_TERM_CHARS, NAME_WEIGHT, AnalysedQuestion, Candidate, QuestionKind, Term
 from vectorstore.records import ScoredChunk
-from zhtext.asking import ASKING_OR_WHETHER
+from zhtext.asking import ASKED_NOUN, ASKING_OR_WHETHER, ASKS_PLACE
 from zhtext.dates import DATE_DIGITS, YEAR
 from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
 from zhtext.numerals import LARGE
@@ -38,7 +39,7 @@ from zhtext.tags import NAME_TAGS, PLACE_TAG
 from zhtext.units import UNIT_CLASSES
 from zhtext.words import COMMON, Segmenter
 
-KINDS = ("quantity", "time", "who", "list", "other")
+KINDS = get_args(QuestionKind)  # quantity, time, who, list, other: one question feature each
 _COUNTED = rf"(?:\d+|[{LARGE}]+)(?:多|余)?"
 ORIGIN = re.compile(
     r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]"
@@ -160,11 +161,6 @@ def type_ok(question: AnalysedQuestion, text: str) -> bool:
     return True
 
 
-_WANTS_PLACE = re.compile(r"(哪里|哪儿|何处|何地|哪国|哪个(?:地方|国家|城市|省|州|县|区|地区)|什么地方|在哪)")
-# The noun a 哪个/什么 question names as the kind of its answer: 哪一家报纸 → 报纸, 什么法律 → 法律.
-_ASKED_NOUN = re.compile(
-    r"(?:哪一|哪个|哪家|哪所|哪种|哪类|哪|什么|何种|何)(?:个|家|所|位|种|类|座|条|部)?([\u4e00-\u9fff]{1,2})"
-)
 _UNIT_WORDS = frozenset(
     u for units in UNIT_CLASSES.values() for u in units
 )  # 亿元 says how the answer is counted, not what it is about
@@ -193,7 +189,7 @@ def _find_names_and_places(segmenter: Segmenter, text: str) -> tuple[frozenset[s
 
 
 def asked_noun(question: str) -> str | None:
-    m = _ASKED_NOUN.search(question)
+    m = ASKED_NOUN.search(question)
     return m.group(1) if m else None
 
 
@@ -314,7 +310,7 @@ def question_row(question: AnalysedQuestion, stats: TermStats, segmenter: Segmen
     )
     pins = question.years + question.dates + question.numbers
     kinds = [1.0 if question.kind == k else 0.0 for k in KINDS]
-    wants_place = float(bool(_WANTS_PLACE.search(question.text)))
+    wants_place = float(bool(ASKS_PLACE.search(question.text)))
     return np.array(
         [float(bool(pins)), unknown_share, float(unknown_names), float(len(own)), wants_place, *kinds]
     )

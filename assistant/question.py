@@ -15,9 +15,20 @@ from assistant.types import (
 )
 from assistant.values import parse_values
 from zhtext import chars
+from zhtext.asking import (
+    ASKS_AMOUNTS,
+    ASKS_LIST,
+    ASKS_ORIGIN,
+    ASKS_PLAN,
+    ASKS_QUANTITY,
+    ASKS_TIME,
+    ASKS_WHO,
+    HOW_MANY_MEASURE,
+    QUESTION_WORD_PART,
+)
 from zhtext.dates import DATED_MONTH_DAY, MONTH_DAY, YEAR
 from zhtext.lexicon import ANSWER_TYPE, FILLER, FUNCTION_CHARS
-from zhtext.numerals import BEYOND_TWO, HUNDRED, LARGE, SMALL, UP_TO_TEN, is_exact, to_int
+from zhtext.numerals import HUNDRED, LARGE, SMALL, UP_TO_TEN, is_exact, to_int
 from zhtext.tags import (
     FUNCTION_TAGS,
     GUESSED_TERM_TAGS,
@@ -36,10 +47,9 @@ from zhtext.words import COMMON, Segmenter
 # Never a term of a question: how a question is asked (zhtext.lexicon.FILLER), and what every bundled report is
 # about (二七区: assistant.corpus_words).
 NOT_TERMS = FILLER | REPORTS_SUBJECT
-LONG_WORD_CHARS = 4  # a word this long weighs as a name: long words are specific (生产总值, 颐养院 are not)
+LONG_WORD_CHARS = 4  # a word this long weighs as a name: long words are specific (生产总值, 郭家咀水库)
 # A question asking for this many items asks for a list (哪三个, “六个区”); fewer is no list, more is a number.
 MIN_LIST_ITEMS, MAX_LIST_ITEMS = 2, 20
-_QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第几个|第几)|(多少|几个|什么)$")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:%|万|亿)?")
 _ORDINAL = re.compile(rf"第[{UP_TO_TEN}{HUNDRED}\d]+[届次个]")
 _CN_COUNT = re.compile(rf"(?<![哪几第])([{SMALL}]+)(?=[个项条所张家户名位届次])")
@@ -49,14 +59,6 @@ _QUOTED_COUNT = re.compile(rf"[“「\"]([{SMALL}]+)[\u4e00-\u9fff]")
 _UNIT_AFTER_HOW_MANY = re.compile(
     r"(?:多少|几)(平方公里|亿元|万元|人次|亿(?![人个])|[个项所张家户条部封座处次倍届人名位元])?"
 )
-_TIME_Q = re.compile(
-    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几点|几时|哪个月|时间|日期|时间表|节点|什么时间)"
-)
-_WHO_Q = re.compile(r"(谁|哪位|什么人|叫什么|叫啥|名字)")
-_LIST_Q = re.compile(
-    rf"(分别|哪些|哪几|包括|包含|都有|有哪|指的是哪|是哪[{BEYOND_TWO}\d]|哪[{BEYOND_TWO}\d]+[个项条大类种])"
-)
-_PLAN_Q = re.compile(r"(到20\d\d|目标|计划|规划|打算|要|将|今后|未来|往后|接下来|力争|确保)")
 
 
 def _pos_weight(flag: str, word: str) -> float:
@@ -105,7 +107,7 @@ def _terms(text: str, pairs: list[tuple[str, str]]) -> list[Term]:
             terms[key] = Term(key, alternatives + (key,), WORD_WEIGHT)
     fixed = list(terms.values())
     for word, flag in pairs:
-        word = _QUESTION_WORD_PART.sub("", word.strip())
+        word = QUESTION_WORD_PART.sub("", word.strip())
         if (
             len(word) < MIN_TERM_CHARS
             or word in NOT_TERMS
@@ -141,13 +143,9 @@ def _name_runs(words: list[tuple[str, str]]) -> list[str]:
     return runs + ([run] if len(run) >= MIN_TERM_CHARS else [])
 
 
-_ORIGIN_Q = re.compile(r"(哪里|哪儿|哪个地方的|什么地方的|何处|何地|哪国|哪个国家的)人")
-_HOW_MANY_MEASURE = re.compile(r"(?:几|多少)([\u4e00-\u9fff])")
-
-
 def _measure(text: str, segmenter: Segmenter) -> str | None:
     """The measure word after 几 or 多少: at the question's end (共有几层?) or joined to 几 by the dictionary (几种)."""
-    m = _HOW_MANY_MEASURE.search(text)
+    m = HOW_MANY_MEASURE.search(text)
     if not m:
         return None
     if not re.search(r"[\u4e00-\u9fff]", text[m.end() :]):
@@ -175,15 +173,15 @@ def _unit_class(text: str) -> UnitClass | None:
 
 
 def _kind(text: str) -> QuestionKind:
-    if re.search(r"分别(是|有|为)?(多少|几)", text):
+    if ASKS_AMOUNTS.search(text):
         return "quantity"
-    if _LIST_Q.search(text):
+    if ASKS_LIST.search(text):
         return "list"
-    if _TIME_Q.search(text):
+    if ASKS_TIME.search(text):
         return "time"
-    if _WHO_Q.search(text):
+    if ASKS_WHO.search(text):
         return "who"
-    if re.search(r"(多少|几|多大|多高|多长|比例|倍|数量|规模)", text):
+    if ASKS_QUANTITY.search(text):
         return "quantity"
     return "other"
 
@@ -203,7 +201,7 @@ def analyse(text: str, segmenter: Segmenter = COMMON) -> AnalysedQuestion:
     years = [m.group(0) for m in YEAR.finditer(without_dates)]
     rest = YEAR.sub(" ", without_dates)
     numbers = [n for n in _NUMBER.findall(rest)] + _ORDINAL.findall(text)
-    numbers += [m.group(0) for m in _CN_COUNT.finditer(_ORDINAL.sub(" ", text)) if not _LIST_Q.search(text)]
+    numbers += [m.group(0) for m in _CN_COUNT.finditer(_ORDINAL.sub(" ", text)) if not ASKS_LIST.search(text)]
     kind = _kind(text)
     segmented = _segment(_mask_values(text), segmenter)
     return AnalysedQuestion(
@@ -215,8 +213,8 @@ def analyse(text: str, segmenter: Segmenter = COMMON) -> AnalysedQuestion:
         kind=kind,
         unit_class=_unit_class(text) if kind == "quantity" else None,
         list_count=_list_count(text) if kind == "list" else None,
-        wants_plan=bool(_PLAN_Q.search(text)),
-        wants_origin=bool(_ORIGIN_Q.search(text)),
+        wants_plan=bool(ASKS_PLAN.search(text)),
+        wants_origin=bool(ASKS_ORIGIN.search(text)),
         measure=_measure(text, segmenter) if kind == "quantity" else None,
         name_runs=_name_runs(segmented),
     )
