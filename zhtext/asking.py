@@ -1,4 +1,5 @@
-"""The words a Chinese question asks with (什么, 哪里, 多少, 谁 …), in one list.
+"""The words a Chinese question asks with (什么, 哪里, 多少, 谁 …), in one list, and the patterns that tell what a
+question asks for: a list, a time, a person, an amount, a plan, a place; whether it refers back to the one before.
 
 Longer words come before the words they contain (哪里 before 哪), so that removing or splitting
 on the pattern takes the whole word.  The answer model was fitted on features computed with
