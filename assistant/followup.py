@@ -14,12 +14,15 @@ from zhtext.asking import ASKS_AGAIN, ASKS_FOR_SOMETHING, FOLLOW_UP_CUE, LEADING
 from zhtext.words import COMMON, Segmenter
 
 FOLLOW_UP_MAX_CHARS = 8  # a question this short after another is read as a follow-up (「那明年呢?」)
+# 「…呢?」 ends many a complete question (「二七区的常住人口有多少呢?」): only a short one leans on the turn before it
+FOLLOW_UP_WITH_NE_MAX_CHARS = 12
 
 
 def is_follow_up(question: str, history: list[dict[str, str]]) -> bool:
-    return any(m["role"] == "user" for m in history) and (
-        bool(FOLLOW_UP_CUE.search(question)) or len(question) <= FOLLOW_UP_MAX_CHARS
-    )
+    if not any(m["role"] == "user" for m in history):
+        return False
+    short = len(question) <= FOLLOW_UP_MAX_CHARS or ("呢" in question and len(question) <= FOLLOW_UP_WITH_NE_MAX_CHARS)
+    return short or bool(FOLLOW_UP_CUE.search(question))
 
 
 def previous_question(history: list[dict[str, str]]) -> str | None:

@@ -69,7 +69,7 @@ QUESTION_WORD_PART = re.compile(r"^(哪些|哪几个|哪个|哪|几|多少|第�
 
 # A question that refers back to the one before it: opening with 那/还有/它…, or holding 它/这些/呢 …
 FOLLOW_UP_CUE = re.compile(
-    r"^(那|那么|那个|还有|另外|其中|它|它们|这个|这|该|此|又|再)|(它|其|这个|该|这些|那些|又|呢)"
+    r"^(那|那么|那个|还有|另外|其中|它|它们|这个|这|该|此|又|再)|(它|其|这个|该|这些|那些|又)"
 )
 # The pronoun a follow-up opens with (「它能服务多少人?」), replaced by the subject it stands for.
 LEADING_PRONOUN = re.compile(r"^(那么|那|还有|另外)?(它们|它|这个数|这个|这些|该|其)")
