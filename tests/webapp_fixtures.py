@@ -56,14 +56,15 @@ class LiveServer:
     thread: threading.Thread
 
     @property
-    def backend(self):
-        return self.app.state.backend
+    def services(self):
+        """The app's services (webapp.services.Services): index, answers, documents, health."""
+        return self.app.state.services
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
-        self.backend.embedder.wait_idle(60)
-        self.backend.close()
+        self.services.documents.embedder.wait_idle(60)
+        self.services.close()
 
 
 def serve(settings: Settings) -> LiveServer:

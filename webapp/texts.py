@@ -10,6 +10,8 @@ from assistant import texts as _answer
 # --- shared with the answer side -----------------------------------------------------------------
 VERDICT_LABELS = _answer.VERDICT_LABELS
 ERR_SURROGATE = _answer.ERR_SURROGATE
+ERR_EMPTY_QUESTION = _answer.ERR_EMPTY
+ERR_EMPTY_CLAIM = _answer.ERR_EMPTY_CLAIM
 UI_UNDERSTOOD_AS = _answer.UNDERSTOOD_AS
 
 # --- ui.py ---------------------------------------------------------------------------------------
