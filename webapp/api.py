@@ -149,7 +149,7 @@ def api_router(services: Services) -> APIRouter:
         ),
     )
     def reindex(body: ReindexRequest | None = None, actor: str = writer) -> ReindexResponse:
-        if body is None or not body.confirm:
+        if body is None or body.confirm is not True:
             plan = documents.reindex_plan()
             raise ApiError(400, texts.ERR_REINDEX_CONFIRM.format(
                 added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed),

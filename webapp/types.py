@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StrictBool,
     model_serializer,
 )
 
@@ -88,8 +89,10 @@ class CheckRequest(BaseModel):
 
 
 class ReindexRequest(BaseModel):
-    confirm: bool = Field(
-        False, description="must be true: without it nothing changes and the answer (400) says what would change"
+    confirm: StrictBool = Field(
+        False,
+        description="must be JSON true (not \"yes\", 1 or \"true\"): without it nothing changes and the answer "
+        "(400) says what would change",
     )
 
 
