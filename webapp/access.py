@@ -5,6 +5,8 @@ re-indexing need either ``Authorization: Bearer <ERQI_ADMIN_TOKEN>`` (API), a lo
 with that token (the page's documents tab), or, when no token is configured, a
 request from loopback whose Host header is a loopback name too (a page on another
 site cannot reach the server through DNS rebinding).
+
+Callers who may write also get the admin views of the health and document replies (:func:`is_admin`).
 """
 from __future__ import annotations
 
@@ -84,3 +86,12 @@ def authorise_loopback(caller: Caller) -> str:
     if is_loopback(caller.host) and host_name(caller.host_header) in LOOPBACK_NAMES:
         return f"loopback {caller.host}"
     raise AccessDenied(403, texts.ERR_LOOPBACK_ONLY)
+
+
+def is_admin(settings: Settings, caller: Caller, authorization: str | None) -> bool:
+    """Whether this caller may write, and so may see the admin views (paths, who added what, full errors)."""
+    try:
+        authorise_api(settings, caller, authorization)
+    except AccessDenied:
+        return False
+    return True

@@ -3,7 +3,8 @@
 
 Thin routes: the request models (:mod:`webapp.types`) validate the body, the services (:mod:`webapp.services`) do
 the work, and the reply is one of the response models.  Reading is open; uploading, deleting and re-indexing need
-the admin credential (:mod:`webapp.access`); re-indexing also needs ``{"confirm": true}``.
+the admin credential (:mod:`webapp.access`); re-indexing also needs ``{"confirm": true}``.  Callers who may write
+get the admin views (who added a document, where the index is, the full error).
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.response import AssistantResponse
 from webapp import texts
-from webapp.access import AccessDenied, Caller, authorise_api, client_address
+from webapp.access import AccessDenied, Caller, authorise_api, client_address, is_admin
 from webapp.errors import ApiError
 from webapp.multipart import receive_upload
 from webapp.services import Services
 from webapp.types import (
+    AdminHealth,
     AskRequest,
     CheckRequest,
     DeleteResponse,
@@ -84,10 +86,19 @@ def admin(services: Services) -> Any:
     return Depends(actor)
 
 
+def viewer(services: Services) -> Any:
+    """A dependency: whether the caller gets the admin views (it may write)."""
+
+    def may_write(request: Request) -> bool:
+        return is_admin(services.settings, caller_of(services, request), request.headers.get("authorization"))
+
+    return Depends(may_write)
+
+
 def api_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
     answers, documents, health = services.answers, services.documents, services.health
-    writer = admin(services)
+    writer, admin_view = admin(services), viewer(services)
 
     @router.post(
         "/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations"
@@ -109,10 +120,10 @@ def api_router(services: Services) -> APIRouter:
         "/documents",
         response_model=DocumentList,
         responses=_errors(503),
-        summary="List the indexed documents",
+        summary="List the indexed documents (who added each: only to callers who may write)",
     )
-    def list_documents() -> DocumentList:
-        entries = [DocumentEntry.of(d) for d in documents.all_documents()]
+    def list_documents(admin: bool = admin_view) -> DocumentList:
+        entries = [DocumentEntry.of(d, admin) for d in documents.all_documents()]
         return DocumentList(documents=entries, total=len(entries))
 
     @router.post(
@@ -137,7 +148,7 @@ def api_router(services: Services) -> APIRouter:
         responses=_errors(404) | _WRITE_ERRORS,
     )
     def delete(doc_id: str, actor: str = writer) -> DeleteResponse:
-        return DeleteResponse(deleted=DocumentEntry.of(documents.delete(doc_id)))
+        return DeleteResponse(deleted=DocumentEntry.of(documents.delete(doc_id), admin=True))
 
     @router.post(
         "/reindex",
@@ -162,8 +173,12 @@ def api_router(services: Services) -> APIRouter:
             chunks_written=report.chunks_written, seconds=round(report.seconds, 3),
         )
 
-    @router.get("/health", response_model=Health, summary="Index size and check, embedding progress, answer mode")
-    def get_health() -> Health:
-        return health.report(verify=True)
+    @router.get(
+        "/health",
+        response_model=AdminHealth | Health,
+        summary="Index size and check, embedding progress, answer mode (folders and full errors: admin view only)",
+    )
+    def get_health(admin: bool = admin_view) -> AdminHealth | Health:
+        return health.report(admin=admin, verify=True)
 
     return router

@@ -1,4 +1,9 @@
-"""Errors at the HTTP edge: one JSON shape (``{"error": {"message", "type", "code"}}``)."""
+"""Errors at the HTTP edge: one JSON shape (``{"error": {"message", "type", "code"}}``), and public messages.
+
+A store error's own text names the index folder, the Chroma server's host and port and the library's message:
+that goes to the log (and to the admin view of /api/health).  Replies say what happened and what to do, in
+Chinese and English, from :func:`public_message`.
+"""
 from __future__ import annotations
 
 import logging
@@ -9,7 +14,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.validation import InvalidRequest
-from vectorstore.errors import StoreError
+from vectorstore.errors import (
+    IndexBusyError,
+    IndexDamagedError,
+    IndexMissingError,
+    IndexPreparingError,
+    ModelMismatchError,
+    StoreError,
+    StoreUnavailableError,
+)
 from webapp import texts
 from webapp.types import ErrorResponse
 from webapp.uploads import UploadError
@@ -31,6 +44,25 @@ class UnknownDocument(KeyError):
         self.message = texts.ERR_UNKNOWN_DOCUMENT.format(doc_id=doc_id)
 
 
+_PUBLIC: tuple[tuple[type[StoreError], str], ...] = (
+    (IndexMissingError, texts.ERR_PUBLIC_INDEX_MISSING),
+    (IndexDamagedError, texts.ERR_PUBLIC_INDEX_DAMAGED),
+    (StoreUnavailableError, texts.ERR_PUBLIC_STORE_UNAVAILABLE),
+    (IndexBusyError, texts.ERR_PUBLIC_INDEX_BUSY),
+    (ModelMismatchError, texts.ERR_PUBLIC_MODEL_MISMATCH),
+)
+
+
+def public_message(exc: StoreError) -> str:
+    """What a store error means to someone who cannot see the server: no paths, hosts, ports or library text."""
+    if isinstance(exc, IndexPreparingError):
+        return str(exc)  # its detail is a count of documents or chunks
+    for kind, message in _PUBLIC:
+        if isinstance(exc, kind):
+            return message
+    return texts.ERR_PUBLIC_STORE_ERROR
+
+
 def error_json(
     status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -47,8 +79,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_json(400, str(exc))
 
     @app.exception_handler(StoreError)
-    async def _store(_: Request, exc: StoreError) -> JSONResponse:
-        return error_json(503, str(exc), "index_unavailable")
+    async def _store(request: Request, exc: StoreError) -> JSONResponse:
+        log.warning("503 on %s %s: %s", request.method, request.url.path, exc)
+        return error_json(503, public_message(exc), "index_unavailable")
 
     @app.exception_handler(UploadError)
     async def _upload(_: Request, exc: UploadError) -> JSONResponse:

@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from assistant.response import AssistantResponse
 from vectorstore.errors import StoreError
 from webapp import texts
-from webapp.errors import ApiError
+from webapp.errors import ApiError, public_message
 from webapp.services import Services
 from webapp.types import (
     AnswerExtras,
@@ -121,7 +121,7 @@ def completion_chunks(pieces: Iterator[str | AssistantResponse], model: str) -> 
         log.exception("streaming an answer failed")
         store = isinstance(exc, StoreError)
         error = ErrorBody(
-            message=str(exc) if store else texts.ERR_INTERNAL,
+            message=public_message(exc) if isinstance(exc, StoreError) else texts.ERR_INTERNAL,
             type="server_error", code=503 if store else 500,
         )
         yield f"data: {StreamError(error=error).model_dump_json()}\n\n"

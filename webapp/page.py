@@ -1,6 +1,7 @@
 """The Gradio 6 page: 问答 (streamed, cited answers) and 文档 (list, upload, delete, re-index).
 
-The page's events call the same services as the API (:mod:`webapp.services`).
+The page's events call the same services as the API (:mod:`webapp.services`).  The documents tab shows who added
+a document only to a logged-in admin (everyone else sees where it came from: 随附资料, 上传 …).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from webapp import texts
 from webapp.access import AccessDenied, Caller, authorise_loopback, client_address, token_matches
 from webapp.answers import AnswerService
 from webapp.documents import DocumentService
-from webapp.errors import UnknownDocument
+from webapp.errors import UnknownDocument, public_message
 from webapp.health import HealthService
 from webapp.render import answer_message, check_markdown, detail_messages, error_message, md_escape, partial_message
 from webapp.services import Services
@@ -77,13 +78,13 @@ def _when(iso: str) -> str:
 
 
 def status_markdown(health: HealthService, docs: list[DocumentInfo] | None = None) -> str:
-    report = health.report(documents=docs)
+    report = health.report(admin=False, documents=docs)
     if report.status == "damaged":
         return texts.UI_STATUS_DAMAGED.format(message=md_escape(report.message or ""))
     if report.status == "error":
         return texts.UI_STATUS_ERROR.format(message=md_escape(report.message or ""))
     if not report.ready:
-        return texts.UI_STATUS_EMPTY.format(corpus_dir=health.index.corpus_dir)
+        return texts.UI_STATUS_EMPTY
     return texts.UI_STATUS_READY.format(docs=report.documents, chunks=report.chunks)
 
 
@@ -94,26 +95,32 @@ def _documents(documents: DocumentService) -> list[DocumentInfo]:
         return []
 
 
-def _origin(d: DocumentInfo) -> str:
+def _origin(d: DocumentInfo, admin: bool) -> str:
+    """Where a document came from; who added it (a user@host for the CLI) only for a logged-in admin."""
     label = texts.UI_ORIGINS.get(d.provenance.origin, d.provenance.origin)
-    return f"{label}({d.provenance.by})" if d.provenance.by else label
+    return f"{label}({d.provenance.by})" if admin and d.provenance.by else label
 
 
-def table_rows(docs: list[DocumentInfo]) -> list[list[Any]]:
-    return [[d.title, d.source, d.chunks, _when(d.ingested_at), _origin(d), d.suspicious or "", d.doc_id] for d in docs]
+def table_rows(docs: list[DocumentInfo], admin: bool = False) -> list[list[Any]]:
+    return [
+        [d.title, d.source, d.chunks, _when(d.ingested_at), _origin(d, admin), d.suspicious or "", d.doc_id]
+        for d in docs
+    ]
 
 
 def _choices(docs: list[DocumentInfo]) -> list[tuple[str, str]]:
     return [(f"{d.title}({d.source})", d.doc_id) for d in docs]
 
 
-def refreshed(services: Services) -> tuple[str, list[list[Any]], Any]:
+def refreshed(services: Services, admin: bool = False) -> tuple[str, list[list[Any]], Any]:
     docs = _documents(services.documents)
-    return status_markdown(services.health, docs), table_rows(docs), gr.update(choices=_choices(docs), value=None)
+    return (status_markdown(services.health, docs), table_rows(docs, admin),
+            gr.update(choices=_choices(docs), value=None))
 
 
 def _not_ready_or(answers: AnswerService, exc: StoreError) -> str:
-    return texts.UI_NOT_READY_REPLY if answers.index.loaded and not answers.index.ready() else str(exc)
+    log.warning("answering from the page: %s", exc)
+    return texts.UI_NOT_READY_REPLY if answers.index.loaded and not answers.index.ready() else public_message(exc)
 
 
 # --- chat --------------------------------------------------------------------------------------
@@ -234,7 +241,8 @@ def upload_files(
         except UploadError as exc:
             lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(exc.message)))
         except StoreError as exc:
-            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(str(exc))))
+            log.warning("page upload of %s: %s", name, exc)
+            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(public_message(exc))))
     return "\n\n".join(lines)
 
 
@@ -246,7 +254,8 @@ def delete_document(documents: DocumentService, doc_id: str | None) -> str:
     except UnknownDocument as exc:
         return texts.UI_FAILED_MARK + md_escape(exc.message)
     except StoreError as exc:
-        return texts.UI_FAILED_MARK + md_escape(str(exc))
+        log.warning("page delete of %s: %s", doc_id, exc)
+        return texts.UI_FAILED_MARK + md_escape(public_message(exc))
     return texts.UI_DELETED.format(title=md_escape(doc.title), source=md_escape(doc.source))
 
 
@@ -254,7 +263,8 @@ def reindex_plan(documents: DocumentService) -> str:
     try:
         plan = documents.reindex_plan()
     except StoreError as exc:
-        return texts.UI_FAILED_MARK + md_escape(str(exc))
+        log.warning("page re-index plan: %s", exc)
+        return texts.UI_FAILED_MARK + md_escape(public_message(exc))
     return texts.UI_REINDEX_PLAN.format(added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed))
 
 
@@ -262,7 +272,8 @@ def reindex(documents: DocumentService) -> str:
     try:
         report = documents.reindex()
     except StoreError as exc:
-        return texts.UI_FAILED_MARK + md_escape(str(exc))
+        log.warning("page re-index: %s", exc)
+        return texts.UI_FAILED_MARK + md_escape(public_message(exc))
     lines = [texts.UI_REINDEXED.format(
         added=len(report.added), updated=len(report.updated), unchanged=len(report.unchanged),
         removed=len(report.removed), skipped=len(report.skipped), seconds=report.seconds)]
@@ -413,7 +424,7 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
             texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button"
         )
         refresh = gr.Button(texts.UI_REFRESH_BUTTON, elem_id="refresh-button")
-    gr.Markdown(texts.UI_REINDEX_HELP.format(corpus_dir=documents.corpus_dir))
+    gr.Markdown(texts.UI_REINDEX_HELP)
     docs_message = gr.Markdown(elem_id="documents-message")
     progress_line = gr.Markdown(elem_id="embedding-progress")
     timer = gr.Timer(PROGRESS_SECONDS, active=False)
@@ -439,13 +450,13 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
     ):
         actor, refusal = writer(admin_state, request)
         message = upload_files(documents, paths, actor, progress) if actor else refusal
-        return (message, *refreshed(services), None, *embedding_progress(documents))
+        return (message, *refreshed(services, admin_state), None, *embedding_progress(documents))
 
     def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
         actor, refusal = writer(admin_state, request)
         return (
             delete_document(documents, doc_id) if actor else refusal,
-            *refreshed(services),
+            *refreshed(services, admin_state),
             *embedding_progress(documents),
         )
 
@@ -457,11 +468,14 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
         actor, refusal = writer(admin_state, request)
         return (
             reindex(documents) if actor else refusal,
-            *refreshed(services),
+            *refreshed(services, admin_state),
             gr.Button(visible=False),
             *embedding_progress(documents),
         )
 
+    def on_show(admin_state: bool):
+        """The listing (who added what: a logged-in admin only)."""
+        return refreshed(services, admin_state)
 
     write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
     upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
@@ -474,8 +488,12 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
     )
     timer.tick(lambda: embedding_progress(documents), None, busy, api_visibility="private", queue=False)
     if token_set:
+        def on_login(token: str | None):
+            ok, message = login(settings, token)
+            return (ok, message, *refreshed(services, ok))
+
         for trigger in (login_button.click, token_box.submit):
-            trigger(lambda token: login(settings, token), [token_box], [admin, login_message], api_visibility="private")
-    refresh.click(lambda: refreshed(services), None, listing, api_visibility="private", queue=False)
-    docs_tab.select(lambda: refreshed(services), None, listing, api_visibility="private", queue=False)
-    demo.load(lambda: refreshed(services), None, listing, api_visibility="private", queue=False)
+            trigger(on_login, [token_box], [admin, login_message, *listing], api_visibility="private")
+    refresh.click(lambda a: refreshed(services, a), [admin], listing, api_visibility="private", queue=False)
+    docs_tab.select(on_show, [admin], listing, api_visibility="private", queue=False)
+    demo.load(on_show, [admin], listing, api_visibility="private", queue=False)

@@ -155,18 +155,19 @@ class DocumentEntry(BaseModel):
     chunks: int
     ingested_at: str
     origin: str = Field(description="bundled | upload | cli | folder | unknown: where the document came from")
-    added_by: str = Field(
-        description="who added it: api-token, page-login, loopback <address>, or user@host for the CLI"
+    added_by: str | None = Field(
+        description="who added it (api-token, page-login, loopback <address>, user@host for the CLI); shown only to "
+        "callers who may write, null for everyone else"
     )
     suspicious_chunks: int = Field(
         description="chunks holding text addressed to a model (「忽略以上指令」, [SYSTEM]…); never quoted"
     )
 
     @classmethod
-    def of(cls, d: DocumentInfo) -> DocumentEntry:
+    def of(cls, d: DocumentInfo, admin: bool) -> DocumentEntry:
         return cls(
             doc_id=d.doc_id, source=d.source, title=d.title, chunks=d.chunks, ingested_at=d.ingested_at,
-            origin=d.provenance.origin, added_by=d.provenance.by, suspicious_chunks=d.suspicious,
+            origin=d.provenance.origin, added_by=d.provenance.by if admin else None, suspicious_chunks=d.suspicious,
         )
 
 
@@ -196,7 +197,7 @@ class UploadResponse(BaseModel):
         return cls(
             status=result.status,
             stored_as=result.name,
-            document=DocumentEntry.of(result.document),
+            document=DocumentEntry.of(result.document, admin=True),
             suspicious=[SuspiciousPassage(chunks=n, example=phrase) for n, phrase in result.suspicious],
             warnings=result.warnings,
         )
@@ -259,29 +260,27 @@ class KeywordIndexStatus(BaseModel):
     dead_rows: int
     revision: int | None = Field(description="the collection revision it is current with")
     progress: KeywordIndexWork
-    error: str | None
+    error: str | None = Field(None, description="the last error (admin view only; see the server log)")
 
     @classmethod
-    def of(cls, status: dict[str, Any]) -> KeywordIndexStatus:
-        return cls.model_validate(status)
+    def of(cls, status: dict[str, Any], admin: bool) -> KeywordIndexStatus:
+        reply = cls.model_validate(status)
+        return reply if admin else reply.model_copy(update={"error": None})
 
 
 HealthStatus = Literal["ok", "index_missing", "damaged", "error"]
 
 
 class Health(BaseModel):
+    """What anyone may read: no folders, host names, ports or library error text."""
+
     status: HealthStatus = Field(description="ok | index_missing | damaged | error")
     ready: bool
     documents: int
     chunks: int
     embedding_model: str | None
     answer_mode: str
-    index_dir: str
-    corpus_dir: str
-    message: str | None
-    problems: list[str] = Field(
-        description="what the index check found (segments readable, every chunk committed, metadata complete)"
-    )
+    message: str | None = Field(description="what is wrong and what to do (中文 / English)")
     embedding: EmbeddingStatus = Field(
         description="background embedding of new documents (meaning search follows keyword search)"
     )
@@ -292,6 +291,17 @@ class Health(BaseModel):
         None, description="the kept keyword index (BM25, term statistics, outline) this worker reads, and its updates"
     )
 
+
+class AdminHealth(Health):
+    """The view of callers who may write (the admin token, or loopback when none is set): where things are and
+    what exactly failed."""
+
+    index_dir: str
+    corpus_dir: str
+    detail: str | None = Field(description="the full error: paths, server addresses, library messages")
+    problems: list[str] = Field(
+        description="what the index check found (segments readable, every chunk committed, metadata complete)"
+    )
 
 
 # --- the OpenAI-compatible route -------------------------------------------------------------------------

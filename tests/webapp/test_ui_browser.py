@@ -84,6 +84,16 @@ def test_ask_see_cited_answer_and_its_source_then_the_documents(page: Page) -> N
     assert not page.dialogs and not page.errors, (page.dialogs, page.errors)
 
 
+def test_documents_table_shows_where_not_who(page: Page) -> None:
+    """Issue 20, item 5: was 「命令行(root@vm)」, the operating system's user and host, in the public table."""
+    p = page.page
+    p.get_by_role("tab", name="文档").click()
+    table = p.locator("#documents-table")
+    expect(table).to_contain_text(PLAN)
+    expect(table).to_contain_text("命令行")
+    expect(table).not_to_contain_text("@")
+
+
 def test_follow_up_and_no_answer_in_the_page(page: Page) -> None:
     p = page.page
     p.locator("#examples button").filter(has_text="① 福华颐养院").click()
