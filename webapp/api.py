@@ -1,4 +1,4 @@
-"""The JSON API under /api: ask, check, documents, health.  Errors are
+"""The JSON API under /api: ask, check, documents, health, and the page's admin session.  Errors are
 ``{"error": {"message", "type", "code"}}`` (:mod:`webapp.errors`).
 
 Thin routes: the request models (:mod:`webapp.types`) validate the body, the services (:mod:`webapp.services`) do
@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from assistant.response import AssistantResponse
 from webapp import texts
-from webapp.access import AccessDenied, Caller, authorise_api, client_address, is_admin
+from webapp.access import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    AccessDenied,
+    Caller,
+    authorise_api,
+    client_address,
+    is_admin,
+    issue_ticket,
+)
 from webapp.errors import ApiError
 from webapp.multipart import receive_upload
 from webapp.services import Services
@@ -30,6 +39,7 @@ from webapp.types import (
     Health,
     ReindexRequest,
     ReindexResponse,
+    SessionResponse,
     SkippedFile,
     SuspiciousFile,
     UploadResponse,
@@ -180,5 +190,22 @@ def api_router(services: Services) -> APIRouter:
     )
     def get_health(admin: bool = admin_view) -> AdminHealth | Health:
         return health.report(admin=admin, verify=True)
+
+    @router.post(
+        "/session",
+        response_model=SessionResponse,
+        responses=_WRITE_ERRORS,
+        summary="The page's admin login: sets the session cookie its upload widget needs (Authorization: Bearer)",
+    )
+    def session(request: Request, response: Response, actor: str = writer) -> SessionResponse:
+        if services.settings.web.admin_token:
+            secure = request.url.scheme == "https" or (
+                services.settings.web.trust_forwarded_for and request.headers.get("x-forwarded-proto") == "https"
+            )
+            response.set_cookie(
+                SESSION_COOKIE, issue_ticket(services.settings), max_age=SESSION_SECONDS, path="/",
+                httponly=True, samesite="strict", secure=secure,
+            )
+        return SessionResponse(expires_in=SESSION_SECONDS)
 
     return router

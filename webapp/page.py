@@ -1,17 +1,22 @@
 """The Gradio 6 page: 问答 (streamed, cited answers) and 文档 (list, upload, delete, re-index).
 
 The page's events call the same services as the API (:mod:`webapp.services`).  The documents tab shows who added
-a document only to a logged-in admin (everyone else sees where it came from: 随附资料, 上传 …).
+a document only to a logged-in admin (everyone else sees where it came from: 随附资料, 上传 …); its upload widget is
+served to those who may write (after the login when a token is set), the login also sets the session cookie that
+the guard asks of the widget's upload route, and the widget's cached copies are removed once indexed or refused.
 """
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from assistant.validation import InvalidRequest, has_surrogate
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -35,6 +40,15 @@ STREAM_DELAY = 0.02  # seconds between streamed pieces of an answer
 WRITE_QUEUE = "index-write"  # uploads, deletes and re-indexing run one at a time
 PROGRESS_SECONDS = 2.0  # how often the page shows the background embedding's progress (only while it runs)
 LOGIN_FAILURE_DELAY = 1.0  # seconds a wrong admin token costs
+CACHE_SWEEP = (900, 3600)  # every 15 min, widget copies older than an hour (never submitted) are removed
+# Run in the browser before the login's Python handler: asks /api/session for the upload cookie (HttpOnly).
+LOGIN_JS = """async (token) => {
+  try {
+    await fetch(new URL("api/session", window.location.href), {method: "POST", credentials: "same-origin",
+      headers: {"Authorization": "Bearer " + (token || "").trim()}});
+  } catch (e) {}
+  return token;
+}"""
 
 THEME = gr.themes.Soft(
     primary_hue="red",
@@ -204,11 +218,32 @@ def page_actor(settings: Settings, admin: bool, request: gr.Request | None) -> s
         raise AccessDenied(403, texts.UI_NOT_AUTHORISED_LOOPBACK) from None
 
 
+def may_write(settings: Settings, admin: bool, request: gr.Request | None) -> bool:
+    try:
+        page_actor(settings, admin, request)
+    except AccessDenied:
+        return False
+    return True
+
+
 def login(settings: Settings, token: str | None) -> tuple[bool, str]:
     if token_matches(settings, (token or "").strip()):
         return True, texts.UI_LOGIN_OK
     time.sleep(LOGIN_FAILURE_DELAY)
     return False, texts.UI_LOGIN_FAILED
+
+
+def discard_cached(paths: list[str] | None) -> None:
+    """Remove the upload widget's copies (in Gradio's upload folder, one sub-folder per file) once they are used."""
+    root = Path(get_upload_folder()).resolve()
+    for name in paths or []:
+        path = Path(name).resolve()
+        if not path.is_relative_to(root) or path == root:
+            continue  # never anything outside Gradio's own folder
+        path.unlink(missing_ok=True)
+        if path.parent != root:
+            with suppress(OSError):  # not empty: another file of the same content
+                path.parent.rmdir()
 
 
 def _upload_line(result: UploadResult) -> str:
@@ -229,20 +264,25 @@ def _upload_line(result: UploadResult) -> str:
 def upload_files(
     documents: DocumentService, files: list[str] | None, actor: str, progress: gr.Progress | None = None
 ) -> str:
+    """Index the widget's files; their cached copies are removed whatever the outcome."""
     if not files:
         return texts.UI_NO_FILES
     lines = []
-    for i, path in enumerate(files):
-        name = path.rsplit("/", 1)[-1]
-        if progress is not None:
-            progress(i / len(files), desc=texts.UI_PROGRESS_INDEXING)
-        try:
-            lines.append(_upload_line(documents.upload_path(path, name, actor)))
-        except UploadError as exc:
-            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(exc.message)))
-        except StoreError as exc:
-            log.warning("page upload of %s: %s", name, exc)
-            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(public_message(exc))))
+    try:
+        for i, path in enumerate(files):
+            name = path.rsplit("/", 1)[-1]
+            if progress is not None:
+                progress(i / len(files), desc=texts.UI_PROGRESS_INDEXING)
+            try:
+                lines.append(_upload_line(documents.upload_path(path, name, actor)))
+            except UploadError as exc:
+                lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(exc.message)))
+            except StoreError as exc:
+                log.warning("page upload of %s: %s", name, exc)
+                message = md_escape(public_message(exc))
+                lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=message))
+    finally:
+        discard_cached(files)
     return "\n\n".join(lines)
 
 
@@ -299,8 +339,8 @@ def embedding_progress(documents: DocumentService) -> tuple[str, Any]:
 # --- the page ----------------------------------------------------------------------------------
 def build_blocks(services: Services) -> gr.Blocks:
     answers = services.answers
-    # delete_cache: the page's temporary upload copies older than a day are removed every hour
-    with gr.Blocks(title=texts.UI_TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+    # delete_cache: the widget's copies never submitted are removed too (submitted ones at once, by upload_files)
+    with gr.Blocks(title=texts.UI_TITLE, analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(f"# {texts.UI_TITLE}\n{texts.UI_SUBTITLE}", elem_id="page-header")
         status = gr.Markdown(status_markdown(services.health), elem_id="index-status")
 
@@ -410,7 +450,8 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
     )
     with gr.Row():
         with gr.Column(scale=3):
-            files = gr.File(label=texts.UI_UPLOAD_LABEL, file_count="multiple",
+            # served to those who may write: after the login, or (no token) to this machine's pages
+            files = gr.File(label=texts.UI_UPLOAD_LABEL, file_count="multiple", visible=not token_set,
                             file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload-files")
         with gr.Column(scale=2):
             upload = gr.Button(texts.UI_UPLOAD_BUTTON, variant="primary", elem_id="upload-button")
@@ -449,7 +490,11 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ):
         actor, refusal = writer(admin_state, request)
-        message = upload_files(documents, paths, actor, progress) if actor else refusal
+        if actor:
+            message = upload_files(documents, paths, actor, progress)
+        else:
+            discard_cached(paths)
+            message = refusal
         return (message, *refreshed(services, admin_state), None, *embedding_progress(documents))
 
     def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
@@ -473,9 +518,9 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
             *embedding_progress(documents),
         )
 
-    def on_show(admin_state: bool):
-        """The listing (who added what: a logged-in admin only)."""
-        return refreshed(services, admin_state)
+    def on_show(admin_state: bool, request: gr.Request):
+        """The listing (who added what: a logged-in admin only) and the upload widget (those who may write)."""
+        return (*refreshed(services, admin_state), gr.File(visible=may_write(settings, admin_state, request)))
 
     write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
     upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
@@ -490,10 +535,11 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
     if token_set:
         def on_login(token: str | None):
             ok, message = login(settings, token)
-            return (ok, message, *refreshed(services, ok))
+            return (ok, message, *refreshed(services, ok), gr.File(visible=ok))
 
         for trigger in (login_button.click, token_box.submit):
-            trigger(on_login, [token_box], [admin, login_message, *listing], api_visibility="private")
+            trigger(on_login, [token_box], [admin, login_message, *listing, files], js=LOGIN_JS,
+                    api_visibility="private")
     refresh.click(lambda a: refreshed(services, a), [admin], listing, api_visibility="private", queue=False)
-    docs_tab.select(on_show, [admin], listing, api_visibility="private", queue=False)
-    demo.load(on_show, [admin], listing, api_visibility="private", queue=False)
+    docs_tab.select(on_show, [admin], [*listing, files], api_visibility="private", queue=False)
+    demo.load(on_show, [admin], [*listing, files], api_visibility="private", queue=False)

@@ -176,6 +176,11 @@ ERR_AUTH_REQUIRED = (
     " / Writing needs the admin credential: send Authorization: Bearer <ERQI_ADMIN_TOKEN>."
 )
 ERR_AUTH_WRONG = "管理员凭据不正确。 / Wrong admin credential."
+ERR_PAGE_LOGIN_REQUIRED = (
+    "通过页面上传或读取上传的文件需要先在「文档」标签页以管理员身份登录。"
+    " / Uploading through the page, or reading an uploaded file, needs the admin login of its 文档 tab"
+    " (or Authorization: Bearer <ERQI_ADMIN_TOKEN>)."
+)
 ERR_LOOPBACK_ONLY = (
     "未设置管理员令牌(ERQI_ADMIN_TOKEN),上传、删除和重新索引只接受来自本机(127.0.0.1)的请求。"
     " / No admin token is set (ERQI_ADMIN_TOKEN): uploads, deletes and "

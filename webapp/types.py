@@ -229,6 +229,10 @@ class ReindexResponse(BaseModel):
     seconds: float
 
 
+class SessionResponse(BaseModel):
+    expires_in: int = Field(description="seconds the page's admin session (its upload cookie) stays valid")
+
+
 # --- health ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EmbedderProgress:
