@@ -68,13 +68,15 @@ class LiveServer:
 
 
 def serve(settings: Settings) -> LiveServer:
-    """create_app(settings) served by uvicorn in a background thread; returns once it accepts requests."""
+    """create_app(settings) served by uvicorn in a background thread, with the connection bounds ui.py serves it
+    with (webapp.connections); returns once it accepts requests."""
     from webapp.app import create_app
+    from webapp.connections import config
 
     app = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(config(app, "127.0.0.1", port, settings.web, log_level="warning", lifespan="on",
+                                   timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

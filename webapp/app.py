@@ -1,7 +1,8 @@
 """The web process: FastAPI (the JSON API, the OpenAI-compatible route, /docs) with the Gradio page mounted at /,
 behind the guard (:mod:`webapp.guard`: origin, rate limits, body limits, the page's upload and file routes, errors).
 
-The services (:mod:`webapp.services`) are built once here and handed to the routers and the page.
+The services (:mod:`webapp.services`) are built once here and handed to the routers and the page.  Served by
+uvicorn with the connection bounds of :mod:`webapp.connections` (``ui.py``, or :func:`webapp.connections.config`).
 """
 from __future__ import annotations
 

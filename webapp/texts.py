@@ -191,6 +191,12 @@ ERR_CROSS_ORIGIN = (
     " / Refused a state-changing request from another origin ({origin}); list it in ERQI_ALLOWED_ORIGINS to allow it."
 )
 ERR_RATE_LIMITED = "请求过于频繁,请 {seconds} 秒后再试。 / Too many requests: try again in {seconds} s."
+ERR_TOO_MANY_CONNECTIONS_CLIENT = (
+    "来自同一地址的连接过多(上限 {limit} 个),请稍后再试。 / Too many connections from this address"
+    " (limit {limit}); try again shortly."
+)
+ERR_TOO_MANY_CONNECTIONS = "服务器连接已满,请稍后再试。 / The server has too many connections; try again shortly."
+ERR_HEADER_TIMEOUT = "请求头发送超时,连接已关闭。 / The request headers took too long: connection closed."
 ERR_BODY_TOO_LARGE = "请求体超过上限 {limit}。 / The request body is larger than the {limit} limit."
 ERR_NAME_TOO_LONG = "文件名过长({n} 字节,上限 {limit} 字节)。 / The file name is too long ({n} bytes > {limit})."
 ERR_UNKNOWN_ENDPOINT = "没有这个接口:{name}。 / No such endpoint: {name}."
