@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest import texts
+from ingest.indicators import INDICATORS_VERSION, extract_indicators
 from ingest.limits import ParseLimits, UnreadableFileError
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.planted import planted_instructions
@@ -30,7 +31,7 @@ from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexDamagedError, IndexMissingError
 from vectorstore.index import open_store
 from vectorstore.lock import IndexLock
-from vectorstore.records import Chunk, DocumentInfo, Provenance, doc_id_for
+from vectorstore.records import Chunk, DocumentInfo, Indicator, Provenance, doc_id_for
 
 CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
@@ -64,6 +65,7 @@ class IngestReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, what the user should know)
     repaired: list[str] = field(default_factory=list)  # what the start-of-run check fixed
     chunks_written: int = 0
+    indicators: int = 0  # indicators found in the documents written
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -71,7 +73,7 @@ class IngestReport:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
             f"removed {len(self.removed)}, skipped {len(self.skipped)}{flagged};"
-            f" {self.chunks_written} chunks written in {self.seconds:.1f}s"
+            f" {self.chunks_written} chunks written in {self.seconds:.1f}s, {self.indicators} indicators"
         )
 
 
@@ -108,7 +110,7 @@ def cli_provenance(path: Path) -> Provenance:
 
 def _fingerprint(raw: bytes, params: ChunkingParams) -> str:
     h = hashlib.sha1(raw)
-    h.update(f"|{CHUNKER_VERSION}|{params.fingerprint()}".encode())
+    h.update(f"|{CHUNKER_VERSION}|{params.fingerprint()}|indicators {INDICATORS_VERSION}".encode())
     return h.hexdigest()[:20]
 
 
@@ -196,6 +198,7 @@ class Ingestor:
         hashes = self.store.document_hashes(doc_id_for(n) for n in names)  # a few reads, not one query per file
         pending: dict[str, list[Chunk]] = {}
         infos: dict[str, DocumentInfo] = {}
+        found: dict[str, list[Indicator]] = {}
         size = 0
         try:
             for path in files:
@@ -205,14 +208,15 @@ class Ingestor:
                 elif prepared := self._prepare(path, hashes, report, provenance):
                     pending[prepared.doc_id] = prepared.chunks
                     infos[prepared.doc_id] = prepared.info
+                    found[prepared.doc_id] = prepared.indicators
                     size += len(prepared.chunks)
                 bar.update()
                 if size >= WRITE_BATCH_CHUNKS:
-                    self.store.write_documents(pending, infos)
-                    pending, infos, size = {}, {}, 0
+                    self.store.write_documents(pending, infos, found)
+                    pending, infos, found, size = {}, {}, {}, 0
         finally:
             bar.close()
-        self.store.write_documents(pending, infos)
+        self.store.write_documents(pending, infos, found)
 
     def _prepare(
         self, path: Path, hashes: dict[str, str], report: IngestReport, provenance: Callable[[Path], Provenance]
@@ -258,7 +262,9 @@ class Ingestor:
         first = parsed.chunks[0]
         info = DocumentInfo(doc_id, path.name, first.title, len(parsed.chunks), fingerprint, now, provenance(path),
                             sum(c.suspicious for c in parsed.chunks))
-        return _Prepared(doc_id, parsed.chunks, info)
+        indicators = extract_indicators(parsed.chunks, limit=self.settings.ingest.max_document_indicators)
+        report.indicators += len(indicators)
+        return _Prepared(doc_id, parsed.chunks, info, indicators)
 
     @staticmethod
     def _note(path: Path, parsed: ParsedDocument, report: IngestReport) -> None:
@@ -302,6 +308,7 @@ class _Prepared:
     doc_id: str
     chunks: list[Chunk]
     info: DocumentInfo
+    indicators: list[Indicator]
 
 
 def writer_lock(settings: IngestConfig, wait: float = 0.0) -> AbstractContextManager[object]:

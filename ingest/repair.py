@@ -21,7 +21,7 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from ingest import texts
 from ingest.pipeline import Ingestor, IngestReport, cli_provenance, discover, writer_lock
 from ingest.settings import IngestConfig
-from vectorstore.chroma.maintenance import check, live_rows, rebuild, salvage, salvageable
+from vectorstore.chroma.maintenance import check, live_rows, rebuild, salvage, salvage_indicators, salvageable
 from vectorstore.chroma.store import ChunkStore
 from vectorstore.embedding.embeddings import load_embeddings
 from vectorstore.errors import IndexMissingError, StoreError
@@ -79,6 +79,7 @@ def _recovered_store(settings: IngestConfig, report: RepairReport) -> tuple[Chun
         SharedSystemClient.clear_system_cache()  # Chroma keeps the broken client of that path otherwise
         report.method = "rebuilt from sources"
         return open_store(settings, load_embeddings(settings), create=True), []
+    indicators = None  # a readable index: the registry's own
     if result.damaged is None:
         rows, infos = live_rows(store)
         lost = [infos.pop(d) for d in result.incomplete if d in infos]
@@ -89,8 +90,9 @@ def _recovered_store(settings: IngestConfig, report: RepairReport) -> tuple[Chun
     else:
         chunks, recorded = salvage(Path(settings.store.index_dir), settings.store.collection)
         rows, infos, lost = salvageable(chunks, recorded)
+        indicators = salvage_indicators(Path(settings.store.index_dir), settings.store.collection)
         report.method = "salvaged"
-    rebuild(store, rows, infos)
+    rebuild(store, rows, infos, indicators)
     report.kept = len(infos)
     return store, lost
 

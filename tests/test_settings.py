@@ -76,6 +76,7 @@ FLAT_DEFAULTS = {
     "max_decompressed_bytes": 100000000,
     "max_document_headings": 20000,
     "max_document_chunks": 20000,
+    "max_document_indicators": 5000,
     "parse_timeout": 60.0,
     "parse_memory_mb": 1024,
     "chroma_timeout": 1.0,

@@ -7,8 +7,9 @@ Chroma record per chunk, the fields below as metadata) and hands back
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, computed_field
@@ -138,3 +139,61 @@ class DocumentInfo:
             prov,
             int(meta.get("suspicious", 0)),
         )
+
+
+IndicatorSide = Literal["actual", "target"]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A quantitative statement of a document (「地区生产总值达到760亿元」), found at ingest.
+
+    ``text`` is exactly ``original[start:end]`` (the clause that states it); ``value_start``/``value_end`` are the
+    number with its unit inside it (「760亿元」).  ``value`` and ``unit`` are as printed (760, 亿元: 「6万余人」
+    is 6 and 万人, the 余 in ``qualifier``); ``period`` is a year (2020) or the text's own words for a span
+    (五年来, 今后五年), empty when the text gives none; ``subject`` says what is measured, in the text's words."""
+
+    subject: str
+    value: float
+    unit: str
+    period: str
+    orientation: IndicatorSide
+    text: str
+    doc_id: str
+    source: str
+    start: int
+    end: int
+    section: str = ""
+    value_start: int = 0
+    value_end: int = 0
+    qualifier: str = ""  # 以上, 多, 余, 近, 超 … as printed around the number
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Indicator:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+INDICATORS_KEY = "indicators"  # the registry record's document text: {"indicators": [...]} (JSON)
+
+
+def indicators_json(indicators: Iterable[Indicator]) -> str:
+    """How the registry keeps a document's indicators (beside its metadata, in the record's document text)."""
+    return json.dumps({INDICATORS_KEY: [i.to_dict() for i in indicators]}, ensure_ascii=False, separators=(",", ":"))
+
+
+def indicators_from_json(text: str | None) -> tuple[Indicator, ...] | None:
+    """The indicators a registry record keeps; None for a record written before they were kept (its text is the
+    file name) or one that cannot be read."""
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get(INDICATORS_KEY), list):
+        return None
+    try:
+        return tuple(Indicator.from_dict(d) for d in data[INDICATORS_KEY])
+    except (TypeError, KeyError):
+        return None

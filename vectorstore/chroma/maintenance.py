@@ -17,7 +17,7 @@ import logging
 import shutil
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from vectorstore.chroma.schema import DEAD, DENSE_READY, METADATA_KEYS, PAGE, PE
 from vectorstore.chroma.store import ChunkStore
 from vectorstore.chroma.sync import restart_embedded
 from vectorstore.errors import IndexDamagedError, unavailable
-from vectorstore.records import Chunk, DocumentInfo
+from vectorstore.records import Chunk, DocumentInfo, Indicator, indicators_from_json
 
 log = logging.getLogger("vectorstore")
 
@@ -151,10 +151,14 @@ def live_rows(store: ChunkStore) -> tuple[list[Row], dict[str, DocumentInfo]]:
         offset += PAGE
 
 
-def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) -> None:
+def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo],
+            indicators: Mapping[str, Sequence[Indicator] | None] | None = None) -> None:
     """Write ``rows`` into new collections and swap them in (crash-safe: a writer that opens the index finishes
-    or undoes a swap a killed rebuild left, :func:`vectorstore.chroma.client.recover_interrupted_rebuild`)."""
+    or undoes a swap a killed rebuild left, :func:`vectorstore.chroma.client.recover_interrupted_rebuild`).
+    The documents keep their indicators (``indicators``, or else those the registry holds)."""
     client, name = store.client, store.settings.store.collection
+    if indicators is None:
+        indicators = store.registry.indicators(infos) if store.registry.ready else {}
     tmp = name + REBUILD_SUFFIX
     drop(client, tmp)
     drop(client, registry_name(tmp))
@@ -178,7 +182,7 @@ def rebuild(store: ChunkStore, rows: list[Row], infos: dict[str, DocumentInfo]) 
         )
     registry = DocumentRegistry(client, tmp)
     registry.open(create=True)
-    registry.put(infos.values())
+    registry.put(infos.values(), indicators)
     new.modify(metadata={"embedding_model": store.embeddings.model_id, "revision": revision, "chunks": len(rows),
                          PENDING: pending, DEAD: 0, "building": False})
     with store.write_lock, store.swapping():  # the write lock first, as every writer takes it
@@ -252,6 +256,16 @@ def salvage(index_dir: Path, collection: str) -> tuple[list[Chunk], dict[str, Do
     chunks = [Chunk.from_metadata(meta.pop("chroma:document", ""), meta) for meta in chunk_rows if "doc_id" in meta]
     infos = {meta["doc_id"]: DocumentInfo.from_metadata(meta) for meta in doc_rows if "doc_id" in meta}
     return chunks, infos
+
+
+def salvage_indicators(index_dir: Path, collection: str) -> dict[str, tuple[Indicator, ...] | None]:
+    """The indicators the registry records of a damaged embedded index keep (read from chroma.sqlite3)."""
+    con = sqlite3.connect(f"file:{Path(index_dir) / 'chroma.sqlite3'}?mode=ro", uri=True)
+    try:
+        rows = _records(con, registry_name(collection))
+    finally:
+        con.close()
+    return {m["doc_id"]: indicators_from_json(m.get("chroma:document")) for m in rows if "doc_id" in m}
 
 
 def _records(con: sqlite3.Connection, collection: str) -> list[dict]:

@@ -5,15 +5,18 @@ A document's record (its content fingerprint, chunk count, provenance) is writte
 readers show a chunk only when its ``doc_hash`` equals the committed one, and an
 ingest killed half-way leaves a document that is invisible and redone next time
 (its fingerprint does not match), never one that is half there for good.
+
+The record's document text keeps the document's indicators (:class:`vectorstore.records.Indicator`, as JSON), so
+they are committed and removed with it; listing documents reads the metadata only.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import chromadb
 
 from vectorstore.chroma import chroma_io
-from vectorstore.records import DocumentInfo
+from vectorstore.records import DocumentInfo, Indicator, indicators_from_json, indicators_json
 
 SUFFIX = "__docs"
 _PAGE = 1000
@@ -82,13 +85,40 @@ class DocumentRegistry:
                 found[info.doc_id] = info
         return found
 
-    def put(self, infos: Iterable[DocumentInfo]) -> None:
+    def indicators(self, doc_ids: Iterable[str] | None = None) -> dict[str, tuple[Indicator, ...] | None]:
+        """doc id → the document's indicators (None: a record from before they were kept), of these documents
+        (of all: None)."""
+        assert self._collection is not None
+        found: dict[str, tuple[Indicator, ...] | None] = {}
+        if doc_ids is None:
+            offset = 0
+            while True:
+                page = self._collection.get(include=["documents"], limit=_PAGE, offset=offset)
+                found |= dict(zip(page["ids"], map(indicators_from_json, chroma_io.documents(page)), strict=True))
+                if len(page["ids"]) < _PAGE:
+                    return found
+                offset += _PAGE
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _PAGE):
+            page = self._collection.get(ids=ids[i : i + _PAGE], include=["documents"])
+            found |= dict(zip(page["ids"], map(indicators_from_json, chroma_io.documents(page)), strict=True))
+        return found
+
+    def put(
+        self, infos: Iterable[DocumentInfo], indicators: Mapping[str, Sequence[Indicator] | None] | None = None
+    ) -> None:
+        """Commit the documents' records, each with its indicators (a document without an entry in ``indicators``
+        gets a record as before they were kept: its file name)."""
         assert self._writable is not None
         infos = list(infos)
+        kept = indicators or {}
         for i in range(0, len(infos), _PAGE):
             part = infos[i : i + _PAGE]
+            texts = [
+                d.source if kept.get(d.doc_id) is None else indicators_json(kept[d.doc_id] or ()) for d in part
+            ]
             self._writable.upsert(ids=[d.doc_id for d in part], embeddings=chroma_io.vectors([_VECTOR] * len(part)),
-                                    metadatas=[d.metadata() for d in part], documents=[d.source for d in part])
+                                    metadatas=[d.metadata() for d in part], documents=texts)
 
     def delete(self, doc_ids: Iterable[str]) -> None:
         assert self._writable is not None

@@ -16,7 +16,7 @@ import functools
 import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,7 +50,7 @@ from vectorstore.errors import (
     ModelMismatchError,
     unavailable,
 )
-from vectorstore.records import Chunk, DocumentInfo, short_hash
+from vectorstore.records import Chunk, DocumentInfo, Indicator, short_hash
 from vectorstore.settings import StoreConfig
 
 PLACEHOLDER_MARGIN = 10  # extra dense hits asked for while chunks await their vectors (see ChunkStore._nearest)
@@ -364,6 +364,11 @@ class ChunkStore:
         infos = list(self.registry.all().values()) if self.registry.ready else self.scan_documents()
         return sorted(infos, key=lambda d: d.source)
 
+    @_guarded
+    def indicators(self, doc_ids: list[str] | None = None) -> dict[str, tuple[Indicator, ...] | None]:
+        """The committed documents' indicators (None: committed before indicators were kept)."""
+        return self.registry.indicators(doc_ids) if self.registry.ready else {}
+
     def scan_documents(self) -> list[DocumentInfo]:
         """Documents as the chunks describe them (an index without a registry)."""
         by_doc: dict[str, list[Chunk]] = defaultdict(list)
@@ -440,8 +445,9 @@ class ChunkStore:
         self.write_documents({doc_id: chunks})
         self.embed_pending(progress=progress)
 
-    def write_documents(self, docs: Mapping[str, list[Chunk]], infos: Mapping[str, DocumentInfo] | None = None) -> None:
-        """Phase 1 (fast): swap each document's old chunks for the new ones, then commit it.
+    def write_documents(self, docs: Mapping[str, list[Chunk]], infos: Mapping[str, DocumentInfo] | None = None,
+                        indicators: Mapping[str, Sequence[Indicator]] | None = None) -> None:
+        """Phase 1 (fast): swap each document's old chunks for the new ones, then commit it (with its indicators).
 
         The document's registry record goes first and comes back last, after
         all its chunks: an interrupted write leaves the document invisible and
@@ -455,11 +461,12 @@ class ChunkStore:
             return
         infos = {d: (infos or {}).get(d) or document_info(chunks) for d, chunks in docs.items()}
         with self.write_lock:  # always taken before the swap lock's read side (see maintenance.rebuild)
-            self._write(docs, infos)
+            self._write(docs, infos, indicators or {})
         self.notify()
 
     @_guarded
-    def _write(self, docs: dict[str, list[Chunk]], infos: dict[str, DocumentInfo]) -> None:
+    def _write(self, docs: dict[str, list[Chunk]], infos: dict[str, DocumentInfo],
+               indicators: Mapping[str, Sequence[Indicator]]) -> None:
         chunks = [c for part in docs.values() for c in part]
         self._ensure_registry()
         self.registry.delete(docs)
@@ -472,7 +479,7 @@ class ChunkStore:
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() | {DENSE_READY: False} for c in part],
             )
-        self.registry.put(infos.values())
+        self.registry.put(infos.values(), indicators)
         self.bump_revision(pending=True, dead=dead)
 
     def _delete_chunks_of(self, doc_ids: list[str]) -> int:
