@@ -47,9 +47,10 @@ ingest: setup
 run: ingest
 	$(PY) ui.py --host $(HOST) --port $(PORT)
 
-# Refresh the README's docs/screenshot-chat.png (tests otherwise never write tracked files).
+# Refresh the README's screenshots in docs/ (tests otherwise never write tracked files).
 screenshots: setup browser
 	ERQI_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/webapp/test_ui_browser.py -k cited_answer
+	ERQI_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/webapp/test_features_browser.py
 
 # The same assistant in the terminal.
 chat: ingest

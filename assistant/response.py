@@ -1,6 +1,7 @@
 """The one response type, used by the CLI, batch mode, the web page and the API."""
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -78,8 +79,17 @@ class SentenceCheck(BaseModel):
     reason: str | None = None
 
 
+def new_answer_id() -> str:
+    """A fresh id for one answer (what feedback on it names)."""
+    return "ans-" + uuid.uuid4().hex
+
+
 class AssistantResponse(BaseModel):
     id: str | None = None
+    answer_id: str = Field(
+        default_factory=new_answer_id,
+        description="this answer's own id, new for every answer: rate it with POST /api/feedback",
+    )
     question: str
     standalone_question: str | None = Field(
         None, description="the follow-up rewritten as a standalone question, when it differs"

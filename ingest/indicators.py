@@ -57,7 +57,7 @@ PHRASE_TAGS = frozenset({"vn", "j", "a", "b", "an", "l", "zg", "nz", "i", "eng"}
 PEOPLE_MEASURES = ("人", "人次", "名", "位", "")  # 13.1万人次参与…: people counted by what they did (15万: no measure)
 QUOTES = {"“": "”", "「": "」", "‘": "’", "『": "』"}
 DEFAULT_SIDE: IndicatorSide = "actual"  # a statement with no plan cue anywhere reports a fact
-INDICATORS_VERSION = "1"  # part of a document's fingerprint: bump when extraction changes, so the next ingest redoes it
+INDICATORS_VERSION = "2"  # part of a document's fingerprint: bump when extraction changes, so the next ingest redoes it
 
 
 @dataclass
@@ -223,9 +223,12 @@ def _clean_before(pre: str, segmenter: Segmenter) -> tuple[str, bool]:
 
 
 def _is_place(word: tuple[str, str], following: tuple[str, str]) -> bool:
-    """A place of an administrative kind that opens a clause: 二七区 (a place name), 金水区 before 实现."""
+    """A place of an administrative kind that opens a clause: 二七区 (a place name), 金水区 before 实现, 马寨镇 before
+    a verb (马寨镇完成…; 建成区面积 is not one: a noun follows)."""
     name, tag = word
-    return len(name) >= 3 and name.endswith(PLACE_ENDINGS) and (tag == "ns" or following[0] in LEAD_WORDS)
+    return len(name) >= 3 and name.endswith(PLACE_ENDINGS) and (
+        tag == "ns" or following[0] in LEAD_WORDS or following[1] == "v"
+    )
 
 
 def _clean_after(rest: str) -> str:

@@ -59,8 +59,8 @@ class IngestSettings(SettingsGroup):
     max_document_chunks: int = Field(20_000, description="Most chunks of one document.")
     max_document_indicators: int = Field(
         5_000,
-        description="Most indicators (quantitative statements: 「地区生产总值达到760亿元」) kept of one document, the first "
-        "in document order; the document is indexed whole either way.",
+        description="Most indicators (quantitative statements: 「地区生产总值达到760亿元」) kept of one document, "
+        "the first in document order; the document is indexed whole either way.",
     )
     parse_timeout: float = Field(
         60.0, description="Seconds one file may take to parse (in a worker process, killed when over)."

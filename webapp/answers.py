@@ -7,14 +7,19 @@ from collections.abc import Iterator
 from assistant.response import AssistantResponse
 from assistant.validation import clean_history, clean_question
 from webapp import texts
+from webapp.feedback import FeedbackService
 from webapp.index import IndexService
 from webapp.types import AnswerQuery
 
 
 class AnswerService:
-    def __init__(self, index: IndexService) -> None:
+    """Every answer given is remembered by ``feedback`` (its ``answer_id`` can then be rated); nothing of the
+    feedback is read back: a rating never changes an answer."""
+
+    def __init__(self, index: IndexService, feedback: FeedbackService | None = None) -> None:
         self.index = index
         self.settings = index.settings
+        self.feedback = feedback
 
     @property
     def mode(self) -> str:
@@ -31,12 +36,23 @@ class AnswerService:
 
     def ask(self, query: AnswerQuery) -> AssistantResponse:
         """StoreError (IndexMissingError) when there is nothing to search."""
-        return self.index.require().ask(query.text, query.history, id=query.id)
+        return self._remembered(query, self.index.require().ask(query.text, query.history, id=query.id))
 
     def stream(self, query: AnswerQuery) -> Iterator[str | AssistantResponse]:
         """Text pieces, then the final response; a missing index raises before the first piece."""
-        return self.index.require().stream(query.text, query.history, id=query.id)
+        pieces = self.index.require().stream(query.text, query.history, id=query.id)
+
+        def remembered() -> Iterator[str | AssistantResponse]:
+            for piece in pieces:
+                yield piece if isinstance(piece, str) else self._remembered(query, piece)
+
+        return remembered()
 
     def check(self, query: AnswerQuery) -> AssistantResponse:
         """Fact-check a claim: the response has ``verdict`` (supported / contradicted / not_found) and its evidence."""
-        return self.index.require().check(query.text, id=query.id)
+        return self._remembered(query, self.index.require().check(query.text, id=query.id))
+
+    def _remembered(self, query: AnswerQuery, response: AssistantResponse) -> AssistantResponse:
+        if self.feedback is not None:
+            self.feedback.remember(query, response)
+        return response

@@ -1,16 +1,19 @@
-"""The JSON API under /api: ask, check, documents, health, and the page's admin session.  Errors are
-``{"error": {"message", "type", "code"}}`` (:mod:`webapp.errors`).
+"""The JSON API under /api: ask, check, documents (and a document's view), indicators, feedback, health, and the
+page's admin session; the document view's page at /view.  Errors are ``{"error": {"message", "type", "code"}}``
+(:mod:`webapp.errors`).
 
 Thin routes: the request models (:mod:`webapp.types`) validate the body, the services (:mod:`webapp.services`) do
 the work, and the reply is one of the response models.  Reading is open; uploading, deleting and re-indexing need
 the admin credential (:mod:`webapp.access`); re-indexing also needs ``{"confirm": true}``.  Callers who may write
-get the admin views (who added a document, where the index is, the full error).
+get the admin views (who added a document, where the index is, the full error); they alone read the feedback.
+Rating an answer is open, and rate-limited as every other state-changing request (:mod:`webapp.guard`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.response import AssistantResponse
@@ -25,7 +28,10 @@ from webapp.access import (
     is_admin,
     issue_ticket,
 )
+from webapp.document_view import InvalidPassage
 from webapp.errors import ApiError
+from webapp.feedback import FeedbackUnavailable, UnknownAnswer, eval_lines
+from webapp.indicators import IndicatorQuery, IndicatorSort
 from webapp.multipart import receive_upload
 from webapp.services import Services
 from webapp.types import (
@@ -35,8 +41,14 @@ from webapp.types import (
     DeleteResponse,
     DocumentEntry,
     DocumentList,
+    DocumentView,
     ErrorResponse,
+    FeedbackEntry,
+    FeedbackList,
+    FeedbackReceipt,
+    FeedbackRequest,
     Health,
+    IndicatorList,
     ReindexRequest,
     ReindexResponse,
     SessionResponse,
@@ -55,6 +67,8 @@ def _errors(*codes: int) -> Responses:
 
 
 _ERRORS = _errors(400, 503)
+_CSV_REPLY: Responses = {200: {"content": {"text/csv": {}}}}
+_NDJSON_REPLY: Responses = {200: {"content": {"application/x-ndjson": {}}}}
 _WRITE_ERRORS = _errors(401, 403, 503)
 _UPLOAD_BODY = {
     "requestBody": {
@@ -103,6 +117,115 @@ def viewer(services: Services) -> Any:
         return is_admin(services.settings, caller_of(services, request), request.headers.get("authorization"))
 
     return Depends(may_write)
+
+
+def indicator_query(
+    q: Annotated[str, Query(max_length=200, description="words the subject, the clause or the section all hold")] = "",
+    doc_id: Annotated[str | None, Query(description="one document's")] = None,
+    orientation: Annotated[Literal["actual", "target"] | None, Query(description="actual or target only")] = None,
+    section: Annotated[str | None, Query(max_length=400, description="a section path, or its beginning")] = None,
+    sort: Annotated[IndicatorSort, Query(description="document | subject | value | period | orientation")] = "document",
+) -> IndicatorQuery:
+    return IndicatorQuery(q=q, doc_id=doc_id, orientation=orientation, section=section, sort=sort)
+
+
+def _feedback_entries(services: Services) -> list[FeedbackEntry]:
+    try:
+        return services.feedback.entries()
+    except FeedbackUnavailable:
+        raise ApiError(503, texts.ERR_FEEDBACK_UNAVAILABLE, "feedback_unavailable") from None
+
+
+def view_router(services: Services) -> APIRouter:
+    """/view/{doc_id}?start=…&end=…: the document view's page (HTML), the stable link of a passage."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/view/{doc_id}", response_class=HTMLResponse)
+    def view(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
+        status, page = services.views.page(doc_id, start, end)
+        return HTMLResponse(page, status_code=status)
+
+    return router
+
+
+def features_router(services: Services) -> APIRouter:
+    """/api: a document's view, the indicators (JSON, CSV), the feedback (rate: open; read, export: admin)."""
+    router = APIRouter(prefix="/api", tags=["api"])
+    writer = admin(services)
+
+    @router.get(
+        "/documents/{doc_id}/view",
+        response_model=DocumentView,
+        responses=_errors(400, 404, 503),
+        summary="A document as indexed, section by section, with the passage start..end (a citation's offsets)",
+    )
+    def document_view(doc_id: str, start: int | None = None, end: int | None = None) -> DocumentView:
+        try:
+            return services.views.view(doc_id, start, end)
+        except InvalidPassage as exc:
+            raise ApiError(400, exc.message) from None
+
+    @router.get(
+        "/indicators",
+        response_model=IndicatorList,
+        responses=_errors(400, 503),
+        summary="Every quantitative statement of the indexed documents (subject, value, unit, period, actual/target, "
+        "the verbatim clause with doc_id/start/end), filtered and sorted, with achievement/target pairs",
+    )
+    def indicators(query: Annotated[IndicatorQuery, Depends(indicator_query)]) -> IndicatorList:
+        return services.indicators.listing(query)
+
+    @router.get(
+        "/indicators.csv",
+        response_class=Response,
+        responses=_CSV_REPLY | _errors(400, 503),
+        summary="The same indicators as CSV (UTF-8 with BOM)",
+    )
+    def indicators_csv(query: Annotated[IndicatorQuery, Depends(indicator_query)]) -> Response:
+        return Response(services.indicators.csv(query), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="indicators.csv"'})
+
+    @router.post(
+        "/feedback",
+        status_code=201,
+        response_model=FeedbackReceipt,
+        responses=_errors(400, 404, 429, 503),
+        summary="Rate an answer: {answer_id, helpful, comment?}; stored append-only, never changes an answer",
+    )
+    def feedback(body: FeedbackRequest) -> FeedbackReceipt:
+        limit = services.settings.web.feedback_max_comment_chars
+        if body.comment is not None and len(body.comment) > limit:
+            raise ApiError(400, texts.ERR_FEEDBACK_COMMENT_TOO_LONG.format(limit=limit, n=len(body.comment)))
+        try:
+            return services.feedback.add(body.answer_id, body.helpful, body.comment)
+        except UnknownAnswer:
+            message = texts.ERR_FEEDBACK_UNKNOWN_ANSWER.format(answer_id=body.answer_id)
+            raise ApiError(404, message, "not_found") from None
+        except FeedbackUnavailable:
+            raise ApiError(503, texts.ERR_FEEDBACK_UNAVAILABLE, "feedback_unavailable") from None
+
+    @router.get(
+        "/feedback",
+        response_model=FeedbackList,
+        responses=_WRITE_ERRORS,
+        summary="Every rating with the answer it rates, the newest first; needs the admin credential",
+    )
+    def list_feedback(actor: str = writer) -> FeedbackList:
+        entries = _feedback_entries(services)
+        return FeedbackList(feedback=entries, total=len(entries))
+
+    @router.get(
+        "/feedback/export",
+        response_class=Response,
+        responses=_NDJSON_REPLY | _WRITE_ERRORS,
+        summary="The ratings as an evaluation set (JSON Lines; `python -m assistant eval FILE`); needs the admin "
+        "credential",
+    )
+    def export_feedback(actor: str = writer) -> Response:
+        return Response(eval_lines(_feedback_entries(services)), media_type="application/x-ndjson; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="feedback-eval.jsonl"'})
+
+    return router
 
 
 def api_router(services: Services) -> APIRouter:

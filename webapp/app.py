@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 
 from settings import Settings
 from webapp import texts
-from webapp.api import api_router
+from webapp.api import api_router, features_router, view_router
 from webapp.errors import install_error_handlers
 from webapp.guard import Guard
 from webapp.openai_api import openai_router
@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     install_error_handlers(app)
     app.include_router(api_router(services))
+    app.include_router(features_router(services))
+    app.include_router(view_router(services))
     app.include_router(openai_router(services))
     demo = build_blocks(services)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)

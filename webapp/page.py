@@ -7,6 +7,7 @@ the guard asks of the widget's upload route, and the widget's cached copies are 
 """
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Iterator
@@ -26,9 +27,12 @@ from vectorstore.records import DocumentInfo
 from webapp import texts
 from webapp.access import AccessDenied, Caller, authorise_loopback, client_address, token_matches
 from webapp.answers import AnswerService
+from webapp.document_view import view_link
 from webapp.documents import DocumentService
 from webapp.errors import UnknownDocument, public_message
+from webapp.feedback_ui import FeedbackSection, RatingControls, staff_view
 from webapp.health import HealthService
+from webapp.indicators_tab import indicators_tab
 from webapp.render import answer_message, check_markdown, detail_messages, error_message, md_escape, partial_message
 from webapp.services import Services
 from webapp.types import UploadResult
@@ -126,10 +130,20 @@ def _choices(docs: list[DocumentInfo]) -> list[tuple[str, str]]:
     return [(f"{d.title}({d.source})", d.doc_id) for d in docs]
 
 
-def refreshed(services: Services, admin: bool = False) -> tuple[str, list[list[Any]], Any]:
+def document_links(docs: list[DocumentInfo]) -> str:
+    """Each document's view (the same view a citation opens), for the documents tab."""
+    items = "".join(
+        f'<li><a href="{view_link(d.doc_id, relative=True)}" target="_blank" rel="noopener">{html.escape(d.title)}'
+        f"</a>({html.escape(d.source)})</li>" for d in docs
+    )
+    title = texts.UI_DOCS_LINKS_TITLE
+    return f'<nav aria-label="{title}">{title}<ul>{items}</ul></nav>' if docs else ""
+
+
+def refreshed(services: Services, admin: bool = False) -> tuple[str, list[list[Any]], Any, str]:
     docs = _documents(services.documents)
     return (status_markdown(services.health, docs), table_rows(docs, admin),
-            gr.update(choices=_choices(docs), value=None))
+            gr.update(choices=_choices(docs), value=None), document_links(docs))
 
 
 def _not_ready_or(answers: AnswerService, exc: StoreError) -> str:
@@ -142,18 +156,26 @@ def respond(
     answers: AnswerService, message: str, chat: list | None, conv: list | None
 ) -> Iterator[tuple[str, list, list]]:
     """Stream one answer: yields (textbox value, chat messages, conversation state)."""
+    for box, messages, state, _ in respond_rated(answers, message, chat, conv):
+        yield box, messages, state
+
+
+def respond_rated(
+    answers: AnswerService, message: str, chat: list | None, conv: list | None
+) -> Iterator[tuple[str, list, list, str | None]]:
+    """:func:`respond`, and the answer's ``answer_id`` once it is given (what the rating buttons rate)."""
     chat = list(chat or [])
     keep = max(answers.settings.answering.max_history_messages - 2, 0)  # a long conversation keeps its latest turns
     conv = list(conv or [])[-keep:] if keep else []
     question = (message or "").strip()
     if not question:
-        yield "", chat, conv
+        yield "", chat, conv, None
         return
     if has_surrogate(question):  # cannot even be shown: refuse before echoing it
-        yield "", chat + [error_message(texts.ERR_SURROGATE)], conv
+        yield "", chat + [error_message(texts.ERR_SURROGATE)], conv, None
         return
     chat.append(gr.ChatMessage(role="user", content=md_escape(question)))
-    yield "", chat, conv
+    yield "", chat, conv, None
     extractive = answers.mode == "extractive"
     try:
         pieces = answers.stream(answers.query(question, conv))  # validates and retrieves before the first piece
@@ -161,27 +183,27 @@ def respond(
         for piece in pieces:
             if isinstance(piece, str):
                 streamed += piece
-                yield "", chat + [partial_message(streamed)], conv
+                yield "", chat + [partial_message(streamed)], conv, None
                 if extractive:
                     time.sleep(STREAM_DELAY)  # the extractive answer exists at once: show it progressively
             else:
                 response = piece
     except InvalidRequest as exc:
-        yield "", chat + [error_message(str(exc))], conv
+        yield "", chat + [error_message(str(exc))], conv, None
         return
     except StoreError as exc:
-        yield "", chat + [error_message(_not_ready_or(answers, exc))], conv
+        yield "", chat + [error_message(_not_ready_or(answers, exc))], conv, None
         return
     except Exception:  # noqa: BLE001 - the user gets a message, the log gets the trace
         log.exception("answering %r failed", question)
-        yield "", chat + [error_message(texts.ERR_INTERNAL)], conv
+        yield "", chat + [error_message(texts.ERR_INTERNAL)], conv, None
         return
     if response is None:
-        yield "", chat + [error_message(texts.ERR_INTERNAL)], conv
+        yield "", chat + [error_message(texts.ERR_INTERNAL)], conv, None
         return
     limit = answers.settings.answering.max_history_message_chars
     conv = conv + [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer[:limit]}]
-    yield "", chat + [answer_message(response)] + detail_messages(response), conv
+    yield "", chat + [answer_message(response)] + detail_messages(response), conv, response.answer_id
 
 
 def check_claim(answers: AnswerService, claim: str | None) -> str:
@@ -369,6 +391,7 @@ def build_blocks(services: Services) -> gr.Blocks:
                         (gr.Button(label, size="sm", variant="secondary"), question)
                         for label, question in texts.UI_EXAMPLES
                     ]
+                rating = RatingControls()
 
             with gr.Tab(texts.UI_TAB_CHECK, id="check-tab"):
                 gr.Markdown(texts.UI_CHECK_INTRO)
@@ -383,26 +406,32 @@ def build_blocks(services: Services) -> gr.Blocks:
                     ]
                 check_result = gr.Markdown(texts.UI_CHECK_PLACEHOLDER_RESULT, elem_id="check-result")
 
+            with gr.Tab(texts.UI_TAB_INDICATORS, id="indicators-tab") as indicators:
+                indicators_tab(services, indicators)
+
             with gr.Tab(texts.UI_TAB_DOCS, id="docs-tab") as docs_tab:
                 _documents_tab(services, docs_tab, status, demo)
 
         # --- chat events ---
         def chat(message: str, chat_history: list, conversation: list):
-            yield from respond(answers, message, chat_history, conversation)
+            yield from respond_rated(answers, message, chat_history, conversation)
 
-        chat_io: dict[str, Any] = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv])
+        rating.wire(services.feedback, services.settings.web.feedback_max_comment_chars)
+        chat_io: dict[str, Any] = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv, rating.answer])
         box.submit(chat, **chat_io, api_name="chat", api_description=texts.API_CHAT_DESCRIPTION)
         send.click(chat, **chat_io, api_visibility="private")
-        clear.click(lambda: ("", [], []), None, [box, chatbot, conv], queue=False, api_visibility="private")
+        clear.click(lambda: ("", [], [], None), None, [box, chatbot, conv, rating.answer], queue=False,
+                    api_visibility="private")
         chatbot.clear(lambda: [], None, conv, queue=False, api_visibility="private")  # the chat's own trash button
 
         def example_handler(question: str):
             def run(chat_history: list, conversation: list):
-                yield from respond(answers, question, chat_history, conversation)
+                yield from respond_rated(answers, question, chat_history, conversation)
             return run
 
         for button, question in example_buttons:
-            button.click(example_handler(question), [chatbot, conv], [box, chatbot, conv], api_visibility="private")
+            button.click(example_handler(question), [chatbot, conv], [box, chatbot, conv, rating.answer],
+                         api_visibility="private")
 
         # --- fact-check events ---
         def check(claim: str) -> str:
@@ -468,12 +497,14 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
     gr.Markdown(texts.UI_REINDEX_HELP)
     docs_message = gr.Markdown(elem_id="documents-message")
     progress_line = gr.Markdown(elem_id="embedding-progress")
+    links = gr.HTML(document_links(docs_now), elem_id="document-links")
+    staff = FeedbackSection()
     timer = gr.Timer(PROGRESS_SECONDS, active=False)
 
     # --- document events ---
-    doc_outputs = [docs_message, status, table, choose]
+    doc_outputs = [docs_message, status, table, choose, links]
     busy = [progress_line, timer]
-    listing = [status, table, choose]
+    listing = [status, table, choose, links]
 
     def writer(admin_state: bool, request: gr.Request | None) -> tuple[str | None, str]:
         """(who writes, "") or (None, why the page may not write)."""
@@ -519,8 +550,10 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
         )
 
     def on_show(admin_state: bool, request: gr.Request):
-        """The listing (who added what: a logged-in admin only) and the upload widget (those who may write)."""
-        return (*refreshed(services, admin_state), gr.File(visible=may_write(settings, admin_state, request)))
+        """The listing (who added what: a logged-in admin only), the upload widget and the ratings (those who may
+        write)."""
+        allowed = may_write(settings, admin_state, request)
+        return (*refreshed(services, admin_state), gr.File(visible=allowed), *staff_view(services.feedback, allowed))
 
     write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
     upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
@@ -535,11 +568,16 @@ def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, de
     if token_set:
         def on_login(token: str | None):
             ok, message = login(settings, token)
-            return (ok, message, *refreshed(services, ok), gr.File(visible=ok))
+            return (ok, message, *refreshed(services, ok), gr.File(visible=ok), *staff_view(services.feedback, ok))
 
         for trigger in (login_button.click, token_box.submit):
-            trigger(on_login, [token_box], [admin, login_message, *listing, files], js=LOGIN_JS,
+            trigger(on_login, [token_box], [admin, login_message, *listing, files, *staff.outputs], js=LOGIN_JS,
                     api_visibility="private")
     refresh.click(lambda a: refreshed(services, a), [admin], listing, api_visibility="private", queue=False)
-    docs_tab.select(on_show, [admin], [*listing, files], api_visibility="private", queue=False)
-    demo.load(on_show, [admin], [*listing, files], api_visibility="private", queue=False)
+    shown: dict[str, Any] = dict(api_visibility="private", queue=False)
+    docs_tab.select(on_show, [admin], [*listing, files, *staff.outputs], **shown)
+    demo.load(on_show, [admin], [*listing, files, *staff.outputs], **shown)
+    def on_staff_refresh(admin_state: bool, request: gr.Request):
+        return staff_view(services.feedback, may_write(settings, admin_state, request))
+
+    staff.refresh.click(on_staff_refresh, [admin], staff.outputs, **shown)

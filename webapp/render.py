@@ -14,6 +14,7 @@ from gradio import ChatMessage
 
 from assistant.response import AssistantResponse, Citation, RetrievedItem, ShortAnswer
 from webapp import texts
+from webapp.document_view import view_link
 
 # Characters that can start emphasis, code, links, images, footnotes, math, strikethrough, tables or
 # e-mail autolinks anywhere in a line.  With [ and ] escaped, ( ) ! ^ and : cannot form a link.
@@ -23,6 +24,7 @@ _INLINE = re.compile(r"([\\`*_\[\]$~|@])")
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)  # indented lines would become code blocks
 _LINE_START = re.compile(r"^([#+=-]|\d+(?=[.)]))", re.MULTILINE)
 _URL = re.compile(r"(?i)\b(https?|ftp)://|\bwww\.")
+_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")  # a citation marker [n] as md_escape leaves it: \[n\]
 RELATED_CHARS = 220
 
 
@@ -61,12 +63,36 @@ def _with_short(cited: str, c: Citation, short: ShortAnswer | None) -> str:
     return f"{md_escape(cited[:a])}<strong>{md_escape(cited[a:b])}</strong>{md_escape(cited[b:])}"
 
 
+def _view_link(c: Citation | RetrievedItem) -> str:
+    """The document view with this passage marked (relative to the page: it works behind a path prefix)."""
+    return view_link(c.doc_id, c.start, c.end, relative=True)
+
+
+def _source_line(c: Citation | RetrievedItem) -> str:
+    location = texts.UI_SOURCE_LOCATION.format(source=md_escape(c.source), start=c.start, end=c.end)
+    return f"<small>{location} · [{texts.UI_VIEW_LINK}]({_view_link(c)})</small>"
+
+
+def linked_markers(markdown: str, citations: list[Citation]) -> str:
+    """Escaped answer text whose citation markers [n] open the cited passage in its document (a document's own
+    「[1]」 is shown as ［1］ in an answer, so every \\[n\\] left is a marker)."""
+    by_ref = {c.ref: c for c in citations}
+
+    def link(m: re.Match[str]) -> str:
+        c = by_ref.get(int(m.group(1)))
+        if c is None:
+            return m.group(0)
+        title = texts.UI_VIEW_LINK_TITLE.format(ref=c.ref)
+        return f'[\\[{c.ref}\\]]({_view_link(c)} "{title}")'
+
+    return _ESCAPED_MARKER.sub(link, markdown)
+
+
 def sources_markdown(citations: list[Citation], short: ShortAnswer | None = None) -> str:
     parts = []
     for c in citations:
-        location = texts.UI_SOURCE_LOCATION.format(source=md_escape(c.source), start=c.start, end=c.end)
         heading = f"**\\[{c.ref}\\] {_where(c.title, c.section)}**"
-        parts.append(f"{heading}\n\n{_quote_block(highlighted_context(c, short))}\n\n<small>{location}</small>")
+        parts.append(f"{heading}\n\n{_quote_block(highlighted_context(c, short))}\n\n{_source_line(c)}")
     return "\n\n---\n\n".join(parts)
 
 
@@ -74,10 +100,8 @@ def related_markdown(items: list[RetrievedItem]) -> str:
     parts = []
     for item in items:
         text = item.text if len(item.text) <= RELATED_CHARS else item.text[:RELATED_CHARS] + "…"
-        location = texts.UI_SOURCE_LOCATION.format(source=md_escape(item.source), start=item.start, end=item.end)
-        parts.append(
-            f"**{_where(item.title, item.section)}**\n\n{_quote_block(md_escape(text))}\n\n<small>{location}</small>"
-        )
+        quoted = _quote_block(md_escape(text))
+        parts.append(f"**{_where(item.title, item.section)}**\n\n{quoted}\n\n{_source_line(item)}")
     return "\n\n---\n\n".join(parts)
 
 
@@ -111,9 +135,10 @@ def answer_message(response: AssistantResponse) -> ChatMessage:
 def _answer_markdown(response: AssistantResponse) -> str:
     """The answer text; its first line in bold when it is the direct answer (the reader's span)."""
     if response.short_answer is None or response.no_answer:
-        return md_escape(response.answer)
+        return linked_markers(md_escape(response.answer), response.citations)
     first, _, rest = response.answer.partition("\n")
-    return f"**{md_escape(first)}**" + ("  \n" + md_escape(rest) if rest else "")
+    text = f"**{md_escape(first)}**" + ("  \n" + md_escape(rest) if rest else "")
+    return linked_markers(text, response.citations)
 
 
 def detail_messages(response: AssistantResponse) -> list[ChatMessage]:

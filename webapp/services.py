@@ -8,6 +8,9 @@ index       :mod:`webapp.index`             opens, checks and holds the index (w
 answers     :mod:`webapp.answers`           validates a question once, then asks, streams or checks
 documents   :mod:`webapp.documents`         list, upload, delete, re-index; the background embedder
 health      :mod:`webapp.health`            the index's state: a public view and an admin view
+indicators  :mod:`webapp.indicators`        every document's indicators: search, sort, pairs, CSV
+views       :mod:`webapp.document_view`     a document with a cited passage marked (the shareable link)
+feedback    :mod:`webapp.feedback`          the answers given, their ratings, the ratings as an eval set
 =========== =============================== =================================================================
 """
 from __future__ import annotations
@@ -16,9 +19,12 @@ from dataclasses import dataclass
 
 from settings import Settings
 from webapp.answers import AnswerService
+from webapp.document_view import DocumentViewService
 from webapp.documents import DocumentService
+from webapp.feedback import FeedbackService
 from webapp.health import HealthService
 from webapp.index import IndexService
+from webapp.indicators import IndicatorService
 
 
 @dataclass
@@ -28,16 +34,21 @@ class Services:
     answers: AnswerService
     documents: DocumentService
     health: HealthService
+    indicators: IndicatorService
+    views: DocumentViewService
+    feedback: FeedbackService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Every service, and the index opened (its failure kept, never raised: the page still starts)."""
         index = IndexService(settings)
-        answers = AnswerService(index)
+        feedback = FeedbackService(settings.store.index_dir, settings.web)
+        answers = AnswerService(index, feedback)
         documents = DocumentService(index)
         health = HealthService(index, answers, documents)
         index.open()
-        return cls(settings, index, answers, documents, health)
+        return cls(settings, index, answers, documents, health, IndicatorService(index), DocumentViewService(index),
+                   feedback)
 
     def close(self) -> None:
         self.index.close()

@@ -1,5 +1,5 @@
-"""The settings group of the web process (``Settings.web``): who may write, rate limits, request sizes, and the
-bounds on connections."""
+"""The settings group of the web process (``Settings.web``): who may write, rate limits, request sizes, the bounds on
+connections, and how long the answers kept for feedback stay."""
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
@@ -74,4 +74,19 @@ class WebSettings(SettingsGroup):
         50,
         description="Open connections from one client address (per worker process); more get a 503 at once. Behind "
         "a reverse proxy every connection comes from the proxy: raise it to about max_connections there.",
+    )
+    # --- feedback on answers (webapp/feedback.py) -------------------------------------------------------------------
+    feedback_max_comment_chars: int = Field(
+        1_000,
+        description="Longest comment a rating of an answer may carry (POST /api/feedback, the page); longer is a 400.",
+    )
+    feedback_keep_days: float = Field(
+        30.0,
+        description="Days an answer nobody rated is kept for feedback (INDEX_DIR/feedback.sqlite3); rated answers and "
+        "every rating are kept for good.",
+    )
+    feedback_max_answers: int = Field(
+        100_000,
+        description="Most unrated answers kept for feedback; beyond it the oldest are forgotten first (a flood of "
+        "questions cannot fill the disk).",
     )

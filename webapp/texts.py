@@ -242,3 +242,92 @@ ERR_WORKERS_NEED_SERVER = (
     " / Several workers need a Chroma server: an embedded index has one writing process."
     " Start `chroma run --path DIR --port 8000` and set ERQI_CHROMA_HOST and ERQI_CHROMA_PORT (see docs/deploy.md)."
 )
+
+# --- the document view (/view/{doc_id}) --------------------------------------------------------------------------
+VIEW_TITLE = "{title} · 原文"
+VIEW_BACK = "← 返回问答页面"
+VIEW_META = "文件 {source} · 文档 ID {doc_id}"
+VIEW_WHERE = "引文位置:"
+VIEW_WHERE_ARIA = "引文所在章节"
+VIEW_OFFSETS = "第 {start}–{end} 字"
+VIEW_SHARE = "本段链接(可分享):"
+VIEW_SECTION_LABEL = "所在章节:"
+VIEW_PASSAGE_LABEL = "引用的原文"
+VIEW_MAIN_ARIA = "文档原文"
+VIEW_WHOLE_DOCUMENT = "查看整篇文档"
+VIEW_ERROR_TITLE = "无法显示原文"
+ERR_VIEW_PASSAGE = (
+    "引用位置 {start}–{end} 不在这篇文档的正文范围内(正文共 {length} 字)。"
+    " / The offsets {start}-{end} are not a passage of this document ({length} characters)."
+)
+ERR_VIEW_UNAVAILABLE = "索引暂时不可用,请稍后再试。 / The index is unavailable right now; try again shortly."
+UI_VIEW_LINK = "查看原文"
+UI_VIEW_LINK_TITLE = "在原文中查看第 {ref} 条出处"
+UI_DOCS_LINKS_TITLE = "在原文中阅读:"
+
+# --- the indicators tab (指标一览) and /api/indicators -----------------------------------------------------------
+UI_TAB_INDICATORS = "指标一览"
+UI_INDICATORS_INTRO = (
+    "### 指标一览\n"
+    "从每篇文档中自动摘出的数字指标:指标、数值、时间,以及它是**已实现**(实际)还是**规划目标**。"
+    "点击表头可排序,点「原文」可在文档中查看这句话。"
+)
+UI_INDICATORS_SEARCH_LABEL = "搜索指标"
+UI_INDICATORS_SEARCH_PLACEHOLDER = "例如:生产总值、项目、学位(多个词用空格分开)"
+UI_INDICATORS_DOC_LABEL = "文档"
+UI_INDICATORS_ALL_DOCS = "全部文档"
+UI_INDICATORS_SIDE_LABEL = "类型"
+UI_INDICATORS_SIDES = (("全部", ""), ("实际", "actual"), ("目标", "target"))
+UI_INDICATORS_SECTION_LABEL = "章节"
+UI_INDICATORS_ALL_SECTIONS = "全部章节"
+UI_INDICATORS_HEADERS = ("章节", "指标", "数值", "单位", "时间", "类型", "原文", "文档")
+UI_INDICATORS_COUNT = (
+    "共 **{n}** 条指标(全部 {total} 条),其中实际 {actual} 条、目标 {target} 条;实际与目标可对照的 {pairs} 组。"
+)
+UI_INDICATORS_EMPTY = "没有找到符合条件的指标。"
+UI_INDICATORS_CSV = "下载 CSV"
+UI_INDICATORS_CSV_TITLE = "把当前筛选出的指标下载为 CSV 文件"
+UI_INDICATORS_CHART_LABEL = "实际与目标对比"
+UI_INDICATORS_CHART_TITLE = "实际完成与规划目标"
+UI_INDICATORS_CHART_EMPTY = "当前筛选中没有可以对照的实际值与目标值。"
+UI_INDICATORS_CHART_SUMMARY = "图表内容:{items}。"
+UI_INDICATORS_CHART_ITEM = "{subject}:实际 {actual}({actual_period}),目标 {target}({target_period})"
+UI_INDICATORS_MORE_PAIRS = "(图中显示前 {shown} 组,共 {total} 组)"
+ORIENTATION_NAMES = {"actual": "实际", "target": "目标"}
+UI_NO_PERIOD = "未注明"
+
+# --- feedback on answers ------------------------------------------------------------------------------------------
+UI_RATE_TITLE = "这个回答有帮助吗?"
+UI_RATE_HELPFUL = "有帮助"
+UI_RATE_UNHELPFUL = "没帮助"
+UI_RATE_COMMENT_LABEL = "补充意见(可选)"
+UI_RATE_COMMENT_PLACEHOLDER = "例如:数字不对、没回答到点子上……"
+UI_RATE_NOTHING = "请先提问,收到回答后再评价。"
+UI_RATE_THANKS = "【完成】已记录您对最近一个回答的评价({verdict}),谢谢!"
+UI_RATE_VERDICTS = {True: "有帮助", False: "没帮助"}
+UI_RATE_FAILED = "【失败】{message}"
+UI_FEEDBACK_TITLE = "### 用户反馈"
+UI_FEEDBACK_INTRO = (
+    "用户对回答的评价。「导出为评测集」生成的文件可以直接用 `python -m assistant eval 文件名` 作为回归测试运行。"
+)
+UI_FEEDBACK_HEADERS = ("时间", "评价", "问题", "回答", "意见")
+UI_FEEDBACK_EXPORT = "导出为评测集"
+UI_FEEDBACK_REFRESH = "刷新反馈"
+UI_FEEDBACK_COUNT = "共 {n} 条反馈:有帮助 {helpful} 条,没帮助 {unhelpful} 条。"
+ERR_FEEDBACK_ANSWER_ID = (
+    "answer_id 格式不正确:应为回答中返回的 answer_id(ans- 加 32 位十六进制数)。"
+    " / answer_id must be the answer_id an answer carried (ans- and 32 hex digits)."
+)
+ERR_FEEDBACK_HELPFUL = "helpful 必须是 JSON 的 true 或 false。 / helpful must be JSON true or false."
+ERR_FEEDBACK_COMMENT = "comment 必须是文本。 / comment must be a string."
+ERR_FEEDBACK_COMMENT_TOO_LONG = (
+    "意见过长({n} 字,上限 {limit} 字)。 / The comment is too long ({n} characters, limit {limit})."
+)
+ERR_FEEDBACK_UNKNOWN_ANSWER = (
+    "没有找到回答 {answer_id}:只能评价本服务给出的回答(未被评价的回答保留一段时间后会被清理)。"
+    " / No answer {answer_id}: only answers this server gave can be rated (unrated ones are forgotten after a while)."
+)
+ERR_FEEDBACK_UNAVAILABLE = (
+    "反馈暂时无法保存,请稍后再试;管理员请查看服务器日志。"
+    " / Feedback cannot be stored right now; try again shortly. Administrators: see the server log."
+)

@@ -9,6 +9,7 @@ are unique across the layers (the kept keyword index has its own ``Progress``; t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -26,7 +27,7 @@ from pydantic import (
 from assistant.response import AssistantResponse, Citation, RetrievedItem, ShortAnswer
 from assistant.settings import AnsweringSettings
 from assistant.validation import has_surrogate
-from vectorstore.records import DocumentInfo
+from vectorstore.records import DocumentInfo, Indicator, IndicatorSide
 from webapp import texts
 
 
@@ -54,6 +55,25 @@ QuestionText = Annotated[str, _text_or(texts.ERR_EMPTY_QUESTION)]
 ClaimText = Annotated[str, _text_or(texts.ERR_EMPTY_CLAIM)]
 
 _BOUNDS = AnsweringSettings()  # the default bounds of a request, as the schema states them
+ANSWER_ID = re.compile(r"ans-[0-9a-f]{32}")  # what assistant.response.new_answer_id makes
+
+
+def _answer_id(value: object) -> object:
+    if not isinstance(value, str) or not ANSWER_ID.fullmatch(value):
+        raise ValueError(texts.ERR_FEEDBACK_ANSWER_ID)
+    return value
+
+
+def _helpful(value: object) -> object:
+    if not isinstance(value, bool):
+        raise ValueError(texts.ERR_FEEDBACK_HELPFUL)
+    return value
+
+
+def _comment(value: object) -> object:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(texts.ERR_FEEDBACK_COMMENT)
+    return value
 
 
 # --- requests ------------------------------------------------------------------------------------------
@@ -117,6 +137,20 @@ class AnswerQuery:
     text: str
     history: list[dict[str, str]] = field(default_factory=list)
     id: str | None = None
+
+
+class FeedbackRequest(BaseModel):
+    """A rating of one answer.  Nothing else may be sent: a rating never changes an answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    answer_id: Annotated[str, BeforeValidator(_answer_id)] = Field(
+        description="the answer_id of an answer this server gave (/api/ask, the page, /v1)",
+        examples=["ans-0123456789abcdef0123456789abcdef"],
+    )
+    helpful: Annotated[bool, BeforeValidator(_helpful)] = Field(description="JSON true or false")
+    comment: Annotated[OptionalText, BeforeValidator(_comment)] = Field(
+        None, description="what was wrong or right (at most ERQI_FEEDBACK_MAX_COMMENT_CHARS characters)"
+    )
 
 
 # --- errors ----------------------------------------------------------------------------------------------
@@ -233,6 +267,116 @@ class SessionResponse(BaseModel):
     expires_in: int = Field(description="seconds the page's admin session (its upload cookie) stays valid")
 
 
+# --- indicators ------------------------------------------------------------------------------------------
+class IndicatorEntry(BaseModel):
+    subject: str = Field(description="what is measured, in the document's words (地区生产总值)")
+    value: int | float = Field(description="the number as printed (760 of 760亿元)")
+    unit: str = Field(description="magnitude and measure word as printed (亿元, 万人, 个, %)")
+    period: str = Field(description="a year (2020), the text's words for a span (五年来, 今后五年), or empty")
+    orientation: IndicatorSide = Field(description="actual (achieved, reported) or target (planned)")
+    text: str = Field(description="the clause that states it, verbatim: original[start:end]")
+    doc_id: str
+    source: str
+    start: int
+    end: int
+    section: str = Field(description="the section path (headings joined by ' › ')")
+    value_start: int = Field(description="where the number and its unit begin (inside start..end)")
+    value_end: int
+    qualifier: str = Field(description="以上, 多, 余, 近, 超 … as printed around the number")
+    link: str = Field(description="the page's view of the document with this clause marked")
+
+    @classmethod
+    def of(cls, i: Indicator, link: str) -> IndicatorEntry:
+        return cls(subject=i.subject, value=i.value, unit=i.unit, period=i.period, orientation=i.orientation,
+                   text=i.text, doc_id=i.doc_id, source=i.source, start=i.start, end=i.end, section=i.section,
+                   value_start=i.value_start, value_end=i.value_end, qualifier=i.qualifier, link=link)
+
+
+class IndicatorPairEntry(BaseModel):
+    subject: str = Field(description="the achievement's subject")
+    actual: IndicatorEntry
+    target: IndicatorEntry
+    similarity: float = Field(description="how alike the two subjects read (Dice of character pairs, 0-1)")
+
+
+class IndicatorList(BaseModel):
+    indicators: list[IndicatorEntry]
+    total: int
+    pairs: list[IndicatorPairEntry] = Field(
+        description="achievement and target of the same subject, among the indicators listed"
+    )
+
+
+# --- the document view --------------------------------------------------------------------------------------
+class ViewBlock(BaseModel):
+    kind: Literal["text", "heading", "caption"]
+    section: str
+    start: int
+    end: int
+    text: str = Field(description="original[start:end], as it is")
+
+
+class ViewPassage(BaseModel):
+    start: int
+    end: int
+    text: str = Field(description="the passage asked for, original[start:end]")
+    section: str = Field(description="the section path it stands in")
+
+
+class DocumentView(BaseModel):
+    doc_id: str
+    source: str
+    title: str
+    blocks: list[ViewBlock]
+    passage: ViewPassage | None = Field(None, description="the passage the link names, when it names one")
+
+
+# --- feedback ---------------------------------------------------------------------------------------------
+class FeedbackReceipt(BaseModel):
+    feedback_id: int
+    answer_id: str
+    helpful: bool
+    created: str
+
+
+class FeedbackEntry(BaseModel):
+    feedback_id: int
+    answer_id: str
+    helpful: bool
+    comment: str
+    created: str
+    task: str
+    question: str
+    history: list[dict[str, Any]]
+    answer: str
+    no_answer: bool
+    verdict: str | None
+    short_answer: str | None
+    citations: list[dict[str, Any]] = Field(description="ref, doc_id, source, text, start, end of each citation")
+
+
+class FeedbackList(BaseModel):
+    feedback: list[FeedbackEntry]
+    total: int
+
+
+class EvalItem(BaseModel):
+    """A line of the evaluation's input (data/eval/gold.jsonl's fields; ``python -m assistant eval`` reads it)."""
+
+    id: str
+    type: str
+    task: Literal["ask", "check"]
+    question: str
+    history: list[dict[str, Any]] | None = None
+    answerable: bool
+    expect: list[str]
+    evidence: list[str]
+    source: str
+    verdict: str | None = None
+    review: bool = Field(False, description="rated unhelpful: staff write what a right answer holds (expect)")
+    feedback: dict[str, Any]
+
+
 # --- health ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EmbedderProgress:
@@ -312,6 +456,7 @@ class AdminHealth(Health):
 class AnswerExtras(BaseModel):
     """The assistant's own fields, added at the top level of a completion (and of the final stream chunk)."""
 
+    answer_id: str | None = Field(None, description="the answer's id: rate it with POST /api/feedback")
     citations: list[Citation] | None = None
     short_answer: ShortAnswer | None = None
     no_answer: bool | None = None
@@ -323,7 +468,7 @@ class AnswerExtras(BaseModel):
     @staticmethod
     def fields_of(response: AssistantResponse) -> dict[str, Any]:
         return {
-            "citations": response.citations, "short_answer": response.short_answer,
+            "answer_id": response.answer_id, "citations": response.citations, "short_answer": response.short_answer,
             "no_answer": response.no_answer, "confidence": response.confidence,
             "tentative": response.tentative, "conflict": response.conflict, "related": response.related,
         }
