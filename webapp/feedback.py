@@ -2,10 +2,10 @@
 a rating names it (helpful or not, and a comment), is stored, and staff export the rated questions in the
 evaluation's input format (`python -m assistant eval FILE` runs them as a regression set).
 
-Both live in one SQLite file under the index directory (``INDEX_DIR/feedback.sqlite3``, WAL, every write synced
-before it is acknowledged, so a rating the client was told about survives a kill -9).  The feedback table is
-append-only: triggers refuse any UPDATE or DELETE.  Nothing here is read by the answerer: a rating never changes an
-answer, it only becomes a test once staff export it.  Answers nobody rated are forgotten after
+Both live in one SQLite file under the index directory (``INDEX_DIR/feedback.sqlite3``, WAL; every rating synced
+to disk before its 201, so a rating the client was told about survives a kill -9 and a power cut).  The feedback
+table is append-only: triggers refuse any UPDATE or DELETE.  Nothing here is read by the answerer: a rating never
+changes an answer, it only becomes a test once staff export it.  Answers nobody rated are forgotten after
 ``ERQI_FEEDBACK_KEEP_DAYS`` days (and beyond ``ERQI_FEEDBACK_MAX_ANSWERS``), so a flood of questions cannot fill the
 disk; rated ones are kept with their rating.
 """
@@ -72,12 +72,14 @@ class FeedbackService:
 
     # --- the file -----------------------------------------------------------------------------------------------
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """A connection in a transaction (committed on leaving, synced: synchronous=FULL)."""
+    def _db(self, synced: bool = True) -> Iterator[sqlite3.Connection]:
+        """A connection in a transaction, committed on leaving: synced to disk (synchronous=FULL), or, for the
+        answers remembered on every question, left to the OS (NORMAL: in WAL mode that survives a kill -9 of the
+        process, only not a power cut, and costs no fsync on the question's way)."""
         try:
             self._prepare()
             with closing(sqlite3.connect(str(self.path), timeout=10)) as con:
-                con.execute("PRAGMA synchronous=FULL")
+                con.execute(f"PRAGMA synchronous={'FULL' if synced else 'NORMAL'}")
                 with con:
                     yield con
         except sqlite3.Error as exc:
@@ -110,7 +112,7 @@ class FeedbackService:
                response.short_answer.text if response.short_answer else None, json.dumps(citations,
                ensure_ascii=False))
         try:
-            with self._db() as con:
+            with self._db(synced=False) as con:
                 con.execute("INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
                 self._prune(con)
         except FeedbackUnavailable:

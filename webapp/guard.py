@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -141,7 +142,7 @@ class Guard:
                 return
             wait = self._rate_wait(scope, headers)
             if wait:
-                seconds = max(1, round(wait))
+                seconds = max(1, math.ceil(wait))  # never sooner than the bucket allows (round() could be)
                 await send_error(send, 429, texts.ERR_RATE_LIMITED.format(seconds=seconds), "rate_limited",
                                  [(b"retry-after", str(seconds).encode())])
                 return

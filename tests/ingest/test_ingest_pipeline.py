@@ -145,9 +145,9 @@ def test_documents_are_written_in_batches(
     batches: list[list[str]] = []
     real = ChunkStore.write_documents
 
-    def spy(self: ChunkStore, docs, infos=None) -> None:
+    def spy(self: ChunkStore, docs, infos=None, indicators=None) -> None:
         batches.append(list(docs))
-        real(self, docs, infos)
+        real(self, docs, infos, indicators)
 
     monkeypatch.setattr(pipeline, "WRITE_BATCH_CHUNKS", 5)
     monkeypatch.setattr(ChunkStore, "write_documents", spy)
