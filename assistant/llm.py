@@ -25,6 +25,7 @@ from assistant import texts
 from assistant.settings import LLMSettings
 from vectorstore.records import Chunk, ScoredChunk
 
+REASON_MAX_CHARS = 160  # a malformed reply's description is cut to this
 ANSWER_PROMPT = ChatPromptTemplate.from_messages(
     [("system", texts.LLM_ANSWER_SYSTEM), ("human", texts.LLM_ANSWER_USER)]
 )
@@ -92,7 +93,7 @@ def describe(exc: BaseException, settings: LLMSettings) -> str:
     if isinstance(exc, openai.APIStatusError):
         return texts.LLM_REASON_STATUS.format(status=exc.status_code)
     detail = f"{type(exc).__name__}: {exc}".strip()
-    return texts.LLM_REASON_MALFORMED.format(detail=detail[:160])
+    return texts.LLM_REASON_MALFORMED.format(detail=detail[:REASON_MAX_CHARS])
 
 
 class LLMAnswerer:

@@ -27,17 +27,17 @@ from assistant import texts
 from assistant.compose import answer_text, check_text, cite, related, tentative_text
 from assistant.condense import Condenser
 from assistant.corpus import CorpusView
-from assistant.evidence import Quote
 from assistant.extractive import ExtractiveAnswerer
 from assistant.factcheck import FactChecker, question_form
 from assistant.followup import previous_question, resolve
 from assistant.lists import as_evidence, find_list, promote_enumerations
 from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
-from assistant.question import Question, analyse
+from assistant.question import analyse
 from assistant.reader import available as reader_available
 from assistant.reader import load_reader
 from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck, ShortAnswer
 from assistant.settings import AssistantConfig
+from assistant.types import AnalysedQuestion, Quote
 from assistant.validation import InvalidRequest, clean_history, clean_question
 from assistant.verify import Verifier, citations_for
 from vectorstore.chroma.store import ChunkStore
@@ -69,7 +69,7 @@ class Turn:
     """One question, validated and read: what the later steps need of it."""
 
     question: str  # as asked, validated
-    analysed: Question  # with follow-up context carried in, read with the index's dictionary
+    analysed: AnalysedQuestion  # with follow-up context carried in, read with the index's dictionary
     standalone: str | None  # the standalone wording of a follow-up, else None
     previous: str | None  # the user's question before this one (the reader reads it with a follow-up)
     started: float
@@ -135,7 +135,7 @@ class Assistant:
         return turn, self.retrieve(turn)
 
     def warm_up(self) -> None:
-        """Load the kept keyword index (BM25, term statistics, outline, vocabulary) and the query model now
+        """Load the kept keyword index (BM25, term statistics, outline) and the query model now
         rather than on the first question."""
         self.corpus_view()
         self.store.embeddings.embed_query("预热")

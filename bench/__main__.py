@@ -312,7 +312,8 @@ def _run_cmrc(args: argparse.Namespace, work: Path, out: Path, subset: list[Any]
     _run("bench.cmrc", "ours", "--work", work / "ours", "--out", out / "cmrc_ours.json", *subset)
     if not args.skip_fusion:
         questions = ["--questions", args.questions] if args.questions else []
-        _run("bench.fusion", "--index", source_index, "--out", out / "cmrc_fusion.json", *questions)
+        _run("training.fusion", "--set", "cmrc", "--index-dir", source_index, "--out", out / "cmrc_fusion.json",
+             *questions)
     for size in filter(None, args.chunk_sizes.split(",")):
         _run(
             "bench.cmrc",

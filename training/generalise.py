@@ -184,6 +184,13 @@ def run(names: list[str], splits: list[Split], work: Path) -> dict[str, Any]:
             },
             "rows": rows,
         }
+        if name in REPORT_SETS:  # the reports' sets by type of question (plan, actual, followup, qty, …)
+            for split, summary in results[name]["summary"].items():
+                mine = [r for r in rows if r["split"] == split]
+                summary["by_kind"] = {
+                    kind: {k: v for k, v in summarise([r for r in mine if r["kind"] == kind]).items() if k != "latency"}
+                    for kind in sorted({r["kind"] for r in mine})
+                }
         for s, summary in results[name]["summary"].items():
             print(
                 name,
@@ -204,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "generalise.json")
     parser.add_argument(
-        "--plot", type=Path, default=ROOT / "docs" / "calibration.png", help="reliability diagram ('' for none)"
+        "--plot", type=lambda s: Path(s) if s else None, default=ROOT / "docs" / "calibration.png",
+        help="reliability diagram ('' for none)",
     )
     args = parser.parse_args(argv)
     names = [n for n in args.sets.split(",") if n]

@@ -81,10 +81,12 @@ def load_split(split: str, windows: Path = WINDOWS, contrasts: Path = CONTRASTS)
     return rows
 
 
-def build_model(model_dir: Path, layers: int):
+def build_model(model_dir: Path, layers: int, init: Path | None = None):
+    """The reader to train: the bundled model (or the checkpoint ``init`` of an earlier run), everything below the
+    top ``layers`` layers frozen."""
     from transformers import BertForQuestionAnswering
 
-    model = BertForQuestionAnswering.from_pretrained(str(model_dir))
+    model = BertForQuestionAnswering.from_pretrained(str(init or model_dir))
     total = model.config.num_hidden_layers
     trained = list(range(total - layers, total))
     for name, param in model.named_parameters():
@@ -135,7 +137,12 @@ def evaluate(model: Any, tokenizer: Any, examples: list[Example], batch: int = 3
                 right.append(r.text == ex.answer)
                 f1s.append(char_f1(r.text, ex.answer))
     m, y = np.array(margins), np.array(labels)
+    auc = None
+    if y.any() and (~y).any():  # how well the margin tells windows that answer from those that do not
+        ranks = np.argsort(np.argsort(m)) + 1
+        auc = round(float((ranks[y].sum() - y.sum() * (y.sum() + 1) / 2) / (y.sum() * (~y).sum())), 4)
     return {
+        "answer_vs_none_auc": auc,
         "windows": len(examples), "answerable": int(y.sum()),
         "exact_match": round(float(np.mean(right)), 4) if right else None,
         "f1": round(float(np.mean(f1s)), 4) if f1s else None,
@@ -166,7 +173,7 @@ class _Rows:
         return self.rows[i]
 
 
-def train(hyper: Hyper, work: Path, out: Path, model_dir: Path) -> dict[str, Any]:
+def train(hyper: Hyper, work: Path, out: Path, model_dir: Path, init: Path | None = None) -> dict[str, Any]:
     import torch
     from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
     from transformers.trainer_utils import get_last_checkpoint
@@ -177,7 +184,7 @@ def train(hyper: Hyper, work: Path, out: Path, model_dir: Path) -> dict[str, Any
     train_rows, val_rows = load_split("train"), load_split("val")
     feats, kept = encode(tokenizer, train_rows)
     print(f"train windows {len(train_rows)} (kept {len(kept)}), val {len(val_rows)}", file=sys.stderr, flush=True)
-    model, trained = build_model(model_dir, hyper.layers)
+    model, trained = build_model(model_dir, hyper.layers, init)
     args = TrainingArguments(
         output_dir=str(work), per_device_train_batch_size=hyper.batch, num_train_epochs=hyper.epochs,
         learning_rate=hyper.learning_rate, weight_decay=hyper.weight_decay,
@@ -204,7 +211,8 @@ def train(hyper: Hyper, work: Path, out: Path, model_dir: Path) -> dict[str, Any
     meta = {
         "layers": trained, "max_tokens": MAX_TOKENS, "base": {"folder": model_dir.name,
                                                               "fingerprint": fingerprint(model_dir)},
-        "hyper": hyper.__dict__, "seed": SEED, "train_windows": len(kept), "seconds": round(seconds, 1),
+        "hyper": hyper.__dict__, "seed": SEED, "started_from": str(init) if init else "the bundled model",
+        "train_windows": len(kept), "seconds": round(seconds, 1),
         "validation": validation, "validation_by_set": by_set, "command": "make train",
     }
     (out / CONFIG_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -238,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=Hyper.batch)
     parser.add_argument("--learning-rate", type=float, default=Hyper.learning_rate)
     parser.add_argument("--work", type=Path, default=WORK, help="checkpoints (a second run resumes)")
+    parser.add_argument("--init", type=Path, help="start from this checkpoint of an earlier run (default: the bundled "
+                        "model)")
     parser.add_argument("--out", type=Path, default=READER_DIR)
     parser.add_argument("--evaluate", choices=("val", "test"), help="measure the shipped reader on that split's "
                         "windows instead of training (the test split only ever here)")
@@ -247,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(evaluate_shipped(args.evaluate, not args.float), ensure_ascii=False, indent=1))
         return 0
     hyper = Hyper(args.layers, args.epochs, args.batch, args.learning_rate)
-    meta = train(hyper, args.work, args.out, ensure())
+    meta = train(hyper, args.work, args.out, ensure(), args.init)
     print(json.dumps(meta["validation"], ensure_ascii=False), file=sys.stderr)
     return 0
 

@@ -1,7 +1,7 @@
 """Per-item breakdown of an eval run on data/eval/everyday.jsonl (standard library only).
 
     python -m assistant batch < data/eval/everyday.jsonl > /tmp/everyday-batch.jsonl   # optional
-    python3 scripts/everyday_breakdown.py docs/eval/everyday-before [--batch /tmp/everyday-batch.jsonl]
+    python -m training.breakdown docs/eval/everyday-before [--batch /tmp/everyday-batch.jsonl]
 
 Reads RUN/report.json (written by `python -m assistant eval`) and the set, prints the figures of
 docs/benchmarks.md and writes RUN/breakdown.md: for every item, the rank of the first retrieved
@@ -68,7 +68,7 @@ def main() -> None:
     print("\n".join(summary))
 
     lines = [f"# Per-item breakdown of {args.run}/report.json", "",
-             "Written by `python3 scripts/everyday_breakdown.py " + str(args.run)
+             "Written by `python -m training.breakdown " + str(args.run)
              + (" --batch " + str(args.batch) if args.batch else "") + "`.", "",
              "```", *summary, "```", "",
              "Categories: " + "; ".join(f"`{k}`: {v}" for k, v in CATEGORIES.items()) + ".", "",
