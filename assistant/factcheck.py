@@ -3,21 +3,29 @@
 Find the sentence that talks about the same thing as the claim (its terms,
 values aside), then compare what the claim asserts: amounts with units,
 percentages, dates, ordinals, and names.  Verdicts: supported, contradicted
-(with what the sources say instead), or not_found.
+(with what the sources say instead), conflicting (one source supports the claim,
+another denies it), or not_found.
+
+Every document that speaks to the claim's figures is read, as the answerer reads them: each gives its
+view (supports, or states another amount), the views are listed by the standing of their documents
+(official first, :data:`assistant.conflicts.ORIGIN_RANK`), and when they disagree among themselves the
+result says so (``conflict``).  An uploaded bulletin can add a view; it never decides alone while an
+official report says otherwise.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from assistant import texts
-from assistant.conflicts import disputing
+from assistant.conflicts import SCOPE_KINDS, disagree, same_scope, source_label, standing
 from assistant.evidence import Candidate, Quote, candidates, coverage, term_present
 from assistant.question import Question
 from assistant.response import Verdict
 from assistant.termstats import TermStats
 from assistant.values import Value, parse_values, same
-from vectorstore.records import ScoredChunk
+from vectorstore.records import Origin, ScoredChunk
 from zhtext.numerals import VALUE
 from zhtext.words import COMMON, Segmenter
 
@@ -27,6 +35,7 @@ NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing na
 MATCHED_VALUE_BONUS = 0.15  # per claim value the sentence's passage states
 COMPARABLE_VALUE_BONUS = 0.05  # per claim value the sentence states something of the same kind for
 RETRIEVAL_SHARE = 0.05
+MAX_SOURCES = 3  # documents quoted for one claim (one passage each)
 
 
 @dataclass
@@ -35,6 +44,12 @@ class CheckResult:
     quotes: list[Quote] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     reason: str = ""
+    conflict: bool = False  # the documents that speak to the claim disagree among themselves
+    said: list[str] = field(default_factory=list)  # what the passage states instead of the claim (760亿元, 郭家咀水库)
+
+
+def _contradicted(quote: Quote, said: list[str]) -> CheckResult:
+    return CheckResult("contradicted", [quote], [texts.CHECK_DIFFERS.format(value=v) for v in said], said=said)
 
 
 @dataclass(frozen=True)
@@ -84,18 +99,46 @@ def question_form(claim: str) -> str:
 
 class FactChecker:
     def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
-              segmenter: Segmenter = COMMON) -> CheckResult:
+              segmenter: Segmenter = COMMON, origins: Mapping[str, Origin] | None = None) -> CheckResult:
         """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered;
-        ``segmenter``: the dictionary of the index (where names start and end)."""
+        ``segmenter``: the dictionary of the index (where names start and end); ``origins``: doc id → where the
+        document came from (its standing: official first)."""
         known = replace(claim, terms=[t for t in claim.terms if stats.known(t)])
         values = parse_values(claim.text)
         matches = self._matches(known, values, evidence, stats)
         if not matches:
             return CheckResult("not_found", reason="no passage was retrieved")
-        result = self._verdict(claim, values, max(matches, key=lambda m: m.score), stats, answerable, segmenter)
-        if result.verdict in ("supported", "contradicted"):
-            return self._disputed(claim, matches) or result
-        return result
+        best = max(matches, key=lambda m: m.score)
+        result = self._verdict(claim, values, best, stats, answerable, segmenter)
+        if result.verdict not in ("supported", "contradicted"):
+            return result
+        views = [result] + self._other_views(claim, values, matches, best, stats, answerable, segmenter)
+        return _combined(views, origins or {})
+
+    def _other_views(self, claim: Question, values: list[Value], matches: list[_Match], best: _Match,
+                     stats: TermStats, answerable: bool, segmenter: Segmenter) -> list[CheckResult]:
+        """What each other document says about the claim's figures: its best passage about them (the claim's words,
+        the same year and the same kind of statement, an amount of a kind the claim states), checked as the best
+        passage was.  A claim without figures is decided by its best passage alone."""
+        figures = {v.measure for v in values if v.kind not in SCOPE_KINDS}
+        if not figures:
+            return []
+        heard = {best.candidate.chunk.doc_id}
+        views = []
+        for match in sorted(matches, key=lambda m: -m.score):
+            cand = match.candidate
+            if (
+                cand.chunk.doc_id in heard
+                or match.topic < NAME_TOPIC
+                or not same_scope(claim.text, cand.text)
+                or not figures & {v.measure for v in parse_values(cand.text)}
+            ):
+                continue
+            view = self._verdict(claim, values, match, stats, answerable, segmenter)
+            if view.verdict in ("supported", "contradicted"):
+                heard.add(cand.chunk.doc_id)
+                views.append(view)
+        return views
 
     def _verdict(self, claim: Question, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
                  segmenter: Segmenter) -> CheckResult:
@@ -104,9 +147,7 @@ class FactChecker:
         if unknown:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
             rivals = self._name_differences(claim, cand, stats, segmenter)
             if rivals and best.topic >= NAME_TOPIC:
-                return CheckResult(
-                    "contradicted", [Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)], rivals
-                )
+                return _contradicted(Quote(cand.chunk, cand.span.start, cand.span.end, cand.text), rivals)
         if not answerable:
             return CheckResult("not_found", reason="the documents do not answer what the claim asserts")
         if coverage(claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats) < NAME_TOPIC:
@@ -116,7 +157,7 @@ class FactChecker:
         quote = Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)
         context_values = parse_values(cand.chunk.text)
         sentence_values = parse_values(cand.text)
-        differences, matched = [], 0
+        said, matched = [], 0
         for value in values:
             if any(same(value, v) for v in context_values):
                 matched += 1
@@ -127,12 +168,10 @@ class FactChecker:
                 continue
             options = [v for v in sentence_values if v.measure == value.measure]
             if options:
-                differences.append(
-                    texts.CHECK_DIFFERS.format(value=_aligned(claim.text, value, cand.text, options).text)
-                )
-        differences += self._name_differences(claim, cand, stats, segmenter)
-        if differences:
-            return CheckResult("contradicted", [quote], differences)
+                said.append(_aligned(claim.text, value, cand.text, options).text)
+        said += self._name_differences(claim, cand, stats, segmenter)
+        if said:
+            return _contradicted(quote, said)
         if values and not matched:
             return CheckResult("not_found", [quote], reason="the passage states none of the claim's values")
         return CheckResult("supported", [quote])
@@ -157,22 +196,8 @@ class FactChecker:
             out.append(_Match(cand, topic, matched, score))
         return out
 
-    @staticmethod
-    def _disputed(claim: Question, matches: list[_Match]) -> CheckResult | None:
-        """「…9999亿元」 supported by an uploaded bulletin and contradicted by the review: the sources disagree."""
-        close = [m.candidate for m in matches if m.topic >= NAME_TOPIC]
-        others = disputing(claim.text, [(c.chunk.doc_id, c.text) for c in close])
-        if not others:
-            return None
-        agreeing = [c for c in close if c.text not in others]
-        quotes = [
-            Quote(c.chunk, c.span.start, c.span.end, c.text)
-            for c in agreeing[:1] + [c for c in close if c.text in others][:2]
-        ]
-        return CheckResult("conflicting", quotes, [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:2])
-
     def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats, segmenter: Segmenter) -> list[str]:
-        """A name in the claim where the passage has another of the same kind (常庄水库 vs 郭家咀水库)."""
+        """Names the passage has where the claim has another of the same kind (常庄水库 vs 郭家咀水库)."""
         context = f"{cand.chunk.section}\n{cand.chunk.text}"
         out = []
         for term in claim.terms:
@@ -189,11 +214,11 @@ class FactChecker:
                 }
                 rivals |= {r for r in found if term.surface not in r and len(r) >= 3 and not r.startswith(suffix)}
             if rivals:
-                out.append(texts.CHECK_DIFFERS.format(value=sorted(rivals, key=lambda r: context.index(r))[0]))
+                out.append(sorted(rivals, key=lambda r: context.index(r))[0])
                 continue
             aligned = self._after_same_words(claim.text, term.surface, cand.text, segmenter)
             if aligned:
-                out.append(texts.CHECK_DIFFERS.format(value=aligned))
+                out.append(aligned)
         return out
 
     @staticmethod
@@ -213,6 +238,28 @@ class FactChecker:
                 ):
                     return other
         return None
+
+
+def _combined(views: list[CheckResult], origins: Mapping[str, Origin]) -> CheckResult:
+    """One result from the views of several documents (the best passage's first): listed by standing, official
+    first; ``conflict`` when they disagree: one supports the claim and another denies it (``conflicting``), or they
+    deny it with different amounts (``contradicted``, each source's amount named)."""
+    views = sorted(views, key=lambda v: standing(v.quotes[0].chunk.doc_id, origins))  # stable: best first
+    quotes = [v.quotes[0] for v in views][:MAX_SOURCES]
+    denying = [v for v in views if v.verdict == "contradicted"]
+    supported = len(denying) < len(views)
+    disputed = (supported and bool(denying)) or any(
+        disagree(a.quotes[0].text, b.quotes[0].text) for i, a in enumerate(denying) for b in denying[i + 1 :]
+    )
+    if not disputed:
+        return replace(views[0], quotes=quotes)
+    differences = [
+        texts.CHECK_SOURCE_SAYS.format(source=source_label(origins.get(v.quotes[0].chunk.doc_id, "unknown"), v.quotes[0].chunk.source), value=value)
+        for v in denying
+        for value in v.said
+    ]
+    verdict: Verdict = "conflicting" if supported else "contradicted"
+    return CheckResult(verdict, quotes, list(dict.fromkeys(differences)), conflict=True)
 
 
 def _whole_words(text: str, start: int, end: int, segmenter: Segmenter) -> bool:

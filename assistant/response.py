@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vectorstore.records import Chunk, ScoredChunk
+from vectorstore.records import Chunk, Origin, ScoredChunk
 from zhtext.orientation import Orientation
 
 Verdict = Literal["supported", "contradicted", "conflicting", "not_found"]
@@ -26,6 +26,9 @@ class Citation(BaseModel):
     context: str = Field(description="the whole chunk the passage was taken from")
     context_start: int
     orientation: Orientation = "unknown"
+    origin: Origin = Field(
+        "unknown", description="where the document came from: bundled (the official reports), folder, cli, upload"
+    )
 
 
 class ShortAnswer(BaseModel):
@@ -128,9 +131,9 @@ class AssistantResponse(BaseModel):
     error: str | None = None
 
 
-def citation_for(ref: int, chunk: Chunk, start: int, end: int, text: str) -> Citation:
+def citation_for(ref: int, chunk: Chunk, start: int, end: int, text: str, origin: Origin = "unknown") -> Citation:
     return Citation(
         ref=ref, doc_id=chunk.doc_id, source=chunk.source, title=chunk.title, section=chunk.section, text=text,
         start=start, end=end, chunk_id=chunk.chunk_id, context=chunk.text, context_start=chunk.start,
-        orientation=chunk.orientation,
+        orientation=chunk.orientation, origin=origin,
     )

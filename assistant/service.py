@@ -36,7 +36,7 @@ from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
 from assistant.question import Question, analyse
 from assistant.reader import available as reader_available
 from assistant.reader import load_reader
-from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck, ShortAnswer
+from assistant.response import AssistantResponse, Citation, RetrievedItem, SentenceCheck, ShortAnswer
 from assistant.settings import AssistantConfig
 from assistant.validation import InvalidRequest, clean_history, clean_question
 from assistant.verify import Verifier, citations_for
@@ -287,16 +287,17 @@ class Assistant:
             "reason": extraction.reason or None,
             "sentences": sentences,
         }
+        origins = turn.view.origins
         if extraction.closest:
-            citations = cite(extraction.closest)
+            citations = cite(extraction.closest, origins)
             fields |= {"answer": tentative_text(citations, extraction.other_side), "citations": citations,
                        "tentative": True}
         elif extraction.no_answer:
             closest = related(evidence.chunks, self.settings.answering.related_k)
             fields |= {"answer": texts.NO_ANSWER, "related": closest}
         else:
-            citations = cite(extraction.quotes)
-            short = ShortAnswer.of(extraction.short) if extraction.short else None
+            citations = cite(extraction.quotes, origins)
+            short = _short_answer(extraction.short, citations)
             fields |= {
                 "answer": answer_text(citations, extraction.is_list, extraction.conflict, short),
                 "citations": citations,
@@ -310,16 +311,28 @@ class Assistant:
         view, chunks = turn.view, evidence.chunks
         asked = self.answerer.extract(analyse(question_form(turn.analysed.text), view.segmenter), chunks, view)
         result = self.checker.check(
-            turn.analysed, chunks, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter
+            turn.analysed, chunks, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter,
+            origins=view.origins,
         )
-        citations = cite(result.quotes)
+        citations = cite(result.quotes, view.origins)
         not_found = result.verdict == "not_found"
         return self._respond(
             turn, evidence, started,
-            answer=check_text(result.verdict, result.differences, citations), verdict=result.verdict,
-            differences=result.differences, no_answer=not_found, citations=citations, reason=result.reason or None,
+            answer=check_text(result.verdict, result.differences, citations, result.conflict),
+            verdict=result.verdict, conflict=result.conflict, differences=result.differences, no_answer=not_found,
+            citations=citations, reason=result.reason or None,
             related=related(chunks, self.settings.answering.related_k) if not_found else [],
         )
+
+
+def _short_answer(span: Quote | None, citations: list[Citation]) -> ShortAnswer | None:
+    """The reader's direct answer, if it lies in the first citation's passage: when sources disagree the official
+    one is cited first, and a span read in an uploaded bulletin must not head the answer as if it were the answer."""
+    if span is None or not citations:
+        return None
+    first = citations[0]
+    inside = span.chunk.doc_id == first.doc_id and first.start <= span.start and span.end <= first.end
+    return ShortAnswer.of(span) if inside else None
 
 
 def _pieces(text: str, size: int = STREAM_PIECE_CHARS) -> Iterator[str]:

@@ -65,6 +65,8 @@ def sources_markdown(citations: list[Citation], short: ShortAnswer | None = None
     parts = []
     for c in citations:
         location = texts.UI_SOURCE_LOCATION.format(source=md_escape(c.source), start=c.start, end=c.end)
+        if c.origin != "bundled":  # anything but the official reports says where it came from
+            location += texts.UI_SOURCE_ORIGIN.format(origin=texts.UI_ORIGINS.get(c.origin, c.origin))
         heading = f"**\\[{c.ref}\\] {_where(c.title, c.section)}**"
         parts.append(f"{heading}\n\n{_quote_block(highlighted_context(c, short))}\n\n<small>{location}</small>")
     return "\n\n---\n\n".join(parts)
@@ -132,6 +134,8 @@ def check_markdown(response: AssistantResponse) -> str:
     """A fact-check result: the verdict, what differs, and the evidence (or the closest passages)."""
     verdict = response.verdict or "not_found"
     lines = [f"### {texts.UI_CHECK_MARKS.get(verdict, '')}{md_escape(texts.VERDICT_LABELS.get(verdict, verdict))}"]
+    if response.conflict and verdict != "conflicting":
+        lines.append(md_escape(texts.UI_CHECK_SOURCES_DISAGREE))
     if response.differences:
         lines.append("**" + md_escape(";".join(response.differences)) + "**")
     lines.append("*" + md_escape(texts.UI_CHECK_CLAIM.format(claim=response.question)) + "*")
