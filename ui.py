@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from webapp.app import create_app
+    from webapp.connections import WORKER_PROTOCOL, config
 
     print(texts.BANNER.format(host=args.host, port=args.port), flush=True)
     if args.workers > 1:
@@ -63,9 +64,11 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            http=WORKER_PROTOCOL,  # slow and idle clients bounded in each worker (webapp/connections.py)
+            timeout_keep_alive=settings.web.idle_timeout,
         )
         return 0
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.Server(config(create_app(settings), args.host, args.port, settings.web, log_level="info")).run()
     return 0
 
 

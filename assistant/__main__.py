@@ -17,6 +17,8 @@ from assistant.validation import InvalidRequest, clean_question
 from settings import Settings
 from vectorstore.errors import StoreError
 
+RELATED_PREVIEW_CHARS = 120  # how much of a related passage the terminal shows
+
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -51,7 +53,7 @@ def format_response(r: AssistantResponse) -> str:
         ]
     if r.related:
         lines += ["", texts.RELATED_INTRO]
-        lines += [f"- {x.title} › {x.section or texts.NO_SECTION}: {x.text[:120]}" for x in r.related]
+        lines += [f"- {x.title} › {x.section or texts.NO_SECTION}: {x.text[:RELATED_PREVIEW_CHARS]}" for x in r.related]
     return "\n".join(lines)
 
 

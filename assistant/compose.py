@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from assistant import texts
 from assistant.conflicts import source_label
-from assistant.evidence import Quote
 from assistant.response import Citation, RetrievedItem, ShortAnswer, Verdict, citation_for
+from assistant.types import Quote
 from vectorstore.records import Origin, ScoredChunk
 from zhtext.orientation import orientation_of
 
@@ -74,7 +74,7 @@ def tentative_text(citations: list[Citation], other_side: str = "") -> str:
 
 
 def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:
-    return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading"][:k]
+    return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading" and not s.chunk.suspicious][:k]
 
 
 def check_text(verdict: Verdict, differences: list[str], citations: list[Citation], conflict: bool = False) -> str:

@@ -24,16 +24,19 @@ from langchain_core.runnables import Runnable
 from assistant import texts
 from assistant.followup import resolve
 from assistant.llm import chat_model, describe
-from assistant.question import Question, analyse
+from assistant.question import analyse
 from assistant.settings import AssistantConfig
+from assistant.types import AnalysedQuestion
 from assistant.verify import missing_values
+from zhtext.dates import RELATIVE_YEAR, YEAR_VALUE
 from zhtext.words import COMMON, Segmenter
 
 log = logging.getLogger(__name__)
 
-RELATIVE_DATE = re.compile(r"(前年|去年|今年|明年|后年|本年度|今年底|明年底)")
 HISTORY_TURNS = 3  # earlier user questions shown to the model
 CONDENSE_MAX_TOKENS = 160
+REWRITE_SLACK_CHARS = 40  # a rewrite may be this much longer than the question and the earlier ones together
+RELATIVE_YEARS = 2  # 前年 … 后年: the years a relative date may stand for, around the reports' year
 _PREFIX = re.compile(r"^\s*(?:改写后的问题|改写后|改写|独立问题|完整问题|问题|答)\s*[:\uff1a]\s*")
 _QUOTES = "\"'“”「」『』‘’ "
 
@@ -101,7 +104,7 @@ class Condenser:
 
     def wanted(self, question: str, history: list[dict[str, str]]) -> bool:
         """Worth a model call: there are earlier questions, or the question has a relative date."""
-        return bool(_user_questions(history)) or bool(RELATIVE_DATE.search(question))
+        return bool(_user_questions(history)) or bool(RELATIVE_YEAR.search(question))
 
     def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
         """The model's standalone wording (may equal the question); raises on any failure or unusable reply."""
@@ -110,7 +113,8 @@ class Condenser:
         rewritten = clean_rewrite(reply if isinstance(reply, str) else "")
         if not rewritten:
             raise ValueError("empty rewrite")
-        limit = min(self.settings.answering.max_question_chars, len(question) + sum(len(q) for q in earlier) + 40)
+        longest = len(question) + sum(len(q) for q in earlier) + REWRITE_SLACK_CHARS
+        limit = min(self.settings.answering.max_question_chars, longest)
         if len(rewritten) > limit:
             raise ValueError(f"rewrite too long ({len(rewritten)} > {limit} characters)")
         if texts.LLM_REFUSAL in rewritten:
@@ -121,16 +125,17 @@ class Condenser:
     def _check_values(self, rewritten: str, question: str, earlier: list[str]) -> None:
         """Numbers may come only from the questions, or be the years that relative dates stand for."""
         base = int(self.dates["this_year"])
-        allowed_years = {str(base + d) for d in range(-2, 3)} if RELATIVE_DATE.search(question) else set()
+        around = range(-RELATIVE_YEARS, RELATIVE_YEARS + 1)
+        allowed_years = {str(base + d) for d in around} if RELATIVE_YEAR.search(question) else set()
         known = "\n".join([question, *earlier])
         for value in missing_values(rewritten, known):
-            year = re.fullmatch(r"(\d{4})年?", value)
+            year = YEAR_VALUE.fullmatch(value)
             if not year or year.group(1) not in allowed_years:
                 raise ValueError(f"the rewrite brings in {value!r}, found in no question")
 
     def resolve(
         self, question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON
-    ) -> tuple[Question, str | None]:
+    ) -> tuple[AnalysedQuestion, str | None]:
         """Like :func:`assistant.followup.resolve`: (analysed question, standalone wording or None)."""
         if not self.wanted(question, history):
             return resolve(question, history, segmenter)

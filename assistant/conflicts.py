@@ -9,17 +9,16 @@ A 2020 result and a 2025 target of the same figure are not a conflict; nor are t
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from assistant import texts
-from assistant.evidence import Quote
+from assistant.types import Quote
 from assistant.values import parse_values
 from vectorstore.records import Origin
+from zhtext.dates import YEAR
 from zhtext.orientation import orientation_of
 
 ORIGIN_RANK: dict[str, int] = {"bundled": 0, "folder": 1, "cli": 2, "upload": 3, "unknown": 4}
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?=年)")
 SCOPE_KINDS = ("year", "date", "year_month", "ordinal")  # these set a statement's scope; they are not its figure
 _TARGETS = ("target", "mixed")
 
@@ -34,7 +33,7 @@ def _figures(text: str) -> dict[str, set[tuple]]:
 
 
 def _years(text: str) -> frozenset[str]:
-    return frozenset(_YEAR.findall(text))
+    return frozenset(YEAR.findall(text))
 
 
 def same_scope(a: str, b: str) -> bool:

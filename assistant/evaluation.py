@@ -21,6 +21,8 @@ from assistant.service import Assistant
 _MARKER = re.compile(r"\[\d+\]")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 HIT_KS = (1, 3, 5)
+MRR_K = 10  # mean reciprocal rank of the first evidence hit within this many retrieved chunks
+FAILURE_ANSWER_CHARS = 80  # how much of a failed answer the report shows
 
 
 @dataclass
@@ -136,7 +138,7 @@ def evaluate(gold: list[dict], run: Callable[[dict], AssistantResponse], corpus_
         m["sentences_verified"] = round(sentences_ok / sentences_total, 4)
     for k in HIT_KS:
         m[f"hit@{k}"] = round(sum(1 for r in ranks if r and r <= k) / len(ranks), 4) if ranks else None
-    m["mrr@10"] = round(sum(1 / r for r in ranks if r and r <= 10) / len(ranks), 4) if ranks else None
+    m[f"mrr@{MRR_K}"] = round(sum(1 / r for r in ranks if r and r <= MRR_K) / len(ranks), 4) if ranks else None
     result.metrics = m
     return result
 
@@ -158,7 +160,8 @@ def markdown_report(result: EvalResult, title: str) -> str:
     if failures:
         lines += ["", "## Failures", "", "| id | no_answer | answer |", "| --- | --- | --- |"]
         lines += [
-            f"| {r['id']} | {r['no_answer']} | {r['answer'][:80].replace(chr(10), ' ').replace('|', '/')} |"
+            f"| {r['id']} | {r['no_answer']} | "
+            f"{r['answer'][:FAILURE_ANSWER_CHARS].replace(chr(10), ' ').replace('|', '/')} |"
             for r in failures
         ]
     return "\n".join(lines) + "\n"

@@ -3,20 +3,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 
-from assistant.question import FILLER, UNIT_CLASSES, Question, Term, UnitClass
+from assistant.question import NOT_TERMS
 from assistant.termstats import TermStats
-from vectorstore.records import Chunk, ScoredChunk
+from assistant.types import MIN_TERM_CHARS, WORD_WEIGHT, AnalysedQuestion, Candidate, Term
+from vectorstore.records import ScoredChunk
 from zhtext.asking import ASKING
 from zhtext.chars import pairs as char_pairs
-from zhtext.numerals import DIGITS, HUNDRED, LARGE, LIANG, TEN, THOUSAND, UP_TO_TEN
+from zhtext.dates import DATE_OR_PERIOD
+from zhtext.numerals import DIGITS, HUNDRED, LARGE, LIANG, TEN, THOUSAND
 from zhtext.sentences import Span, answer_units
+from zhtext.units import UNIT_CLASSES, UnitClass
 
-_DATE = re.compile(
-    r"(\d{4}年|\d{1,2}月|\d{1,2}日|年底|月底|年内|\d+天"
-    rf"|[元{UP_TO_TEN}]年|[正{UP_TO_TEN}]月|初[{UP_TO_TEN}]|世纪|年代|时代|时期|朝)"
-)  # 顺治十一年, 五月初九, 江户时代
 # Chinese numerals: one digit, or a positional form (十一, 二十, 三百); "二七" is a name, not a number.
 _NUMBER_UNIT = re.compile(
     rf"(\d+(?:\.\d+)?|[{DIGITS}{LIANG}]?[{TEN}{HUNDRED}{THOUSAND}][{DIGITS}]?"
@@ -24,30 +22,6 @@ _NUMBER_UNIT = re.compile(
     r"(多|余|近)?(万|亿)?(多|余)?([^\d\s,\uff0c。;\uff1b、]{1,4})"
 )
 _CLAUSE_END = re.compile(r"[,\uff0c;\uff1b:\uff1a—]")
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A verbatim span of a source file that an answer cites."""
-
-    chunk: Chunk
-    start: int  # absolute offsets into the source file
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Candidate:
-    chunk: Chunk
-    rank: int  # rank of the chunk in retrieval
-    retrieval: float  # fused retrieval score of the chunk
-    span: Span  # absolute offsets in the source document
-    text: str
-
-    @property
-    def context(self) -> str:
-        """The sentence's surroundings: section path and whole chunk."""
-        return f"{self.chunk.section}\n{self.chunk.text}"
 
 
 def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
@@ -73,9 +47,13 @@ def candidates(evidence: list[ScoredChunk]) -> list[Candidate]:
     return out
 
 
-def unknown_terms(question: Question, stats: TermStats) -> list[Term]:
+def unknown_terms(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     """The question's own words of two or more characters that no indexed passage contains."""
-    return [t for t in question.terms if not t.carried and not t.guessed and len(t.surface) >= 2 and not stats.known(t)]
+    return [
+        t
+        for t in question.terms
+        if not t.carried and not t.guessed and len(t.surface) >= MIN_TERM_CHARS and not stats.known(t)
+    ]
 
 
 def term_present(term: Term, text: str) -> bool:
@@ -116,9 +94,11 @@ def surroundings(evidence: list[ScoredChunk]) -> dict[str, str]:
     return out
 
 
-def _own_terms(question: Question, stats: TermStats) -> list[Term]:
+def _own_terms(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     # Verbs and adverbs the corpus never uses (出事, 颁发) say nothing either way; unknown nouns (区长) do.
-    return [t for t in question.terms if not t.carried and not t.guessed and (t.weight >= 1.0 or stats.known(t))]
+    return [
+        t for t in question.terms if not t.carried and not t.guessed and (t.weight >= WORD_WEIGHT or stats.known(t))
+    ]
 
 
 # A term in at most this share of the corpus's chunks names something (楼曾瑞, 雀鲷); below 100 chunks
@@ -126,7 +106,7 @@ def _own_terms(question: Question, stats: TermStats) -> list[Term]:
 NAME_DF_SHARE = 0.01
 
 
-def names_around(question: Question, stats: TermStats, around: str) -> list[Term]:
+def names_around(question: AnalysedQuestion, stats: TermStats, around: str) -> list[Term]:
     """The question's names (rare terms) that the retrieved text around a sentence holds."""
     return [
         t
@@ -135,7 +115,7 @@ def names_around(question: Question, stats: TermStats, around: str) -> list[Term
     ]
 
 
-def anchored(question: Question, text: str, stats: TermStats, names: list[Term]) -> float:
+def anchored(question: AnalysedQuestion, text: str, stats: TermStats, names: list[Term]) -> float:
     """Like ``coverage``, but the ``names`` found around the sentence count as held by it.
 
     「楼曾瑞毕业于哪个大学?」: 「他…毕业于香港中文大学」 names him only through his article,
@@ -149,7 +129,7 @@ def anchored(question: Question, text: str, stats: TermStats, names: list[Term])
     return got / total if total else 0.0
 
 
-def coverage(question: Question, text: str, stats: TermStats) -> float:
+def coverage(question: AnalysedQuestion, text: str, stats: TermStats) -> float:
     """Share of the question's key terms (weighted by part of speech and rarity) found in ``text``."""
     own = _share(_own_terms(question, stats), text, stats)
     carried = _share([t for t in question.terms if t.carried], text, stats)
@@ -166,6 +146,8 @@ def _pairs(text: str, run: re.Pattern) -> list[str]:
     """Overlapping character pairs of every run the pattern finds (二七区 → 二七, 七区)."""
     return [p for r in run.findall(text) for p in char_pairs(r)]
 NAME_MAX_SHARE = 0.05  # a character pair in more of the corpus than this is wording, not a name
+COMPOUND_MIN_CHARS = 4  # an unknown word this long may be a compound of known words (合作开发 → 合作 开发)
+MISCUT_MIN_CHARS = 3  # an unknown word this long may be a name with a neighbour's character glued on (侯景封)
 
 
 def _known_parts(word: str, stats: TermStats) -> list[str] | None:
@@ -180,16 +162,16 @@ def _known_parts(word: str, stats: TermStats) -> list[str] | None:
     return best.get(len(word))
 
 
-def _name_pairs(question: Question, stats: TermStats, terms: list[Term]) -> list[Term]:
+def _name_pairs(question: AnalysedQuestion, stats: TermStats, terms: list[Term]) -> list[Term]:
     """Rare character pairs of the words the segmenter missed (硕塞卒于哪一年 → 硕塞)."""
     text = ASKING.sub(" ", question.text)
-    for word in sorted({alt for t in terms for alt in t.alternatives} | FILLER, key=len, reverse=True):
-        if len(word) >= 2:
+    for word in sorted({alt for t in terms for alt in t.alternatives} | NOT_TERMS, key=len, reverse=True):
+        if len(word) >= MIN_TERM_CHARS:
             text = text.replace(word, " ")
     return _rare_pairs(_pairs(text, _RUN), stats)
 
 
-def _run_pairs(question: Question, stats: TermStats) -> list[Term]:
+def _run_pairs(question: AnalysedQuestion, stats: TermStats) -> list[Term]:
     """Rare pairs of the single characters the segmenter left between words (「祭遵小时候…」 → 祭遵)."""
     return _rare_pairs([p for r in question.name_runs for p in char_pairs(r)], stats)
 
@@ -200,7 +182,7 @@ def _name_like(text: str, stats: TermStats) -> bool:
 
 
 def _rare_pairs(pairs: list[str], stats: TermStats) -> list[Term]:
-    return [Term(p, (p,), 1.0) for p in dict.fromkeys(pairs) if _name_like(p, stats)]
+    return [Term(p, (p,), WORD_WEIGHT) for p in dict.fromkeys(pairs) if _name_like(p, stats)]
 
 
 def _miscut_core(word: str, stats: TermStats) -> str | None:
@@ -213,7 +195,7 @@ def _unknown_word(t: Term, stats: TermStats, min_chars: int) -> bool:
     return not t.guessed and len(t.surface) >= min_chars and len(t.alternatives) == 1 and not stats.known(t)
 
 
-def refine(question: Question, stats: TermStats) -> Question:
+def refine(question: AnalysedQuestion, stats: TermStats) -> AnalysedQuestion:
     """The question's terms as the corpus can match them.
 
     A compound the corpus never uses but whose parts it does (合作开发 → 合作 开发) becomes
@@ -229,10 +211,10 @@ def refine(question: Question, stats: TermStats) -> Question:
         elif t.guessed and stats.known(t):
             terms.append(dataclasses.replace(t, guessed=False))
             changed = True
-        elif _unknown_word(t, stats, 4) and (parts := _known_parts(t.surface, stats)):
-            terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in FILLER]
+        elif _unknown_word(t, stats, COMPOUND_MIN_CHARS) and (parts := _known_parts(t.surface, stats)):
+            terms += [Term(p, (p,), t.weight / len(parts)) for p in parts if p not in NOT_TERMS]
             changed = True
-        elif _unknown_word(t, stats, 3) and (core := _miscut_core(t.surface, stats)):
+        elif _unknown_word(t, stats, MISCUT_MIN_CHARS) and (core := _miscut_core(t.surface, stats)):
             terms.append(Term(core, (core,), t.weight))
             changed = True
         else:
@@ -254,7 +236,7 @@ def pair_overlap(pairs: frozenset[str], text: str) -> float:
     return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
 
 
-def question_pairs(question: Question) -> frozenset[str]:
+def question_pairs(question: AnalysedQuestion) -> frozenset[str]:
     return frozenset(_pairs(ASKING.sub(" ", question.text), _WORD_RUN))
 
 
@@ -269,7 +251,7 @@ def has_unit(text: str, unit_class: UnitClass | None) -> bool:
 
 
 def has_date(text: str) -> bool:
-    return bool(_DATE.search(text))
+    return bool(DATE_OR_PERIOD.search(text))
 
 
 def clauses(text: str) -> list[tuple[int, int]]:

@@ -16,14 +16,14 @@ import numpy as np
 from assistant.conflicts import conflicting, official_first
 from assistant.corpus import CorpusView
 from assistant.decision import DECISION_FEATURES, NOT_READ, Read, decision_row
-from assistant.evidence import Candidate, Quote, candidates, clauses, coverage, refine, term_present
+from assistant.evidence import candidates, clauses, coverage, refine, term_present
 from assistant.features import FEATURES, CandidateTable, candidate_table, type_ok
 from assistant.lists import enumerates, labelled_enumeration
 from assistant.model import MODEL_PATH, AnswerModel, load_model
-from assistant.question import Question
 from assistant.reader import Reader, Sentence, header, question_side
 from assistant.settings import AnsweringSettings
 from assistant.termstats import TermStats
+from assistant.types import AnalysedQuestion, Candidate, Quote
 from vectorstore.records import ScoredChunk
 from vectorstore.retriever import jaccard
 from zhtext.numerals import UP_TO_TEN
@@ -72,13 +72,13 @@ def _contains(a: Candidate, b: Candidate) -> bool:
     return a.chunk.doc_id == b.chunk.doc_id and a.span.start <= b.span.start and b.span.end <= a.span.end
 
 
-def _required(question: Question, text: str, stats: TermStats) -> list:
+def _required(question: AnalysedQuestion, text: str, stats: TermStats) -> list:
     terms = [t for t in question.terms if term_present(t, text) and stats.idf(t.alternatives) > REQUIRED_IDF]
     pins = [p for p in question.years + question.dates + question.numbers if p in text]
     return terms + pins
 
 
-def _covers(question: Question, piece: str, required: list) -> bool:
+def _covers(question: AnalysedQuestion, piece: str, required: list) -> bool:
     for need in required:
         if isinstance(need, str):
             if need not in piece:
@@ -88,7 +88,7 @@ def _covers(question: Question, piece: str, required: list) -> bool:
     return type_ok(question, piece)
 
 
-def trim(question: Question, cand: Candidate, stats: TermStats) -> Quote:
+def trim(question: AnalysedQuestion, cand: Candidate, stats: TermStats) -> Quote:
     """The shortest run of whole clauses that still holds what the question asks about."""
     text = cand.text
     whole = Quote(cand.chunk, cand.span.start, cand.span.end, text)
@@ -141,7 +141,7 @@ def _short(cand: Candidate, read: Read) -> Quote | None:
     return Quote(cand.chunk, start, start + len(r.text), r.text)
 
 
-def _list_cover(question: Question, items: list[Quote], stats: TermStats) -> float:
+def _list_cover(question: AnalysedQuestion, items: list[Quote], stats: TermStats) -> float:
     sections = dict.fromkeys(q.chunk.section for q in items)
     return coverage(question, "\n".join([*sections, *(q.text for q in items)]), stats)
 
@@ -177,7 +177,7 @@ class ExtractiveAnswerer:
         s = self.settings.hint_confidence
         return min(self.model.hint_threshold if s is None else s, self.threshold)
 
-    def table(self, question: Question, evidence: list[ScoredChunk], view: CorpusView) -> CandidateTable:
+    def table(self, question: AnalysedQuestion, evidence: list[ScoredChunk], view: CorpusView) -> CandidateTable:
         """The candidate sentences of ``evidence`` and their feature rows (see assistant.features)."""
         question = refine(question, view.stats)
         return candidate_table(question, evidence, candidates(evidence), view.stats, view.segmenter)
@@ -189,7 +189,7 @@ class ExtractiveAnswerer:
         win = self.reader.window(question_side(asked, previous), ranked_sentences(table.candidates, probabilities))
         return Read(win, self.reader.read([win])[0])
 
-    def extract(self, question: Question, evidence: list[ScoredChunk], view: CorpusView,
+    def extract(self, question: AnalysedQuestion, evidence: list[ScoredChunk], view: CorpusView,
                 list_items: list[Quote] | None = None, asked: str | None = None, previous: str | None = None
                 ) -> Extraction:
         """``list_items``: the items of a list found through the document outline (see assistant.lists);
@@ -253,7 +253,7 @@ class ExtractiveAnswerer:
     def _best_within(order: list[int], cands: list[Candidate], chunk_ids: set[str]) -> int:
         return next((i for i in order if cands[i].chunk.chunk_id in chunk_ids), order[0])
 
-    def _select(self, question: Question, order: list[int], cands: list[Candidate], p: np.ndarray) -> list[int]:
+    def _select(self, question: AnalysedQuestion, order: list[int], cands: list[Candidate], p: np.ndarray) -> list[int]:
         """The best sentence, then others nearly as likely (``answer_extra_ratio``), without repeating text."""
         limit = self.settings.max_list_sentences if question.kind == "list" else self.settings.max_answer_sentences
         best = order[0]
@@ -269,7 +269,7 @@ class ExtractiveAnswerer:
                 chosen.append(i)
         return chosen
 
-    def _other_orientation(self, question: Question, order: list[int], cands: list[Candidate], p: np.ndarray,
+    def _other_orientation(self, question: AnalysedQuestion, order: list[int], cands: list[Candidate], p: np.ndarray,
                            chosen: list[int]) -> list[int]:
         """「二七区的GDP是多少?」 gets the 2020 result and the 2025 target, when the question names neither."""
         if question.years or question.dates or question.wants_plan or question.kind not in ("quantity", "other"):

@@ -16,36 +16,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from assistant import texts
 from assistant.conflicts import SCOPE_KINDS, disagree, same_scope, source_label, standing
-from assistant.evidence import Candidate, Quote, candidates, coverage, term_present
-from assistant.question import Question
+from assistant.evidence import candidates, coverage, term_present
 from assistant.response import Verdict
 from assistant.termstats import TermStats
-from assistant.values import Value, parse_values, same
+from assistant.types import MIN_TERM_CHARS, WORD_WEIGHT, AnalysedQuestion, Candidate, CheckResult, Quote, Value
+from assistant.values import parse_values, same
 from vectorstore.records import Origin, ScoredChunk
+from zhtext.asking import ASK_AMOUNT, ASK_FOR_KIND, ASK_ORDINAL
+from zhtext.dates import SCOPE_BEFORE_YEAR
 from zhtext.numerals import VALUE
 from zhtext.words import COMMON, Segmenter
 
-_SCOPE_YEAR = re.compile(r"(到|至|截至|截止)$")
 NAME_TOPIC = 0.7  # a claim must match a passage this well before a differing name (or figure) counts against it
 # How the sentence to check against is picked: the claim's terms it holds, then its values, then retrieval.
 MATCHED_VALUE_BONUS = 0.15  # per claim value the sentence's passage states
 COMPARABLE_VALUE_BONUS = 0.05  # per claim value the sentence states something of the same kind for
 RETRIEVAL_SHARE = 0.05
-MAX_SOURCES = 3  # documents quoted for one claim (one passage each)
-
-
-@dataclass
-class CheckResult:
-    verdict: Verdict
-    quotes: list[Quote] = field(default_factory=list)
-    differences: list[str] = field(default_factory=list)
-    reason: str = ""
-    conflict: bool = False  # the documents that speak to the claim disagree among themselves
-    said: list[str] = field(default_factory=list)  # what the passage states instead of the claim (760亿元, 郭家咀水库)
+SENTENCE_SHARE = 0.5  # a sentence's topic: this share its own coverage of the claim, the rest its passage's
+ALIGN_CHARS = 6  # the characters before a value that tell which value of the passage stands where it stands
+SUFFIX_CHARS = 2  # a name's rivals end like it: its last characters, or the characters that follow it
+RIVAL_HEAD_CHARS = 4  # …after at most this many characters of their own
+RIVAL_MIN_CHARS = 3  # a rival name has at least this many characters
+SAME_WORDS_WIDTHS = (4, 3)  # characters before a name that must match for what follows them to be its rival
+MAX_SOURCES = 3  # documents quoted for one claim (one passage each), official first
+BOUNDS_MEMO = 256  # passages whose word boundaries are remembered per dictionary
 
 
 def _contradicted(quote: Quote, said: list[str]) -> CheckResult:
@@ -62,10 +60,10 @@ class _Match:
 
 def _aligned(claim: str, value: Value, sentence: str, options: list[Value]) -> Value:
     """The evidence value standing where the claim's value stands (same words before it)."""
-    before = claim[max(0, value.start - 6) : value.start]
+    before = claim[max(0, value.start - ALIGN_CHARS) : value.start]
     best, best_len = options[0], -1
     for option in options:
-        context = sentence[max(0, option.start - 6) : option.start]
+        context = sentence[max(0, option.start - ALIGN_CHARS) : option.start]
         common = 0
         while common < min(len(before), len(context)) and before[-1 - common] == context[-1 - common]:
             common += 1
@@ -74,14 +72,11 @@ def _aligned(claim: str, value: Value, sentence: str, options: list[Value]) -> V
     return best
 
 
-_ASK_FOR = {"date": "哪一天", "year_month": "什么时候", "year": "哪一年"}
-
-
 def _asked(value: Value) -> str:
     if value.kind == "ordinal":
-        return "第几" + value.amount[1]
+        return ASK_ORDINAL + value.amount[1]
     unit = re.sub(rf"^[\d.]+|^[{VALUE}]+", "", value.text).lstrip("多余近").replace("%", "")
-    return _ASK_FOR.get(value.kind) or "多少" + unit
+    return ASK_FOR_KIND.get(value.kind) or ASK_AMOUNT + unit
 
 
 def question_form(claim: str) -> str:
@@ -98,7 +93,7 @@ def question_form(claim: str) -> str:
 
 
 class FactChecker:
-    def check(self, claim: Question, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
+    def check(self, claim: AnalysedQuestion, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
               segmenter: Segmenter = COMMON, origins: Mapping[str, Origin] | None = None) -> CheckResult:
         """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered;
         ``segmenter``: the dictionary of the index (where names start and end); ``origins``: doc id → where the
@@ -115,7 +110,7 @@ class FactChecker:
         views = [result] + self._other_views(claim, values, matches, best, stats, answerable, segmenter)
         return _combined(views, origins or {})
 
-    def _other_views(self, claim: Question, values: list[Value], matches: list[_Match], best: _Match,
+    def _other_views(self, claim: AnalysedQuestion, values: list[Value], matches: list[_Match], best: _Match,
                      stats: TermStats, answerable: bool, segmenter: Segmenter) -> list[CheckResult]:
         """What each other document says about the claim's figures: its best passage about them (the claim's words,
         the same year and the same kind of statement, an amount of a kind the claim states), checked as the best
@@ -140,10 +135,10 @@ class FactChecker:
                 views.append(view)
         return views
 
-    def _verdict(self, claim: Question, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
+    def _verdict(self, claim: AnalysedQuestion, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
                  segmenter: Segmenter) -> CheckResult:
         cand = best.candidate
-        unknown = [t for t in claim.terms if not t.carried and len(t.surface) >= 2 and not stats.known(t)]
+        unknown = [t for t in claim.terms if not t.carried and len(t.surface) >= MIN_TERM_CHARS and not stats.known(t)]
         if unknown:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
             rivals = self._name_differences(claim, cand, stats, segmenter)
             if rivals and best.topic >= NAME_TOPIC:
@@ -163,7 +158,7 @@ class FactChecker:
                 matched += 1
                 continue
             if value.kind == "year":
-                if _SCOPE_YEAR.search(claim.text[: value.start]):
+                if SCOPE_BEFORE_YEAR.search(claim.text[: value.start]):
                     return CheckResult("not_found", [quote], reason=f"the reports say nothing about {value.text}")
                 continue
             options = [v for v in sentence_values if v.measure == value.measure]
@@ -177,10 +172,12 @@ class FactChecker:
         return CheckResult("supported", [quote])
 
     @staticmethod
-    def _matches(claim: Question, values: list[Value], evidence: list[ScoredChunk], stats: TermStats) -> list[_Match]:
+    def _matches(
+        claim: AnalysedQuestion, values: list[Value], evidence: list[ScoredChunk], stats: TermStats
+    ) -> list[_Match]:
         out = []
         for cand in candidates(evidence):
-            topic = 0.5 * coverage(claim, cand.text, stats) + 0.5 * coverage(
+            topic = SENTENCE_SHARE * coverage(claim, cand.text, stats) + (1 - SENTENCE_SHARE) * coverage(
                 claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats
             )
             found = parse_values(cand.chunk.text)
@@ -196,23 +193,28 @@ class FactChecker:
             out.append(_Match(cand, topic, matched, score))
         return out
 
-    def _name_differences(self, claim: Question, cand: Candidate, stats: TermStats, segmenter: Segmenter) -> list[str]:
+    def _name_differences(
+        self, claim: AnalysedQuestion, cand: Candidate, stats: TermStats, segmenter: Segmenter
+    ) -> list[str]:
         """Names the passage has where the claim has another of the same kind (常庄水库 vs 郭家咀水库)."""
         context = f"{cand.chunk.section}\n{cand.chunk.text}"
         out = []
         for term in claim.terms:
-            if term.weight < 1.0 or term_present(term, context) or len(term.surface) < 2:
+            if term.weight < WORD_WEIGHT or term_present(term, context) or len(term.surface) < MIN_TERM_CHARS:
                 continue
             at = claim.text.find(term.surface)
-            following = claim.text[at + len(term.surface) : at + len(term.surface) + 2] if at >= 0 else ""
+            following = claim.text[at + len(term.surface) : at + len(term.surface) + SUFFIX_CHARS] if at >= 0 else ""
             rivals: set[str] = set()
-            for suffix in {term.surface[-2:], following} - {""}:
+            for suffix in {term.surface[-SUFFIX_CHARS:], following} - {""}:
                 found = {
                     m.group(0)
-                    for m in re.finditer(rf"[\u4e00-\u9fff]{{1,4}}{re.escape(suffix)}", context)
+                    for m in re.finditer(rf"[\u4e00-\u9fff]{{1,{RIVAL_HEAD_CHARS}}}{re.escape(suffix)}", context)
                     if _whole_words(context, m.start(), m.end(), segmenter)
                 }
-                rivals |= {r for r in found if term.surface not in r and len(r) >= 3 and not r.startswith(suffix)}
+                rivals |= {
+                    r for r in found
+                    if term.surface not in r and len(r) >= RIVAL_MIN_CHARS and not r.startswith(suffix)
+                }
             if rivals:
                 out.append(sorted(rivals, key=lambda r: context.index(r))[0])
                 continue
@@ -225,7 +227,7 @@ class FactChecker:
     def _after_same_words(claim: str, name: str, sentence: str, segmenter: Segmenter) -> str | None:
         """「区委书记张振威走进…」 vs 「区委书记陈红民走进…」: what follows the same 3–4 words."""
         i = claim.find(name)
-        for width in (4, 3):
+        for width in SAME_WORDS_WIDTHS:
             before = claim[max(0, i - width) : i]
             if len(before) == width and before in sentence:
                 j = sentence.index(before) + width
@@ -254,12 +256,16 @@ def _combined(views: list[CheckResult], origins: Mapping[str, Origin]) -> CheckR
     if not disputed:
         return replace(views[0], quotes=quotes)
     differences = [
-        texts.CHECK_SOURCE_SAYS.format(source=source_label(origins.get(v.quotes[0].chunk.doc_id, "unknown"), v.quotes[0].chunk.source), value=value)
+        texts.CHECK_SOURCE_SAYS.format(source=_label(v.quotes[0], origins), value=value)
         for v in denying
         for value in v.said
     ]
     verdict: Verdict = "conflicting" if supported else "contradicted"
     return CheckResult(verdict, quotes, list(dict.fromkeys(differences)), conflict=True)
+
+
+def _label(quote: Quote, origins: Mapping[str, Origin]) -> str:
+    return source_label(origins.get(quote.chunk.doc_id, "unknown"), quote.chunk.source)
 
 
 def _whole_words(text: str, start: int, end: int, segmenter: Segmenter) -> bool:
@@ -270,4 +276,4 @@ def _whole_words(text: str, start: int, end: int, segmenter: Segmenter) -> bool:
 
 def _word_bounds(text: str, segmenter: Segmenter) -> frozenset[int]:
     """Segmenting a passage once serves every name checked against it."""
-    return segmenter.memo(Segmenter.boundaries, 256)(text)
+    return segmenter.memo(Segmenter.boundaries, BOUNDS_MEMO)(text)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
 from assistant.evidence import (
-    Candidate,
     anchored,
     coverage,
     has_date,
@@ -27,18 +27,19 @@ from assistant.evidence import (
     surroundings,
     term_present,
 )
-from assistant.question import UNIT_CLASSES, Question, Term
 from assistant.termstats import TermStats
+from assistant.types import MIN_TERM_CHARS, NAME_WEIGHT, AnalysedQuestion, Candidate, QuestionKind, Term
 from vectorstore.records import ScoredChunk
-from zhtext.asking import ASKING_OR_WHETHER
+from zhtext.asking import ASKED_NOUN, ASKING_OR_WHETHER, ASKS_PLACE
+from zhtext.dates import DATE_DIGITS, YEAR
 from zhtext.entities import entity_kind, names_in, rivals_of, suffixed_spans
 from zhtext.numerals import LARGE
 from zhtext.orientation import orientation_of
+from zhtext.tags import NAME_TAGS, PLACE_TAG
+from zhtext.units import UNIT_CLASSES
 from zhtext.words import COMMON, Segmenter
 
-KINDS = ("quantity", "time", "who", "list", "other")
-_DATE_DIGITS = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
-_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
+KINDS = get_args(QuestionKind)  # quantity, time, who, list, other: one question feature each
 _COUNTED = rf"(?:\d+|[{LARGE}]+)(?:多|余)?"
 ORIGIN = re.compile(
     r"[\u4e00-\u9fff)）](?<![的个多等些名位该此])人[。,，;；、(（]"
@@ -112,7 +113,7 @@ ANSWER_FEATURES = (
 class CandidateTable:
     """The candidates of one question and their feature rows (``matrix[i]`` describes ``candidates[i]``)."""
 
-    question: Question  # as the corpus can match it (assistant.evidence.refine)
+    question: AnalysedQuestion  # as the corpus can match it (assistant.evidence.refine)
     candidates: list[Candidate]
     matrix: np.ndarray  # len(candidates) × len(FEATURES)
     question_row: np.ndarray  # len(QUESTION_FEATURES)
@@ -121,8 +122,11 @@ class CandidateTable:
         return self.matrix[:, FEATURES.index(name)]
 
 
+P_CLAMP = 1e-6  # a probability is kept this far from 0 and 1 before its logit is taken
+
+
 def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
+    p = min(max(p, P_CLAMP), 1 - P_CLAMP)
     return math.log(p / (1 - p))
 
 
@@ -143,56 +147,53 @@ def answer_row(
     return np.array(head + best_row + table.question_row.tolist())
 
 
-def type_ok(question: Question, text: str) -> bool:
+def type_ok(question: AnalysedQuestion, text: str) -> bool:
     for given in (
         question.dates + question.years
     ):  # 「2021年…撤离了多少居民?」: the date asked from is not the number asked for
         text = text.replace(given, " ")
     if question.kind == "quantity":
         if question.unit_class is None:
-            text = _DATE_DIGITS.sub(" ", text)
+            text = DATE_DIGITS.sub(" ", text)
         return has_unit(text, question.unit_class) or counts_measure(question, text)
     if question.kind == "time":
         return has_date(text)
     return True
 
 
-_WANTS_PLACE = re.compile(r"(哪里|哪儿|何处|何地|哪国|哪个(?:地方|国家|城市|省|州|县|区|地区)|什么地方|在哪)")
-# The noun a 哪个/什么 question names as the kind of its answer: 哪一家报纸 → 报纸, 什么法律 → 法律.
-_ASKED_NOUN = re.compile(
-    r"(?:哪一|哪个|哪家|哪所|哪种|哪类|哪|什么|何种|何)(?:个|家|所|位|种|类|座|条|部)?([\u4e00-\u9fff]{1,2})"
-)
-_NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
 _UNIT_WORDS = frozenset(
     u for units in UNIT_CLASSES.values() for u in units
 )  # 亿元 says how the answer is counted, not what it is about
 
 
-def _names(text: str, segmenter: Segmenter) -> tuple[frozenset[str], frozenset[str]]:
+NAMES_MEMO = 65536  # texts whose names are remembered per dictionary (every candidate sentence of recent questions)
+
+
+def _names_and_places(text: str, segmenter: Segmenter) -> tuple[frozenset[str], frozenset[str]]:
     """(names, places) in ``text``: dictionary-tagged names, words the dictionary lacks, and 金水区-like words."""
-    return segmenter.memo(_names_in, 65536)(text)
+    return segmenter.memo(_find_names_and_places, NAMES_MEMO)(text)
 
 
-def _names_in(segmenter: Segmenter, text: str) -> tuple[frozenset[str], frozenset[str]]:
+def _find_names_and_places(segmenter: Segmenter, text: str) -> tuple[frozenset[str], frozenset[str]]:
     names, places = set(), set()
     for word in segmenter.cut(text):
-        if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
+        if len(word) < MIN_TERM_CHARS or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             continue
         tag = segmenter.dictionary_tag(word)
         kind = entity_kind(word)
-        if tag in ("ns",) or (kind is not None and kind != "office"):
+        if tag == PLACE_TAG or (kind is not None and kind != "office"):
             places.add(word)
-        if tag is None or tag in _NAME_TAGS:
+        if tag is None or tag in NAME_TAGS:
             names.add(word)
     return frozenset(names), frozenset(places)
 
 
 def asked_noun(question: str) -> str | None:
-    m = _ASKED_NOUN.search(question)
+    m = ASKED_NOUN.search(question)
     return m.group(1) if m else None
 
 
-def _focus(question: Question) -> Term | None:
+def _focus(question: AnalysedQuestion) -> Term | None:
     """The question's own term nearest to its question word: 首都 in 「X的首都是哪里」."""
     m = ASKING_OR_WHETHER.search(question.text)
     if not m:
@@ -226,18 +227,21 @@ def _neighbours(cands: list[Candidate]) -> dict[int, tuple[str, str]]:
     return out
 
 
-def counts_measure(question: Question, text: str) -> bool:
+def counts_measure(question: AnalysedQuestion, text: str) -> bool:
     """「两层」 for 「几层?」: a number followed by the measure word the question asks with."""
     if not question.measure:
         return False
     return re.search(_COUNTED + re.escape(question.measure), text) is not None
 
 
-def _answer_form(question: Question, text: str) -> bool:
+def _answer_form(question: AnalysedQuestion, text: str) -> bool:
     return counts_measure(question, text) or (question.wants_origin and ORIGIN.search(text) is not None)
 
 
-def _new_chars(question: Question, text: str) -> int:
+NEW_CHARS_CAP = 40  # characters a sentence adds to the question: beyond this many, more says nothing more
+
+
+def _new_chars(question: AnalysedQuestion, text: str) -> int:
     asked = set(question.text)
     return sum(1 for ch in text if ch not in asked and (ch.isalnum() or "\u4e00" <= ch <= "\u9fff"))
 
@@ -259,15 +263,15 @@ def _share(pins: list[str], text: str) -> float:
     return sum(1 for p in pins if p in text) / len(pins) if pins else 1.0
 
 
-def _year_conflict(question: Question, text: str) -> bool:
+def _year_conflict(question: AnalysedQuestion, text: str) -> bool:
     """The question names a year; the text names years, none of them the question's."""
     if not question.years:
         return False
-    named = {m.group(0) for m in _YEAR.finditer(text)}  # as the question's years: 2020 for 2020年
+    named = {m.group(0) for m in YEAR.finditer(text)}  # as the question's years: 2020 for 2020年
     return bool(named) and not any(y in named for y in question.years)
 
 
-def question_names(question: Question, stats: TermStats, segmenter: Segmenter = COMMON) -> list[str]:
+def question_names(question: AnalysedQuestion, stats: TermStats, segmenter: Segmenter = COMMON) -> list[str]:
     """The places, bodies and offices a question names: names by their suffix (金水区, 副书记), and any two
     characters before a suffix that the corpus never uses (管城区, which jieba cuts 管 / 城区)."""
     found = set(names_in(question.text, segmenter))
@@ -280,34 +284,40 @@ def _entity_agreement(names: list[str], context: str) -> tuple[bool, bool]:
     return any(n not in context and rivals_of(n, context) for n in names), any(n in context for n in names)
 
 
-def _plan_match(question: Question, text: str) -> float:
+# How well a sentence's side answers a question asking for a plan: a target, both, a result (unknown: 0).
+PLAN_MATCH = {"target": 1.0, "mixed": 0.5, "actual": -1.0}
+
+
+def _plan_match(question: AnalysedQuestion, text: str) -> float:
     if not question.wants_plan:
         return 0.0
-    return {"target": 1.0, "mixed": 0.5, "actual": -1.0}.get(orientation_of(text), 0.0)
+    return PLAN_MATCH.get(orientation_of(text), 0.0)
 
 
-def question_row(question: Question, stats: TermStats, segmenter: Segmenter = COMMON) -> np.ndarray:
+def question_row(question: AnalysedQuestion, stats: TermStats, segmenter: Segmenter = COMMON) -> np.ndarray:
     own = [t for t in question.terms if not t.carried and not t.guessed]
     weights = [t.weight * stats.idf(t.alternatives) for t in own]
     total = sum(weights) or 1.0
     unknown = [
         (t, w)
         for t, w in zip(own, weights, strict=True)
-        if not t.generic and len(t.surface) >= 2 and not stats.known(t)
+        if not t.generic and len(t.surface) >= MIN_TERM_CHARS and not stats.known(t)
     ]
     unknown_share = sum(w for _, w in unknown) / total
     names = question_names(question, stats, segmenter)
-    unknown_names = len({t.surface for t, _ in unknown if t.weight >= 1.5} | {n for n in names if not stats.df((n,))})
+    unknown_names = len(
+        {t.surface for t, _ in unknown if t.weight >= NAME_WEIGHT} | {n for n in names if not stats.df((n,))}
+    )
     pins = question.years + question.dates + question.numbers
     kinds = [1.0 if question.kind == k else 0.0 for k in KINDS]
-    wants_place = float(bool(_WANTS_PLACE.search(question.text)))
+    wants_place = float(bool(ASKS_PLACE.search(question.text)))
     return np.array(
         [float(bool(pins)), unknown_share, float(unknown_names), float(len(own)), wants_place, *kinds]
     )
 
 
 def candidate_table(
-    question: Question,
+    question: AnalysedQuestion,
     evidence: list[ScoredChunk],
     candidates: list[Candidate],
     stats: TermStats,
@@ -329,7 +339,7 @@ def candidate_table(
     focus = _focus(question)
     noun = asked_noun(question.text)
     typed = question.kind in ("quantity", "time")
-    asked_names, _ = _names(question.text, segmenter)
+    asked_names, _ = _names_and_places(question.text, segmenter)
     own = [t for t in question.terms if not t.carried and not t.guessed and not t.generic and stats.known(t)]
     idf_max = max((stats.idf(t.alternatives) for t in own), default=1.0)
     own_idf = [(t, stats.idf(t.alternatives) / idf_max) for t in own]
@@ -340,7 +350,7 @@ def candidate_table(
         context = cand.context
         conflict, agree = _entity_agreement(entities, context)
         before, after = neighbours[i]
-        found_names, found_places = _names(cand.text, segmenter)
+        found_names, found_places = _names_and_places(cand.text, segmenter)
         typed_ok = type_ok(question, cand.text)
         rows.append(
             [
@@ -366,7 +376,7 @@ def candidate_table(
                 float(bool(found_names - asked_names)),
                 float(bool(found_places - asked_names)),
                 float(bool(noun and noun in cand.text)),
-                min(_new_chars(question, cand.text), 40) / 40,
+                min(_new_chars(question, cand.text), NEW_CHARS_CAP) / NEW_CHARS_CAP,
                 math.log1p(len(cand.text)),
                 _share(pins, cand.text),
                 _share(pins, context),

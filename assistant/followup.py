@@ -6,19 +6,23 @@ never the assistant's answers, so no answer of a previous turn leaks in.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
-from assistant.question import Question, Term, analyse
-from zhtext.asking import ASKS_FOR_SOMETHING
+from assistant.question import analyse
+from assistant.types import AnalysedQuestion, Term
+from zhtext.asking import ASKS_AGAIN, ASKS_FOR_SOMETHING, FOLLOW_UP_CUE, LEADING_PRONOUN
 from zhtext.words import COMMON, Segmenter
 
-_FOLLOW_UP = re.compile(r"^(那|那么|那个|还有|另外|其中|它|它们|这个|这|该|此|又|再)|(它|其|这个|该|这些|那些|又|呢)")
-_PRONOUN = re.compile(r"^(那么|那|还有|另外)?(它们|它|这个数|这个|这些|该|其)")
+FOLLOW_UP_MAX_CHARS = 8  # a question this short after another is read as a follow-up (「那明年呢?」)
+# 「…呢?」 ends many a complete question (「二七区的常住人口有多少呢?」): only a short one leans on the turn before it
+FOLLOW_UP_WITH_NE_MAX_CHARS = 12
 
 
 def is_follow_up(question: str, history: list[dict[str, str]]) -> bool:
-    return any(m["role"] == "user" for m in history) and (bool(_FOLLOW_UP.search(question)) or len(question) <= 8)
+    if not any(m["role"] == "user" for m in history):
+        return False
+    short = len(question) <= FOLLOW_UP_MAX_CHARS or ("呢" in question and len(question) <= FOLLOW_UP_WITH_NE_MAX_CHARS)
+    return short or bool(FOLLOW_UP_CUE.search(question))
 
 
 def previous_question(history: list[dict[str, str]]) -> str | None:
@@ -26,7 +30,9 @@ def previous_question(history: list[dict[str, str]]) -> str | None:
     return users[-1] if users else None
 
 
-def resolve(question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON) -> tuple[Question, str | None]:
+def resolve(
+    question: str, history: list[dict[str, str]], segmenter: Segmenter = COMMON
+) -> tuple[AnalysedQuestion, str | None]:
     """(analysed question with carried context, standalone wording or None when unchanged); ``segmenter``: the index's
     dictionary."""
     current = analyse(question, segmenter)
@@ -41,8 +47,8 @@ def resolve(question: str, history: list[dict[str, str]], segmenter: Segmenter =
         question
     ):  # 「那二七华侨城项目呢?」 asks what the previous one asked
         merged = replace(merged, kind=before.kind, unit_class=before.unit_class, list_count=before.list_count)
-    if not current.years and not current.dates and re.search(r"(呢|又)", question):
+    if not current.years and not current.dates and ASKS_AGAIN.search(question):
         merged = replace(merged, years=[y for y in before.years if y not in question])
     context = "".join(t.surface for t in carried)
-    standalone = f"{context} {_PRONOUN.sub('', question, count=1)}".strip()
+    standalone = f"{context} {LEADING_PRONOUN.sub('', question, count=1)}".strip()
     return replace(merged, text=standalone), standalone

@@ -12,15 +12,21 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.evidence import Quote, coverage
-from assistant.question import Question
+from assistant.evidence import coverage
+from assistant.question import MIN_LIST_ITEMS
 from assistant.termstats import TermStats
+from assistant.types import NAME_WEIGHT, WORD_WEIGHT, AnalysedQuestion, Quote
 from vectorstore.records import SECTION_SEP, Chunk, ScoredChunk
 from zhtext.numerals import SMALL
 from zhtext.sentences import Span, split_sentences
 
 HEAD_CHARS = 12
 TOP_MARGIN = 0.1  # a list found by structure may cover the question this much less than a best passage that lists
+# A list of the count asked for must cover this share of min_coverage; one found without a count, this much at least.
+COUNTED_COVERAGE_SHARE, UNCOUNTED_MIN_COVERAGE = 0.7, 0.8
+NOUN_TAIL_CHARS = 2  # the listed noun's last characters (板块 of 核心板块) open each item (二七商圈板块…)
+LABEL_MIN_CHARS = 4  # a question word this long names the category (核心板块), and a sentence holding it is no item
+PAIR_ITEMS = 2  # a question naming no count may ask for two, listed as 「甲和乙」
 _RUN_SPLIT = re.compile(
     r"[,\uff0c;\uff1b。“”「」:\uff1a\n]"
 )  # the listed noun must appear this close to a sentence's start
@@ -50,7 +56,8 @@ class Outline:
                 children[(chunk.doc_id, chunk.section.rsplit(SECTION_SEP, 1)[0])].append(chunk)
         order = lambda chunks: sorted(chunks, key=lambda c: c.start)  # noqa: E731
         return cls(
-            {k: order(v) for k, v in sections.items()}, {k: order(v) for k, v in children.items() if len(v) >= 2}
+            {k: order(v) for k, v in sections.items()},
+            {k: order(v) for k, v in children.items() if len(v) >= MIN_LIST_ITEMS},
         )
 
     def near(self, pool: list[Chunk]) -> tuple[list[tuple[str, list[Chunk]]], list[Chunk]]:
@@ -69,15 +76,15 @@ class Outline:
         return found, [c for key in sections for c in self.sections.get(key, [])]
 
 
-def _sentence_groups(question: Question, corpus: list[Chunk]):
+def _sentence_groups(question: AnalysedQuestion, corpus: list[Chunk]):
     """(section text, sentences) where several sentences of one section open with a question noun."""
     by_section: dict[tuple[str, str], dict[int, Quote]] = defaultdict(dict)
     section_text: dict[tuple[str, str], str] = defaultdict(str)
     # the listed noun: 「六个核心板块」 → items that start like 「二七商圈板块…」
-    own = [t for t in question.terms if t.weight >= 1.0 and not t.carried]
-    heads = {alt[-2:] for t in own for alt in t.alternatives if len(alt) >= 2}
+    own = [t for t in question.terms if t.weight >= WORD_WEIGHT and not t.carried]
+    heads = {alt[-NOUN_TAIL_CHARS:] for t in own for alt in t.alternatives if len(alt) >= NOUN_TAIL_CHARS}
     labels = [
-        alt for t in own for alt in t.alternatives if len(alt) >= 4
+        alt for t in own for alt in t.alternatives if len(alt) >= LABEL_MIN_CHARS
     ]  # 「核心板块」 names the category, not an item
     for chunk in corpus:
         section_text[(chunk.doc_id, chunk.section)] += chunk.text + "\n"
@@ -90,12 +97,12 @@ def _sentence_groups(question: Question, corpus: list[Chunk]):
                     chunk, chunk.start + s.start, chunk.start + s.end, text
                 )
     for key, quotes in by_section.items():
-        if len(quotes) >= 2:
+        if len(quotes) >= MIN_LIST_ITEMS:
             yield key[1] + "\n" + section_text[key], [quotes[k] for k in sorted(quotes)]
 
 
 def find_list(
-    question: Question, pool: list[Chunk], outline: Outline, stats: TermStats, min_coverage: float
+    question: AnalysedQuestion, pool: list[Chunk], outline: Outline, stats: TermStats, min_coverage: float
 ) -> list[Quote]:
     """The items of the list the question asks for, or [] to fall back to sentence extraction.
 
@@ -115,7 +122,7 @@ def find_list(
             score = coverage(question, context, stats)
             if score > best[0]:
                 best = (score, quotes)
-    threshold = min_coverage * 0.7 if want else max(min_coverage, 0.8)
+    threshold = min_coverage * COUNTED_COVERAGE_SHARE if want else max(min_coverage, UNCOUNTED_MIN_COVERAGE)
     if pool and _lists_itself(question, pool[0].text):
         # 「原劳亚大陆曾先后是哪两个大陆的一部分?」: the best passage names both; two sentences about 部分 elsewhere
         # are no answer
@@ -123,16 +130,16 @@ def find_list(
     return best[1] if best[0] >= threshold else []
 
 
-def enumerates(question: Question, text: str) -> bool:
+def enumerates(question: AnalysedQuestion, text: str) -> bool:
     """The text lists items: 「甲、乙、丙」, or 「甲和乙」 when the question asks for two."""
     if ENUMERATION.search(text):
         return True
-    return (question.list_count or 2) == 2 and bool(PAIR_ENUMERATION.search(text))
+    return (question.list_count or PAIR_ITEMS) == PAIR_ITEMS and bool(PAIR_ENUMERATION.search(text))
 
 
-def _lists_itself(question: Question, text: str) -> bool:
+def _lists_itself(question: AnalysedQuestion, text: str) -> bool:
     """The text enumerates as many items as the question asks for (any number when it names none)."""
-    if question.list_count and question.list_count != 2:
+    if question.list_count and question.list_count != PAIR_ITEMS:
         return question.list_count in enumeration_sizes(text)
     return enumerates(question, text)
 
@@ -142,7 +149,7 @@ def enumeration_sizes(text: str) -> set[int]:
     return {len(run.split("、")) for run in _RUN_SPLIT.split(text) if "、" in run}
 
 
-def promote_enumerations(question: Question, evidence: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+def promote_enumerations(question: AnalysedQuestion, evidence: list[ScoredChunk], k: int) -> list[ScoredChunk]:
     """For 「哪三个…」: passages that enumerate exactly that many items move to the front."""
     if question.kind != "list" or not question.list_count:
         return evidence[:k]
@@ -151,18 +158,18 @@ def promote_enumerations(question: Question, evidence: list[ScoredChunk], k: int
     return (hits + rest)[:k]
 
 
-def _label_heads(question: Question) -> list[str]:
+def _label_heads(question: AnalysedQuestion) -> list[str]:
     """The item suffix a numbered label implies: “三个二七” → 二七, “五链” → 链, “六个区” → 区."""
     heads = []
     for t in question.terms:
-        if t.weight >= 1.5 and not t.carried and t.surface in question.text and question.list_count:
+        if t.weight >= NAME_WEIGHT and not t.carried and t.surface in question.text and question.list_count:
             head = re.sub(rf"^[{SMALL}]+个?", "", t.surface)
             if head != t.surface and head:
                 heads.append(head)
     return heads
 
 
-def labelled_enumeration(question: Question, evidence: list[ScoredChunk]) -> Quote | None:
+def labelled_enumeration(question: AnalysedQuestion, evidence: list[ScoredChunk]) -> Quote | None:
     """A clause enumerating exactly N items that all end like the label (品质二七、田园二七、温暖二七)."""
     heads = _label_heads(question)
     if not heads:

@@ -25,6 +25,7 @@ from assistant import texts
 from assistant.settings import LLMSettings
 from vectorstore.records import Chunk, ScoredChunk
 
+REASON_MAX_CHARS = 160  # a malformed reply's description is cut to this
 ANSWER_PROMPT = ChatPromptTemplate.from_messages(
     [("system", texts.LLM_ANSWER_SYSTEM), ("human", texts.LLM_ANSWER_USER)]
 )
@@ -58,8 +59,9 @@ class Passage:
 
 
 def passages_from(evidence: list[ScoredChunk], limit: int) -> list[Passage]:
-    """The first ``limit`` evidence chunks, numbered in retrieval order: [n] is ``retrieved[n-1]``."""
-    return [Passage(i, s.chunk) for i, s in enumerate(evidence[: max(limit, 1)], start=1)]
+    """The first ``limit`` evidence chunks, numbered in retrieval order: [n] is ``retrieved[n-1]``.  A passage
+    flagged as planted text (shown to an admin in ``retrieved``) is never sent: its number is skipped."""
+    return [Passage(i, s.chunk) for i, s in enumerate(evidence[: max(limit, 1)], start=1) if not s.chunk.suspicious]
 
 
 def format_passages(passages: list[Passage]) -> str:
@@ -92,7 +94,7 @@ def describe(exc: BaseException, settings: LLMSettings) -> str:
     if isinstance(exc, openai.APIStatusError):
         return texts.LLM_REASON_STATUS.format(status=exc.status_code)
     detail = f"{type(exc).__name__}: {exc}".strip()
-    return texts.LLM_REASON_MALFORMED.format(detail=detail[:160])
+    return texts.LLM_REASON_MALFORMED.format(detail=detail[:REASON_MAX_CHARS])
 
 
 class LLMAnswerer:

@@ -60,6 +60,9 @@ class RetrievedItem(BaseModel):
     score: float
     dense_score: float | None = None
     bm25_score: float | None = None
+    suspicious: bool = Field(
+        False, description="flagged at ingest as text addressed to a model; listed only when an admin asked for it"
+    )
 
     @classmethod
     def of(cls, scored: ScoredChunk) -> RetrievedItem:
@@ -68,7 +71,7 @@ class RetrievedItem(BaseModel):
             chunk_id=c.chunk_id, doc_id=c.doc_id, source=c.source, title=c.title, section=c.section, text=c.text,
             start=c.start, end=c.end, score=round(scored.score, 4),
             dense_score=None if scored.dense is None else round(scored.dense, 4),
-            bm25_score=None if scored.lexical is None else round(scored.lexical, 4),
+            bm25_score=None if scored.lexical is None else round(scored.lexical, 4), suspicious=c.suspicious,
         )
 
 

@@ -9,27 +9,33 @@ import math
 from functools import lru_cache
 from typing import Protocol
 
-from assistant.question import Term
+from assistant.types import Term
 from vectorstore.keyword.grams import SubstringCounter, term_text
 from vectorstore.records import Chunk
 
+CACHE_SIZE = 16384  # terms whose document frequency and idf are remembered per snapshot
 
-class Counter(Protocol):
+
+class DocumentFrequencies(Protocol):
+    """Counts the texts that hold a string: the keyword index's ``SubstringCounter``, or a kept index."""
+
     def count(self, needle: str) -> int: ...
 
 
 class TermStats:
     """How rare each term is in the indexed corpus (substring document frequency)."""
 
-    def __init__(self, chunks: list[Chunk] | None = None, counter: Counter | None = None, n: int | None = None) -> None:
+    def __init__(
+        self, chunks: list[Chunk] | None = None, counter: DocumentFrequencies | None = None, n: int | None = None
+    ) -> None:
         """From ``chunks`` (built here), or from a ``counter`` over ``n`` texts built elsewhere (a kept index)."""
         if counter is None:
             texts = [term_text(c) for c in chunks or []]
             counter, n = SubstringCounter(texts), len(texts)
         self.n = max(n or 0, 1)
         self._counter = counter
-        self.df = lru_cache(maxsize=16384)(self._df)
-        self.idf = lru_cache(maxsize=16384)(self._idf)
+        self.df = lru_cache(maxsize=CACHE_SIZE)(self._df)
+        self.idf = lru_cache(maxsize=CACHE_SIZE)(self._idf)
 
     def _df(self, alternatives: tuple[str, ...]) -> int:
         return max((self._counter.count(alt.lower()) for alt in alternatives if alt), default=0)

@@ -4,41 +4,20 @@ dates, ordinals (第十一届) — parsed so that 「9.8万名居民」 equals �
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
-from zhtext.numerals import VALUE, to_int
+from assistant.types import Value, ValueKind
+from zhtext.dates import DATE, YEAR_ALONE, YEAR_MONTH
+from zhtext.numerals import MAGNITUDE, VALUE, to_int
 from zhtext.units import UNITS
 
 _CN_NUM = rf"[{VALUE}]+"
+AMOUNT_DIGITS = 6  # decimals an amount keeps: 9.8万 and 98000 compare equal, float noise does not count
 
-_DATE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
-_YEAR_MONTH = re.compile(r"(\d{4})年(\d{1,2})月(?!\d{1,2}日)")
 _ORDINAL = re.compile(rf"第(\d+|{_CN_NUM})([届次个])")
 _AMOUNT = re.compile(
     rf"(\d+(?:\.\d+)?|(?<![第\u4e00-\u9fff]){_CN_NUM}(?=[个项所张家户条倍]))(多|余|近)?(万|亿)?(多|余)?"
     r"(%|平方公里|亿元|万元|元|倍|人次|[个项所张家户条名人]|居民|群众)(以上|以下|左右)?"
 )
-_YEAR = re.compile(r"(?<!\d)(\d{4})年(?!\d{1,2}月)")
-
-_MAGNITUDE = {"万": 1e4, "亿": 1e8}
-
-
-ValueKind = Literal["date", "year_month", "ordinal", "year", "people", "money", "area", "percent", "ratio", "count"]
-
-
-@dataclass(frozen=True)
-class Value:
-    kind: ValueKind  # a date or year, an ordinal, or what an amount measures (zhtext.units)
-    amount: tuple  # comparable payload
-    text: str  # as written
-    start: int  # offset in the parsed text
-    unit: str = ""  # for a count, what is counted (个, 项, 所…): three schools and three items differ
-
-    @property
-    def measure(self) -> str:
-        """What two values must share to be compared: the kind, and for a count its unit ("count:个")."""
-        return f"count:{self.unit}" if self.kind == "count" else self.kind
 
 
 def parse_values(text: str) -> list[Value]:
@@ -52,19 +31,20 @@ def parse_values(text: str) -> list[Value]:
         taken.append((m.start(), m.end()))
         found.append(Value(kind, amount, m.group(0), m.start(), unit))
 
-    for m in _DATE.finditer(text):
+    for m in DATE.finditer(text):
         add(m, "date", (int(m.group(2)), int(m.group(3))))  # the year is often implied by the report
-    for m in _YEAR_MONTH.finditer(text):
+    for m in YEAR_MONTH.finditer(text):
         add(m, "year_month", (int(m.group(1)), int(m.group(2))))
     for m in _ORDINAL.finditer(text):
         add(m, "ordinal", (to_int(m.group(1)), m.group(2)))
-    for m in _YEAR.finditer(text):
+    for m in YEAR_ALONE.finditer(text):
         add(m, "year", (int(m.group(1)),))
     for m in _AMOUNT.finditer(text):
         number = float(m.group(1)) if m.group(1)[0].isdigit() else float(to_int(m.group(1)))
         unit = m.group(5)
         kind = UNITS[unit]
-        add(m, kind, (round(number * _MAGNITUDE.get(m.group(3) or "", 1), 6),), unit if kind == "count" else "")
+        amount = round(number * MAGNITUDE.get(m.group(3) or "", 1), AMOUNT_DIGITS)
+        add(m, kind, (amount,), unit if kind == "count" else "")
     return sorted(found, key=lambda v: v.start)
 
 

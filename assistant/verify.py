@@ -25,9 +25,13 @@ from dataclasses import dataclass, field
 from assistant import texts
 from assistant.llm import Passage
 from assistant.response import Citation, SentenceCheck, citation_for
-from assistant.values import Value, parse_values, same
+from assistant.types import Value
+from assistant.values import parse_values, same
 from zhtext.chars import pairs, quoted
+from zhtext.dates import LEADING_YEAR
+from zhtext.entities import ADMINISTRATIVE_SUFFIXES
 from zhtext.sentences import Span, split_sentences
+from zhtext.tags import PROPER_NOUN_TAGS
 from zhtext.words import COMMON, Segmenter
 
 _MARKER = re.compile(r"[ \t]*[\[【〔]\s*(\d{1,3}(?:\s*[,\uff0c、;\uff1b]\s*\d{1,3})*)\s*[\]】〕]")
@@ -36,8 +40,10 @@ _CLOSERS = "”」』’)\"'"
 _ENUMERATOR = re.compile(r"^\s*(?:[-•*·]|\d{1,2}[.、)]|[(\uff08]\d{1,2}[)\uff09])\s*")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
 _QUOTED = quoted(1, 40, one_line=True)
-_PROPER = ("nr", "ns", "nt", "nz")
-_PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|村|街道)$")  # 金水区: jieba tags it a plain noun
+# 金水区: jieba tags it a plain noun
+_PLACE = re.compile(rf"^[\u4e00-\u9fff]{{2,6}}({'|'.join(ADMINISTRATIVE_SUFFIXES)})$")
+NAME_MIN_CHARS = 2  # a proper noun of one character (省, 区) is no name to check
+VALUE_SUPPORT = 2.0  # a cited sentence holding one of the answer's values outweighs any overlap of wording (0–1)
 SUBJECT_MIN_COUNT = 5  # a name this frequent in the reports is their subject (二七区), not a fact of one passage
 _PUNCT = re.compile(r"[\s,\uff0c。.!\uff01?\uff1f:\uff1a;\uff1b、\"“”'‘’()\uff08\uff09]")
 
@@ -137,7 +143,7 @@ def missing_values(sentence: str, cited: str) -> list[str]:
     cited_values = parse_values(cited)
     missing = [v.text for v in values if not _value_found(v, cited, cited_values)]
     for v in values:  # values.same compares a date's month and day only; a year written out must be cited too
-        year = re.match(r"(\d{4})年", v.text)
+        year = LEADING_YEAR.match(v.text)
         if v.kind == "date" and year and not _literal_in(year.group(0), cited) and v.text not in missing:
             missing.append(v.text)
     rest = sentence
@@ -147,13 +153,17 @@ def missing_values(sentence: str, cited: str) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def names_in(sentence: str, segmenter: Segmenter = COMMON) -> list[str]:
+def names_to_verify(sentence: str, segmenter: Segmenter = COMMON) -> list[str]:
     """Quoted terms and proper nouns (jieba nr/ns/nt/nz, at least two characters)."""
     names = [q.strip() for q in _QUOTED.findall(sentence) if q.strip()]
     masked = _QUOTED.sub(" ", sentence)
     for value in parse_values(masked):  # 「7月20日」 must not yield a name
         masked = masked[: value.start] + " " * len(value.text) + masked[value.start + len(value.text) :]
-    names += [w for w, flag in segmenter.tag(masked) if (flag in _PROPER and len(w.strip()) >= 2) or _PLACE.match(w)]
+    names += [
+        w
+        for w, flag in segmenter.tag(masked)
+        if (flag in PROPER_NOUN_TAGS and len(w.strip()) >= NAME_MIN_CHARS) or _PLACE.match(w)
+    ]
     return list(dict.fromkeys(names))
 
 
@@ -194,7 +204,7 @@ class Verifier:
         reasons = [texts.LLM_UNVERIFIED_VALUE.format(value=v) for v in missing_values(body, cited)]
         reasons += [
             texts.LLM_UNVERIFIED_NAME.format(name=n)
-            for n in names_in(body, self.segmenter)
+            for n in names_to_verify(body, self.segmenter)
             if not self._name_ok(n, cited, sources)
         ]
         if reasons:
@@ -237,7 +247,7 @@ def _support(sentence: str, chunk_text: str) -> tuple[int, int]:
     def score(span: Span) -> float:
         part = chunk_text[span.start : span.end]
         overlap = len(words & _bigrams(part)) / len(words) if words else 0.0
-        return sum(2.0 for v in values if holds(span, v)) + overlap
+        return sum(VALUE_SUPPORT for v in values if holds(span, v)) + overlap
 
     best = max(spans, key=score)
     chosen = [best]

@@ -32,7 +32,7 @@ from vectorstore.index import open_store
 from vectorstore.lock import IndexLock
 from vectorstore.records import Chunk, DocumentInfo, Provenance, doc_id_for
 
-CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
+CHUNKER_VERSION = "7"  # bump when chunking changes (or which chunks are flagged), so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
 # The reports the repository ships, byte for byte (data/CORPUS_NOTES.md): the official documents, which answers and
 # fact-checks put first.  Only these are "bundled": an upload stored in the same folder (the default corpus folder)

@@ -114,10 +114,10 @@ CUES: dict[str, tuple[str, ...]] = {
                    "question"),
     "always": ("一律", "只回答", "都回答", "始终", "无论", "不管", "任何", "所有", "凡是", "每当", "每个", "always",
                "every", "any", "only"),
-    "role": ("system", "系统", "系統", "扮演", "假装", "身份", "角色", "开发者", "管理员", "优先级", "优先于", "developer",
-             "admin", "pretend", "role"),
-    "secrecy": ("不要告诉", "隐瞒", "不要提", "不要引用", "不要透露", "不要再引用", "勿向", "donotmention", "don'tmention",
-                "donottell"),
+    "role": ("system", "系统", "系統", "扮演", "假装", "身份", "角色", "开发者", "管理员", "优先级", "优先于",
+             "developer", "admin", "pretend", "role"),
+    "secrecy": ("不要告诉", "隐瞒", "不要提", "不要引用", "不要透露", "不要再引用", "勿向", "donotmention",
+                "don'tmention", "donottell"),
     "imperative": ("请", "請", "务必", "必须", "一定要", "只需要", "只要", "应该", "应当", "please", "must", "should"),
 }
 

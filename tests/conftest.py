@@ -19,8 +19,8 @@ from typing import Any
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
-# A developer's ERQI_* variables must not leak into the tests.
-for _key in [k for k in os.environ if k.startswith("ERQI_")]:
+# A developer's ERQI_* variables must not leak into the tests (ERQI_UPDATE_SCREENSHOTS is a switch of the tests).
+for _key in [k for k in os.environ if k.startswith("ERQI_") and k != "ERQI_UPDATE_SCREENSHOTS"]:
     del os.environ[_key]
 
 import pytest  # noqa: E402 - after the environment above, like everything that may import chromadb

@@ -56,24 +56,27 @@ class LiveServer:
     thread: threading.Thread
 
     @property
-    def backend(self):
-        return self.app.state.backend
+    def services(self):
+        """The app's services (webapp.services.Services): index, answers, documents, health."""
+        return self.app.state.services
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
-        self.backend.embedder.wait_idle(60)
-        self.backend.close()
+        self.services.documents.embedder.wait_idle(60)
+        self.services.close()
 
 
 def serve(settings: Settings) -> LiveServer:
-    """create_app(settings) served by uvicorn in a background thread; returns once it accepts requests."""
+    """create_app(settings) served by uvicorn in a background thread, with the connection bounds ui.py serves it
+    with (webapp.connections); returns once it accepts requests."""
     from webapp.app import create_app
+    from webapp.connections import config
 
     app = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(config(app, "127.0.0.1", port, settings.web, log_level="warning", lifespan="on",
+                                   timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

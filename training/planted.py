@@ -1,9 +1,11 @@
 """The learned planted-text detector (``ingest/planted.py``): fit, measure, write.
 
-``python -m training.planted [--out ingest/planted_model.json] [--report docs/bench/planted.json]``
+``python -m training.planted [--out ingest/planted_model.json] [--report docs/bench/planted.json] [--measure]``
 
 Data:
 
+- ``data/security/planted_heldout.jsonl``: hand-written later, apart, in other words, and never used to fit the
+  model or choose its threshold: only ever measured (``held_out_written_apart``);
 - ``data/security/planted.jsonl``: hand-written sentences, planted (text addressed to the reader or a model)
   and ordinary (policy imperatives, notices, guides, FAQs, news …), with invisible-character, full-width and
   spaced-out variants of some of them (``of`` names the sentence a variant was made from);
@@ -37,11 +39,12 @@ from typing import Any
 import numpy as np
 
 from ingest import planted
-from zhtext.sentences import split_sentences
 from zhtext.sentences import Span as TextSpan
+from zhtext.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 SET = REPO / "data" / "security" / "planted.jsonl"
+HELD_OUT = REPO / "data" / "security" / "planted_heldout.jsonl"
 CORPUS = REPO / "data" / "corpus"
 DRCD = REPO / "data" / "bench" / "drcd_dev_simplified.json"
 CMRC = REPO / "data" / "bench" / "cmrc2018_dev.json"
@@ -248,54 +251,68 @@ def write_model(model: planted.PlantedModel, path: Path) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=planted.MODEL_PATH)
-    parser.add_argument("--report", type=Path, default=REPORT)
-    args = parser.parse_args(argv)
-
-    written, reports = load_set(), report_sentences()
-    set_train, set_test = split(written)
-    report_train, report_test = split(reports)
-    drcd = qa_sentences(DRCD, "drcd")
-    extra = questions() + carried_statements(set_train)
-    train = set_train + report_train + drcd + extra
-    print(f"train: {len(set_train)} written, {len(report_train)} report, {len(drcd)} DRCD, {len(extra)} other",
-          file=sys.stderr)
-
-    threshold = choose_threshold(out_of_fold(train), train)
-    texts, piece_labels, _ = _piece_rows(train)
-    model = fit(texts, piece_labels)
-    model = planted.PlantedModel(model.index, model.idf, model.coef, model.intercept, threshold)
-    write_model(model, args.out)
-
-    # measured as shipped: the model as written (rounded), with the patterns
+def measure_shipped(model_path: Path, sizes: dict[str, int]) -> dict[str, Any]:
+    """The detector as shipped (the model as written, rounded, with the patterns: ``ingest.planted.is_suspicious``)
+    on the held-out parts, the whole set, the reports and CMRC's sentences."""
+    planted.MODEL_PATH = model_path
     planted.model.cache_clear()
     planted._flagged_piece.cache_clear()
-    if args.out != planted.MODEL_PATH:
-        planted.MODEL_PATH = args.out
+    shipped = planted.model()
 
     def measure(items: list[Item]) -> dict[str, Any]:
         return figures(items, [planted.is_suspicious(i.text) for i in items])
 
-    cmrc = qa_sentences(CMRC, "cmrc")
-    result = {
-        "model": {"features": len(model.index), "threshold": round(threshold, 4), "C": C,
+    written, reports = load_set(), report_sentences()
+    set_test, report_test = split(written)[1], split(reports)[1]
+    cmrc, apart = qa_sentences(CMRC, "cmrc"), load_set(HELD_OUT)
+    return {
+        "model": {"features": len(shipped.index), "threshold": round(shipped.threshold, 4), "C": C,
                   "positive_weight": POSITIVE_WEIGHT, "seed": SEED, "test_share": TEST_SHARE},
-        "sizes": {"written_train": len(set_train), "written_test": len(set_test), "report_train": len(report_train),
-                  "report_test": len(report_test), "drcd_train": len(drcd), "other_train": len(extra),
-                  "cmrc_measured": len(cmrc)},
+        "sizes": sizes | {"written_test": len(set_test), "report_test": len(report_test),
+                          "written_apart": len(apart), "cmrc_measured": len(cmrc)},
         "held_out": measure(set_test + report_test),
         "held_out_written_only": measure(set_test),
+        "held_out_written_apart": measure(apart),
         "whole_set": measure(written + reports),
         "reports_flagged": [i.id for i in reports if planted.is_suspicious(i.text)],
-        "patterns_alone": figures(written + reports, [bool(planted.pattern_phrases(i.text)) for i in written + reports]),
+        "patterns_alone": figures(
+            written + reports, [bool(planted.pattern_phrases(i.text)) for i in written + reports]
+        ),
         "cmrc_dev_sentences": {k: v for k, v in measure(cmrc).items() if k in ("ordinary", "false_flags",
                                                                               "false_flag_rate", "false")},
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=planted.MODEL_PATH)
+    parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--measure", action="store_true", help="measure the model at --out; do not fit it again")
+    args = parser.parse_args(argv)
+
+    sizes: dict[str, int] = {}
+    if args.measure and args.report.exists():  # the training part's sizes, as the fit recorded them
+        sizes = {k: v for k, v in json.loads(args.report.read_text(encoding="utf-8")).get("sizes", {}).items()
+                 if k.endswith("_train")}
+    if not args.measure:
+        written, reports = load_set(), report_sentences()
+        set_train, report_train = split(written)[0], split(reports)[0]
+        drcd = qa_sentences(DRCD, "drcd")
+        extra = questions() + carried_statements(set_train)
+        train = set_train + report_train + drcd + extra
+        sizes = {"written_train": len(set_train), "report_train": len(report_train), "drcd_train": len(drcd),
+                 "other_train": len(extra)}
+        print(f"train: {len(set_train)} written, {len(report_train)} report, {len(drcd)} DRCD, {len(extra)} other",
+              file=sys.stderr)
+        threshold = choose_threshold(out_of_fold(train), train)
+        texts, piece_labels, _ = _piece_rows(train)
+        model = fit(texts, piece_labels)
+        write_model(planted.PlantedModel(model.index, model.idf, model.coef, model.intercept, threshold), args.out)
+
+    result = measure_shipped(args.out, sizes)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    for name in ("held_out", "whole_set"):
+    for name in ("held_out", "held_out_written_apart", "whole_set"):
         r = result[name]
         print(f"{name}: precision {r['precision']}, recall {r['recall']}, false flags {r['false_flags']}/"
               f"{r['ordinary']}", file=sys.stderr)
@@ -308,4 +325,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["Item", "figures", "fit", "load_set", "main", "report_sentences", "split"]
+__all__ = ["Item", "figures", "fit", "load_set", "main", "measure_shipped", "report_sentences", "split"]

@@ -5,17 +5,27 @@ re-indexing need either ``Authorization: Bearer <ERQI_ADMIN_TOKEN>`` (API), a lo
 with that token (the page's documents tab), or, when no token is configured, a
 request from loopback whose Host header is a loopback name too (a page on another
 site cannot reach the server through DNS rebinding).
+
+The page's own upload route (Gradio's ``/gradio_api/upload``) is called by the browser, not by the page's
+Python handlers, so the page login also sets a session cookie (:func:`issue_ticket`): a signed expiry, keyed by
+the admin token, that the guard checks on that route and on the routes serving uploaded files.  Callers who may
+write also get the admin views of the health and document replies (:func:`is_admin`).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
+import secrets
+import time
 from dataclasses import dataclass
 
 from settings import Settings
 from webapp import texts
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+SESSION_COOKIE = "erqi_admin"
+SESSION_SECONDS = 12 * 3600  # how long a page login's upload cookie is valid
 
 
 class AccessDenied(Exception):
@@ -84,3 +94,45 @@ def authorise_loopback(caller: Caller) -> str:
     if is_loopback(caller.host) and host_name(caller.host_header) in LOOPBACK_NAMES:
         return f"loopback {caller.host}"
     raise AccessDenied(403, texts.ERR_LOOPBACK_ONLY)
+
+
+def is_admin(settings: Settings, caller: Caller, authorization: str | None) -> bool:
+    """Whether this caller may write, and so may see the admin views (paths, who added what, full errors)."""
+    try:
+        authorise_api(settings, caller, authorization)
+    except AccessDenied:
+        return False
+    return True
+
+
+def _session_key(settings: Settings) -> bytes:
+    token = settings.web.admin_token.get_secret_value() if settings.web.admin_token else ""
+    return hashlib.sha256(b"erqi-page-session\0" + token.encode("utf-8")).digest()
+
+
+def issue_ticket(settings: Settings, now: float | None = None) -> str:
+    """A session ticket for the page's upload cookie: ``expiry.nonce.mac``; a new admin token voids every ticket."""
+    expires = int((now if now is not None else time.time()) + SESSION_SECONDS)
+    body = f"{expires}.{secrets.token_urlsafe(12)}"
+    return f"{body}.{hmac.new(_session_key(settings), body.encode(), hashlib.sha256).hexdigest()}"
+
+
+def ticket_valid(settings: Settings, ticket: str | None, now: float | None = None) -> bool:
+    if not settings.web.admin_token or not ticket or ticket.count(".") != 2:
+        return False
+    body, _, mac = ticket.rpartition(".")
+    expected = hmac.new(_session_key(settings), body.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    expires = body.split(".", 1)[0]
+    return (
+        hmac.compare_digest(mac.encode("utf-8", "replace"), expected.encode())
+        and expires.isdigit()
+        and int(expires) > (now if now is not None else time.time())
+    )
+
+
+def cookie_value(cookie_header: str | None, name: str = SESSION_COOKIE) -> str | None:
+    for part in (cookie_header or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value.strip() or None
+    return None

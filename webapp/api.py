@@ -1,199 +1,50 @@
-"""The JSON API under /api: ask, check, documents, health.  Errors are ``{"error": {"message", "type", "code"}}``.
+"""The JSON API under /api: ask, check, documents, health, and the page's admin session.  Errors are
+``{"error": {"message", "type", "code"}}`` (:mod:`webapp.errors`).
 
-Reading is open; uploading, deleting and re-indexing need the admin credential
-(:mod:`webapp.access`); re-indexing also needs ``{"confirm": true}``.
+Thin routes: the request models (:mod:`webapp.types`) validate the body, the services (:mod:`webapp.services`) do
+the work, and the reply is one of the response models.  Reading is open; uploading, deleting and re-indexing need
+the admin credential (:mod:`webapp.access`); re-indexing also needs ``{"confirm": true}``.  Callers who may write
+get the admin views (who added a document, where the index is, the full error).
 """
 from __future__ import annotations
 
-import logging
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.response import AssistantResponse
-from assistant.settings import AnsweringSettings
-from assistant.validation import InvalidRequest, has_surrogate
-from vectorstore.errors import StoreError
-from vectorstore.records import DocumentInfo
 from webapp import texts
-from webapp.access import AccessDenied, Caller, authorise_api, client_address
-from webapp.backend import Backend, UnknownDocument, UploadResult, UploadStatus
+from webapp.access import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    AccessDenied,
+    Caller,
+    authorise_api,
+    client_address,
+    is_admin,
+    issue_ticket,
+)
+from webapp.errors import ApiError
 from webapp.multipart import receive_upload
-from webapp.uploads import UploadError, check_name
-
-log = logging.getLogger("webapp")
-
-
-class ApiError(Exception):
-    def __init__(
-        self, status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.type, self.headers = status, message, type, headers
-
-
-def _no_surrogates(value: str | None) -> str | None:
-    if value is not None and has_surrogate(value):
-        raise ValueError(texts.ERR_SURROGATE)
-    return value
-
-
-Text = Annotated[str, AfterValidator(_no_surrogates)]
-OptionalText = Annotated[str | None, AfterValidator(_no_surrogates)]
-
-
-class ErrorBody(BaseModel):
-    message: str
-    type: str
-    code: int
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody
-
-
-class HistoryMessage(BaseModel):
-    role: Text = Field(description="user | assistant (system messages are ignored)")
-    content: Text
-
-
-_BOUNDS = AnsweringSettings()  # the default bounds of a request, as the schema states them
-
-
-class AskRequest(BaseModel):
-    question: Any = Field(
-        description=f"the question, at most {_BOUNDS.max_question_chars:,} characters",
-        examples=[texts.API_EXAMPLE_QUESTION],
-    )
-    history: list[HistoryMessage] | None = Field(
-        None,
-        description=(
-            f"earlier turns, oldest first, for follow-up questions (at most {_BOUNDS.max_history_messages} messages, "
-            f"{_BOUNDS.max_history_message_chars:,} characters each, {_BOUNDS.max_history_chars:,} together)"
-        ),
-    )
-    id: OptionalText = Field(None, description="echoed back in the response")
-
-
-class CheckRequest(BaseModel):
-    claim: Any = Field(
-        description=f"the statement to check, at most {_BOUNDS.max_question_chars:,} characters",
-        examples=[texts.API_EXAMPLE_CLAIM],
-    )
-    id: OptionalText = Field(None, description="echoed back in the response")
-
-
-class ReindexRequest(BaseModel):
-    confirm: bool = Field(
-        False, description="must be true: without it nothing changes and the answer (400) says what would change"
-    )
-
-
-class DocumentList(BaseModel):
-    documents: list[DocumentInfo]
-    total: int
-
-
-class Suspicious(BaseModel):
-    chunks: int
-    example: str = Field(description="the first planted phrase found")
-
-
-class UploadResponse(BaseModel):
-    status: UploadStatus = Field(description="added | updated | unchanged")
-    stored_as: str = Field(description="the sanitised file name in the corpus folder")
-    document: DocumentInfo
-    suspicious: list[Suspicious] = Field(
-        description="text addressed to a model found in the file: flagged, never quoted"
-    )
-    warnings: list[str] = Field(
-        description="read, but worth knowing (replacement characters, content type differing from the name)"
-    )
-
-    @classmethod
-    def of(cls, result: UploadResult) -> UploadResponse:
-        return cls(
-            status=result.status,
-            stored_as=result.name,
-            document=result.document,
-            suspicious=[Suspicious(chunks=n, example=phrase) for n, phrase in result.suspicious],
-            warnings=result.warnings,
-        )
-
-
-class DeleteResponse(BaseModel):
-    deleted: DocumentInfo
-
-
-class ReindexResponse(BaseModel):
-    added: list[str]
-    updated: list[str]
-    unchanged: list[str]
-    removed: list[str]
-    skipped: list[dict[str, str]]
-    suspicious: list[dict[str, Any]]
-    chunks_written: int
-    seconds: float
-
-
-class EmbeddingProgress(BaseModel):
-    done: int
-    total: int
-    running: bool
-
-
-class KeywordIndexProgress(BaseModel):
-    done: int
-    total: int
-    detail: str
-
-
-class KeywordIndex(BaseModel):
-    state: str = Field(description="idle | building | updating | merging | error | missing")
-    generation: int | None = Field(description="the kept keyword index's version this worker reads")
-    chunks: int
-    segments: int
-    dead_rows: int
-    revision: int | None = Field(description="the collection revision it is current with")
-    progress: KeywordIndexProgress
-    error: str | None
-
-
-class Health(BaseModel):
-    status: str = Field(description="ok | index_missing | damaged | error")
-    ready: bool
-    documents: int
-    chunks: int
-    embedding_model: str | None
-    answer_mode: str
-    index_dir: str
-    corpus_dir: str
-    message: str | None
-    problems: list[str] = Field(
-        description="what the index check found (segments readable, every chunk committed, metadata complete)"
-    )
-    embedding: EmbeddingProgress = Field(
-        description="background embedding of new documents (meaning search follows keyword search)"
-    )
-    writes: str = Field(
-        description="token: writes need ERQI_ADMIN_TOKEN; loopback: no token set, writes only from this machine"
-    )
-    keyword_index: KeywordIndex | None = Field(
-        None, description="the kept keyword index (BM25, term statistics, outline) this worker reads, and its updates"
-    )
-
-
-def error_json(
-    status: int, message: str, type: str = "invalid_request_error", headers: dict[str, str] | None = None
-) -> JSONResponse:
-    safe = message.encode("utf-8", "replace").decode("utf-8")  # never fail on a lone surrogate echoed back
-    return JSONResponse({"error": {"message": safe, "type": type, "code": status}}, status_code=status, headers=headers)
-
+from webapp.services import Services
+from webapp.types import (
+    AdminHealth,
+    AskRequest,
+    CheckRequest,
+    DeleteResponse,
+    DocumentEntry,
+    DocumentList,
+    ErrorResponse,
+    Health,
+    ReindexRequest,
+    ReindexResponse,
+    SessionResponse,
+    SkippedFile,
+    SuspiciousFile,
+    UploadResponse,
+)
+from webapp.uploads import check_name
 
 Responses = dict[int | str, dict[str, Any]]  # OpenAPI's responses of a route, by status code
 
@@ -223,77 +74,58 @@ _UPLOAD_BODY = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_json(exc.status, exc.message, exc.type, exc.headers)
-
-    @app.exception_handler(InvalidRequest)
-    async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
-        return error_json(400, str(exc))
-
-    @app.exception_handler(StoreError)
-    async def _store(_: Request, exc: StoreError) -> JSONResponse:
-        return error_json(503, str(exc), "index_unavailable")
-
-    @app.exception_handler(UploadError)
-    async def _upload(_: Request, exc: UploadError) -> JSONResponse:
-        return error_json(exc.status, exc.message)
-
-    @app.exception_handler(UnknownDocument)
-    async def _unknown(_: Request, exc: UnknownDocument) -> JSONResponse:
-        return error_json(404, exc.message, "not_found")
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        own = [
-            str(e["ctx"]["error"]) for e in errors if e.get("type") == "value_error" and "error" in (e.get("ctx") or {})
-        ]
-        if own and len(own) == len(errors):  # our own validators' messages are bilingual already
-            return error_json(400, own[0])
-        reasons = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
-        return error_json(400, texts.ERR_BAD_REQUEST.format(reason=reasons))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_json(exc.status_code, str(exc.detail), "http_error")
-
-    @app.exception_handler(Exception)
-    async def _internal(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return error_json(500, texts.ERR_INTERNAL, "internal_error")
+def caller_of(services: Services, request: Request) -> Caller:
+    peer = request.client.host if request.client else None
+    return Caller(
+        client_address(services.settings, peer, request.headers.get("x-forwarded-for")), request.headers.get("host")
+    )
 
 
-def admin(backend: Backend) -> Any:
+def authorise(services: Services, request: Request) -> str:
+    """The actor allowed to write (recorded as the uploader); ApiError 401/403 otherwise."""
+    try:
+        return authorise_api(services.settings, caller_of(services, request), request.headers.get("authorization"))
+    except AccessDenied as exc:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        raise ApiError(exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers) from None
+
+
+def admin(services: Services) -> Any:
     """A dependency: the actor allowed to write (recorded as the uploader), or 401/403."""
 
     def actor(request: Request) -> str:
-        peer = request.client.host if request.client else None
-        caller = Caller(
-            client_address(backend.settings, peer, request.headers.get("x-forwarded-for")), request.headers.get("host")
-        )
-        try:
-            return authorise_api(backend.settings, caller, request.headers.get("authorization"))
-        except AccessDenied as exc:
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-            raise ApiError(
-                exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers
-            ) from None
+        return authorise(services, request)
 
     return Depends(actor)
 
 
-def api_router(backend: Backend) -> APIRouter:
+def flagged_wanted(services: Services, request: Request, wanted: bool) -> bool:
+    """``include_flagged``: honoured for the admin only (401/403 for anyone else who asks)."""
+    if wanted:
+        authorise(services, request)
+    return wanted
+
+
+def viewer(services: Services) -> Any:
+    """A dependency: whether the caller gets the admin views (it may write)."""
+
+    def may_write(request: Request) -> bool:
+        return is_admin(services.settings, caller_of(services, request), request.headers.get("authorization"))
+
+    return Depends(may_write)
+
+
+def api_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
-    writer = admin(backend)
+    answers, documents, health = services.answers, services.documents, services.health
+    writer, admin_view = admin(services), viewer(services)
 
     @router.post(
         "/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations"
     )
-    def ask(body: AskRequest) -> AssistantResponse:
-        history = [m.model_dump() for m in body.history] if body.history is not None else None
-        return backend.ask(body.question, history, id=body.id)
+    def ask(body: AskRequest, request: Request) -> AssistantResponse:
+        flagged = flagged_wanted(services, request, body.include_flagged)
+        return answers.ask(answers.query(body.question, body.turns(), body.id, flagged=flagged))
 
     @router.post(
         "/check",
@@ -301,19 +133,22 @@ def api_router(backend: Backend) -> APIRouter:
         responses=_ERRORS,
         summary="Fact-check a claim: verdict with evidence",
     )
-    def check(body: CheckRequest) -> AssistantResponse:
-        """``verdict`` is supported, contradicted or not_found; ``differences`` says what the sources say instead."""
-        return backend.check(body.claim, id=body.id)
+    def check(body: CheckRequest, request: Request) -> AssistantResponse:
+        """``verdict`` is supported, contradicted, conflicting (one source supports the claim, another denies it) or
+        not_found; ``conflict`` is true whenever the sources disagree (official ones cited first); ``differences``
+        says what each source says instead."""
+        flagged = flagged_wanted(services, request, body.include_flagged)
+        return answers.check(answers.query(body.claim, None, body.id, claim=True, flagged=flagged))
 
     @router.get(
         "/documents",
         response_model=DocumentList,
         responses=_errors(503),
-        summary="List the indexed documents",
+        summary="List the indexed documents (who added each: only to callers who may write)",
     )
-    def documents() -> DocumentList:
-        docs = backend.documents()
-        return DocumentList(documents=docs, total=len(docs))
+    def list_documents(admin: bool = admin_view) -> DocumentList:
+        entries = [DocumentEntry.of(d, admin) for d in documents.all_documents()]
+        return DocumentList(documents=entries, total=len(entries))
 
     @router.post(
         "/documents", status_code=201, response_model=UploadResponse, openapi_extra=_UPLOAD_BODY,
@@ -323,11 +158,11 @@ def api_router(backend: Backend) -> APIRouter:
     async def upload(request: Request, actor: str = writer) -> UploadResponse:
         """Returns once the text is searchable by keywords; meaning search follows when the background embedding is
         done (see /api/health)."""
-        backend.store  # noqa: B018 - 503 before reading the body when the index is unavailable
+        services.index.store  # noqa: B018 - 503 before reading the body when the index is unavailable
         received = await receive_upload(
-            request, backend.corpus_dir, backend.settings.ingest.max_upload_bytes, check_name
+            request, documents.corpus_dir, services.settings.ingest.max_upload_bytes, check_name
         )
-        result = await run_in_threadpool(backend.commit_upload, check_name(received.filename), received.path, actor)
+        result = await run_in_threadpool(documents.commit_upload, check_name(received.filename), received.path, actor)
         return UploadResponse.of(result)
 
     @router.delete(
@@ -337,7 +172,7 @@ def api_router(backend: Backend) -> APIRouter:
         responses=_errors(404) | _WRITE_ERRORS,
     )
     def delete(doc_id: str, actor: str = writer) -> DeleteResponse:
-        return DeleteResponse(deleted=backend.delete(doc_id))
+        return DeleteResponse(deleted=DocumentEntry.of(documents.delete(doc_id), admin=True))
 
     @router.post(
         "/reindex",
@@ -348,21 +183,43 @@ def api_router(backend: Backend) -> APIRouter:
             "elsewhere are kept); needs the admin credential and {\"confirm\": true}"
         ),
     )
-    def reindex(body: ReindexRequest | None = None, actor: str = writer) -> dict:
-        if body is None or not body.confirm:
-            plan = backend.reindex_plan()
+    def reindex(body: ReindexRequest | None = None, actor: str = writer) -> ReindexResponse:
+        if body is None or body.confirm is not True:
+            plan = documents.reindex_plan()
             raise ApiError(400, texts.ERR_REINDEX_CONFIRM.format(
-                added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed), folder=backend.corpus_dir))
-        report = backend.reindex()
-        return {
-            "added": report.added, "updated": report.updated, "unchanged": report.unchanged, "removed": report.removed,
-            "skipped": [{"file": f.rsplit("/", 1)[-1], "reason": r} for f, r in report.skipped],
-            "suspicious": [{"file": f, "chunks": n, "example": phrase} for f, n, phrase in report.suspicious],
-            "chunks_written": report.chunks_written, "seconds": round(report.seconds, 3),
-        }
+                added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed),
+                folder=documents.corpus_dir))
+        report = documents.reindex()
+        return ReindexResponse(
+            added=report.added, updated=report.updated, unchanged=report.unchanged, removed=report.removed,
+            skipped=[SkippedFile(file=f.rsplit("/", 1)[-1], reason=r) for f, r in report.skipped],
+            suspicious=[SuspiciousFile(file=f, chunks=n, example=phrase) for f, n, phrase in report.suspicious],
+            chunks_written=report.chunks_written, seconds=round(report.seconds, 3),
+        )
 
-    @router.get("/health", response_model=Health, summary="Index size and check, embedding progress, answer mode")
-    def health() -> dict:
-        return backend.health(verify=True)
+    @router.get(
+        "/health",
+        response_model=AdminHealth | Health,
+        summary="Index size and check, embedding progress, answer mode (folders and full errors: admin view only)",
+    )
+    def get_health(admin: bool = admin_view) -> AdminHealth | Health:
+        return health.report(admin=admin, verify=True)
+
+    @router.post(
+        "/session",
+        response_model=SessionResponse,
+        responses=_WRITE_ERRORS,
+        summary="The page's admin login: sets the session cookie its upload widget needs (Authorization: Bearer)",
+    )
+    def session(request: Request, response: Response, actor: str = writer) -> SessionResponse:
+        if services.settings.web.admin_token:
+            secure = request.url.scheme == "https" or (
+                services.settings.web.trust_forwarded_for and request.headers.get("x-forwarded-proto") == "https"
+            )
+            response.set_cookie(
+                SESSION_COOKIE, issue_ticket(services.settings), max_age=SESSION_SECONDS, path="/",
+                httponly=True, samesite="strict", secure=secure,
+            )
+        return SessionResponse(expires_in=SESSION_SECONDS)
 
     return router

@@ -1,5 +1,9 @@
 """The web process: FastAPI (the JSON API, the OpenAI-compatible route, /docs) with the Gradio page mounted at /,
-behind the guard (:mod:`webapp.guard`: origin, rate limits, body limits, errors)."""
+behind the guard (:mod:`webapp.guard`: origin, rate limits, body limits, the page's upload and file routes, errors).
+
+The services (:mod:`webapp.services`) are built once here and handed to the routers and the page.  Served by
+uvicorn with the connection bounds of :mod:`webapp.connections` (``ui.py``, or :func:`webapp.connections.config`).
+"""
 from __future__ import annotations
 
 import logging
@@ -10,11 +14,12 @@ from fastapi_offline import FastAPIOffline
 
 from settings import Settings
 from webapp import texts
-from webapp.api import api_router, install_error_handlers
-from webapp.backend import Backend
+from webapp.api import api_router
+from webapp.errors import install_error_handlers
 from webapp.guard import Guard
 from webapp.openai_api import openai_router
 from webapp.page import CSS, THEME, build_blocks
+from webapp.services import Services
 
 log = logging.getLogger("webapp")
 
@@ -29,13 +34,13 @@ def page_functions(demo: gr.Blocks):
     return lambda: (names, ids)
 
 
-def create_app(settings: Settings | None = None, backend: Backend | None = None, warm_up: bool = True) -> Guard:
-    """One Backend (index + model loaded once) shared by the page and the API; the FastAPI app is ``.app`` of the
-    result."""
+def create_app(settings: Settings | None = None, services: Services | None = None, warm_up: bool = True) -> Guard:
+    """The services (index + model loaded once) shared by the page and the API; the FastAPI app is ``.app`` of the
+    result, the services ``.services``."""
     settings = settings or Settings()
-    backend = backend or Backend(settings)
+    services = services or Services.build(settings)
     # the query model and the index's first read load while the page is built (about 2 s each on 2 cores)
-    warming = threading.Thread(target=backend.warm_up, name="erqi-warm-up") if warm_up else None
+    warming = threading.Thread(target=services.index.warm_up, name="erqi-warm-up") if warm_up else None
     if warming is not None:
         warming.start()
     # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN (offline machines).
@@ -48,11 +53,11 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None,
         version="0.1.0",
         static_url="/docs-assets",
     )
-    app.state.backend = backend
+    app.state.services = services
     install_error_handlers(app)
-    app.include_router(api_router(backend))
-    app.include_router(openai_router(backend))
-    demo = build_blocks(backend)
+    app.include_router(api_router(services))
+    app.include_router(openai_router(services))
+    demo = build_blocks(services)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     # show_error=False: an unexpected error in a page event is "Error", never internal object text.
     app = gr.mount_gradio_app(

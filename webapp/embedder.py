@@ -5,19 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from vectorstore.background import lower_thread_priority
+from webapp.types import EmbedderProgress
 
 log = logging.getLogger("webapp")
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int = 0
-    total: int = 0
-    running: bool = False
-    error: str | None = None
 
 
 class BackgroundEmbedder:
@@ -29,13 +21,13 @@ class BackgroundEmbedder:
         self._embed, self._pending, self._after = embed, pending, after
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        self._progress = Progress()
+        self._progress = EmbedderProgress()
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
 
     @property
-    def progress(self) -> Progress:
+    def progress(self) -> EmbedderProgress:
         return self._progress
 
     def kick(self) -> None:
@@ -58,7 +50,7 @@ class BackgroundEmbedder:
                 self._round()
             except Exception as exc:  # noqa: BLE001 - reported on the page; the next kick retries
                 log.exception("background embedding failed")
-                self._progress = Progress(self._progress.done, self._progress.total, False, str(exc))
+                self._progress = EmbedderProgress(self._progress.done, self._progress.total, False, str(exc))
             if not self._wake.is_set():
                 self._idle.set()
 
@@ -66,16 +58,16 @@ class BackgroundEmbedder:
         """Embed what is pending, then the follow-up (compaction); ``running`` until both are done."""
         total = self._pending()
         p = self._progress
-        self._progress = Progress(0, total, True) if total else Progress(p.done, p.total, True)
+        self._progress = EmbedderProgress(0, total, True) if total else EmbedderProgress(p.done, p.total, True)
         try:
             if total:
                 def step(n: int) -> None:
                     p = self._progress
-                    self._progress = Progress(min(p.done + n, p.total), p.total, True)
+                    self._progress = EmbedderProgress(min(p.done + n, p.total), p.total, True)
 
                 self._embed(step)
-                self._progress = Progress(total, total, True)
+                self._progress = EmbedderProgress(total, total, True)
             self._after()
         finally:
             p = self._progress
-            self._progress = Progress(p.done, p.total, False, p.error)
+            self._progress = EmbedderProgress(p.done, p.total, False, p.error)

@@ -6,11 +6,14 @@ In order, for every HTTP request:
    origin is refused (403): a cross-site ``fetch(..., {mode: "no-cors"})`` cannot plant
    a document or start a re-index.  Clients without an Origin header (curl, SDKs) are not browsers.
 2. **Rate limit**: state-changing requests are limited per client address (token bucket; 429).
-3. **Body size**: refused from the Content-Length, or while streaming once the limit is
+3. **The page's upload and file routes**: Gradio's ``/gradio_api/upload`` stores files on disk and
+   ``/gradio_api/file=…`` serves them back; both need what a write needs (the page login's session cookie or the
+   admin token; with no token set, loopback), refused (401/403) before any byte of the body is read.
+4. **Body size**: refused from the Content-Length, or while streaming once the limit is
    passed (413), before the application has read it.
-4. **Page events**: a call of the page (Gradio) naming a function that does not exist is a 404,
+5. **Page events**: a call of the page (Gradio) naming a function that does not exist is a 404,
    not a 500 with internal text; a 500 the page framework gives for malformed input becomes a 422.
-5. **Errors**: anything unexpected is a JSON 500 whose connection stays usable (an exception
+6. **Errors**: anything unexpected is a JSON 500 whose connection stays usable (an exception
    reaching the server would reset it, and the client's next request would fail too).
 """
 from __future__ import annotations
@@ -24,7 +27,18 @@ from collections.abc import Awaitable, Callable
 
 from settings import Settings
 from webapp import texts
-from webapp.access import client_address, is_loopback
+from webapp.access import (
+    AccessDenied,
+    Caller,
+    authorise_loopback,
+    bearer,
+    client_address,
+    cookie_value,
+    is_loopback,
+    ticket_valid,
+    token_matches,
+)
+from webapp.types import ErrorResponse
 from webapp.uploads import human_size
 
 log = logging.getLogger("webapp")
@@ -41,6 +55,9 @@ PAGE_FILES = 5  # the page's upload widget may send this many files in one reque
 GRADIO_NAMED = re.compile(r"^/gradio_api/(?:run|api|call|call/v2)/([^/]+)/?$")
 GRADIO_EVENT = re.compile(r"^/gradio_api/(?:queue/join|run/[^/]+/?|api/[^/]+/?|call/(?:v2/)?[^/]+/?)$")
 MAX_BUCKETS = 10_000
+# Gradio routes that write files to disk (the upload widget's; recordings, which this page has none of) or serve them
+PAGE_WRITES = re.compile(r"^/gradio_api/+(?:upload|process_recording)/*$")
+PAGE_FILES_ROUTE = re.compile(r"^/gradio_api/+file[=/]")
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -55,9 +72,7 @@ def _safe(text: str) -> str:
 async def send_error(
     send: Send, status: int, message: str, type_: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = json.dumps({"error": {"message": _safe(message), "type": type_, "code": status}}, ensure_ascii=False).encode(
-        "utf-8"
-    )
+    body = ErrorResponse.of(status, _safe(message), type_).model_dump_json().encode("utf-8")
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -130,6 +145,15 @@ class Guard:
                 await send_error(send, 429, texts.ERR_RATE_LIMITED.format(seconds=seconds), "rate_limited",
                                  [(b"retry-after", str(seconds).encode())])
                 return
+        if (method == "POST" and PAGE_WRITES.match(path)) or (
+            method in ("GET", "HEAD") and PAGE_FILES_ROUTE.match(path)
+        ):
+            page_refusal = self._page_write_refusal(scope, headers)
+            if page_refusal:
+                status, message = page_refusal
+                await send_error(send, status, message, "unauthorized" if status == 401 else "forbidden",
+                                 [(b"connection", b"close")] if method == "POST" else None)
+                return
         limit, message = self._body_limit(method, path)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -155,6 +179,24 @@ class Guard:
         if origin.rstrip("/") in {o.rstrip("/") for o in self.settings.web.allowed_origins}:
             return None
         return texts.ERR_CROSS_ORIGIN.format(origin=origin)
+
+    def _page_write_refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
+        """None when the caller may write from the page: a valid session cookie (set by the page's login) or the
+        admin token, or, with no token set, a loopback client with a loopback Host header."""
+        web = self.settings.web
+        if web.admin_token:
+            if ticket_valid(self.settings, cookie_value(headers.get("cookie"))) or token_matches(
+                self.settings, bearer(headers.get("authorization"))
+            ):
+                return None
+            return 401, texts.ERR_PAGE_LOGIN_REQUIRED
+        peer = (scope.get("client") or ("", 0))[0]
+        caller = Caller(client_address(self.settings, peer, headers.get("x-forwarded-for")), headers.get("host"))
+        try:
+            authorise_loopback(caller)
+        except AccessDenied as exc:
+            return 403, exc.message
+        return None
 
     def _rate_wait(self, scope: Scope, headers: dict[str, str]) -> float:
         if self.limiter is None:

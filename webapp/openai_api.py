@@ -8,7 +8,6 @@ streaming, in the final chunk).  ``GET /v1/models`` lists the one model.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -17,29 +16,32 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.response import AssistantResponse
 from vectorstore.errors import StoreError
 from webapp import texts
-from webapp.api import ApiError, ErrorResponse, OptionalText
-from webapp.backend import Backend
+from webapp.errors import ApiError, public_message
+from webapp.services import Services
+from webapp.types import (
+    AnswerExtras,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatMessageIn,
+    ChatMessageOut,
+    ChunkChoice,
+    ChunkDelta,
+    ErrorBody,
+    ErrorResponse,
+    ModelCard,
+    ModelList,
+    StreamError,
+    Usage,
+)
 
 MODEL_ID = "erqi-qa"
 log = logging.getLogger("webapp")
-
-
-class ChatMessageIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    role: str
-    content: Any = None
-
-
-class ChatCompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
-    model: OptionalText = Field(None, examples=[MODEL_ID])
-    messages: list[ChatMessageIn] = Field(examples=[[{"role": "user", "content": texts.API_EXAMPLE_QUESTION}]])
-    stream: bool = False
 
 
 def _text(content: Any) -> str:
@@ -73,42 +75,23 @@ def split_messages(messages: list[ChatMessageIn]) -> tuple[str, list[dict[str, s
     return _text(messages[-1].content), history
 
 
-def _usage(question: str, history: list[dict[str, str]], answer: str) -> dict[str, int]:
+def _usage(question: str, history: list[dict[str, str]], answer: str) -> Usage:
     prompt = len(question) + sum(len(m["content"]) for m in history)  # characters: there is no tokenizer
-    return {"prompt_tokens": prompt, "completion_tokens": len(answer), "total_tokens": prompt + len(answer)}
+    return Usage(prompt_tokens=prompt, completion_tokens=len(answer), total_tokens=prompt + len(answer))
 
 
-def _extras(response: AssistantResponse) -> dict[str, Any]:
-    return {
-        "citations": [c.model_dump() for c in response.citations],
-        "short_answer": response.short_answer.model_dump() if response.short_answer else None,
-        "no_answer": response.no_answer,
-        "confidence": response.confidence,
-        "tentative": response.tentative,
-        "conflict": response.conflict,
-        "related": [r.model_dump() for r in response.related],
-    }
-
-
-def completion(response: AssistantResponse, model: str, history: list[dict[str, str]]) -> dict[str, Any]:
+def completion(response: AssistantResponse, model: str, history: list[dict[str, str]]) -> ChatCompletion:
     """A chat.completion object; ``citations``, ``short_answer``, ``no_answer``, ``confidence``, ``tentative``,
     ``conflict`` and ``related`` are extra top-level fields."""
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "system_fingerprint": response.mode,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": response.answer},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": _usage(response.question, history, response.answer),
-    } | _extras(response)
+    return ChatCompletion(
+        id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        model=model,
+        system_fingerprint=response.mode,
+        choices=[ChatChoice(message=ChatMessageOut(content=response.answer))],
+        usage=_usage(response.question, history, response.answer),
+        **AnswerExtras.fields_of(response),
+    )
 
 
 def completion_chunks(pieces: Iterator[str | AssistantResponse], model: str) -> Iterator[str]:
@@ -119,59 +102,68 @@ def completion_chunks(pieces: Iterator[str | AssistantResponse], model: str) -> 
     """
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
-    def event(delta: dict, finish: str | None = None, **extra: Any) -> str:
-        chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]} | extra
-        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+    def event(delta: ChunkDelta, finish: str | None = None, **extra: Any) -> str:
+        chunk = ChatCompletionChunk(
+            id=cid, object="chat.completion.chunk", created=created, model=model,
+            choices=[ChunkChoice(index=0, delta=delta, logprobs=None, finish_reason=finish)], **extra,
+        )
+        return f"data: {chunk.model_dump_json()}\n\n"
 
-    yield event({"role": "assistant", "content": ""})
+    yield event(ChunkDelta(role="assistant", content=""))
     final: AssistantResponse | None = None
     try:
         for piece in pieces:
             if isinstance(piece, str):
-                yield event({"content": piece})
+                yield event(ChunkDelta(content=piece))
             else:
                 final = piece
     except Exception as exc:  # noqa: BLE001 - the stream has begun: the error is an event, and the stream still ends
         log.exception("streaming an answer failed")
-        message = str(exc) if isinstance(exc, StoreError) else texts.ERR_INTERNAL
-        error = {"message": message, "type": "server_error", "code": 503 if isinstance(exc, StoreError) else 500}
-        yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
+        store = isinstance(exc, StoreError)
+        error = ErrorBody(
+            message=public_message(exc) if isinstance(exc, StoreError) else texts.ERR_INTERNAL,
+            type="server_error", code=503 if store else 500,
+        )
+        yield f"data: {StreamError(error=error).model_dump_json()}\n\n"
         yield "data: [DONE]\n\n"
         return
     if final is not None:
-        yield event({}, "stop", answer=final.answer, **_extras(final))
+        yield event(ChunkDelta(), "stop", answer=final.answer, **AnswerExtras.fields_of(final))
     else:  # cannot happen with a well-behaved assistant; end the stream cleanly anyway
-        yield event({}, "stop")
+        yield event(ChunkDelta(), "stop")
     yield "data: [DONE]\n\n"
 
 
-def openai_router(backend: Backend) -> APIRouter:
+def openai_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+    answers = services.answers
 
     @router.post(
         "/chat/completions",
+        response_model=None,
         summary="OpenAI-compatible chat completion (stream and non-stream)",
         responses={
             400: {"model": ErrorResponse},
             503: {"model": ErrorResponse},
             200: {
+                "model": ChatCompletion,
                 "content": {"text/event-stream": {}},
                 "description": "a chat.completion object, or SSE chunks when stream=true",
             },
         },
     )
-    def chat_completions(body: ChatCompletionRequest):
+    def chat_completions(body: ChatCompletionRequest) -> ChatCompletion | StreamingResponse:
         question, history = split_messages(body.messages)
+        query = answers.query(question, history)
         model = body.model or MODEL_ID
         if body.stream:
-            pieces = backend.stream(question, history)  # validates and retrieves first: errors keep their status
+            pieces = answers.stream(query)  # retrieves first: errors keep their status
             return StreamingResponse(completion_chunks(pieces, model), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        return completion(backend.ask(question, history), model, history)
+        return completion(answers.ask(query), model, query.history)
 
-    @router.get("/models", summary="The model list (one model: the assistant)")
-    async def models() -> dict:  # async: answered on the event loop even when every worker thread is busy
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "erqi-qa"}]}
+    @router.get("/models", response_model=ModelList, summary="The model list (one model: the assistant)")
+    async def models() -> ModelList:  # async: answered on the event loop even when every worker thread is busy
+        return ModelList(data=[ModelCard(id=MODEL_ID, owned_by="erqi-qa")])
 
     return router

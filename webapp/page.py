@@ -1,22 +1,37 @@
-"""The Gradio 6 page: 问答 (streamed, cited answers) and 文档 (list, upload, delete, re-index)."""
+"""The Gradio 6 page: 问答 (streamed, cited answers) and 文档 (list, upload, delete, re-index).
+
+The page's events call the same services as the API (:mod:`webapp.services`).  The documents tab shows who added
+a document only to a logged-in admin (everyone else sees where it came from: 随附资料, 上传 …); its upload widget is
+served to those who may write (after the login when a token is set), the login also sets the session cookie that
+the guard asks of the widget's upload route, and the widget's cached copies are removed once indexed or refused.
+"""
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from assistant.validation import InvalidRequest, has_surrogate
 from ingest.loaders import SUPPORTED_SUFFIXES
+from settings import Settings
 from vectorstore.errors import StoreError
 from vectorstore.records import DocumentInfo
 from webapp import texts
 from webapp.access import AccessDenied, Caller, authorise_loopback, client_address, token_matches
-from webapp.backend import Backend, UnknownDocument, UploadResult
+from webapp.answers import AnswerService
+from webapp.documents import DocumentService
+from webapp.errors import UnknownDocument, public_message
+from webapp.health import HealthService
 from webapp.render import answer_message, check_markdown, detail_messages, error_message, md_escape, partial_message
+from webapp.services import Services
+from webapp.types import UploadResult
 from webapp.uploads import UploadError, human_size, supported_list
 
 log = logging.getLogger("webapp")
@@ -25,6 +40,15 @@ STREAM_DELAY = 0.02  # seconds between streamed pieces of an answer
 WRITE_QUEUE = "index-write"  # uploads, deletes and re-indexing run one at a time
 PROGRESS_SECONDS = 2.0  # how often the page shows the background embedding's progress (only while it runs)
 LOGIN_FAILURE_DELAY = 1.0  # seconds a wrong admin token costs
+CACHE_SWEEP = (900, 3600)  # every 15 min, widget copies older than an hour (never submitted) are removed
+# Run in the browser before the login's Python handler: asks /api/session for the upload cookie (HttpOnly).
+LOGIN_JS = """async (token) => {
+  try {
+    await fetch(new URL("api/session", window.location.href), {method: "POST", credentials: "same-origin",
+      headers: {"Authorization": "Bearer " + (token || "").trim()}});
+  } catch (e) {}
+  return token;
+}"""
 
 THEME = gr.themes.Soft(
     primary_hue="red",
@@ -67,47 +91,59 @@ def _when(iso: str) -> str:
         return iso or ""
 
 
-def status_markdown(backend: Backend, docs: list[DocumentInfo] | None = None) -> str:
-    health = backend.health(docs)
-    if health["status"] == "damaged":
-        return texts.UI_STATUS_DAMAGED.format(message=md_escape(health["message"] or ""))
-    if health["status"] == "error":
-        return texts.UI_STATUS_ERROR.format(message=md_escape(health["message"] or ""))
-    if not health["ready"]:
-        return texts.UI_STATUS_EMPTY.format(corpus_dir=backend.corpus_dir)
-    return texts.UI_STATUS_READY.format(docs=health["documents"], chunks=health["chunks"])
+def status_markdown(health: HealthService, docs: list[DocumentInfo] | None = None) -> str:
+    report = health.report(admin=False, documents=docs)
+    if report.status == "damaged":
+        return texts.UI_STATUS_DAMAGED.format(message=md_escape(report.message or ""))
+    if report.status == "error":
+        return texts.UI_STATUS_ERROR.format(message=md_escape(report.message or ""))
+    if not report.ready:
+        return texts.UI_STATUS_EMPTY
+    return texts.UI_STATUS_READY.format(docs=report.documents, chunks=report.chunks)
 
 
-def _documents(backend: Backend) -> list[DocumentInfo]:
+def _documents(documents: DocumentService) -> list[DocumentInfo]:
     try:
-        return backend.documents()
+        return documents.all_documents()
     except StoreError:
         return []
 
 
-def _origin(d: DocumentInfo) -> str:
+def _origin(d: DocumentInfo, admin: bool) -> str:
+    """Where a document came from; who added it (a user@host for the CLI) only for a logged-in admin."""
     label = texts.UI_ORIGINS.get(d.provenance.origin, d.provenance.origin)
-    return f"{label}({d.provenance.by})" if d.provenance.by else label
+    return f"{label}({d.provenance.by})" if admin and d.provenance.by else label
 
 
-def table_rows(docs: list[DocumentInfo]) -> list[list[Any]]:
-    return [[d.title, d.source, d.chunks, _when(d.ingested_at), _origin(d), d.suspicious or "", d.doc_id] for d in docs]
+def table_rows(docs: list[DocumentInfo], admin: bool = False) -> list[list[Any]]:
+    return [
+        [d.title, d.source, d.chunks, _when(d.ingested_at), _origin(d, admin), d.suspicious or "", d.doc_id]
+        for d in docs
+    ]
 
 
 def _choices(docs: list[DocumentInfo]) -> list[tuple[str, str]]:
     return [(f"{d.title}({d.source})", d.doc_id) for d in docs]
 
 
-def refreshed(backend: Backend) -> tuple[str, list[list[Any]], Any]:
-    docs = _documents(backend)
-    return status_markdown(backend, docs), table_rows(docs), gr.update(choices=_choices(docs), value=None)
+def refreshed(services: Services, admin: bool = False) -> tuple[str, list[list[Any]], Any]:
+    docs = _documents(services.documents)
+    return (status_markdown(services.health, docs), table_rows(docs, admin),
+            gr.update(choices=_choices(docs), value=None))
+
+
+def _not_ready_or(answers: AnswerService, exc: StoreError) -> str:
+    log.warning("answering from the page: %s", exc)
+    return texts.UI_NOT_READY_REPLY if answers.index.loaded and not answers.index.ready() else public_message(exc)
 
 
 # --- chat --------------------------------------------------------------------------------------
-def respond(backend: Backend, message: str, chat: list | None, conv: list | None) -> Iterator[tuple[str, list, list]]:
+def respond(
+    answers: AnswerService, message: str, chat: list | None, conv: list | None
+) -> Iterator[tuple[str, list, list]]:
     """Stream one answer: yields (textbox value, chat messages, conversation state)."""
     chat = list(chat or [])
-    keep = max(backend.settings.answering.max_history_messages - 2, 0)  # a long conversation keeps its latest turns
+    keep = max(answers.settings.answering.max_history_messages - 2, 0)  # a long conversation keeps its latest turns
     conv = list(conv or [])[-keep:] if keep else []
     question = (message or "").strip()
     if not question:
@@ -118,9 +154,9 @@ def respond(backend: Backend, message: str, chat: list | None, conv: list | None
         return
     chat.append(gr.ChatMessage(role="user", content=md_escape(question)))
     yield "", chat, conv
-    extractive = backend.answer_mode == "extractive"
+    extractive = answers.mode == "extractive"
     try:
-        pieces = backend.stream(question, conv)  # validates and retrieves before the first piece
+        pieces = answers.stream(answers.query(question, conv))  # validates and retrieves before the first piece
         streamed, response = "", None
         for piece in pieces:
             if isinstance(piece, str):
@@ -134,8 +170,7 @@ def respond(backend: Backend, message: str, chat: list | None, conv: list | None
         yield "", chat + [error_message(str(exc))], conv
         return
     except StoreError as exc:
-        reply = texts.UI_NOT_READY_REPLY if backend.assistant is not None and not backend.ready() else str(exc)
-        yield "", chat + [error_message(reply)], conv
+        yield "", chat + [error_message(_not_ready_or(answers, exc))], conv
         return
     except Exception:  # noqa: BLE001 - the user gets a message, the log gets the trace
         log.exception("answering %r failed", question)
@@ -144,12 +179,12 @@ def respond(backend: Backend, message: str, chat: list | None, conv: list | None
     if response is None:
         yield "", chat + [error_message(texts.ERR_INTERNAL)], conv
         return
-    limit = backend.settings.answering.max_history_message_chars
+    limit = answers.settings.answering.max_history_message_chars
     conv = conv + [{"role": "user", "content": question}, {"role": "assistant", "content": response.answer[:limit]}]
     yield "", chat + [answer_message(response)] + detail_messages(response), conv
 
 
-def check_claim(backend: Backend, claim: str | None) -> str:
+def check_claim(answers: AnswerService, claim: str | None) -> str:
     """The 核查 tab: a claim → verdict with evidence, as Markdown."""
     claim = (claim or "").strip()
     if not claim:
@@ -157,38 +192,58 @@ def check_claim(backend: Backend, claim: str | None) -> str:
     if has_surrogate(claim):
         return texts.UI_ERROR_PREFIX + md_escape(texts.ERR_SURROGATE)
     try:
-        return check_markdown(backend.check(claim))
+        return check_markdown(answers.check(answers.query(claim, claim=True)))
     except InvalidRequest as exc:
         return texts.UI_ERROR_PREFIX + md_escape(str(exc))
     except StoreError as exc:
-        reply = texts.UI_NOT_READY_REPLY if backend.assistant is not None and not backend.ready() else str(exc)
-        return texts.UI_ERROR_PREFIX + md_escape(reply)
+        return texts.UI_ERROR_PREFIX + md_escape(_not_ready_or(answers, exc))
     except Exception:  # noqa: BLE001
         log.exception("checking %r failed", claim)
         return texts.UI_ERROR_PREFIX + md_escape(texts.ERR_INTERNAL)
 
 
 # --- documents ---------------------------------------------------------------------------------
-def page_actor(backend: Backend, admin: bool, request: gr.Request | None) -> str:
+def page_actor(settings: Settings, admin: bool, request: gr.Request | None) -> str:
     """Who is writing from the page (recorded as the uploader); AccessDenied with the page's message otherwise."""
-    if backend.settings.web.admin_token:
+    if settings.web.admin_token:
         if admin:
             return "page-login"
         raise AccessDenied(403, texts.UI_NOT_AUTHORISED_LOGIN)
     client = request.client.host if request is not None and request.client else None
     headers = request.headers if request is not None else {}
-    caller = Caller(client_address(backend.settings, client, headers.get("x-forwarded-for")), headers.get("host"))
+    caller = Caller(client_address(settings, client, headers.get("x-forwarded-for")), headers.get("host"))
     try:
         return authorise_loopback(caller)
     except AccessDenied:
         raise AccessDenied(403, texts.UI_NOT_AUTHORISED_LOOPBACK) from None
 
 
-def login(backend: Backend, token: str | None) -> tuple[bool, str]:
-    if token_matches(backend.settings, (token or "").strip()):
+def may_write(settings: Settings, admin: bool, request: gr.Request | None) -> bool:
+    try:
+        page_actor(settings, admin, request)
+    except AccessDenied:
+        return False
+    return True
+
+
+def login(settings: Settings, token: str | None) -> tuple[bool, str]:
+    if token_matches(settings, (token or "").strip()):
         return True, texts.UI_LOGIN_OK
     time.sleep(LOGIN_FAILURE_DELAY)
     return False, texts.UI_LOGIN_FAILED
+
+
+def discard_cached(paths: list[str] | None) -> None:
+    """Remove the upload widget's copies (in Gradio's upload folder, one sub-folder per file) once they are used."""
+    root = Path(get_upload_folder()).resolve()
+    for name in paths or []:
+        path = Path(name).resolve()
+        if not path.is_relative_to(root) or path == root:
+            continue  # never anything outside Gradio's own folder
+        path.unlink(missing_ok=True)
+        if path.parent != root:
+            with suppress(OSError):  # not empty: another file of the same content
+                path.parent.rmdir()
 
 
 def _upload_line(result: UploadResult) -> str:
@@ -206,48 +261,59 @@ def _upload_line(result: UploadResult) -> str:
     return "\n\n".join(lines)
 
 
-def upload_files(backend: Backend, files: list[str] | None, actor: str, progress: gr.Progress | None = None) -> str:
+def upload_files(
+    documents: DocumentService, files: list[str] | None, actor: str, progress: gr.Progress | None = None
+) -> str:
+    """Index the widget's files; their cached copies are removed whatever the outcome."""
     if not files:
         return texts.UI_NO_FILES
     lines = []
-    for i, path in enumerate(files):
-        name = path.rsplit("/", 1)[-1]
-        if progress is not None:
-            progress(i / len(files), desc=texts.UI_PROGRESS_INDEXING)
-        try:
-            lines.append(_upload_line(backend.upload_path(path, name, actor)))
-        except UploadError as exc:
-            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(exc.message)))
-        except StoreError as exc:
-            lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(str(exc))))
+    try:
+        for i, path in enumerate(files):
+            name = path.rsplit("/", 1)[-1]
+            if progress is not None:
+                progress(i / len(files), desc=texts.UI_PROGRESS_INDEXING)
+            try:
+                lines.append(_upload_line(documents.upload_path(path, name, actor)))
+            except UploadError as exc:
+                lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=md_escape(exc.message)))
+            except StoreError as exc:
+                log.warning("page upload of %s: %s", name, exc)
+                message = md_escape(public_message(exc))
+                lines.append(texts.UI_UPLOAD_FAILED.format(name=md_escape(name), message=message))
+    finally:
+        discard_cached(files)
     return "\n\n".join(lines)
 
 
-def delete_document(backend: Backend, doc_id: str | None) -> str:
+def delete_document(documents: DocumentService, doc_id: str | None) -> str:
     if not doc_id:
         return texts.UI_NO_SELECTION
     try:
-        doc = backend.delete(doc_id)
+        doc = documents.delete(doc_id)
     except UnknownDocument as exc:
         return texts.UI_FAILED_MARK + md_escape(exc.message)
     except StoreError as exc:
-        return texts.UI_FAILED_MARK + md_escape(str(exc))
+        log.warning("page delete of %s: %s", doc_id, exc)
+        return texts.UI_FAILED_MARK + md_escape(public_message(exc))
     return texts.UI_DELETED.format(title=md_escape(doc.title), source=md_escape(doc.source))
 
 
-def reindex_plan(backend: Backend) -> str:
+def reindex_plan(documents: DocumentService) -> str:
     try:
-        plan = backend.reindex_plan()
+        plan = documents.reindex_plan()
     except StoreError as exc:
-        return texts.UI_FAILED_MARK + md_escape(str(exc))
+        log.warning("page re-index plan: %s", exc)
+        return texts.UI_FAILED_MARK + md_escape(public_message(exc))
     return texts.UI_REINDEX_PLAN.format(added=len(plan.added), updated=len(plan.updated), removed=len(plan.removed))
 
 
-def reindex(backend: Backend) -> str:
+def reindex(documents: DocumentService) -> str:
     try:
-        report = backend.reindex()
+        report = documents.reindex()
     except StoreError as exc:
-        return texts.UI_FAILED_MARK + md_escape(str(exc))
+        log.warning("page re-index: %s", exc)
+        return texts.UI_FAILED_MARK + md_escape(public_message(exc))
     lines = [texts.UI_REINDEXED.format(
         added=len(report.added), updated=len(report.updated), unchanged=len(report.unchanged),
         removed=len(report.removed), skipped=len(report.skipped), seconds=report.seconds)]
@@ -262,21 +328,21 @@ def reindex(backend: Backend) -> str:
     return "\n".join(lines)
 
 
-def embedding_progress(backend: Backend) -> tuple[str, Any]:
+def embedding_progress(documents: DocumentService) -> tuple[str, Any]:
     """The progress line, and the timer (kept running only while something is being embedded)."""
-    p = backend.embedding
+    p = documents.embedding
     if p.running:
         return texts.UI_EMBEDDING_PROGRESS.format(done=p.done, total=p.total), gr.Timer(active=True)
     return "", gr.Timer(active=False)
 
 
 # --- the page ----------------------------------------------------------------------------------
-def build_blocks(backend: Backend) -> gr.Blocks:
-    docs_now = _documents(backend)
-    # delete_cache: the page's temporary upload copies older than a day are removed every hour
-    with gr.Blocks(title=texts.UI_TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+def build_blocks(services: Services) -> gr.Blocks:
+    answers = services.answers
+    # delete_cache: the widget's copies never submitted are removed too (submitted ones at once, by upload_files)
+    with gr.Blocks(title=texts.UI_TITLE, analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(f"# {texts.UI_TITLE}\n{texts.UI_SUBTITLE}", elem_id="page-header")
-        status = gr.Markdown(status_markdown(backend), elem_id="index-status")
+        status = gr.Markdown(status_markdown(services.health), elem_id="index-status")
 
         with gr.Tabs():
             with gr.Tab(texts.UI_TAB_CHAT, id="chat-tab"):
@@ -318,56 +384,11 @@ def build_blocks(backend: Backend) -> gr.Blocks:
                 check_result = gr.Markdown(texts.UI_CHECK_PLACEHOLDER_RESULT, elem_id="check-result")
 
             with gr.Tab(texts.UI_TAB_DOCS, id="docs-tab") as docs_tab:
-                gr.Markdown(
-                    texts.UI_DOCS_INTRO.format(
-                        suffixes=supported_list(), limit=human_size(backend.settings.ingest.max_upload_bytes)
-                    )
-                )
-                admin = gr.State(False)
-                if backend.settings.web.admin_token:
-                    gr.Markdown(texts.UI_WRITE_LOGIN_NOTICE, elem_id="write-notice")
-                    with gr.Row(equal_height=True):
-                        token_box = gr.Textbox(
-                            label=texts.UI_LOGIN_LABEL, type="password", scale=4, elem_id="login-token"
-                        )
-                        login_button = gr.Button(texts.UI_LOGIN_BUTTON, scale=1, elem_id="login-button")
-                    login_message = gr.Markdown(elem_id="login-message")
-                else:
-                    gr.Markdown(texts.UI_WRITE_LOOPBACK_NOTICE, elem_id="write-notice")
-                table = gr.Dataframe(
-                    value=table_rows(docs_now),
-                    headers=list(texts.UI_DOCS_HEADERS),
-                    datatype="str",
-                    interactive=False,
-                    wrap=True,
-                    column_widths=["30%", "18%", "7%", "12%", "15%", "6%", "12%"],
-                    elem_id="documents-table",
-                    type="array",
-                )
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        files = gr.File(label=texts.UI_UPLOAD_LABEL, file_count="multiple",
-                                        file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload-files")
-                    with gr.Column(scale=2):
-                        upload = gr.Button(texts.UI_UPLOAD_BUTTON, variant="primary", elem_id="upload-button")
-                        choose = gr.Dropdown(
-                            choices=_choices(docs_now), value=None, label=texts.UI_DELETE_LABEL, elem_id="delete-choice"
-                        )
-                        delete = gr.Button(texts.UI_DELETE_BUTTON, variant="stop", elem_id="delete-button")
-                with gr.Row():
-                    reindex_button = gr.Button(texts.UI_REINDEX_BUTTON, elem_id="reindex-button")
-                    confirm_button = gr.Button(
-                        texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button"
-                    )
-                    refresh = gr.Button(texts.UI_REFRESH_BUTTON, elem_id="refresh-button")
-                gr.Markdown(texts.UI_REINDEX_HELP.format(corpus_dir=backend.corpus_dir))
-                docs_message = gr.Markdown(elem_id="documents-message")
-                progress_line = gr.Markdown(elem_id="embedding-progress")
-                timer = gr.Timer(PROGRESS_SECONDS, active=False)
+                _documents_tab(services, docs_tab, status, demo)
 
         # --- chat events ---
         def chat(message: str, chat_history: list, conversation: list):
-            yield from respond(backend, message, chat_history, conversation)
+            yield from respond(answers, message, chat_history, conversation)
 
         chat_io: dict[str, Any] = dict(inputs=[box, chatbot, conv], outputs=[box, chatbot, conv])
         box.submit(chat, **chat_io, api_name="chat", api_description=texts.API_CHAT_DESCRIPTION)
@@ -377,7 +398,7 @@ def build_blocks(backend: Backend) -> gr.Blocks:
 
         def example_handler(question: str):
             def run(chat_history: list, conversation: list):
-                yield from respond(backend, question, chat_history, conversation)
+                yield from respond(answers, question, chat_history, conversation)
             return run
 
         for button, question in example_buttons:
@@ -385,79 +406,140 @@ def build_blocks(backend: Backend) -> gr.Blocks:
 
         # --- fact-check events ---
         def check(claim: str) -> str:
-            return check_claim(backend, claim)
+            return check_claim(answers, claim)
 
         check_button.click(check, [claim_box], [check_result], api_name="check",
                            api_description=texts.API_CHECK_DESCRIPTION)
         claim_box.submit(check, [claim_box], [check_result], api_visibility="private")
         for button, claim in check_examples:
             button.click(
-                lambda c=claim: (c, check_claim(backend, c)), None, [claim_box, check_result], api_visibility="private"
+                lambda c=claim: (c, check_claim(answers, c)), None, [claim_box, check_result], api_visibility="private"
             )
 
-        # --- document events ---
-        doc_outputs = [docs_message, status, table, choose]
-        busy = [progress_line, timer]
-
-        def writer(admin_state: bool, request: gr.Request | None) -> tuple[str | None, str]:
-            """(who writes, "") or (None, why the page may not write)."""
-            try:
-                return page_actor(backend, admin_state, request), ""
-            except AccessDenied as exc:
-                return None, exc.message
-
-        def on_upload(
-            paths: list[str] | None,
-            admin_state: bool,
-            request: gr.Request,
-            # Gradio hands its progress tracker over through this default
-            progress: gr.Progress = gr.Progress(),  # noqa: B008
-        ):
-            actor, refusal = writer(admin_state, request)
-            message = upload_files(backend, paths, actor, progress) if actor else refusal
-            return (message, *refreshed(backend), None, *embedding_progress(backend))
-
-        def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
-            actor, refusal = writer(admin_state, request)
-            return (
-                delete_document(backend, doc_id) if actor else refusal,
-                *refreshed(backend),
-                *embedding_progress(backend),
-            )
-
-        def on_reindex_plan(admin_state: bool, request: gr.Request):
-            actor, refusal = writer(admin_state, request)
-            return (reindex_plan(backend), gr.Button(visible=True)) if actor else (refusal, gr.Button(visible=False))
-
-        def on_reindex(admin_state: bool, request: gr.Request):
-            actor, refusal = writer(admin_state, request)
-            return (
-                reindex(backend) if actor else refusal,
-                *refreshed(backend),
-                gr.Button(visible=False),
-                *embedding_progress(backend),
-            )
-
-        write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
-        upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
-        delete.click(on_delete, [choose, admin], doc_outputs + busy, api_visibility="private", **write)
-        reindex_button.click(
-            on_reindex_plan, [admin], [docs_message, confirm_button], api_visibility="private", **write
-        )
-        confirm_button.click(
-            on_reindex, [admin], doc_outputs + [confirm_button] + busy, api_visibility="private", **write
-        )
-        timer.tick(lambda: embedding_progress(backend), None, busy, api_visibility="private", queue=False)
-        if backend.settings.web.admin_token:
-            login_button.click(
-                lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private"
-            )
-            token_box.submit(
-                lambda token: login(backend, token), [token_box], [admin, login_message], api_visibility="private"
-            )
-        refresh.click(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
-        docs_tab.select(
-            lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False
-        )
-        demo.load(lambda: refreshed(backend), None, [status, table, choose], api_visibility="private", queue=False)
     return demo
+
+
+def _documents_tab(services: Services, docs_tab: gr.Tab, status: gr.Markdown, demo: gr.Blocks) -> None:
+    """The 文档 tab's components and events (inside the tab's context)."""
+    settings, documents = services.settings, services.documents
+    token_set = bool(settings.web.admin_token)
+    docs_now = _documents(documents)
+    gr.Markdown(
+        texts.UI_DOCS_INTRO.format(suffixes=supported_list(), limit=human_size(settings.ingest.max_upload_bytes))
+    )
+    admin = gr.State(False)
+    if token_set:
+        gr.Markdown(texts.UI_WRITE_LOGIN_NOTICE, elem_id="write-notice")
+        with gr.Row(equal_height=True):
+            token_box = gr.Textbox(
+                label=texts.UI_LOGIN_LABEL, type="password", scale=4, elem_id="login-token"
+            )
+            login_button = gr.Button(texts.UI_LOGIN_BUTTON, scale=1, elem_id="login-button")
+        login_message = gr.Markdown(elem_id="login-message")
+    else:
+        gr.Markdown(texts.UI_WRITE_LOOPBACK_NOTICE, elem_id="write-notice")
+    table = gr.Dataframe(
+        value=table_rows(docs_now),
+        headers=list(texts.UI_DOCS_HEADERS),
+        datatype="str",
+        interactive=False,
+        wrap=True,
+        column_widths=["30%", "18%", "7%", "12%", "15%", "6%", "12%"],
+        elem_id="documents-table",
+        type="array",
+    )
+    with gr.Row():
+        with gr.Column(scale=3):
+            # served to those who may write: after the login, or (no token) to this machine's pages
+            files = gr.File(label=texts.UI_UPLOAD_LABEL, file_count="multiple", visible=not token_set,
+                            file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload-files")
+        with gr.Column(scale=2):
+            upload = gr.Button(texts.UI_UPLOAD_BUTTON, variant="primary", elem_id="upload-button")
+            choose = gr.Dropdown(
+                choices=_choices(docs_now), value=None, label=texts.UI_DELETE_LABEL, elem_id="delete-choice"
+            )
+            delete = gr.Button(texts.UI_DELETE_BUTTON, variant="stop", elem_id="delete-button")
+    with gr.Row():
+        reindex_button = gr.Button(texts.UI_REINDEX_BUTTON, elem_id="reindex-button")
+        confirm_button = gr.Button(
+            texts.UI_REINDEX_CONFIRM_BUTTON, variant="stop", visible=False, elem_id="reindex-confirm-button"
+        )
+        refresh = gr.Button(texts.UI_REFRESH_BUTTON, elem_id="refresh-button")
+    gr.Markdown(texts.UI_REINDEX_HELP)
+    docs_message = gr.Markdown(elem_id="documents-message")
+    progress_line = gr.Markdown(elem_id="embedding-progress")
+    timer = gr.Timer(PROGRESS_SECONDS, active=False)
+
+    # --- document events ---
+    doc_outputs = [docs_message, status, table, choose]
+    busy = [progress_line, timer]
+    listing = [status, table, choose]
+
+    def writer(admin_state: bool, request: gr.Request | None) -> tuple[str | None, str]:
+        """(who writes, "") or (None, why the page may not write)."""
+        try:
+            return page_actor(settings, admin_state, request), ""
+        except AccessDenied as exc:
+            return None, exc.message
+
+    def on_upload(
+        paths: list[str] | None,
+        admin_state: bool,
+        request: gr.Request,
+        # Gradio hands its progress tracker over through this default
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ):
+        actor, refusal = writer(admin_state, request)
+        if actor:
+            message = upload_files(documents, paths, actor, progress)
+        else:
+            discard_cached(paths)
+            message = refusal
+        return (message, *refreshed(services, admin_state), None, *embedding_progress(documents))
+
+    def on_delete(doc_id: str | None, admin_state: bool, request: gr.Request):
+        actor, refusal = writer(admin_state, request)
+        return (
+            delete_document(documents, doc_id) if actor else refusal,
+            *refreshed(services, admin_state),
+            *embedding_progress(documents),
+        )
+
+    def on_reindex_plan(admin_state: bool, request: gr.Request):
+        actor, refusal = writer(admin_state, request)
+        return (reindex_plan(documents), gr.Button(visible=True)) if actor else (refusal, gr.Button(visible=False))
+
+    def on_reindex(admin_state: bool, request: gr.Request):
+        actor, refusal = writer(admin_state, request)
+        return (
+            reindex(documents) if actor else refusal,
+            *refreshed(services, admin_state),
+            gr.Button(visible=False),
+            *embedding_progress(documents),
+        )
+
+    def on_show(admin_state: bool, request: gr.Request):
+        """The listing (who added what: a logged-in admin only) and the upload widget (those who may write)."""
+        return (*refreshed(services, admin_state), gr.File(visible=may_write(settings, admin_state, request)))
+
+    write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id=WRITE_QUEUE, show_progress_on=[table])
+    upload.click(on_upload, [files, admin], doc_outputs + [files] + busy, api_visibility="private", **write)
+    delete.click(on_delete, [choose, admin], doc_outputs + busy, api_visibility="private", **write)
+    reindex_button.click(
+        on_reindex_plan, [admin], [docs_message, confirm_button], api_visibility="private", **write
+    )
+    confirm_button.click(
+        on_reindex, [admin], doc_outputs + [confirm_button] + busy, api_visibility="private", **write
+    )
+    timer.tick(lambda: embedding_progress(documents), None, busy, api_visibility="private", queue=False)
+    if token_set:
+        def on_login(token: str | None):
+            ok, message = login(settings, token)
+            return (ok, message, *refreshed(services, ok), gr.File(visible=ok))
+
+        for trigger in (login_button.click, token_box.submit):
+            trigger(on_login, [token_box], [admin, login_message, *listing, files], js=LOGIN_JS,
+                    api_visibility="private")
+    refresh.click(lambda a: refreshed(services, a), [admin], listing, api_visibility="private", queue=False)
+    docs_tab.select(on_show, [admin], [*listing, files], api_visibility="private", queue=False)
+    demo.load(on_show, [admin], [*listing, files], api_visibility="private", queue=False)

@@ -1,4 +1,5 @@
-"""The settings group of the web process: who may write, rate limits, request sizes (``Settings.web``)."""
+"""The settings group of the web process (``Settings.web``): who may write, rate limits, request sizes, and the
+bounds on connections."""
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
@@ -40,4 +41,37 @@ class WebSettings(SettingsGroup):
     )
     trust_forwarded_for: bool = Field(
         False, description="Take the client address from X-Forwarded-For (only behind a reverse proxy you run)."
+    )
+    # --- connections (webapp/connections.py): slow and idle clients are closed, never starve others ---------------
+    header_timeout: float = Field(
+        10.0,
+        description="Seconds a client has to send a request's headers, counted from the moment it connects (or from "
+        "the first byte of its next request on a kept-alive connection); then the connection gets a 408 and is "
+        "closed. A socket that sends its headers a byte at a time lasts no longer than this.",
+    )
+    body_timeout: float = Field(
+        15.0,
+        description="Seconds a request body may take beyond what its size allows at body_min_rate: the body's "
+        "deadline is body_timeout plus one second for every body_min_rate bytes received; past it the connection is "
+        "closed (and the application sees the client disconnect).",
+    )
+    body_min_rate: int = Field(
+        10_000,
+        description="Bytes per second a request body must keep up on average (after body_timeout of grace): a 20 MB "
+        "upload at 10 KB/s still arrives, a body sent a byte at a time is cut off after body_timeout.",
+    )
+    idle_timeout: int = Field(
+        5,
+        description="Seconds a kept-alive connection may wait for its next request before it is closed.",
+    )
+    max_connections: int = Field(
+        500,
+        description="Open connections from all clients together (per worker process). At the cap a new connection "
+        "replaces the one that has been idle or sending its headers longest; when every connection is busy with a "
+        "request, the new one gets a 503 and is closed. Keep it below the process's file-descriptor limit.",
+    )
+    max_connections_per_client: int = Field(
+        50,
+        description="Open connections from one client address (per worker process); more get a 503 at once. Behind "
+        "a reverse proxy every connection comes from the proxy: raise it to about max_connections there.",
     )

@@ -10,6 +10,8 @@ from assistant import texts as _answer
 # --- shared with the answer side -----------------------------------------------------------------
 VERDICT_LABELS = _answer.VERDICT_LABELS
 ERR_SURROGATE = _answer.ERR_SURROGATE
+ERR_EMPTY_QUESTION = _answer.ERR_EMPTY
+ERR_EMPTY_CLAIM = _answer.ERR_EMPTY_CLAIM
 UI_UNDERSTOOD_AS = _answer.UNDERSTOOD_AS
 
 # --- ui.py ---------------------------------------------------------------------------------------
@@ -59,7 +61,7 @@ UI_NO_SECTION = "正文"
 UI_STATUS_READY = "已收录 **{docs}** 篇文档,共 **{chunks}** 个段落。"
 UI_STATUS_EMPTY = (
     "**还没有可供检索的文档。** 请打开「文档」标签页上传报道文件,"
-    "或点击「重新索引语料目录」把 `{corpus_dir}` 中的文件建立索引。"
+    "或点击「重新索引语料目录」把语料目录中的文件建立索引。"
 )
 UI_STATUS_ERROR = "**索引无法打开:** {message}"
 UI_NOT_READY_REPLY = "还没有可供检索的文档,请先在「文档」标签页上传文件或重新索引。"
@@ -75,7 +77,7 @@ UI_DELETE_LABEL = "选择要删除的文档"
 UI_DELETE_BUTTON = "删除所选文档"
 UI_REINDEX_BUTTON = "重新索引语料目录"
 UI_REINDEX_HELP = (
-    "「重新索引」会与语料目录 `{corpus_dir}` 同步:新增或修改过的文件重新索引,目录中已不存在的文档从索引移除。"
+    "「重新索引」会与服务器的语料目录同步:新增或修改过的文件重新索引,目录中已不存在的文档从索引移除。"
 )
 UI_REFRESH_BUTTON = "刷新列表"
 UI_NO_FILES = "请先选择文件。"
@@ -114,6 +116,35 @@ ERR_BAD_REQUEST = "请求格式不正确:{reason} / Malformed request: {reason}"
 ERR_INTERNAL = "服务器内部错误,请稍后再试。 / Internal server error."
 ERR_INDEX_UNAVAILABLE = "index unavailable"
 
+# --- public replies when the index cannot answer (503): what to do, never a path, host, port or library text ------
+ERR_PUBLIC_INDEX_MISSING = (
+    "还没有可供检索的文档:请在「文档」标签页上传文件,或由管理员运行 `python -m ingest` 建立索引。"
+    " / Nothing is indexed yet: upload a document on the 文档 tab, or ask the administrator to run"
+    " `python -m ingest`."
+)
+ERR_PUBLIC_INDEX_DAMAGED = (
+    "索引已损坏,暂时无法回答。管理员请停止服务后运行 `python -m ingest --repair`(详情见服务器日志)。"
+    " / The index is damaged. Administrators: stop the server and run `python -m ingest --repair`"
+    " (details in the server log)."
+)
+ERR_PUBLIC_STORE_UNAVAILABLE = (
+    "索引服务(Chroma 服务器)暂时无法连接,请稍后再试;管理员请查看服务器日志。"
+    " / The index service (Chroma server) cannot be reached right now; try again shortly."
+    " Administrators: see the server log."
+)
+ERR_PUBLIC_INDEX_BUSY = (
+    "索引正被另一个进程写入,请稍后再试;管理员请查看服务器日志。"
+    " / The index is being written by another process; try again shortly. Administrators: see the server log."
+)
+ERR_PUBLIC_MODEL_MISMATCH = (
+    "索引与当前配置的嵌入模型不一致,管理员请运行 `python -m ingest --rebuild` 重建索引。"
+    " / The index was built with another embedding model. Administrators: run `python -m ingest --rebuild`."
+)
+ERR_PUBLIC_STORE_ERROR = (
+    "索引暂时不可用,请稍后再试;管理员请查看服务器日志。"
+    " / The index is unavailable right now; try again shortly. Administrators: see the server log."
+)
+
 UI_CHECK_INTRO = (
     "### 核查一个说法\n"
     "输入一句关于二七区的说法(例如新闻稿里的一个数字),助手会到两篇报道中找依据,"
@@ -147,6 +178,11 @@ ERR_AUTH_REQUIRED = (
     " / Writing needs the admin credential: send Authorization: Bearer <ERQI_ADMIN_TOKEN>."
 )
 ERR_AUTH_WRONG = "管理员凭据不正确。 / Wrong admin credential."
+ERR_PAGE_LOGIN_REQUIRED = (
+    "通过页面上传或读取上传的文件需要先在「文档」标签页以管理员身份登录。"
+    " / Uploading through the page, or reading an uploaded file, needs the admin login of its 文档 tab"
+    " (or Authorization: Bearer <ERQI_ADMIN_TOKEN>)."
+)
 ERR_LOOPBACK_ONLY = (
     "未设置管理员令牌(ERQI_ADMIN_TOKEN),上传、删除和重新索引只接受来自本机(127.0.0.1)的请求。"
     " / No admin token is set (ERQI_ADMIN_TOKEN): uploads, deletes and "
@@ -157,6 +193,12 @@ ERR_CROSS_ORIGIN = (
     " / Refused a state-changing request from another origin ({origin}); list it in ERQI_ALLOWED_ORIGINS to allow it."
 )
 ERR_RATE_LIMITED = "请求过于频繁,请 {seconds} 秒后再试。 / Too many requests: try again in {seconds} s."
+ERR_TOO_MANY_CONNECTIONS_CLIENT = (
+    "来自同一地址的连接过多(上限 {limit} 个),请稍后再试。 / Too many connections from this address"
+    " (limit {limit}); try again shortly."
+)
+ERR_TOO_MANY_CONNECTIONS = "服务器连接已满,请稍后再试。 / The server has too many connections; try again shortly."
+ERR_HEADER_TIMEOUT = "请求头发送超时,连接已关闭。 / The request headers took too long: connection closed."
 ERR_BODY_TOO_LARGE = "请求体超过上限 {limit}。 / The request body is larger than the {limit} limit."
 ERR_NAME_TOO_LONG = "文件名过长({n} 字节,上限 {limit} 字节)。 / The file name is too long ({n} bytes > {limit})."
 ERR_UNKNOWN_ENDPOINT = "没有这个接口:{name}。 / No such endpoint: {name}."

@@ -20,6 +20,8 @@ NAME_SUFFIXES = tuple(sorted(
     ],
     key=len, reverse=True,
 ))
+# Places that govern (金水区, 郑州市, 福华街街道): jieba tags such a name a plain noun, the suffix tells.
+ADMINISTRATIVE_SUFFIXES = ("区", "县", "市", "省", "镇", "乡", "村", "街道")
 # Offices: any two of these are rivals (区长 / 区委书记 / 副主任).
 OFFICES = tuple(sorted(
     [

@@ -17,6 +17,8 @@ UP_TO_TEN = DIGITS + TEN  # 一 … 十: outline numbers (一、 (三)), dates (
 SMALL = DIGITS + LIANG + TEN  # 一 … 十 and 两: counts (两个, 十项, “六个区”)
 VALUE = SMALL + HUNDRED + ZERO  # what the value parser reads after 第 or before a measure word (一百零五)
 LARGE = SMALL + HUNDRED + THOUSAND + WAN  # counts with their magnitude (三千, 两万)
+YI = "亿"  # a hundred million
+MAGNITUDE = {WAN: 1e4, YI: 1e8}  # 万 and 亿 after a number multiply it (9.8万 = 98000, 760亿)
 BEYOND_TWO = LIANG + DIGITS[2:] + TEN  # 两, 三 … 十: 哪两/哪三 ask for a list; 哪一 asks "which", 哪二 is not said
 
 _DIGIT_VALUE = {c: i for i, c in enumerate(ZERO + DIGITS)} | {LIANG: 2}

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from zhtext.asking import PLAN_WORDS
+
 Orientation = Literal["target", "actual", "mixed", "unknown"]
 
 _TARGET = re.compile(r"(到20\d\d年|20\d\d年(7月)?底?前|确保|力争|计划|将要|将重点|今后五年|未来五年|五年内|目标|突破)")
@@ -26,7 +28,7 @@ def orientation_of(text: str) -> Orientation:
 
 
 # What a question asks for: a plan (目标, 要, 到2025年…) or a result (达到了, 过去, 这几年, 2020年…).
-_ASKS_TARGET = re.compile(r"(目标|计划|规划|打算|要|将|今后|未来|往后|接下来|力争|确保|到20\d\d|20(2[2-9]|[3-9]\d)年)")
+_ASKS_TARGET = re.compile(r"(" + "|".join(PLAN_WORDS) + r"|到20\d\d|20(2[2-9]|[3-9]\d)年)")
 _ASKS_ACTUAL = re.compile(
     r"(达到了|完成了|实现了|建成了|过去|这几年|五年来|五年间|已经|现在|目前|截至|去年|20(0\d|1\d|20|21)年)"
 )

@@ -1,7 +1,8 @@
 """Units: what a number in a Chinese text measures (人 counts people, 亿元 money, 倍 a ratio).
 
-One table for every layer.  The value parser (``assistant.values``) compares amounts of one
-kind; a question's expected answer (``assistant.question``) accepts the units of its kind.
+One table for every layer, and the units each kind of 多少 question accepts.  The value parser
+(``assistant.values``) compares amounts of one kind; a question's expected answer (``assistant.question``)
+accepts the units of its kind.
 """
 from __future__ import annotations
 
@@ -25,3 +26,19 @@ UNITS: dict[str, UnitKind] = {
 def units_of(*kinds: UnitKind) -> tuple[str, ...]:
     """The units of these kinds, in the table's order."""
     return tuple(unit for unit, kind in UNITS.items() if kind in kinds)
+
+
+# What a 多少/几 question asks for: the units of one kind (a ratio, 几倍, is asked for like a count, 几个).
+UnitClass = Literal["people", "money", "area", "percent", "count"]
+# The units that answer a 多少/几 question of each kind; 几倍 asks for a count like 几个 does.
+UNIT_CLASSES: dict[UnitClass, tuple[str, ...]] = {
+    "people": units_of("people"),
+    "money": units_of("money"),
+    "area": units_of("area"),
+    "percent": units_of("percent"),
+    "count": units_of("count", "ratio"),
+}
+# Words that say what a 多少 question measures when no unit follows (面积多大? 投资多少?); a percentage's units
+# (比例, 增速 …) are tried first.
+AREA_WORDS = ("面积",)
+MONEY_WORDS = ("资金", "投资", "钱", "奖金", "金额", "经费")

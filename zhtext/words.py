@@ -29,17 +29,14 @@ import jieba
 import jieba.posseg as pseg
 
 from zhtext.chars import quoted
+from zhtext.tags import CONTENT_TAGS, CORPUS_TERM_TAG
 
 jieba.setLogLevel(logging.WARNING)
 _lock = threading.RLock()
 
-# Dictionary words of these parts of speech are the wording a question and a document may share
-# in other words (上学 / 入学, 看病 / 医疗): nouns, verbs, adjectives, idioms; never names.
-CONTENT_TAGS = frozenset({"n", "v", "vn", "a", "an", "ad", "vd", "l", "i"})
 COMMON_WORD_FREQ = 100  # jieba dictionary frequency of a word worth bridging to: rarer ones are names or jargon
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 CORPUS_TERM = quoted(2, 8)  # a quoted term the segmenter keeps whole
-CORPUS_TERM_TAG = "nz"  # the part of speech a corpus term gets: a proper noun
 COPIES_KEPT = 2  # copies of a dictionary kept for reuse: an index that goes back to an earlier set of documents
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ import pytest
 
 from assistant import texts
 from assistant.conflicts import conflicting, disagree, official_first, source_label
-from assistant.evidence import Quote
+from assistant.types import Quote
 from settings import Settings
 from vectorstore.records import Chunk
 

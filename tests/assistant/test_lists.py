@@ -68,7 +68,7 @@ def test_the_chunks_of_a_found_list_lead_the_evidence() -> None:
     items = find_list(analyse("“六个区”分别是什么?"), [], Outline.of([]), TermStats([]), 0.4)
     assert items == []
     a, b = ScoredChunk(chunk("a", "甲。"), 0.9), ScoredChunk(chunk("b", "乙。"), 0.5)
-    from assistant.evidence import Quote
+    from assistant.types import Quote
     quote = Quote(b.chunk, b.chunk.start, b.chunk.end, b.chunk.text)
     evidence = as_evidence([quote], [a, b], 2)
     assert [s.chunk.chunk_id for s in evidence] == ["b", "a"] and evidence[0].score == 0.9

@@ -26,7 +26,7 @@ UPLOADED = "820亿元"
 
 def _upload(settings: Settings, folder: Path) -> None:
     """What the web page's upload does: the file into a folder, indexed with the provenance of an upload."""
-    from ingest.pipeline import IngestReport, Ingestor
+    from ingest.pipeline import Ingestor, IngestReport
     from vectorstore.records import Provenance
 
     path = folder / BULLETIN_NAME
@@ -131,15 +131,15 @@ def test_api_check_says_conflict(indexed: Settings) -> None:
     from starlette.testclient import TestClient
 
     from webapp.api import api_router
-    from webapp.backend import Backend
+    from webapp.services import Services
 
-    backend = Backend(indexed)
+    services = Services.build(indexed)
     app = FastAPI()
-    app.include_router(api_router(backend))
+    app.include_router(api_router(services))
     try:
         with TestClient(app) as client:
             body = client.post("/api/check", json={"claim": "二七区2020年地区生产总值为760亿元"}).json()
     finally:
-        backend.close()
+        services.close()
     assert (body["verdict"], body["conflict"]) == ("conflicting", True), body
     assert [c["origin"] for c in body["citations"]][:2] == ["bundled", "upload"]

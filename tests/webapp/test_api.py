@@ -328,6 +328,21 @@ def test_reindex_syncs_the_index_with_the_corpus_folder(api: httpx.Client, live_
     assert report["removed"] == ["新增通知.txt"] and report["added"] == []
 
 
+def test_reindex_confirmation_accepts_only_json_true(api: httpx.Client, live_server: LiveServer) -> None:
+    """Issue 20, item 7: was, {"confirm": "yes"} re-indexed the corpus folder."""
+    dropped = Path(live_server.settings.ingest.corpus_dir) / "确认测试.txt"
+    dropped.write_text("确认测试\n\n五里堡街道新建文化驿站2处。\n", encoding="utf-8")
+    try:
+        for confirm in ("yes", "true", 1, "1", [True], {"value": True}, None, False):
+            assert_error(api.post("/api/reindex", json={"confirm": confirm}), 400)
+        sources = {d["source"] for d in api.get("/api/documents").json()["documents"]}
+        assert "确认测试.txt" not in sources, "nothing was re-indexed"
+        assert api.post("/api/reindex", json={"confirm": True}).json()["added"] == ["确认测试.txt"]
+    finally:
+        dropped.unlink()
+        assert api.post("/api/reindex", json={"confirm": True}).json()["removed"] == ["确认测试.txt"]
+
+
 # --- OpenAI-compatible ------------------------------------------------------------------------------
 @pytest.fixture
 def openai_client(base_url: str):

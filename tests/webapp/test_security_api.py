@@ -411,9 +411,9 @@ def test_unknown_page_functions_are_4xx_without_internal_text(api: httpx.Client)
 def test_page_answers_refuse_lone_surrogates(live_server: LiveServer) -> None:
     from webapp.page import check_claim, respond
 
-    *_, (box, chat, conv) = list(respond(live_server.backend, "\ud800问题", [], []))
+    *_, (box, chat, conv) = list(respond(live_server.services.answers, "\ud800问题", [], []))
     assert conv == [] and "Unicode" in chat[-1].content
-    assert "Unicode" in check_claim(live_server.backend, "说法\ud800")
+    assert "Unicode" in check_claim(live_server.services.answers, "说法\ud800")
 
 
 # --- one writer ------------------------------------------------------------------------------------
@@ -490,11 +490,11 @@ def test_upload_returns_once_searchable_and_embeds_in_the_background(
         chunks = created.json()["document"]["chunks"]
         assert chunks >= 20
         health = api.get("/api/health").json()
-        assert health["embedding"]["running"] or live_server.backend.store.has_pending(), (elapsed, health)
+        assert health["embedding"]["running"] or live_server.services.index.store.has_pending(), (elapsed, health)
         answer = api.post("/api/ask", json={"question": "侯寨乡第123号项目总投资多少?"}).json()["answer"]
         assert "864万元" in answer, "searchable by keywords before it is embedded"
-        assert live_server.backend.embedder.wait_idle(180)
-        assert not live_server.backend.store.has_pending()
+        assert live_server.services.documents.embedder.wait_idle(180)
+        assert not live_server.services.index.store.has_pending()
         done = api.get("/api/health").json()["embedding"]
         assert done["done"] == done["total"] >= chunks and not done["running"]
     finally:

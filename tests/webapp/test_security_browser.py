@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gradio.utils import get_upload_folder
 from playwright.sync_api import expect
 
 from common import free_port
@@ -90,7 +91,8 @@ def test_documents_tab_needs_a_login_when_a_token_is_set(browser, server_with, t
         p = page.page
         p.get_by_role("tab", name="文档").click()
         expect(p.locator("#write-notice")).to_contain_text("需要管理员登录")
-        page.choose_file(upload)
+        # the upload widget is served after the login only (its route refuses anonymous uploads: test_security_api)
+        expect(p.locator("#upload-files input[type=file]")).to_have_count(0)
         p.locator("#upload-button").click()
         expect(p.locator("#documents-message")).to_contain_text("请先以管理员身份登录")
         assert not (Path(live.settings.ingest.corpus_dir) / "侯寨公园.md").exists()
@@ -105,6 +107,7 @@ def test_documents_tab_needs_a_login_when_a_token_is_set(browser, server_with, t
         p.locator("#upload-button").click()
         expect(p.locator("#documents-message")).to_contain_text("《侯寨森林公园》已加入索引", timeout=60_000)
         expect(p.locator("#documents-table")).to_contain_text("上传(page-login)")
+        assert not list(Path(get_upload_folder()).rglob(upload.name)), "the widget's copy is removed once indexed"
         assert not page.errors, page.errors
     finally:
         page.context.close()

@@ -14,21 +14,9 @@ import bm25s
 import numpy as np
 
 from vectorstore.records import Chunk
+from zhtext.lexicon import STOPWORDS  # function words and question words carry no evidence; _WORD drops punctuation
 from zhtext.words import COMMON, Segmenter, corpus_terms
 
-# Function words and question words carry no evidence; punctuation is dropped by _WORD.
-STOPWORDS = frozenset(
-    [
-        "的", "了", "是", "在", "和", "与", "及", "以及", "或", "等", "有", "为", "把", "被", "对", "也", "都", "就",
-        "还", "又", "这", "那", "这个", "那个", "这些", "那些", "个", "其", "之", "中", "上", "下", "里", "着", "过",
-        "呢", "吗", "吧", "啊", "呀", "嘛", "么", "什么", "多少", "哪些", "哪个", "哪里", "哪", "几", "几个", "谁",
-        "怎么", "怎样", "如何", "是否", "是不是", "有没有", "请问", "一下", "分别", "包括", "具体", "主要", "哪儿",
-        "咋", "啥", "吗", "么", "请", "告诉", "我", "你", "我们", "你们", "他们", "它", "它们", "关于", "通过",
-        "进行", "可以", "能", "能够", "会", "要", "将", "从", "到", "由", "向", "给", "让", "以", "而", "并", "则",
-        "但", "所", "该", "此", "各", "每", "共", "一共", "总共", "一个", "目前", "现在", "以来", "时候", "情况",
-        "方面",
-    ]
-)
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 EMPTY = "\u2205"  # the one token of a text without words (bm25s needs every document to have one)
 K1, B = 1.5, 0.75  # bm25s's defaults (method "lucene"): the scores the answer model was fitted on
