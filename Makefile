@@ -77,7 +77,7 @@ tune: ingest
 
 # Train every learned part of the answerer (python -m training: the sentence ranking, the reader's windows and
 # generated contrasts, the reader's fine-tuning with checkpoints, the decision); each step is skipped when its output
-# exists (FROM=step runs it and the later ones again). Scratch indexes in var/qa are kept. ~1 h on 2 cores.
+# exists (FROM=step runs it and the later ones again). Scratch indexes in var/qa are kept. ~2.5 h on 2 cores.
 FROM ?=
 train: setup
 	$(PY) -m training $(if $(FROM),--from $(FROM))

@@ -173,7 +173,13 @@ class Reader:
         return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
     def window(self, question: str, sentences: Sequence[Sentence]) -> Window:
-        return window(question, sentences, self.count_tokens, self.max_tokens)
+        return window(self.clip(question), sentences, self.count_tokens, self.max_tokens)
+
+    def clip(self, question: str) -> str:
+        """The question side cut to QUESTION_TOKENS tokens, so that the passage always keeps its room."""
+        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = enc["offset_mapping"]
+        return question if len(offsets) <= QUESTION_TOKENS else question[: offsets[QUESTION_TOKENS - 1][1]]
 
     def encode(self, windows: Sequence[Window]) -> Any:  # a BatchEncoding (offsets and sequence ids per row)
         return self.tokenizer(

@@ -35,6 +35,7 @@ SETS = ("cmrc", "drcd", "reports_train", "cmrc_attr", "drcd_attr")
 FOLDS = 5
 REPORTS_WEIGHT = 5.0  # the reports' own questions are few, and the only ones in their language of plans and figures
 HINT_CONFIDENCE = 0.2  # a refused answer at least this likely to be right still shows its passage, with a hint
+# (none when the threshold is lower: a passage that is less than 0.2 likely to answer is not worth showing)
 MAX_ANSWERABLE_REFUSED = 0.05  # the threshold refuses at most this share of the answerable validation questions
 DECISION_TREES = {"max_iter": 150, "learning_rate": 0.05, "max_leaf_nodes": 8, "l2_regularization": 1.0,
                   "min_samples_leaf": 30}
@@ -186,7 +187,7 @@ def train(work: Path, model_path: Path) -> tuple[Any, dict[str, Any]]:
     report: dict[str, Any] = {
         "rows": {g: int((groups == g).sum()) for g in sorted(set(groups.tolist()))},
         "features": list(DECISION_FEATURES), "trees": DECISION_TREES, "monotonic": MONOTONIC,
-        "threshold": threshold, "hint_threshold": HINT_CONFIDENCE,
+        "threshold": threshold, "hint_threshold": min(HINT_CONFIDENCE, threshold),
         "cross_fitted": {
             "at_threshold": at_threshold(confidence[published], right[published], answerable[published], threshold),
             "ece": ece(confidence.tolist(), right.tolist()),
@@ -198,7 +199,8 @@ def train(work: Path, model_path: Path) -> tuple[Any, dict[str, Any]]:
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    model = AnswerModel(scorer.features, scorer.scorer, DECISION_FEATURES, trees, threshold, HINT_CONFIDENCE,
+    hint = min(HINT_CONFIDENCE, threshold)
+    model = AnswerModel(scorer.features, scorer.scorer, DECISION_FEATURES, trees, threshold, hint,
                         scorer.info | {"decision": report["cross_fitted"]["at_threshold"],
                                        "decision_ece": report["cross_fitted"]["ece"], "command": "make train"})
     return model, report

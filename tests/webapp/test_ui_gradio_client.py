@@ -52,7 +52,9 @@ def test_chat_gives_a_cited_answer_with_collapsible_sources(client: Client) -> N
     assert sources["metadata"]["status"] == "done"  # rendered collapsed
     body = text(sources)
     assert "**\\[1\\] 深耕“三个二七”出重彩" in body and "秒懂五年 数字见证了发展高度" in body  # title › section
-    assert "<mark>2020年,二七区地区生产总值达到760亿元</mark>" in body  # the cited sentence highlighted in its passage
+    plain = body.replace("<strong>", "").replace("</strong>", "")
+    assert "<mark>2020年,二七区地区生产总值达到760亿元</mark>" in plain  # the cited sentence highlighted in its passage
+    assert "<strong>760亿元</strong>" in body  # …and the direct answer inside it
     assert "erqi-review-2016-2021.txt · 第 308–330 字" in body
 
 
