@@ -90,6 +90,7 @@ train-planted: setup
 # CMRC 2018 ours vs the LangChain recipe, scaling to 100k chunks, embedding speed (~1.5 h on 2 cores).
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.load  # answers/s, p50/p95 and errors: 1 client, then 20, 60 s each (docs/bench/load.json)
 
 # Issue 14's figures only: build the 100k-chunk scaling index from BENCH_SOURCE (an index of CMRC chunks,
 # e.g. the one `make bench` or `make train` built), then serve it: cold start, questions during an ingest,

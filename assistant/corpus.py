@@ -8,7 +8,6 @@ from functools import cached_property
 from assistant.lists import Outline
 from assistant.termstats import TermStats
 from vectorstore.embedding.embeddings import CachedEmbeddings
-from vectorstore.embedding.semantic import Vocabulary
 from vectorstore.keyword.lexical import KeywordIndex
 from vectorstore.keyword.snapshot import Snapshot
 from vectorstore.records import Origin
@@ -22,7 +21,6 @@ class CorpusView:
     index: KeywordIndex
     stats: TermStats
     outline: Outline
-    vocabulary: Vocabulary  # the corpus's content words with their vectors: the targets of word bridging
     origins: Mapping[str, Origin] = field(default_factory=dict)  # doc id → where the document came from
 
     @property
@@ -40,17 +38,20 @@ class CorpusView:
 
     @classmethod
     def of(
-        cls, index: KeywordIndex, embeddings: CachedEmbeddings, origins: Mapping[str, Origin] | None = None
+        cls,
+        index: KeywordIndex,
+        embeddings: CachedEmbeddings | None = None,
+        origins: Mapping[str, Origin] | None = None,
     ) -> CorpusView:
-        """Term statistics, outline and bridging vocabulary of the chunks ``index`` holds, built here."""
+        """Term statistics and outline of the chunks ``index`` holds, built here (``embeddings``, here and in
+        :meth:`kept`, is not read: nothing of the corpus is embedded for the answer steps)."""
         chunks = list(index.chunks)
         stats, outline = TermStats(chunks), Outline.of(chunks)
-        vocabulary = Vocabulary.of(embeddings, index.vocabulary, index.segmenter)
-        return cls(index, stats, outline, vocabulary, dict(origins or {}))
+        return cls(index, stats, outline, dict(origins or {}))
 
     @classmethod
-    def kept(cls, snapshot: Snapshot, embeddings: CachedEmbeddings) -> CorpusView:
+    def kept(cls, snapshot: Snapshot, embeddings: CachedEmbeddings | None = None) -> CorpusView:
         """The same, read from a snapshot of the kept index (nothing is built: its arrays are on disk)."""
         stats = TermStats(counter=snapshot, n=snapshot.n)
         outline = Outline(snapshot.sections, snapshot.groups)
-        return cls(snapshot, stats, outline, snapshot.bridging.table(embeddings), snapshot.origins)
+        return cls(snapshot, stats, outline, snapshot.origins)

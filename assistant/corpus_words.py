@@ -12,7 +12,7 @@ from __future__ import annotations
 REPORTS_SUBJECT = frozenset(["二七区", "二七", "区", "全区"])
 
 # Everyday words and how the reports word them (GDP → 地区生产总值): they expand the retrieval query and count as
-# the question's term in the evidence.  A small curated override; other wording is bridged by meaning.
+# the question's term in the evidence.  A small curated list.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "gdp": ("地区生产总值",),
     "经济总量": ("地区生产总值",),

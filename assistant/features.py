@@ -1,11 +1,11 @@
 """What the answer model sees: one row of numbers per candidate sentence, and one per question.
 
 Candidate features describe how a sentence relates to the question: how much of the
-question's (rarity-weighted) wording it and its surroundings hold, how close it is in meaning
-(question vector · sentence vector), whether it holds the kind of answer asked for, whether the
-years, places and offices it names agree with the question's, and how retrieval ranked its
-passage.  Question features describe the question itself (its words the corpus lacks, its kind).
-The model (:mod:`assistant.model`) turns the rows into probabilities; nothing here is a weight.
+question's (rarity-weighted) wording it and its surroundings hold, whether it holds the kind of
+answer asked for, whether the years, places and offices it names agree with the question's, and
+how retrieval ranked its passage.  Question features describe the question itself (its words the
+corpus lacks, its kind).  The model (:mod:`assistant.model`) turns the rows into probabilities;
+nothing here is a weight.
 """
 from __future__ import annotations
 

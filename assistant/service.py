@@ -141,7 +141,7 @@ class Assistant:
         return turn, self.retrieve(turn)
 
     def warm_up(self) -> None:
-        """Load the kept keyword index (BM25, term statistics, outline, vocabulary) and the query model now
+        """Load the kept keyword index (BM25, term statistics, outline) and the query model now
         rather than on the first question."""
         self.corpus_view()
         self.store.embeddings.embed_query("预热")

@@ -33,19 +33,6 @@ class AnsweringSettings(SettingsGroup):
         description="For list questions: the share of the question's key terms a list found through the document "
         "outline (its parent heading and items) must cover to be offered as the answer.",
     )
-    bridge_words: int = Field(
-        3,
-        ge=0,
-        description="A question word the corpus never uses is bridged to at most this many corpus words close in "
-        "meaning (0: no bridging).",
-    )
-    bridge_min_similarity: float = Field(
-        0.45,
-        ge=-1.0,
-        le=1.0,
-        description="Least similarity (cosine of centred word vectors) of a bridged corpus word; 找工作→就业 is 0.77, "
-        "写字楼→书写 0.46.",
-    )
     related_k: int = Field(3, description="Closest passages listed as 'related' when no answer is found.")
     model: Path | None = Field(
         None,

@@ -20,9 +20,8 @@ The store is written through the product path: ``ChunkStore.replace_document``
 (50 chunks per synthetic document) with a ``CachedEmbeddings`` whose SQLite
 cache is pre-filled with those vectors, so nothing is embedded at build time.
 The kept keyword index (:mod:`vectorstore.keyword`) is then built once from the
-whole collection (``lexical_build_seconds``: jieba, one process per core; the bridging
-vocabulary's word vectors are embedded then), as a bulk load would (``ERQI_LEXICAL_ON_WRITE=false``
-while writing, one sync at the end).
+whole collection (``lexical_build_seconds``: jieba, one process per core), as a bulk load would
+(``ERQI_LEXICAL_ON_WRITE=false`` while writing, one sync at the end).
 
 ``query`` starts from the kept index: ``lexical_load_seconds`` is the time to open it
 (memory-mapped), where a server used to rebuild BM25 and the term statistics.
@@ -171,7 +170,7 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
         store.replace_document(doc_id, chunks)
     build_s = time.perf_counter() - started
     started = time.perf_counter()
-    snapshot = lexical_store(settings).sync(store)
+    lexical_store(settings).sync(store)
     lexical_s = time.perf_counter() - started
     return {
         "size": len(texts),
@@ -183,7 +182,6 @@ def build(source_index: Path, size: int, index_dir: Path) -> dict[str, Any]:
         "cache_fill_seconds": round(cache_s, 2),
         "store_build_seconds": round(build_s, 2),
         "lexical_build_seconds": round(lexical_s, 2),
-        "lexical_vocabulary_words": len(snapshot.bridging.words) if snapshot else None,
         "lexical_mb": dir_size_mb(index_dir / "lexical"),
         "index_mb": dir_size_mb(index_dir, exclude=("embedding_cache.sqlite",)),
         "embedding_cache_mb": round(
@@ -260,7 +258,6 @@ def query(index_dir: Path, n_queries: int, n_assistant: int, seed: int = 1) -> d
         "assistant_lists": latency_stats(ask_list_ms),
         "rss_mb": rss,
         "memory_mb": memory_mb(),
-        "vocab": len(index.bridging.words),
     }
 
 

@@ -21,7 +21,6 @@ FLAT_DEFAULTS = {
     "embedding_engine": "torch-int8",
     "embedding_threads": None,
     "embedding_batch_size": 16,
-    "sentence_vectors": True,
     "local_model_dir": Path("var/models"),
     "query_prefix": None,
     "passage_prefix": None,
@@ -38,8 +37,6 @@ FLAT_DEFAULTS = {
     "max_answer_sentences": 3,
     "max_list_sentences": 8,
     "answer_min_coverage": 0.4,
-    "bridge_words": 3,
-    "bridge_min_similarity": 0.45,
     "related_k": 3,
     "answer_model": None,
     "answer_min_confidence": None,
@@ -136,9 +133,9 @@ def test_keywords_come_first_then_the_environment_then_dotenv(tmp_path: Path, mo
 
 def test_replace_makes_a_changed_copy() -> None:
     s = Settings(_env_file=None)  # type: ignore[call-arg]
-    r = s.replace(sentence_vectors=False, top_k=3, chunk_max_chars=30)
-    assert (r.embedding.sentence_vectors, r.retrieval.top_k, r.chunking.max_chars) == (False, 3, 30)
-    assert (s.embedding.sentence_vectors, s.retrieval.top_k, s.chunking.max_chars) == (True, 8, 500)
+    r = s.replace(lexical_on_write=False, top_k=3, chunk_max_chars=30)
+    assert (r.store.lexical_on_write, r.retrieval.top_k, r.chunking.max_chars) == (False, 3, 30)
+    assert (s.store.lexical_on_write, s.retrieval.top_k, s.chunking.max_chars) == (True, 8, 500)
     with pytest.raises(TypeError):
         s.replace(no_such_setting=1)
     with pytest.raises(ValueError):

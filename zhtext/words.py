@@ -18,7 +18,6 @@ takes away a corpus word, only the chunks holding that word are tokenized again.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -29,13 +28,11 @@ import jieba
 import jieba.posseg as pseg
 
 from zhtext.chars import quoted
-from zhtext.tags import CONTENT_TAGS, CORPUS_TERM_TAG
+from zhtext.tags import CORPUS_TERM_TAG
 
 jieba.setLogLevel(logging.WARNING)
 _lock = threading.RLock()
 
-COMMON_WORD_FREQ = 100  # jieba dictionary frequency of a word worth bridging to: rarer ones are names or jargon
-_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 CORPUS_TERM = quoted(2, 8)  # a quoted term the segmenter keeps whole
 COPIES_KEPT = 2  # copies of a dictionary kept for reuse: an index that goes back to an earlier set of documents
 T = TypeVar("T")
@@ -140,17 +137,3 @@ def corpus_terms(texts: Iterable[str]) -> list[str]:
     """The terms the texts put in quotation marks (「六个区」, “官方带娃”): a corpus's own words."""
     return sorted({m for text in texts for m in CORPUS_TERM.findall(text)})
 
-
-def is_content_word(word: str, segmenter: Segmenter = COMMON) -> bool:
-    """A common dictionary noun, verb or adjective of two to four characters (学位, 就业, 看病).
-
-    Its part of speech is the common dictionary's (a corpus term is tagged a proper noun only in
-    the index's copy); how common it is, the dictionary of ``segmenter``'s (jieba counts a quoted
-    corpus term that is also a dictionary word once more: 精准 is 99 in the common one, 100 there)."""
-    return (_CJK_WORD.fullmatch(word) is not None and COMMON.dictionary_tag(word) in CONTENT_TAGS
-            and segmenter.frequency(word) >= COMMON_WORD_FREQ)
-
-
-def content_words(words: Iterable[str], segmenter: Segmenter = COMMON) -> list[str]:
-    """The content words among ``words``, each once, in order."""
-    return [w for w in dict.fromkeys(words) if is_content_word(w, segmenter)]

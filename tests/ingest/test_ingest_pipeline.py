@@ -319,7 +319,7 @@ def test_markdown_html_and_docx_are_ingested(fresh_settings: Settings, tmp_path:
 
 
 def test_rebuild_reuses_the_embedding_cache(settings_factory, tmp_path: Path, counted) -> None:
-    settings = settings_factory("rebuild", sentence_vectors=False)  # counts chunk passages only
+    settings = settings_factory("rebuild")
     path = tmp_path / "small.txt"
     path.write_text(SMALL, encoding="utf-8")
     passages = len(chunk_text(SMALL, path.name, ChunkingParams()))

@@ -2,7 +2,7 @@
 kills itself with SIGKILL in the middle of its keyword-index update, as a power cut or the OOM killer would.
 
 POINT: ``segment`` (at the N-th file of a new segment: the segment is half written), ``generation``
-(at the N-th file of a new generation: documents or vocabulary written, its manifest not),
+(at the N-th file of a new generation: its documents file written, its manifest not),
 ``current`` (the N-th generation written, CURRENT not yet moved to it).  Used by tests/vectorstore/test_lexstore.py.
 """
 

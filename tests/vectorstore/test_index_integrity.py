@@ -21,6 +21,7 @@ from ingest.pipeline import run_ingest
 from settings import Settings
 from vectorstore.chroma.store import ChunkStore
 from vectorstore.embedding.embeddings import load_embeddings
+from vectorstore.keyword.folder import KEEP_GENERATIONS
 from vectorstore.lock import IndexLock
 
 from common import CORPUS_DIR, REPO, make_settings
@@ -236,14 +237,16 @@ def test_server_on_a_damaged_index_starts_and_says_what_to_do(tmp_path: Path, re
 # --- deleted vectors are reclaimed ---------------------------------------------------------------------
 def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_path: Path, built_index: Settings) -> None:
     """Was: after 50 upload/delete cycles of one document the index was 51 MB instead of 1.4 MB and the server's RSS
-    1.35 GB instead of 0.87 GB."""
+    1.35 GB instead of 0.87 GB.  Chroma's part stays within 20 % of a fresh build; the kept keyword index keeps its
+    last KEEP_GENERATIONS generations for readers still opening them (one older segment stays beside the current
+    one, a fifth of the fresh index now that it keeps no bridging vocabulary), so it is bounded by that instead."""
     from bench.security import index_bytes, ui_server, wait_embedded
 
     from webapp_fixtures import indexed_copy
 
     settings = indexed_copy(tmp_path, Path(built_index.store.index_dir))
     index = Path(settings.store.index_dir)
-    fresh_size = index_bytes(index)
+    fresh_size, fresh_kept = index_bytes(index), index_bytes(index / "lexical")
     document = (CORPUS_DIR / "erqi-plan-2021-2026.txt").read_bytes()
     with ui_server(index, Path(settings.ingest.corpus_dir)) as (client, process):
         def cycle() -> None:
@@ -262,7 +265,8 @@ def test_50_upload_delete_cycles_stay_within_20_percent_of_a_fresh_build(tmp_pat
         for _ in range(50):
             cycle()
         time.sleep(1.0)
-        rss, size = process.memory_info().rss, index_bytes(index)
+        rss, size, kept = process.memory_info().rss, index_bytes(index), index_bytes(index / "lexical")
         assert client.get("/api/health").json()["problems"] == []
-    assert size <= 1.2 * fresh_size, (size, fresh_size)
+    assert fresh_kept > 0 and size - kept <= 1.2 * (fresh_size - fresh_kept), (size - kept, fresh_size - fresh_kept)
+    assert kept <= KEEP_GENERATIONS * fresh_kept, (kept, fresh_kept)
     assert rss <= 1.2 * fresh_rss, (rss >> 20, fresh_rss >> 20)

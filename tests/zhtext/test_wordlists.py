@@ -54,7 +54,6 @@ def test_tag_sets_are_named_for_what_they_find() -> None:
     assert tags.PROPER_NOUN_TAGS < tags.NAME_TAGS  # the LLM verifier's names are the proper nouns only
     assert tags.NAME_WEIGHT_TAGS - tags.PROPER_NOUN_TAGS == {tags.LATIN_TAG}
     assert tags.GUESSED_TERM_TAGS - tags.PROPER_NOUN_TAGS == {tags.NOUN_TAG}
-    assert not tags.FUNCTION_TAGS & tags.CONTENT_TAGS
     assert tags.CORPUS_TERM_TAG in tags.PROPER_NOUN_TAGS
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from zhtext.words import COMMON, corpus_terms, is_content_word
+from zhtext.words import COMMON, corpus_terms
 
 
 def test_corpus_terms_are_the_quoted_ones() -> None:
@@ -18,13 +18,6 @@ def test_an_index_segmenter_keeps_its_terms_whole_and_the_common_one_is_unchange
     assert COMMON.cut("官方带娃服务半径") == before and "官方带娃" not in before
     assert COMMON.dictionary_tag("官方带娃") is None and COMMON.frequency("官方带娃") == 0
     assert seg.words == ("官方带娃",) and COMMON.with_words([]) is COMMON and seg.with_words(["官方带娃"]) is seg
-
-
-def test_content_words_read_the_common_tags() -> None:
-    seg = COMMON.with_words(["就业"])  # a quoted dictionary word: a proper noun in the index's copy
-    assert seg.dictionary_tag("就业") == "nz" and is_content_word("就业", seg)
-    assert COMMON.frequency("精准") == 99 and not is_content_word("精准")
-    assert is_content_word("精准", COMMON.with_words(["精准"])), "jieba counts a quoted dictionary word once more"
 
 
 def test_segmenters_can_be_used_from_threads() -> None:

@@ -9,8 +9,9 @@ ID_PAGE = 20_000  # ids only: a page is small however many
 DENSE_READY = "dense_ready"  # chunk metadata flag: the chunk's vector is real, not the placeholder
 PENDING = "pending"  # collection metadata: some chunks still carry the placeholder vector
 DEAD = "dead"  # collection metadata: chunks deleted since the collection was (re)built (their vectors stay in HNSW)
-SEMANTIC = "semantic_model"  # collection metadata: every chunk's sentence and word vectors are cached for this model
-METADATA_KEYS = ("embedding_model", "revision", "chunks", PENDING, DEAD)  # collection metadata every write keeps
+# Collection metadata every write keeps; other keys are carried along unread (a collection written before
+# sentence vectors were dropped may hold "semantic_model").
+METADATA_KEYS = ("embedding_model", "revision", "chunks", PENDING, DEAD)
 
 
 def embedding_input(chunk: Chunk) -> str:

@@ -36,13 +36,11 @@ from vectorstore.chroma.schema import (
     METADATA_KEYS,
     PAGE,
     PENDING,
-    SEMANTIC,
     document_info,
     embedding_input,
 )
 from vectorstore.chroma.sync import Breaker, shared_index
 from vectorstore.embedding.embeddings import CachedEmbeddings
-from vectorstore.embedding.semantic import embed_semantic
 from vectorstore.errors import (
     FAILED_A_MOMENT_AGO,
     IndexDamagedError,
@@ -158,10 +156,7 @@ class ChunkStore:
             client=self._client,
             collection_name=self.settings.store.collection,
             embedding_function=self.embeddings,
-            collection_metadata={"embedding_model": self.embeddings.model_id, "revision": 0}
-            | (
-                {SEMANTIC: self.embeddings.model_id} if self.settings.embedding.sentence_vectors else {}
-            ),  # a new index needs no backfill
+            collection_metadata={"embedding_model": self.embeddings.model_id, "revision": 0},
             collection_configuration={"hnsw": {"space": "cosine"}},
             create_collection_if_not_exists=True,
         )
@@ -504,22 +499,11 @@ class ChunkStore:
             vectors = self.embeddings.embed_documents([embedding_input(c) for c in part], progress=progress)
             with self.write_lock:
                 done += self._store_vectors(part, vectors)
-            if self.settings.embedding.sentence_vectors:
-                embed_semantic(self.embeddings, part)
         with self.write_lock:
             self._settle_pending()
-        self._backfill_semantic()
         if done:
             self.notify()  # the revision moved: the kept index follows (nothing to tokenize)
         return done
-
-    def _backfill_semantic(self) -> None:
-        """Once per index and model: sentence and word vectors of chunks embedded before they existed."""
-        if not self.settings.embedding.sentence_vectors or self.metadata().get(SEMANTIC) == self.embeddings.model_id:
-            return
-        embed_semantic(self.embeddings, self.all_chunks())
-        with self.write_lock:
-            self._set_metadata(self._complete(self._metadata_for_write()) | {SEMANTIC: self.embeddings.model_id})
 
     @_guarded
     def _store_vectors(self, part: list[Chunk], vectors: list[list[float]]) -> int:

@@ -1,12 +1,12 @@
-"""The kept keyword side of the index: BM25 postings, term statistics, the outline and the bridging
-vocabulary, on disk beside the Chroma index (``INDEX_DIR/lexical/<collection>``), updated per document,
-loaded memory-mapped.  Chroma stays the source of truth; this folder holds what is derived from it:
+"""The kept keyword side of the index: BM25 postings, term statistics and the outline, on disk beside the
+Chroma index (``INDEX_DIR/lexical/<collection>``), updated per document, loaded memory-mapped.  Chroma stays
+the source of truth; this folder holds what is derived from it:
 
 * immutable **segments** (:mod:`~vectorstore.keyword.segment`): chunks with their BM25 postings, character
   and pair postings (:mod:`~vectorstore.keyword.grams`) and outline keys;
 * **generations** (:mod:`~vectorstore.keyword.manifest`): which segments (and which of their rows are
-  dead), the documents they hold, the corpus terms their segmenter adds to jieba's dictionary, the
-  vocabulary and the collection version they are current with; ``CURRENT`` names the newest
+  dead), the documents they hold, the corpus terms their segmenter adds to jieba's dictionary and the
+  collection version they are current with; ``CURRENT`` names the newest
   (:mod:`~vectorstore.keyword.folder`).
 
 Modules: :mod:`~vectorstore.keyword.lexical` (BM25 over jieba tokens, and :class:`LexicalIndex`, the fresh

@@ -4,9 +4,7 @@
   chunks of new or changed documents are read from Chroma and tokenized into a new segment, the rows of
   deleted ones are marked dead, and rows whose text holds a corpus term that came or went are cut again;
 * :meth:`Builder.merge_if_needed`: small segments are merged into one from their arrays, without
-  tokenizing again;
-* :meth:`Builder.complete_bridging`: the bridging vocabulary's vectors are kept once the embedding cache
-  has them all.
+  tokenizing again.
 
 Each writes a generation (:meth:`Folder.write`) and returns it as a :class:`Snapshot`; the service publishes it.
 """
@@ -23,15 +21,14 @@ import numpy as np
 
 from vectorstore.chroma.schema import embedding_input
 from vectorstore.chroma.store import ChunkStore
-from vectorstore.embedding.semantic import vocabulary_words
 from vectorstore.keyword.folder import Folder
 from vectorstore.keyword.lexical import text_tokens
 from vectorstore.keyword.manifest import FORMAT, DocEntry, Manifest, SegmentRef, Version
 from vectorstore.keyword.segment import Row, Segment, merge_segments, write_segment
-from vectorstore.keyword.snapshot import Bridging, Snapshot
+from vectorstore.keyword.snapshot import Snapshot
 from vectorstore.keyword.tokenpool import cut_in_pool
 from vectorstore.records import Chunk, DocumentInfo
-from zhtext.words import COMMON, Segmenter, corpus_terms, is_content_word
+from zhtext.words import COMMON, corpus_terms
 
 log = logging.getLogger("vectorstore")
 
@@ -53,12 +50,10 @@ class Progress:
 
 
 class Builder:
-    """Writes the generations of one folder.  ``serving``: a server's writer, which embeds the bridging words
-    the cache lacks before it publishes (no question waits for them)."""
+    """Writes the generations of one folder."""
 
     def __init__(self, folder: Folder) -> None:
         self.folder = folder
-        self.serving = False
         self.progress = Progress()
 
     def update(
@@ -75,7 +70,6 @@ class Builder:
         partial = store.version() != version  # the collection moved while it was read: the next sync goes on
         docs = {d: e for d, e in old.items() if d not in removed} | _entries(fetched, infos)
         terms = sorted({t for e in docs.values() for t in e.terms})
-        segmenter = COMMON.with_words(terms)
         moved = set(snap.terms if snap is not None else ()) ^ set(terms)  # corpus terms that came or went
         dead, redo = _rows_to_drop(snap, removed, moved)
         again = [snap.segments[i].chunk(r) for i, r in redo] if snap is not None else []
@@ -97,14 +91,10 @@ class Builder:
             terms=tuple(terms),
             next_key=key + len(fetched),
             generation=generation or (snap.generation + 1 if snap is not None else self.folder.next_generation()),
-            vocab=snap.manifest.vocab if snap is not None else None,
-            vocab_complete=snap.manifest.vocab_complete if snap is not None else False,
             embedding_model=store.embeddings.model_id,
             docs="",
         )
-        draft = self._draft(manifest, docs, snap)
-        words = _vocabulary(snap, draft, rows, dead, moved, segmenter)
-        new = self._write(manifest, draft, store, words)
+        new = self._write(manifest, self._draft(manifest, docs))
         log.info(
             "keyword index: generation %d (%d chunks, +%d -%d documents, %d rows cut again) in %.1fs",
             new.generation,
@@ -145,69 +135,15 @@ class Builder:
 
         return cut_in_pool(texts, terms, done)
 
-    def _draft(self, manifest: Manifest, docs: dict[str, DocEntry], old: Snapshot | None) -> Snapshot:
-        return Snapshot(
-            self.folder.path,
-            manifest,
-            [self.folder.segment(ref.name) for ref in manifest.segments],
-            docs,
-            old.bridging if old is not None else Bridging([], None),
-        )
+    def _draft(self, manifest: Manifest, docs: dict[str, DocEntry]) -> Snapshot:
+        return Snapshot(self.folder.path, manifest, [self.folder.segment(ref.name) for ref in manifest.segments], docs)
 
-    def _write(self, manifest: Manifest, draft: Snapshot, store: ChunkStore, words: list[str]) -> Snapshot:
-        """Write the generation ``draft`` was built for, with the vocabulary ``words`` (their vectors written too
-        when the vocabulary changed, or its vectors can now be kept)."""
-        have = draft.bridging
-        vocab = None
-        if have.words != words or manifest.vocab is None or not have.complete:
-            vectors = self._vectors(store, words, have)
-            if have.words != words or manifest.vocab is None or vectors is not None:
-                vocab = (words, vectors)
-        written = self.folder.write(manifest, draft.docs, vocab)
-        snap = draft  # built on this same manifest: only the vocabulary may be new (no second pass over the rows)
-        snap.manifest = written
-        if vocab is not None and written.vocab is not None:
-            snap.bridging = self.folder.open_bridging(written.vocab, written.vocab_complete)
-        if snap.bridging.complete:
-            snap.bridging.table(store.embeddings)  # built here, not by the first question to read the snapshot
-        return snap
+    def _write(self, manifest: Manifest, draft: Snapshot) -> Snapshot:
+        """Write the generation ``draft`` was built for; the draft, with the manifest as written, is its snapshot."""
+        draft.manifest = self.folder.write(manifest, draft.docs)
+        return draft
 
-    def _vectors(self, store: ChunkStore, words: list[str], have: Bridging) -> np.ndarray | None:
-        """The raw vectors of ``words`` in order, the rows :meth:`Vocabulary.of` would stack: kept ones reused,
-        the rest from the embedding cache.  In a server, words it lacks (a new document's, before its
-        embedding phase) are embedded now, by the writer, so that no question waits for them.  Elsewhere
-        (no questions wait) or with sentence vectors off: None, and the vectors are kept by a later
-        generation once the embedding phase, or the first question that needs them, has cached them all
-        (so a command-line ingest packs and embeds them exactly as before the index was kept)."""
-        if not words:
-            return np.zeros((0, 0), dtype=np.float32)
-        raw = have.raw
-        known = {w: i for i, w in enumerate(have.words)} if raw is not None else {}
-        missing = [w for w in words if w not in known]
-        if self.serving and store.settings.embedding.sentence_vectors:
-            found = dict(zip(missing, store.embeddings.vectors(missing), strict=True)) if missing else {}
-        else:
-            found = store.embeddings.lookup(missing) if missing else {}
-            if len(found) < len(set(missing)):
-                return None
-        kept = [(i, known[w]) for i, w in enumerate(words) if w in known]
-        dim = raw.shape[1] if kept and raw is not None else len(next(iter(found.values())))
-        out = np.empty((len(words), dim), dtype=np.float32)
-        if kept:  # one gather from the memory-mapped rows, not a copy per word
-            out[[i for i, _ in kept]] = raw[[j for _, j in kept]]  # type: ignore[index]
-        for i, w in enumerate(words):
-            if w in found:
-                out[i] = found[w]
-        return out
-
-    def complete_bridging(self, store: ChunkStore, snap: Snapshot | None) -> Snapshot | None:
-        """Keep the vocabulary's vectors once the embedding cache has them all (after the embedding phase)."""
-        if snap is None or snap.bridging.complete or self._vectors(store, snap.bridging.words, snap.bridging) is None:
-            return None
-        manifest = replace(snap.manifest, generation=snap.generation + 1, created=_now())
-        return self._write(manifest, self._draft(manifest, snap.docs, snap), store, snap.bridging.words)
-
-    def merge_if_needed(self, store: ChunkStore, snap: Snapshot | None) -> Snapshot | None:
+    def merge_if_needed(self, snap: Snapshot | None) -> Snapshot | None:
         """Merge small segments (or all of them, when many rows are small or dead) into one."""
         if snap is None or len(snap.segments) < 2 and not snap.dead_rows:
             return None
@@ -237,7 +173,7 @@ class Builder:
         merge_segments(self.folder.path / name, parts)
         segments = tuple(ref for i, ref in enumerate(snap.manifest.segments) if i not in chosen) + (SegmentRef(name),)
         manifest = replace(snap.manifest, generation=snap.generation + 1, segments=segments, created=_now())
-        new = self._write(manifest, self._draft(manifest, snap.docs, snap), store, snap.bridging.words)
+        new = self._write(manifest, self._draft(manifest, snap.docs))
         log.info("keyword index: merged %d segment(s) into one in %.1fs", len(chosen), time.perf_counter() - started)
         return new
 
@@ -296,33 +232,3 @@ def _rows_to_drop(
                 redo.append((i, r))
                 dead[i].add(r)
     return dead, redo
-
-
-def _tokens_of_rows(snap: Snapshot, dead: list[set[int]]) -> set[str]:
-    """The BM25 tokens of the given rows of each segment (read back from the postings)."""
-    found: set[str] = set()
-    for seg, rows in zip(snap.segments, dead, strict=True):
-        if not rows:
-            continue
-        held = np.isin(np.asarray(seg.a["post_row"]), np.fromiter(rows, dtype=np.int32))
-        token_ids = np.unique(np.searchsorted(np.asarray(seg.a["tok_ptr"]), np.flatnonzero(held), side="right") - 1)
-        found.update(seg.s["tok"].get(int(t)) for t in token_ids)
-    return found
-
-
-def _vocabulary(
-    snap: Snapshot | None, draft: Snapshot, rows: list[Row], dead: list[set[int]], moved: set[str], seg: Segmenter
-) -> list[str]:
-    """The bridging vocabulary: the content words among the live rows' tokens (only the tokens that came or
-    went, and the corpus terms that moved, are looked at again)."""
-    new_tokens = {t for r in rows for t in r.tokens}
-    if snap is None:
-        return vocabulary_words(new_tokens, seg)
-    kept = set(snap.bridging.words)
-    kept.update(t for t in new_tokens - kept if is_content_word(t, seg))
-    for t in _tokens_of_rows(snap, dead) | moved:
-        if draft.df(t) > 0 and is_content_word(t, seg):
-            kept.add(t)
-        else:
-            kept.discard(t)
-    return sorted(kept)

@@ -4,18 +4,14 @@ the one before readable (every file written aside, synced, then renamed; ``CURRE
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from vectorstore.keyword.manifest import FORMAT, DocEntry, Manifest, docs_json, read_docs
 from vectorstore.keyword.segment import Segment, fsync_dir
-from vectorstore.keyword.snapshot import Bridging, Snapshot
+from vectorstore.keyword.snapshot import Snapshot
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
@@ -75,50 +71,27 @@ class Folder:
         if not manifest.docs:
             raise KeyError("docs")
         docs = read_docs((self.path / manifest.docs).read_text(encoding="utf-8"))
-        snap = Snapshot(
-            self.path, manifest, segments, docs, self.open_bridging(manifest.vocab, manifest.vocab_complete)
-        )
+        snap = Snapshot(self.path, manifest, segments, docs)
         held = sum(e.chunks for e in docs.values())
         if held != snap.n:
             raise ValueError(f"{snap.n} live rows, its documents list {held}")
         return snap
 
-    def open_bridging(self, name: str | None, complete: bool) -> Bridging:
-        """The bridging vocabulary's words, and its raw vectors memory-mapped when they are kept."""
-        if not name:
-            return Bridging([], None)
-        words = json.loads((self.path / f"{name}.json").read_text(encoding="utf-8"))
-        if not complete or not words:
-            return Bridging(words, None)
-        raw = np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-        if len(words) != len(raw) or raw.ndim != 2:
-            raise ValueError(f"{name}: {len(words)} words, {len(raw)} vectors")
-        return Bridging(words, raw)
-
     # --- writing ------------------------------------------------------------------------------------------
-    def write(
-        self, manifest: Manifest, docs: dict[str, DocEntry], vocab: tuple[list[str], np.ndarray | None] | None
-    ) -> Manifest:
-        """Write the documents, the vocabulary (``vocab``: its words and their vectors, when it changed), then the
-        manifest, then move CURRENT to it: the manifest as written."""
+    def write(self, manifest: Manifest, docs: dict[str, DocEntry]) -> Manifest:
+        """Write the documents, then the manifest, then move CURRENT to it: the manifest as written."""
         gen = manifest.generation
         docs_name = f"docs-{gen:06d}.json"
         _atomic_write(self.path / docs_name, docs_json(docs))
         manifest = replace(manifest, docs=docs_name)
-        if vocab is not None:
-            words, vectors = vocab
-            name = f"vocab-{gen:06d}"
-            _atomic_write(self.path / f"{name}.json", json.dumps(words, ensure_ascii=False).encode("utf-8"))
-            if vectors is not None and words:
-                _atomic_write(self.path / f"{name}.npy", _npy(vectors))
-            manifest = replace(manifest, vocab=name, vocab_complete=vectors is not None)
         manifest_name = f"gen-{gen:06d}.json"
         _atomic_write(self.path / manifest_name, manifest.to_json())
         _atomic_write(self.path / CURRENT, manifest_name.encode("utf-8"))
         return manifest
 
     def cleanup(self) -> None:
-        """Remove what no kept generation uses: older generations, their files, unfinished (.tmp) writes."""
+        """Remove what no kept generation uses: older generations, their files, unfinished (.tmp) writes, and
+        any other file (the vocabulary files an older writer kept are among them)."""
         keep = self.generations()[:KEEP_GENERATIONS]
         current = self.read_current()
         if current and current not in keep:
@@ -147,9 +120,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    return buf.getvalue()

@@ -62,9 +62,6 @@ class KeywordIndex(Protocol):
     def chunks(self) -> Sequence[Chunk]: ...
 
     @property
-    def vocabulary(self) -> set[str]: ...
-
-    @property
     def segmenter(self) -> Segmenter: ...
 
     def scores(self, query: str) -> np.ndarray: ...
@@ -89,11 +86,6 @@ class LexicalIndex:
         self._vocab = set(self._bm25.vocab_dict) if chunks else set()
 
         self._position = {c.chunk_id: i for i, c in enumerate(chunks)}
-
-    @property
-    def vocabulary(self) -> set[str]:
-        """Every token of the indexed texts (lower-cased, stopwords dropped)."""
-        return self._vocab
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (aligned with ``self.chunks``)."""

@@ -1,9 +1,10 @@
 """The records of a kept keyword index's generation, as its files hold them.
 
 A generation is ``gen-NNNNNN.json`` (a :class:`Manifest`: its segments and their dead rows, the corpus
-terms, the collection version it is current with, the names of its other files), ``docs-NNNNNN.json``
-(a :class:`DocEntry` per committed document) and, when the bridging vocabulary changed,
-``vocab-NNNNNN.json`` (the words) and ``vocab-NNNNNN.npy`` (their vectors, when kept).
+terms, the collection version it is current with, the name of its documents file) and ``docs-NNNNNN.json``
+(a :class:`DocEntry` per committed document).  A manifest written before the bridging vocabulary was
+dropped also names ``vocab-NNNNNN`` files: those fields are ignored, and the files, which no generation
+uses any more, are removed with the other unused files (:meth:`vectorstore.keyword.folder.Folder.cleanup`).
 """
 from __future__ import annotations
 
@@ -63,18 +64,13 @@ class Manifest:
     version: Version | None  # the collection version it is current with
     partial: bool  # the collection moved while it was read: the next update goes on
     docs: str  # the documents file ("" until the generation is written)
-    vocab: str | None  # the bridging vocabulary's files, without suffix (None: none written yet)
-    vocab_complete: bool  # the vocabulary's vectors are kept beside its words
     embedding_model: str | None = None
     created: str = ""
     format: int = FORMAT
 
     def files(self) -> set[str]:
         """The files of the folder this generation uses, besides its manifest."""
-        used = {s.name for s in self.segments} | {self.docs}
-        if self.vocab:
-            used |= {self.vocab + ".json", self.vocab + ".npy"}
-        return used
+        return {s.name for s in self.segments} | {self.docs}
 
     def to_json(self) -> bytes:
         record: dict[str, Any] = {
@@ -86,8 +82,6 @@ class Manifest:
             "terms": list(self.terms),
             "next_key": self.next_key,
             "generation": self.generation,
-            "vocab": self.vocab,
-            "vocab_complete": self.vocab_complete,
             "embedding_model": self.embedding_model,
             "docs": self.docs,
         }
@@ -95,7 +89,8 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
-        """Raises ValueError, KeyError or TypeError for a manifest that is not one."""
+        """Raises ValueError, KeyError or TypeError for a manifest that is not one.  Fields it does not know
+        (``vocab``, ``vocab_complete`` of an older writer) are ignored."""
         raw = json.loads(text)
         version = raw.get("version")
         return cls(
@@ -106,8 +101,6 @@ class Manifest:
             version=(str(version[0]), int(version[1]), int(version[2])) if version else None,
             partial=bool(raw.get("partial")),
             docs=raw.get("docs") or "",
-            vocab=raw.get("vocab"),
-            vocab_complete=raw.get("vocab_complete", True),
             embedding_model=raw.get("embedding_model"),
             created=raw.get("created", ""),
             format=raw.get("format"),

@@ -161,7 +161,6 @@ class LexicalStore:
         collection once, ``VERIFY_DELAY`` seconds after the start; questions never wait for them."""
         self._store = store
         self._poll = poll_seconds
-        self._builder.serving = True
         self.kick()
 
     def _run(self) -> None:
@@ -236,9 +235,8 @@ class LexicalStore:
                 if snap is not None and snap.matches(version):
                     break
                 snap = self._publish_written(self._builder.update(store, snap, version))
-            for step in (self._builder.complete_bridging, self._builder.merge_if_needed):
-                if (new := step(store, self._snapshot)) is not None:
-                    self._publish_written(new)
+            if (merged := self._builder.merge_if_needed(self._snapshot)) is not None:
+                self._publish_written(merged)
             self._files.cleanup()
             self.progress = Progress("idle")
             return self._snapshot

@@ -1,18 +1,15 @@
 """Reading one generation of the kept keyword index: a :class:`Snapshot` is what every question of a process
-reads until the next one is loaded (BM25 scores and search, substring counts, the outline, the bridging
-vocabulary, the documents' origins), over segments opened memory-mapped."""
+reads until the next one is loaded (BM25 scores and search, substring counts, the outline, the documents'
+origins), over segments opened memory-mapped."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from vectorstore.embedding.embeddings import CachedEmbeddings
-from vectorstore.embedding.semantic import Vocabulary
 from vectorstore.keyword.grams import candidates
 from vectorstore.keyword.lexical import idf, term_scores, tokenize, top_k
 from vectorstore.keyword.manifest import DocEntry, Manifest, Version
@@ -81,46 +78,14 @@ class OutlineMap(Mapping[tuple[str, str], list[Chunk]]):
         raise TypeError("an outline map is looked up, not listed")
 
 
-class Bridging:
-    """A snapshot's bridging vocabulary: its words and their vectors, kept memory-mapped (a server's writer
-    embeds the words the cache lacks before it publishes).  A generation without kept vectors (written by
-    the command line before the embedding phase, or with sentence vectors off) reads them from the cache
-    when first needed, the missing ones embedded, as :meth:`Vocabulary.of` does; a later generation keeps
-    them once the cache has them all."""
-
-    def __init__(self, words: list[str], raw: np.ndarray | None) -> None:
-        self.words = words
-        self.raw = raw if words else np.zeros((0, 0), dtype=np.float32)
-        self._table: Vocabulary | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def complete(self) -> bool:
-        return self.raw is not None
-
-    def table(self, embeddings: CachedEmbeddings) -> Vocabulary:
-        if self._table is None:
-            with self._lock:
-                if self._table is None:
-                    if not self.words:
-                        self._table = Vocabulary([], np.zeros((0, 0), dtype=np.float32))
-                    else:
-                        self._table = Vocabulary(
-                            self.words, np.array(self.raw) if self.raw is not None else embeddings.vectors(self.words)
-                        )
-        return self._table
-
-
 class Snapshot:
     """One generation, read-only: what every question of this process reads until the next one is loaded.
 
     It is a :class:`vectorstore.keyword.lexical.KeywordIndex` (``chunks``, ``scores``, ``search``, ``score_of``),
     counts substrings like :class:`vectorstore.keyword.grams.SubstringCounter` (``count``) and holds the outline
-    maps, the bridging vocabulary and the documents' origins."""
+    maps and the documents' origins."""
 
-    def __init__(
-        self, folder: Path, manifest: Manifest, segments: list[Segment], docs: dict[str, DocEntry], bridging: Bridging
-    ) -> None:
+    def __init__(self, folder: Path, manifest: Manifest, segments: list[Segment], docs: dict[str, DocEntry]) -> None:
         self.folder = folder
         self.manifest = manifest
         self.generation = manifest.generation
@@ -131,7 +96,6 @@ class Snapshot:
         self.next_key = manifest.next_key
         self.segments = segments
         self.docs = docs
-        self.bridging = bridging
         self.live: list[np.ndarray | None] = []
         keys, owner, local = [], [], []
         for i, (seg, ref) in enumerate(zip(segments, manifest.segments, strict=True)):
@@ -170,7 +134,6 @@ class Snapshot:
         self.groups = OutlineMap(self, "grp", 2)
         self.origins = {d: e.origin for d, e in docs.items()}
         self._token_df = lru_cache(maxsize=65536)(self._df_of)
-        self._vocab: set[str] | None = None
 
     @property
     def dead_rows(self) -> int:
@@ -239,23 +202,6 @@ class Snapshot:
         if not self.n or not scores.any():
             return []
         return [(self.chunks[i], float(scores[i])) for i in top_k(scores, k) if scores[i] > 0]
-
-    @property
-    def vocabulary(self) -> set[str]:
-        """Every BM25 token of the live chunks."""
-        if self._vocab is None:
-            found: set[str] = set()
-            for seg, live in zip(self.segments, self.live, strict=True):
-                ptr = np.asarray(seg.a["tok_ptr"])
-                if live is None:
-                    alive = np.diff(ptr) > 0
-                else:
-                    held = live[np.asarray(seg.a["post_row"])].astype(np.int64)
-                    alive = np.add.reduceat(held, ptr[:-1]) > 0 if len(held) else np.zeros(len(ptr) - 1, bool)
-                    alive &= np.diff(ptr) > 0
-                found.update(seg.s["tok"].get(int(t)) for t in np.flatnonzero(alive))
-            self._vocab = found
-        return self._vocab
 
     # --- term statistics (substring document frequency over section + text, lower-cased) --------------------
     def count(self, needle: str) -> int:
