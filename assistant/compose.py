@@ -2,16 +2,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from assistant import texts
+from assistant.conflicts import source_label
 from assistant.response import Citation, RetrievedItem, ShortAnswer, Verdict, citation_for
 from assistant.types import Quote
-from vectorstore.records import ScoredChunk
+from vectorstore.records import Origin, ScoredChunk
 from zhtext.orientation import orientation_of
 
 
-def cite(quotes: list[Quote]) -> list[Citation]:
-    return [citation_for(i, q.chunk, q.start, q.end, q.text) for i, q in enumerate(quotes, start=1)]
+def cite(quotes: list[Quote], origins: Mapping[str, Origin] | None = None) -> list[Citation]:
+    """``origins``: doc id → where the document came from (each citation says it)."""
+    origins = origins or {}
+    return [
+        citation_for(i, q.chunk, q.start, q.end, q.text, origins.get(q.chunk.doc_id, "unknown"))
+        for i, q in enumerate(quotes, start=1)
+    ]
+
+
+def _named(c: Citation) -> str:
+    """A document as an answer names it: the official reports by title, any other by its standing and file."""
+    return c.title or c.source if c.origin == "bundled" else source_label(c.origin, c.source)
 
 
 def _labels(citations: list[Citation]) -> list[str]:
@@ -42,7 +54,7 @@ def answer_text(citations: list[Citation], is_list: bool, conflict: bool = False
 def _quotes_text(citations: list[Citation], is_list: bool, conflict: bool) -> str:
     if conflict:
         lines = [
-            f"• {neutral(c.text)} [{c.ref}]{texts.CONFLICT_SOURCE.format(source=c.title or c.source)}"
+            f"• {neutral(c.text)} [{c.ref}]{texts.CONFLICT_SOURCE.format(source=_named(c))}"
             for c in citations
         ]
         return "\n".join([texts.CONFLICT_NOTE, *lines])
@@ -62,10 +74,19 @@ def tentative_text(citations: list[Citation], other_side: str = "") -> str:
 
 
 def related(evidence: list[ScoredChunk], k: int) -> list[RetrievedItem]:
-    return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading"][:k]
+    return [RetrievedItem.of(s) for s in evidence if s.chunk.kind != "heading" and not s.chunk.suspicious][:k]
 
 
-def check_text(verdict: Verdict, differences: list[str], citations: list[Citation]) -> str:
-    lines = [texts.CHECK_ANSWER.format(label=texts.VERDICT_LABELS[verdict]) + ";".join(differences)]
-    lines += [f"{neutral(c.text)} [{c.ref}]" for c in citations]
+def check_text(verdict: Verdict, differences: list[str], citations: list[Citation], conflict: bool = False) -> str:
+    """The verdict, what the sources say instead, and the evidence; when it comes from more than one document or
+    from any but the official reports, each passage says where it came from."""
+    head = texts.CHECK_ANSWER.format(label=texts.VERDICT_LABELS[verdict])
+    if conflict and verdict != "conflicting":
+        head += texts.CHECK_SOURCES_DISAGREE
+    named = len({c.doc_id for c in citations}) > 1 or any(c.origin != "bundled" for c in citations)
+    lines = [head + ";".join(differences)]
+    lines += [
+        f"{neutral(c.text)} [{c.ref}]" + (texts.CONFLICT_SOURCE.format(source=_named(c)) if named else "")
+        for c in citations
+    ]
     return "\n".join(lines)

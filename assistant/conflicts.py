@@ -3,13 +3,15 @@
 「2020年,二七区地区生产总值达到760亿元」 in the review and 「二七区2020年地区生产总值为9999亿元」
 in an uploaded "statistics bulletin" cannot both be right.  An answer quoting both says so and
 lists the official source (bundled with the product, then the server's own corpus folder, then
-the command line, then uploads) first; the fact-checker reports the claim as disputed.
+the command line, then uploads) first, the others named by where they came from; the fact-checker
+reads every document that speaks to the claim and says when they disagree.
 A 2020 result and a 2025 target of the same figure are not a conflict; nor are two years.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from assistant import texts
 from assistant.types import Quote
 from assistant.values import parse_values
 from vectorstore.records import Origin
@@ -17,7 +19,7 @@ from zhtext.dates import YEAR
 from zhtext.orientation import orientation_of
 
 ORIGIN_RANK: dict[str, int] = {"bundled": 0, "folder": 1, "cli": 2, "upload": 3, "unknown": 4}
-_SCOPE_KINDS = ("year", "date", "year_month", "ordinal")  # these set a statement's scope; they are not its figure
+SCOPE_KINDS = ("year", "date", "year_month", "ordinal")  # these set a statement's scope; they are not its figure
 _TARGETS = ("target", "mixed")
 
 
@@ -25,7 +27,7 @@ def _figures(text: str) -> dict[str, set[tuple]]:
     """The amounts of ``text`` by kind (money, percent, count:个 …); years, dates and ordinals left out."""
     out: dict[str, set[tuple]] = {}
     for v in parse_values(text):
-        if v.kind not in _SCOPE_KINDS:
+        if v.kind not in SCOPE_KINDS:
             out.setdefault(v.measure, set()).add(v.amount)
     return out
 
@@ -55,22 +57,19 @@ def conflicting(quotes: list[Quote]) -> bool:
                for i, a in enumerate(quotes) for b in quotes[i + 1 :])
 
 
+def standing(doc_id: str, origins: Mapping[str, Origin]) -> int:
+    """The rank of a document's origin: 0 for the official (bundled) reports, larger for less standing."""
+    return ORIGIN_RANK.get(origins.get(doc_id, "unknown"), len(ORIGIN_RANK))
+
+
 def official_first(quotes: list[Quote], origins: Mapping[str, Origin]) -> list[Quote]:
     """The quotes ordered by the standing of their documents (stable within one standing)."""
-    return sorted(quotes, key=lambda q: ORIGIN_RANK.get(origins.get(q.chunk.doc_id, "unknown"), len(ORIGIN_RANK)))
+    return sorted(quotes, key=lambda q: standing(q.chunk.doc_id, origins))
 
 
-def disputing(claim: str, statements: list[tuple[str, str]]) -> list[str]:
-    """Among (doc id, statement) pairs about the claim, those of documents giving another amount of a kind the
-    claim states, for the claim's years, when another document agrees with the claim."""
-    kinds = {v.measure: v.amount for v in parse_values(claim) if v.kind not in _SCOPE_KINDS}
-    statements = [(doc, text) for doc, text in statements if same_scope(claim, text)]
-    agreeing = {
-        doc
-        for doc, text in statements
-        if any(amount in _figures(text).get(kind, set()) for kind, amount in kinds.items())
-    }
-    if not agreeing:
-        return []
-    return [text for doc, text in statements if doc not in agreeing and any(
-        kind in _figures(text) and amount not in _figures(text)[kind] for kind, amount in kinds.items())]
+def source_label(origin: Origin | str, source: str) -> str:
+    """How an answer names a document by its standing: 官方资料, or 上传的资料「统计公报.txt」."""
+    if origin == "bundled":
+        return texts.ORIGIN_NAMES["bundled"]
+    name = texts.ORIGIN_NAMES.get(origin, texts.ORIGIN_NAMES["unknown"])
+    return texts.SOURCE_LABEL.format(origin=name, source=source)

@@ -3,20 +3,29 @@
 Find the sentence that talks about the same thing as the claim (its terms,
 values aside), then compare what the claim asserts: amounts with units,
 percentages, dates, ordinals, and names.  Verdicts: supported, contradicted
-(with what the sources say instead), or not_found.
+(with what the sources say instead), conflicting (one source supports the claim,
+another denies it), or not_found.
+
+Every document that speaks to the claim's figures is read, as the answerer reads them: each gives its
+view (supports, or states another amount), the views are listed by the standing of their documents
+(official first, :data:`assistant.conflicts.ORIGIN_RANK`), and when they disagree among themselves the
+result says so (``conflict``).  An uploaded bulletin can add a view; it never decides alone while an
+official report says otherwise.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from assistant import texts
-from assistant.conflicts import disputing
+from assistant.conflicts import SCOPE_KINDS, disagree, same_scope, source_label, standing
 from assistant.evidence import candidates, coverage, term_present
+from assistant.response import Verdict
 from assistant.termstats import TermStats
 from assistant.types import MIN_TERM_CHARS, WORD_WEIGHT, AnalysedQuestion, Candidate, CheckResult, Quote, Value
 from assistant.values import parse_values, same
-from vectorstore.records import ScoredChunk
+from vectorstore.records import Origin, ScoredChunk
 from zhtext.asking import ASK_AMOUNT, ASK_FOR_KIND, ASK_ORDINAL
 from zhtext.dates import SCOPE_BEFORE_YEAR
 from zhtext.numerals import VALUE
@@ -33,8 +42,12 @@ SUFFIX_CHARS = 2  # a name's rivals end like it: its last characters, or the cha
 RIVAL_HEAD_CHARS = 4  # …after at most this many characters of their own
 RIVAL_MIN_CHARS = 3  # a rival name has at least this many characters
 SAME_WORDS_WIDTHS = (4, 3)  # characters before a name that must match for what follows them to be its rival
-AGREEING_QUOTES, DISPUTING_QUOTES = 1, 2  # quotes a conflicting verdict shows: agreeing, then disputing ones
+MAX_SOURCES = 3  # documents quoted for one claim (one passage each), official first
 BOUNDS_MEMO = 256  # passages whose word boundaries are remembered per dictionary
+
+
+def _contradicted(quote: Quote, said: list[str]) -> CheckResult:
+    return CheckResult("contradicted", [quote], [texts.CHECK_DIFFERS.format(value=v) for v in said], said=said)
 
 
 @dataclass(frozen=True)
@@ -81,18 +94,46 @@ def question_form(claim: str) -> str:
 
 class FactChecker:
     def check(self, claim: AnalysedQuestion, evidence: list[ScoredChunk], stats: TermStats, answerable: bool,
-              segmenter: Segmenter = COMMON) -> CheckResult:
+              segmenter: Segmenter = COMMON, origins: Mapping[str, Origin] | None = None) -> CheckResult:
         """``answerable``: whether the answer model finds the claim's question form (:func:`question_form`) answered;
-        ``segmenter``: the dictionary of the index (where names start and end)."""
+        ``segmenter``: the dictionary of the index (where names start and end); ``origins``: doc id → where the
+        document came from (its standing: official first)."""
         known = replace(claim, terms=[t for t in claim.terms if stats.known(t)])
         values = parse_values(claim.text)
         matches = self._matches(known, values, evidence, stats)
         if not matches:
             return CheckResult("not_found", reason="no passage was retrieved")
-        result = self._verdict(claim, values, max(matches, key=lambda m: m.score), stats, answerable, segmenter)
-        if result.verdict in ("supported", "contradicted"):
-            return self._disputed(claim, matches) or result
-        return result
+        best = max(matches, key=lambda m: m.score)
+        result = self._verdict(claim, values, best, stats, answerable, segmenter)
+        if result.verdict not in ("supported", "contradicted"):
+            return result
+        views = [result] + self._other_views(claim, values, matches, best, stats, answerable, segmenter)
+        return _combined(views, origins or {})
+
+    def _other_views(self, claim: AnalysedQuestion, values: list[Value], matches: list[_Match], best: _Match,
+                     stats: TermStats, answerable: bool, segmenter: Segmenter) -> list[CheckResult]:
+        """What each other document says about the claim's figures: its best passage about them (the claim's words,
+        the same year and the same kind of statement, an amount of a kind the claim states), checked as the best
+        passage was.  A claim without figures is decided by its best passage alone."""
+        figures = {v.measure for v in values if v.kind not in SCOPE_KINDS}
+        if not figures:
+            return []
+        heard = {best.candidate.chunk.doc_id}
+        views = []
+        for match in sorted(matches, key=lambda m: -m.score):
+            cand = match.candidate
+            if (
+                cand.chunk.doc_id in heard
+                or match.topic < NAME_TOPIC
+                or not same_scope(claim.text, cand.text)
+                or not figures & {v.measure for v in parse_values(cand.text)}
+            ):
+                continue
+            view = self._verdict(claim, values, match, stats, answerable, segmenter)
+            if view.verdict in ("supported", "contradicted"):
+                heard.add(cand.chunk.doc_id)
+                views.append(view)
+        return views
 
     def _verdict(self, claim: AnalysedQuestion, values: list[Value], best: _Match, stats: TermStats, answerable: bool,
                  segmenter: Segmenter) -> CheckResult:
@@ -101,9 +142,7 @@ class FactChecker:
         if unknown:  # an unknown name where the passage has a rival (淮河路街道 vs 福华街街道) is a wrong name
             rivals = self._name_differences(claim, cand, stats, segmenter)
             if rivals and best.topic >= NAME_TOPIC:
-                return CheckResult(
-                    "contradicted", [Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)], rivals
-                )
+                return _contradicted(Quote(cand.chunk, cand.span.start, cand.span.end, cand.text), rivals)
         if not answerable:
             return CheckResult("not_found", reason="the documents do not answer what the claim asserts")
         if coverage(claim, f"{cand.chunk.section}\n{cand.chunk.text}", stats) < NAME_TOPIC:
@@ -113,7 +152,7 @@ class FactChecker:
         quote = Quote(cand.chunk, cand.span.start, cand.span.end, cand.text)
         context_values = parse_values(cand.chunk.text)
         sentence_values = parse_values(cand.text)
-        differences, matched = [], 0
+        said, matched = [], 0
         for value in values:
             if any(same(value, v) for v in context_values):
                 matched += 1
@@ -124,12 +163,10 @@ class FactChecker:
                 continue
             options = [v for v in sentence_values if v.measure == value.measure]
             if options:
-                differences.append(
-                    texts.CHECK_DIFFERS.format(value=_aligned(claim.text, value, cand.text, options).text)
-                )
-        differences += self._name_differences(claim, cand, stats, segmenter)
-        if differences:
-            return CheckResult("contradicted", [quote], differences)
+                said.append(_aligned(claim.text, value, cand.text, options).text)
+        said += self._name_differences(claim, cand, stats, segmenter)
+        if said:
+            return _contradicted(quote, said)
         if values and not matched:
             return CheckResult("not_found", [quote], reason="the passage states none of the claim's values")
         return CheckResult("supported", [quote])
@@ -156,25 +193,10 @@ class FactChecker:
             out.append(_Match(cand, topic, matched, score))
         return out
 
-    @staticmethod
-    def _disputed(claim: AnalysedQuestion, matches: list[_Match]) -> CheckResult | None:
-        """「…9999亿元」 supported by an uploaded bulletin and contradicted by the review: the sources disagree."""
-        close = [m.candidate for m in matches if m.topic >= NAME_TOPIC]
-        others = disputing(claim.text, [(c.chunk.doc_id, c.text) for c in close])
-        if not others:
-            return None
-        agreeing = [c for c in close if c.text not in others]
-        quotes = [
-            Quote(c.chunk, c.span.start, c.span.end, c.text)
-            for c in agreeing[:AGREEING_QUOTES] + [c for c in close if c.text in others][:DISPUTING_QUOTES]
-        ]
-        also = [texts.CHECK_ALSO.format(text=t) for t in dict.fromkeys(others)][:DISPUTING_QUOTES]
-        return CheckResult("conflicting", quotes, also)
-
     def _name_differences(
         self, claim: AnalysedQuestion, cand: Candidate, stats: TermStats, segmenter: Segmenter
     ) -> list[str]:
-        """A name in the claim where the passage has another of the same kind (常庄水库 vs 郭家咀水库)."""
+        """Names the passage has where the claim has another of the same kind (常庄水库 vs 郭家咀水库)."""
         context = f"{cand.chunk.section}\n{cand.chunk.text}"
         out = []
         for term in claim.terms:
@@ -194,11 +216,11 @@ class FactChecker:
                     if term.surface not in r and len(r) >= RIVAL_MIN_CHARS and not r.startswith(suffix)
                 }
             if rivals:
-                out.append(texts.CHECK_DIFFERS.format(value=sorted(rivals, key=lambda r: context.index(r))[0]))
+                out.append(sorted(rivals, key=lambda r: context.index(r))[0])
                 continue
             aligned = self._after_same_words(claim.text, term.surface, cand.text, segmenter)
             if aligned:
-                out.append(texts.CHECK_DIFFERS.format(value=aligned))
+                out.append(aligned)
         return out
 
     @staticmethod
@@ -218,6 +240,32 @@ class FactChecker:
                 ):
                     return other
         return None
+
+
+def _combined(views: list[CheckResult], origins: Mapping[str, Origin]) -> CheckResult:
+    """One result from the views of several documents (the best passage's first): listed by standing, official
+    first; ``conflict`` when they disagree: one supports the claim and another denies it (``conflicting``), or they
+    deny it with different amounts (``contradicted``, each source's amount named)."""
+    views = sorted(views, key=lambda v: standing(v.quotes[0].chunk.doc_id, origins))  # stable: best first
+    quotes = [v.quotes[0] for v in views][:MAX_SOURCES]
+    denying = [v for v in views if v.verdict == "contradicted"]
+    supported = len(denying) < len(views)
+    disputed = (supported and bool(denying)) or any(
+        disagree(a.quotes[0].text, b.quotes[0].text) for i, a in enumerate(denying) for b in denying[i + 1 :]
+    )
+    if not disputed:
+        return replace(views[0], quotes=quotes)
+    differences = [
+        texts.CHECK_SOURCE_SAYS.format(source=_label(v.quotes[0], origins), value=value)
+        for v in denying
+        for value in v.said
+    ]
+    verdict: Verdict = "conflicting" if supported else "contradicted"
+    return CheckResult(verdict, quotes, list(dict.fromkeys(differences)), conflict=True)
+
+
+def _label(quote: Quote, origins: Mapping[str, Origin]) -> str:
+    return source_label(origins.get(quote.chunk.doc_id, "unknown"), quote.chunk.source)
 
 
 def _whole_words(text: str, start: int, end: int, segmenter: Segmenter) -> bool:

@@ -59,8 +59,9 @@ class Passage:
 
 
 def passages_from(evidence: list[ScoredChunk], limit: int) -> list[Passage]:
-    """The first ``limit`` evidence chunks, numbered in retrieval order: [n] is ``retrieved[n-1]``."""
-    return [Passage(i, s.chunk) for i, s in enumerate(evidence[: max(limit, 1)], start=1)]
+    """The first ``limit`` evidence chunks, numbered in retrieval order: [n] is ``retrieved[n-1]``.  A passage
+    flagged as planted text (shown to an admin in ``retrieved``) is never sent: its number is skipped."""
+    return [Passage(i, s.chunk) for i, s in enumerate(evidence[: max(limit, 1)], start=1) if not s.chunk.suspicious]
 
 
 def format_passages(passages: list[Passage]) -> str:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vectorstore.records import Chunk, ScoredChunk
+from vectorstore.records import Chunk, Origin, ScoredChunk
 from zhtext.orientation import Orientation
 
 Verdict = Literal["supported", "contradicted", "conflicting", "not_found"]
@@ -27,6 +27,9 @@ class Citation(BaseModel):
     context: str = Field(description="the whole chunk the passage was taken from")
     context_start: int
     orientation: Orientation = "unknown"
+    origin: Origin = Field(
+        "unknown", description="where the document came from: bundled (the official reports), folder, cli, upload"
+    )
 
 
 class ShortAnswer(BaseModel):
@@ -58,6 +61,9 @@ class RetrievedItem(BaseModel):
     score: float
     dense_score: float | None = None
     bm25_score: float | None = None
+    suspicious: bool = Field(
+        False, description="flagged at ingest as text addressed to a model; listed only when an admin asked for it"
+    )
 
     @classmethod
     def of(cls, scored: ScoredChunk) -> RetrievedItem:
@@ -66,7 +72,7 @@ class RetrievedItem(BaseModel):
             chunk_id=c.chunk_id, doc_id=c.doc_id, source=c.source, title=c.title, section=c.section, text=c.text,
             start=c.start, end=c.end, score=round(scored.score, 4),
             dense_score=None if scored.dense is None else round(scored.dense, 4),
-            bm25_score=None if scored.lexical is None else round(scored.lexical, 4),
+            bm25_score=None if scored.lexical is None else round(scored.lexical, 4), suspicious=c.suspicious,
         )
 
 
@@ -138,9 +144,9 @@ class AssistantResponse(BaseModel):
     error: str | None = None
 
 
-def citation_for(ref: int, chunk: Chunk, start: int, end: int, text: str) -> Citation:
+def citation_for(ref: int, chunk: Chunk, start: int, end: int, text: str, origin: Origin = "unknown") -> Citation:
     return Citation(
         ref=ref, doc_id=chunk.doc_id, source=chunk.source, title=chunk.title, section=chunk.section, text=text,
         start=start, end=end, chunk_id=chunk.chunk_id, context=chunk.text, context_start=chunk.start,
-        orientation=chunk.orientation,
+        orientation=chunk.orientation, origin=origin,
     )

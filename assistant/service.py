@@ -35,7 +35,7 @@ from assistant.llm import LLMAnswerer, LLMError, Passage, passages_from
 from assistant.question import analyse
 from assistant.reader import available as reader_available
 from assistant.reader import load_reader
-from assistant.response import AssistantResponse, RetrievedItem, SentenceCheck, ShortAnswer
+from assistant.response import AssistantResponse, Citation, RetrievedItem, SentenceCheck, ShortAnswer
 from assistant.settings import AssistantConfig
 from assistant.types import AnalysedQuestion, Quote
 from assistant.validation import InvalidRequest, clean_history, clean_question
@@ -62,6 +62,7 @@ class Request:
     id: str | None = None
     task: Task = "ask"
     condense: bool = True  # with an LLM, rewrite a follow-up as a standalone question (asking, not checking)
+    flagged: bool = False  # passages flagged as planted text kept in ``retrieved`` (an admin's request), never quoted
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Turn:
     view: CorpusView  # one snapshot of the index for the whole question
     id: str | None = None
     task: Task = "ask"
+    flagged: bool = False  # see Request.flagged
 
 
 @dataclass(frozen=True)
@@ -105,12 +107,15 @@ class Assistant:
         self.condenser = Condenser(settings) if settings.llm.base_url and settings.llm.condense else None
 
     # --- public ---------------------------------------------------------------
-    def ask(self, question: Any, history: Any = None, id: str | None = None) -> AssistantResponse:
-        """Answer one question; raises InvalidRequest for bad input, IndexMissingError for an empty index."""
-        turn = self.prepare(Request(question, history, id))
+    def ask(self, question: Any, history: Any = None, id: str | None = None, flagged: bool = False
+            ) -> AssistantResponse:
+        """Answer one question; raises InvalidRequest for bad input, IndexMissingError for an empty index.
+        ``flagged``: passages flagged as planted text are listed in ``retrieved`` (for an admin; never quoted)."""
+        turn = self.prepare(Request(question, history, id, flagged=flagged))
         return self.answer(turn, self.retrieve(turn))
 
-    def stream(self, question: Any, history: Any = None, id: str | None = None) -> Iterator[str | AssistantResponse]:
+    def stream(self, question: Any, history: Any = None, id: str | None = None, flagged: bool = False
+               ) -> Iterator[str | AssistantResponse]:
         """Answer one question as it is generated: text pieces (``str``), then the final :class:`AssistantResponse`.
 
         Input is validated and evidence retrieved before this returns, so bad input raises
@@ -121,12 +126,13 @@ class Assistant:
         and a caller should show ``response.answer`` once it arrives.  Without an LLM the
         pieces are the extractive answer cut into short runs (never splitting an [n]).
         """
-        turn = self.prepare(Request(question, history, id))
+        turn = self.prepare(Request(question, history, id, flagged=flagged))
         return self._reply(turn, self.retrieve(turn), streaming=True)
 
-    def check(self, claim: Any, id: str | None = None) -> AssistantResponse:
-        """Fact-check a claim: the response carries ``verdict`` and, if contradicted, ``differences``."""
-        turn = self.prepare(Request(claim, None, id, task="check", condense=False))
+    def check(self, claim: Any, id: str | None = None, flagged: bool = False) -> AssistantResponse:
+        """Fact-check a claim: the response carries ``verdict``, ``conflict`` when the sources disagree, and, if
+        contradicted, ``differences``."""
+        turn = self.prepare(Request(claim, None, id, task="check", condense=False, flagged=flagged))
         return self.verdict(turn, self.retrieve(turn))
 
     def evidence_for(self, question: Any, history: Any = None) -> tuple[Turn, Evidence]:
@@ -167,7 +173,8 @@ class Assistant:
         else:
             analysed, standalone = resolve(plain, history, view.segmenter)
         previous = previous_question(history) if history else None
-        return Turn(question, analysed, standalone, previous, started, view, id=request.id, task=request.task)
+        return Turn(question, analysed, standalone, previous, started, view, id=request.id, task=request.task,
+                    flagged=request.flagged)
 
     def retrieve(self, turn: Turn) -> Evidence:
         started = time.perf_counter()
@@ -180,9 +187,16 @@ class Assistant:
         vector = np.asarray(self.store.embeddings.embed_query(query), dtype=np.float32)
         pool_size = self.settings.retrieval.candidate_k if analysed.kind == "list" else k
         pool = self.retriever.search(query, pool_size, index=view.index, vector=vector.tolist())
+        # Passages flagged as planted text (ingest.planted) never leave the server: not quoted, not listed, not
+        # sent to an LLM (evidence.candidates, compose.related, llm.passages_from skip them); an admin may ask to see
+        # them listed in ``retrieved``, marked ``suspicious``.
+        if not turn.flagged:
+            pool = [s for s in pool if not s.chunk.suspicious]
         items = find_list(
-            analysed, [s.chunk for s in pool], view.outline, view.stats, self.settings.answering.min_list_coverage
+            analysed, [s.chunk for s in pool if not s.chunk.suspicious], view.outline, view.stats,
+            self.settings.answering.min_list_coverage,
         )
+        items = [q for q in items if not q.chunk.suspicious]
         return Evidence(as_evidence(items, promote_enumerations(analysed, pool, k), k), items, _ms(started))
 
     def answer(self, turn: Turn, evidence: Evidence) -> AssistantResponse:
@@ -287,16 +301,17 @@ class Assistant:
             "reason": extraction.reason or None,
             "sentences": sentences,
         }
+        origins = turn.view.origins
         if extraction.closest:
-            citations = cite(extraction.closest)
+            citations = cite(extraction.closest, origins)
             fields |= {"answer": tentative_text(citations, extraction.other_side), "citations": citations,
                        "tentative": True}
         elif extraction.no_answer:
             closest = related(evidence.chunks, self.settings.answering.related_k)
             fields |= {"answer": texts.NO_ANSWER, "related": closest}
         else:
-            citations = cite(extraction.quotes)
-            short = ShortAnswer.of(extraction.short) if extraction.short else None
+            citations = cite(extraction.quotes, origins)
+            short = _short_answer(extraction.short, citations)
             fields |= {
                 "answer": answer_text(citations, extraction.is_list, extraction.conflict, short),
                 "citations": citations,
@@ -310,16 +325,28 @@ class Assistant:
         view, chunks = turn.view, evidence.chunks
         asked = self.answerer.extract(analyse(question_form(turn.analysed.text), view.segmenter), chunks, view)
         result = self.checker.check(
-            turn.analysed, chunks, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter
+            turn.analysed, chunks, view.stats, answerable=not asked.no_answer, segmenter=view.segmenter,
+            origins=view.origins,
         )
-        citations = cite(result.quotes)
+        citations = cite(result.quotes, view.origins)
         not_found = result.verdict == "not_found"
         return self._respond(
             turn, evidence, started,
-            answer=check_text(result.verdict, result.differences, citations), verdict=result.verdict,
-            differences=result.differences, no_answer=not_found, citations=citations, reason=result.reason or None,
+            answer=check_text(result.verdict, result.differences, citations, result.conflict),
+            verdict=result.verdict, conflict=result.conflict, differences=result.differences, no_answer=not_found,
+            citations=citations, reason=result.reason or None,
             related=related(chunks, self.settings.answering.related_k) if not_found else [],
         )
+
+
+def _short_answer(span: Quote | None, citations: list[Citation]) -> ShortAnswer | None:
+    """The reader's direct answer, if it lies in the first citation's passage: when sources disagree the official
+    one is cited first, and a span read in an uploaded bulletin must not head the answer as if it were the answer."""
+    if span is None or not citations:
+        return None
+    first = citations[0]
+    inside = span.chunk.doc_id == first.doc_id and first.start <= span.start and span.end <= first.end
+    return ShortAnswer.of(span) if inside else None
 
 
 def _pieces(text: str, size: int = STREAM_PIECE_CHARS) -> Iterator[str]:

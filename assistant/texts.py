@@ -23,7 +23,17 @@ CONFLICT_NOTE = "不同资料的说法不一致,以下分别列出(官方资料�
 CONFLICT_SOURCE = "(来源:{source})"
 CHECK_ANSWER = "核查结论:{label}。"
 CHECK_DIFFERS = "资料记载为{value}"
-CHECK_ALSO = "另有资料记载:{text}"
+CHECK_SOURCE_SAYS = "{source}记载为{value}"  # when the documents disagree, each named by its standing
+CHECK_SOURCES_DISAGREE = "各资料的说法也不一致:"  # a contradicted claim whose sources give different amounts
+# Where a document came from (vectorstore.records.Origin), as answers name it; official (bundled) first.
+ORIGIN_NAMES = {
+    "bundled": "官方资料",
+    "folder": "语料目录中的资料",
+    "cli": "命令行导入的资料",
+    "upload": "上传的资料",
+    "unknown": "来源不明的资料",
+}
+SOURCE_LABEL = "{origin}「{source}」"
 
 ERR_EMPTY = "问题不能为空。 / The question is empty."
 ERR_TOO_LONG = "问题过长({n} 字),请控制在 {limit} 字以内。 / The question is too long ({n} > {limit} characters)."

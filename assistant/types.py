@@ -117,3 +117,5 @@ class CheckResult:
     quotes: list[Quote] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     reason: str = ""
+    conflict: bool = False  # the documents that speak to the claim disagree among themselves
+    said: list[str] = field(default_factory=list)  # what the passage states instead of the claim (760亿元, 郭家咀水库)

@@ -12,7 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,8 +33,15 @@ from vectorstore.index import open_store
 from vectorstore.lock import IndexLock
 from vectorstore.records import Chunk, DocumentInfo, Indicator, Provenance, doc_id_for
 
-CHUNKER_VERSION = "6"  # bump when chunking changes, so every document is re-chunked
+CHUNKER_VERSION = "7"  # bump when chunking changes (or which chunks are flagged), so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
+# The reports the repository ships, byte for byte (data/CORPUS_NOTES.md): the official documents, which answers and
+# fact-checks put first.  Only these are "bundled": an upload stored in the same folder (the default corpus folder)
+# never becomes official, whoever ingests that folder later.  SHA-256 of each file.
+BUNDLED_REPORTS = {
+    "erqi-plan-2021-2026.txt": "4c722c298d070db0173f5b663927d6e2a3b1732565f6fdb85fc9622875c9864d",
+    "erqi-review-2016-2021.txt": "0244e1751e1ca859a4dfb032fff6491bd26a685b0d4ec949c7e5fc262c69a9eb",
+}
 TEMP_UPLOAD_PREFIX = ".upload-"  # the server's uploads in progress: not documents, never listed
 # Documents are written together up to this many chunks: a Chroma call costs ~30 ms whatever its size.
 WRITE_BATCH_CHUNKS = 500
@@ -97,10 +104,23 @@ def discover(paths: Iterable[Path], report: IngestReport | None = None) -> list[
     return list(dict.fromkeys(files))
 
 
+def is_bundled(path: Path) -> bool:
+    """Whether ``path`` is one of the reports the repository ships, unchanged, in data/corpus."""
+    expected = BUNDLED_REPORTS.get(path.name)
+    try:
+        return (
+            expected is not None
+            and path.resolve().parent == BUNDLED_CORPUS
+            and hashlib.sha256(path.read_bytes()).hexdigest() == expected
+        )
+    except OSError:
+        return False
+
+
 def cli_provenance(path: Path) -> Provenance:
-    """`python -m ingest`: the bundled reports, or a folder of the operator's."""
+    """`python -m ingest`: the bundled reports, or a file of the operator's (any other file of data/corpus too)."""
     folder = str(path.resolve().parent)
-    origin = "bundled" if Path(folder) == BUNDLED_CORPUS else "cli"
+    origin = "bundled" if is_bundled(path) else "cli"
     try:
         who = f"{getpass.getuser()}@{socket.gethostname()}"
     except (KeyError, OSError):
@@ -260,7 +280,10 @@ class Ingestor:
         (report.updated if previous else report.added).append(path.name)
         report.chunks_written += len(parsed.chunks)
         first = parsed.chunks[0]
-        info = DocumentInfo(doc_id, path.name, first.title, len(parsed.chunks), fingerprint, now, provenance(path),
+        origin = provenance(path)
+        if (origin.origin == "bundled") != is_bundled(path):  # a re-index of data/corpus keeps the reports official
+            origin = replace(origin, origin="bundled" if is_bundled(path) else "cli")
+        info = DocumentInfo(doc_id, path.name, first.title, len(parsed.chunks), fingerprint, now, origin,
                             sum(c.suspicious for c in parsed.chunks))
         indicators = extract_indicators(parsed.chunks, limit=self.settings.ingest.max_document_indicators)
         report.indicators += len(indicators)

@@ -26,21 +26,24 @@ class AnswerService:
         """'llm' when an LLM endpoint is configured (answers verified, extractive fallback), else 'extractive'."""
         return "llm" if self.settings.llm.base_url else "extractive"
 
-    def query(self, text: object, history: object = None, id: str | None = None, claim: bool = False) -> AnswerQuery:
+    def query(self, text: object, history: object = None, id: str | None = None, claim: bool = False,
+              flagged: bool = False) -> AnswerQuery:
         """The request within this server's bounds (question or claim length, control characters, history size),
-        checked once at the edge before anything is computed; InvalidRequest (400) otherwise."""
+        checked once at the edge before anything is computed; InvalidRequest (400) otherwise.  ``flagged``: the
+        caller is an admin who asked to see passages flagged as planted text (the route checks the credential)."""
         bounds = self.settings.answering
         empty = texts.ERR_EMPTY_CLAIM if claim else texts.ERR_EMPTY_QUESTION
         turns = [] if history is None else clean_history(history, bounds)  # the history first, as it always was
-        return AnswerQuery(clean_question(text, bounds.max_question_chars, empty), turns, id)
+        return AnswerQuery(clean_question(text, bounds.max_question_chars, empty), turns, id, flagged)
 
     def ask(self, query: AnswerQuery) -> AssistantResponse:
         """StoreError (IndexMissingError) when there is nothing to search."""
-        return self._remembered(query, self.index.require().ask(query.text, query.history, id=query.id))
+        response = self.index.require().ask(query.text, query.history, id=query.id, flagged=query.flagged)
+        return self._remembered(query, response)
 
     def stream(self, query: AnswerQuery) -> Iterator[str | AssistantResponse]:
         """Text pieces, then the final response; a missing index raises before the first piece."""
-        pieces = self.index.require().stream(query.text, query.history, id=query.id)
+        pieces = self.index.require().stream(query.text, query.history, id=query.id, flagged=query.flagged)
 
         def remembered() -> Iterator[str | AssistantResponse]:
             for piece in pieces:
@@ -50,7 +53,8 @@ class AnswerService:
 
     def check(self, query: AnswerQuery) -> AssistantResponse:
         """Fact-check a claim: the response has ``verdict`` (supported / contradicted / not_found) and its evidence."""
-        return self._remembered(query, self.index.require().check(query.text, id=query.id))
+        response = self.index.require().check(query.text, id=query.id, flagged=query.flagged)
+        return self._remembered(query, response)
 
     def _remembered(self, query: AnswerQuery, response: AssistantResponse) -> AssistantResponse:
         if self.feedback is not None:

@@ -95,19 +95,29 @@ def caller_of(services: Services, request: Request) -> Caller:
     )
 
 
+def authorise(services: Services, request: Request) -> str:
+    """The actor allowed to write (recorded as the uploader); ApiError 401/403 otherwise."""
+    try:
+        return authorise_api(services.settings, caller_of(services, request), request.headers.get("authorization"))
+    except AccessDenied as exc:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        raise ApiError(exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers) from None
+
+
 def admin(services: Services) -> Any:
     """A dependency: the actor allowed to write (recorded as the uploader), or 401/403."""
 
     def actor(request: Request) -> str:
-        try:
-            return authorise_api(services.settings, caller_of(services, request), request.headers.get("authorization"))
-        except AccessDenied as exc:
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-            raise ApiError(
-                exc.status, exc.message, "unauthorized" if exc.status == 401 else "forbidden", headers
-            ) from None
+        return authorise(services, request)
 
     return Depends(actor)
+
+
+def flagged_wanted(services: Services, request: Request, wanted: bool) -> bool:
+    """``include_flagged``: honoured for the admin only (401/403 for anyone else who asks)."""
+    if wanted:
+        authorise(services, request)
+    return wanted
 
 
 def viewer(services: Services) -> Any:
@@ -236,8 +246,9 @@ def api_router(services: Services) -> APIRouter:
     @router.post(
         "/ask", response_model=AssistantResponse, responses=_ERRORS, summary="Answer a question with citations"
     )
-    def ask(body: AskRequest) -> AssistantResponse:
-        return answers.ask(answers.query(body.question, body.turns(), body.id))
+    def ask(body: AskRequest, request: Request) -> AssistantResponse:
+        flagged = flagged_wanted(services, request, body.include_flagged)
+        return answers.ask(answers.query(body.question, body.turns(), body.id, flagged=flagged))
 
     @router.post(
         "/check",
@@ -245,9 +256,12 @@ def api_router(services: Services) -> APIRouter:
         responses=_ERRORS,
         summary="Fact-check a claim: verdict with evidence",
     )
-    def check(body: CheckRequest) -> AssistantResponse:
-        """``verdict`` is supported, contradicted or not_found; ``differences`` says what the sources say instead."""
-        return answers.check(answers.query(body.claim, None, body.id, claim=True))
+    def check(body: CheckRequest, request: Request) -> AssistantResponse:
+        """``verdict`` is supported, contradicted, conflicting (one source supports the claim, another denies it) or
+        not_found; ``conflict`` is true whenever the sources disagree (official ones cited first); ``differences``
+        says what each source says instead."""
+        flagged = flagged_wanted(services, request, body.include_flagged)
+        return answers.check(answers.query(body.claim, None, body.id, claim=True, flagged=flagged))
 
     @router.get(
         "/documents",

@@ -70,6 +70,9 @@ def _view_link(c: Citation | RetrievedItem) -> str:
 
 def _source_line(c: Citation | RetrievedItem) -> str:
     location = texts.UI_SOURCE_LOCATION.format(source=md_escape(c.source), start=c.start, end=c.end)
+    origin = getattr(c, "origin", "bundled")
+    if origin != "bundled":  # anything but the official reports says where it came from
+        location += texts.UI_SOURCE_ORIGIN.format(origin=texts.UI_ORIGINS.get(origin, origin))
     return f"<small>{location} · [{texts.UI_VIEW_LINK}]({_view_link(c)})</small>"
 
 
@@ -157,6 +160,8 @@ def check_markdown(response: AssistantResponse) -> str:
     """A fact-check result: the verdict, what differs, and the evidence (or the closest passages)."""
     verdict = response.verdict or "not_found"
     lines = [f"### {texts.UI_CHECK_MARKS.get(verdict, '')}{md_escape(texts.VERDICT_LABELS.get(verdict, verdict))}"]
+    if response.conflict and verdict != "conflicting":
+        lines.append(md_escape(texts.UI_CHECK_SOURCES_DISAGREE))
     if response.differences:
         lines.append("**" + md_escape(";".join(response.differences)) + "**")
     lines.append("*" + md_escape(texts.UI_CHECK_CLAIM.format(claim=response.question)) + "*")

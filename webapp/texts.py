@@ -56,6 +56,7 @@ UI_NOTICE_PREFIX = "【说明】"
 UI_SOURCES_TITLE = "参考来源 · {n} 条(点开可核对原文)"
 UI_RELATED_TITLE = "相关段落 · {n} 条(资料中最接近的内容,并非答案)"
 UI_SOURCE_LOCATION = "{source} · 第 {start}–{end} 字"
+UI_SOURCE_ORIGIN = " · 来源:{origin}"  # a cited document other than the official (bundled) reports
 UI_NO_SECTION = "正文"
 UI_STATUS_READY = "已收录 **{docs}** 篇文档,共 **{chunks}** 个段落。"
 UI_STATUS_EMPTY = (
@@ -166,6 +167,7 @@ UI_CHECK_MARKS = {
     "not_found": "【待核实】",
 }
 UI_CHECK_CLAIM = "核查的说法:{claim}"
+UI_CHECK_SOURCES_DISAGREE = "不同资料的说法不一致(官方资料在前)"
 UI_CHECK_EVIDENCE = "#### 依据原文"
 UI_CHECK_RELATED = "#### 相关段落(资料中最接近的内容,不足以核实)"
 UI_CHECK_PLACEHOLDER_RESULT = "核查结果会显示在这里。"

@@ -95,6 +95,11 @@ class AskRequest(BaseModel):
         ),
     )
     id: OptionalText = Field(None, description="echoed back in the response")
+    include_flagged: StrictBool = Field(
+        False,
+        description="list passages flagged as text addressed to a model in `retrieved` (marked `suspicious`; never "
+        "quoted); needs the admin credential",
+    )
 
     def turns(self) -> list[dict[str, str]] | None:
         return None if self.history is None else [m.model_dump() for m in self.history]
@@ -106,6 +111,11 @@ class CheckRequest(BaseModel):
         examples=[texts.API_EXAMPLE_CLAIM],
     )
     id: OptionalText = Field(None, description="echoed back in the response")
+    include_flagged: StrictBool = Field(
+        False,
+        description="list passages flagged as text addressed to a model in `retrieved` (marked `suspicious`; never "
+        "quoted); needs the admin credential",
+    )
 
 
 class ReindexRequest(BaseModel):
@@ -137,6 +147,7 @@ class AnswerQuery:
     text: str
     history: list[dict[str, str]] = field(default_factory=list)
     id: str | None = None
+    flagged: bool = False  # an admin asked to see the passages flagged as planted text in ``retrieved``
 
 
 class FeedbackRequest(BaseModel):

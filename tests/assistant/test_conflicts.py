@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant import texts
-from assistant.conflicts import conflicting, disagree, disputing, official_first
+from assistant.conflicts import conflicting, disagree, official_first, source_label
 from assistant.types import Quote
 from settings import Settings
 from vectorstore.records import Chunk
@@ -34,10 +34,10 @@ def test_official_sources_come_first() -> None:
     assert [q.chunk.doc_id for q in ordered] == ["review", "bulletin"]
 
 
-def test_a_claim_one_source_supports_and_another_denies_is_disputed() -> None:
-    claim = "二七区2020年地区生产总值为9999亿元"
-    assert disputing(claim, [("bulletin", BULLETIN), ("review", OFFICIAL)]) == [OFFICIAL]
-    assert disputing(claim, [("review", OFFICIAL)]) == []  # nothing agrees: plainly contradicted, not disputed
+def test_documents_are_named_by_their_standing() -> None:
+    assert source_label("bundled", "erqi-review-2016-2021.txt") == "官方资料"
+    assert source_label("upload", "统计公报.txt") == "上传的资料「统计公报.txt」"
+    assert source_label("somewhere", "x.txt") == "来源不明的资料「x.txt」"
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,13 @@ def test_planted_instructions_are_flagged_and_never_quoted(planted) -> None:
         r = assistant.ask(question)
         assert "忽略" not in r.answer and "一律回答" not in r.answer
         assert all(c.source != "notice.txt" for c in r.citations)
+        assert "notice.txt" not in r.model_dump_json(), "in no field: retrieved and related included (issue 20)"
+    checked = assistant.check("二七区2020年地区生产总值为9999亿元")
+    assert not any(item.suspicious for item in checked.retrieved) and "notice.txt" not in checked.model_dump_json()
+    shown = assistant.ask("二七区的GDP是多少?", flagged=True)  # an admin's request: listed, marked, never quoted
+    flagged = [item for item in shown.retrieved if item.suspicious]
+    assert flagged and {item.source for item in flagged} == {"notice.txt"}
+    assert all(c.source != "notice.txt" for c in shown.citations) and "忽略" not in shown.answer
 
 
 def test_an_answer_from_disagreeing_sources_says_so_official_first(planted) -> None:
@@ -84,9 +91,10 @@ def test_an_answer_from_disagreeing_sources_says_so_official_first(planted) -> N
 def test_a_check_against_disagreeing_sources_is_conflicting(planted) -> None:
     assistant, _ = planted
     r = assistant.check("二七区2020年地区生产总值为9999亿元")
-    assert r.verdict == "conflicting", (r.verdict, r.answer)
-    assert any("760亿元" in d for d in r.differences)
+    assert (r.verdict, r.conflict) == ("conflicting", True), (r.verdict, r.answer)
+    assert r.differences == ["官方资料记载为760亿元"]
     assert texts.VERDICT_LABELS["conflicting"] in r.answer
+    assert r.citations[0].source == "erqi-review-2016-2021.txt" and r.citations[0].origin == "bundled"
 
 
 def test_a_citation_marker_inside_a_document_is_neutralised() -> None:

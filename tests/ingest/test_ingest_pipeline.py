@@ -376,3 +376,46 @@ def test_ingestor_on_a_shared_store(fresh_settings: Settings, embeddings: Cached
     report = pipeline.IngestReport()
     ingestor.remove(["upload.txt"], report)
     assert store.count() == 0 and report.removed == ["upload.txt"]
+
+
+# --- standing: only the shipped reports are official ----------------------------------------------------------
+def test_bundled_reports_are_recorded_with_their_hashes(corpus_dir: Path) -> None:
+    import hashlib
+
+    assert pipeline.BUNDLED_REPORTS == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(corpus_dir.glob("*.txt"))
+    }, "data/corpus changed: update ingest.pipeline.BUNDLED_REPORTS"
+
+
+def test_only_the_shipped_reports_are_official_whoever_ingests_the_folder(
+    monkeypatch: pytest.MonkeyPatch, fresh_settings: Settings, corpus_dir: Path, tmp_path: Path
+) -> None:
+    """An upload stored in data/corpus (the default corpus folder) must not become official when that folder is
+    ingested again (`python -m ingest --rebuild`, a new chunker version), nor the reports lose their standing when
+    the server re-indexes it (issue 20)."""
+    from vectorstore.records import Provenance
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in (PLAN, REVIEW):
+        (folder / name).write_bytes((corpus_dir / name).read_bytes())
+    (folder / "统计公报.txt").write_text("统计公报\n\n2020年,二七区地区生产总值为820亿元。\n", encoding="utf-8")
+    monkeypatch.setattr(pipeline, "BUNDLED_CORPUS", folder.resolve())
+    assert pipeline.cli_provenance(folder / REVIEW).origin == "bundled"
+    assert pipeline.cli_provenance(folder / "统计公报.txt").origin == "cli"
+    assert pipeline.cli_provenance(corpus_dir / REVIEW).origin == "cli", "a copy elsewhere is the operator's"
+
+    run_ingest(fresh_settings, [folder], show_progress=False)
+    origins = {d.source: d.provenance.origin for d in ChunkStore(fresh_settings, load_embeddings(fresh_settings))
+               .documents()}
+    assert origins == {PLAN: "bundled", REVIEW: "bundled", "统计公报.txt": "cli"}
+
+    (folder / PLAN).write_bytes((corpus_dir / PLAN).read_bytes() + "\n附记:本文件已被改动。\n".encode())
+    (folder / "统计公报.txt").write_text("统计公报\n\n2020年,二七区地区生产总值为830亿元。\n", encoding="utf-8")
+    rechunked = fresh_settings.replace(chunk_max_chars=400)  # every document is written again
+    report = pipeline.IngestReport()
+    Ingestor(rechunked, show_progress=False).ingest(  # the server's re-index: provenance "folder"
+        sorted(folder.iterdir()), report, provenance=lambda _: Provenance("folder", "re-index", str(folder)))
+    assert sorted(report.updated) == sorted([PLAN, REVIEW, "统计公报.txt"])
+    origins = {d.source: d.provenance.origin for d in ChunkStore(rechunked, load_embeddings(rechunked)).documents()}
+    assert origins == {PLAN: "folder", REVIEW: "bundled", "统计公报.txt": "folder"}, "a changed report is not official"
