@@ -22,9 +22,11 @@ clause (from the clause its subject comes from), ``original[start:end]``.
 """
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vectorstore.layout import DocumentLayout, Paragraph, section_parts
 from vectorstore.records import Chunk, Indicator, IndicatorSide
@@ -250,7 +252,7 @@ def _side(text: str, paragraph: Paragraph, at: int, fallback: IndicatorSide) -> 
     """The cue nearest the number in its sentence, else its paragraph, else its headings (innermost first), else
     the document's."""
     for a, b in _enclosing_sentence(text, paragraph, at), (paragraph.start, paragraph.end):
-        side = _decided(_nearest(((s + a, e + a, o) for s, e, o in cue_spans(text[a:b], near_figures=True)), at))
+        side = _decided(_nearest(_cues(text, a, b), at))
         if side:
             return side
     for heading in reversed(section_parts(paragraph.section)):
@@ -264,10 +266,31 @@ def _decided(side: str | None) -> IndicatorSide | None:
     return "actual" if side == "actual" else "target" if side == "target" else None
 
 
+# A paragraph's sentences, cues and opening clause are found once, not once per number in it: a long paragraph
+# (a 500,000-character upload) would otherwise cost time quadratic in its length.  ``text`` is the same string
+# object for every paragraph of a document, so a key hashes it once.
+@lru_cache(maxsize=16)
+def _sentences(text: str, start: int, end: int) -> tuple[tuple[int, ...], tuple[Span, ...]]:
+    spans = tuple(split_sentences(text, Span(start, end)))
+    return tuple(s.start for s in spans), spans
+
+
+@lru_cache(maxsize=16)
+def _cues(text: str, a: int, b: int) -> tuple[tuple[int, int, str], ...]:
+    return tuple((s + a, e + a, o) for s, e, o in cue_spans(text[a:b], near_figures=True))
+
+
+@lru_cache(maxsize=16)
+def _opening(text: str, start: int, end: int) -> tuple[int, int]:
+    first = clauses(text, start, end)[:1]
+    return first[0] if first else (start, start)
+
+
 def _enclosing_sentence(text: str, paragraph: Paragraph, at: int) -> tuple[int, int]:
-    for s in split_sentences(text, Span(paragraph.start, paragraph.end)):
-        if s.start <= at < s.end:
-            return s.start, s.end
+    starts, spans = _sentences(text, paragraph.start, paragraph.end)
+    i = bisect.bisect_right(starts, at) - 1
+    if i >= 0 and spans[i].start <= at < spans[i].end:
+        return spans[i].start, spans[i].end
     return paragraph.start, paragraph.end
 
 
@@ -286,8 +309,8 @@ def _period(text: str, paragraph: Paragraph, record: _Record) -> str:
     paragraph's opening clause (「2020年,二七区……」 dates what follows it)."""
     at = record.quantity.start
     sentence = _enclosing_sentence(text, paragraph, at)
-    opening = clauses(text, paragraph.start, paragraph.end)[:1] or [(paragraph.start, paragraph.start)]
-    for (a, b), following in (((record.quote_start, at), False), (sentence, True), (opening[0], False)):
+    opening = _opening(text, paragraph.start, paragraph.end)
+    for (a, b), following in (((record.quote_start, at), False), (sentence, True), (opening, False)):
         found = [(s + a, p) for s, _, p in periods(text[a:b])]
         before = [p for s, p in found if s < at]
         if before:
