@@ -208,7 +208,7 @@ class ExtractiveAnswerer:
                     official_first(draft.quotes, view.origins),
                     is_list=draft.is_list,
                     confidence=confidence,
-                    conflict=True,  # no direct answer: which figure is right is the reader's call, not ours
+                    conflict=True,  # no direct answer: which source's figure to trust is for the person asking
                 )
             return Extraction(draft.quotes, is_list=draft.is_list, confidence=confidence, short=draft.short)
         reason = draft.reason or f"confidence {confidence:.2f} is below {self.threshold:.2f}"

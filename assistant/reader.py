@@ -169,7 +169,7 @@ class Reader:
         self.max_tokens = self.info.max_tokens
         torch.set_num_threads(1)  # one window per core: several questions at once use every core
         # …and no more than one per core: twenty questions' forward passes at once on two cores thrash the caches
-        # (measured: 10 answers/s with 20 clients against 9.6 with one)
+        # (20 clients on 2 cores: 10.0 answers/s unbounded, 13.5 bounded; docs/benchmarks.md section 11)
         self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     def count_tokens(self, texts: list[str]) -> list[int]:
