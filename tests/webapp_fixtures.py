@@ -163,3 +163,13 @@ def empty_server(tmp_path: Path) -> Iterator[LiveServer]:
 def api(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=60) as client:
         yield client
+
+
+def assert_error(r: httpx.Response, status: int, *words: str) -> dict:
+    """An error reply as every route gives it: the status, one `error` object, its message holding ``words``."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"} and body["error"]["code"] == status and body["error"]["message"]
+    for word in words:
+        assert word in body["error"]["message"], body
+    return body

@@ -25,7 +25,7 @@ pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
 from common import REPO, free_port  # noqa: E402
-from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, LiveServer, indexed_copy  # noqa: E402
+from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, LiveServer, assert_error, indexed_copy  # noqa: E402
 
 ANSWER_ID = re.compile(r"ans-[0-9a-f]{32}")
 FIELDS = {"subject", "value", "unit", "period", "orientation", "text", "doc_id", "source", "start", "end"}
@@ -38,14 +38,6 @@ THIRD = (
 )
 SCRIPTED = "驿站公告<b>加粗</b>\n\n驿站留言板上写着<script>alert(1)</script>这一行字,共有留言120条。\n"
 
-
-def assert_error(r: httpx.Response, status: int, *words: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and body["error"]["code"] == status and body["error"]["message"]
-    for word in words:
-        assert word in body["error"]["message"], body
-    return body
 
 
 def original_text(live: LiveServer, source: str) -> str:
