@@ -39,6 +39,7 @@ CONTRASTS = Path("var/train/contrasts.jsonl")
 SEED = 42
 SAVE_STEPS = 200
 REPORT_REPEAT = 3  # the reports' own questions are few: each is seen this many times per epoch
+REPLAY_SHARE = 0.25  # with --focus: this share of the windows outside the hard kinds is read again
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,18 @@ def load_split(split: str, windows: Path = WINDOWS, contrasts: Path = CONTRASTS)
     if split == "train":
         rows += [e for e in rows if e.set in ("gold", "reports_train")] * (REPORT_REPEAT - 1)
     return rows
+
+
+def focused(rows: list[Example]) -> list[Example]:
+    """The windows a focused continuation reads: every one the reader misreads most (the generated contrasts, the
+    reports' own questions, the attribute near misses) and a stable ``REPLAY_SHARE`` of the rest, so what it
+    reads well is kept."""
+    from training.sets import bucket
+
+    def hard(e: Example) -> bool:
+        return e.set in ("contrasts", "gold", "reports_train") or e.kind == "attribute"
+
+    return [e for e in rows if hard(e) or bucket(f"replay:{e.id}") < REPLAY_SHARE * 100]
 
 
 def build_model(model_dir: Path, layers: int, init: Path | None = None):
@@ -173,7 +186,8 @@ class _Rows:
         return self.rows[i]
 
 
-def train(hyper: Hyper, work: Path, out: Path, model_dir: Path, init: Path | None = None) -> dict[str, Any]:
+def train(hyper: Hyper, work: Path, out: Path, model_dir: Path, init: Path | None = None,
+          focus: bool = False) -> dict[str, Any]:
     import torch
     from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
     from transformers.trainer_utils import get_last_checkpoint
@@ -182,6 +196,8 @@ def train(hyper: Hyper, work: Path, out: Path, model_dir: Path, init: Path | Non
     set_seed(SEED)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     train_rows, val_rows = load_split("train"), load_split("val")
+    if focus:
+        train_rows = focused(train_rows)
     feats, kept = encode(tokenizer, train_rows)
     print(f"train windows {len(train_rows)} (kept {len(kept)}), val {len(val_rows)}", file=sys.stderr, flush=True)
     model, trained = build_model(model_dir, hyper.layers, init)
@@ -212,6 +228,7 @@ def train(hyper: Hyper, work: Path, out: Path, model_dir: Path, init: Path | Non
         "layers": trained, "max_tokens": MAX_TOKENS, "base": {"folder": model_dir.name,
                                                               "fingerprint": fingerprint(model_dir)},
         "hyper": hyper.__dict__, "seed": SEED, "started_from": str(init) if init else "the bundled model",
+        "focus": {"replay_share": REPLAY_SHARE} if focus else None,
         "train_windows": len(kept), "seconds": round(seconds, 1),
         "validation": validation, "validation_by_set": by_set, "command": "make train",
     }
@@ -249,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--init", type=Path, help="start from this checkpoint of an earlier run (default: the bundled "
                         "model)")
     parser.add_argument("--out", type=Path, default=READER_DIR)
+    parser.add_argument("--focus", action="store_true", help="train on the hard kinds of windows and a replay share "
+                        "of the rest (a continuation of an earlier run, with --init)")
     parser.add_argument("--evaluate", choices=("val", "test"), help="measure the shipped reader on that split's "
                         "windows instead of training (the test split only ever here)")
     parser.add_argument("--float", action="store_true", help="with --evaluate: the float32 reader, not int8")
@@ -257,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(evaluate_shipped(args.evaluate, not args.float), ensure_ascii=False, indent=1))
         return 0
     hyper = Hyper(args.layers, args.epochs, args.batch, args.learning_rate)
-    meta = train(hyper, args.work, args.out, ensure(), args.init)
+    meta = train(hyper, args.work, args.out, ensure(), args.init, args.focus)
     print(json.dumps(meta["validation"], ensure_ascii=False), file=sys.stderr)
     return 0
 

@@ -284,15 +284,12 @@ def test_long_history_is_refused_at_once_and_other_users_are_not_slowed(live_ser
             "41",
         )
 
-        def p95(samples: list[float]) -> float:
-            return statistics.quantiles(samples, n=20)[-1]
-
         def timed() -> float:
             started = time.perf_counter()
             assert client.post("/api/ask", json={"question": GDP_QUESTION}).status_code == 200
             return time.perf_counter() - started
 
-        baseline = p95([timed() for _ in range(12)])
+        baseline = statistics.median([timed() for _ in range(12)])
         stop = threading.Event()
 
         # encoded once: the server shares this process, and encoding 300,000 characters per request would be the
@@ -308,12 +305,15 @@ def test_long_history_is_refused_at_once_and_other_users_are_not_slowed(live_ser
         for t in attackers:
             t.start()
         try:
-            loaded = p95([timed() for _ in range(12)])
+            loaded = [timed() for _ in range(12)]
         finally:
             stop.set()
             for t in attackers:
                 t.join(30)
-    assert loaded < baseline * 3 + 0.5, (baseline, loaded)  # was: ~8 s per answer
+    # was: ~8 s per answer. The three attackers share this process's two cores and its GIL with the server, so
+    # answers do slow down; the bounds catch a wait behind the attack, not that slowing (a p95 over 12 samples
+    # is their maximum, and one scheduling hiccup on a busy CI machine took it past 1 s).
+    assert statistics.median(loaded) < baseline * 3 + 0.5 and max(loaded) < 3.0, (baseline, loaded)
 
 
 # --- bad input, errors and the connection ----------------------------------------------------------
