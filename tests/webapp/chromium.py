@@ -2,15 +2,47 @@
 dialogs and page errors.  The ``browser`` fixture is in tests/webapp/conftest.py."""
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
+
+from common import REPO
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 30_000  # generous: CI machines have 2 cores
 expect.set_options(timeout=TIMEOUT_MS)
+UPDATE_SCREENSHOTS = os.environ.get("ERQI_UPDATE_SCREENSHOTS") == "1"  # opt-in: overwrite the committed ones
+DOCS = REPO / "docs"
+
+NEEDS_CHROMIUM = [  # a browser test module's pytestmark
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"Debian chromium not installed at {CHROMIUM} (apt-get install chromium fonts-noto-cjk "
+        "fonts-noto-color-emoji)",
+    ),
+]
+
+
+def _digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+def photograph(target, name: str, tmp_path: Path, min_bytes: int = 10_000, **options) -> Path:
+    """A screenshot of the page or an element: into docs/ only when asked to update them."""
+    tracked = DOCS / name
+    before = _digest(tracked)
+    shot = tracked if UPDATE_SCREENSHOTS else tmp_path / name
+    target.screenshot(path=str(shot), **options)
+    assert shot.stat().st_size > min_bytes
+    if not UPDATE_SCREENSHOTS:
+        assert _digest(tracked) == before, "a test run never writes a tracked screenshot"
+    return shot
 
 
 class Page:

@@ -1,4 +1,4 @@
-"""Fixtures of the browser tests: one Debian chromium per test module."""
+"""Fixtures of the browser tests: one Debian chromium per test module, a fresh page per test."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chromium import CHROMIUM, CHROMIUM_ARGS
+from chromium import CHROMIUM, CHROMIUM_ARGS, Page
 
 
 @pytest.fixture(scope="module")
@@ -17,3 +17,11 @@ def browser() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Page]:
+    """A fresh page on the module's server (``base_url`` comes from the webapp_fixtures plugin)."""
+    p = Page(browser, base_url)
+    yield p
+    p.context.close()

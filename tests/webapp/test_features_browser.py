@@ -8,59 +8,19 @@ docs/screenshot-feedback.png.  A test run never writes tracked files otherwise.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from common import REPO
-
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from chromium import CHROMIUM, Page  # noqa: E402
+from chromium import NEEDS_CHROMIUM, Page, photograph  # noqa: E402
 from webapp_fixtures import GDP_QUESTION, REVIEW, LiveServer  # noqa: E402
 
-UPDATE_SCREENSHOTS = os.environ.get("ERQI_UPDATE_SCREENSHOTS") == "1"  # opt-in: overwrite the committed ones
-DOCS = REPO / "docs"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=(
-            f"Debian chromium not installed at {CHROMIUM} (apt-get install "
-            f"chromium fonts-noto-cjk fonts-noto-color-emoji)"
-        ),
-    ),
-]
-
-
-@pytest.fixture
-def page(browser, base_url: str) -> Iterator[Page]:
-    p = Page(browser, base_url)
-    yield p
-    p.context.close()
-
-
-def digest(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
-def photograph(target, name: str, tmp_path: Path, **options) -> Path:
-    """A screenshot of the page or an element: into docs/ only when asked to update them."""
-    tracked = DOCS / name
-    before = digest(tracked)
-    shot = tracked if UPDATE_SCREENSHOTS else tmp_path / name
-    target.screenshot(path=str(shot), **options)
-    assert shot.stat().st_size > 10_000
-    if not UPDATE_SCREENSHOTS:
-        assert digest(tracked) == before, "a test run never writes a tracked screenshot"
-    return shot
+pytestmark = NEEDS_CHROMIUM
 
 
 def visible_rows(p) -> list[list[str]]:

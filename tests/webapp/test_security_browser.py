@@ -17,13 +17,10 @@ from common import free_port
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from chromium import CHROMIUM, TIMEOUT_MS, Page  # noqa: E402
+from chromium import NEEDS_CHROMIUM, TIMEOUT_MS, Page  # noqa: E402
 from webapp_fixtures import GDP_QUESTION, LiveServer  # noqa: E402
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian chromium not installed at {CHROMIUM}"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 ATTACK = """<!doctype html><html><body><script>
 const target = "%(target)s";

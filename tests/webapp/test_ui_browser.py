@@ -7,36 +7,19 @@ the README's docs/screenshot-chat.png, run ``make screenshots`` (``ERQI_UPDATE_S
 """
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from common import REPO
-
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from chromium import CHROMIUM, Page  # noqa: E402
+from chromium import NEEDS_CHROMIUM, Page, photograph  # noqa: E402
 from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, LiveServer  # noqa: E402
 
-SCREENSHOT = REPO / "docs" / "screenshot-chat.png"
-UPDATE_SCREENSHOTS = os.environ.get("ERQI_UPDATE_SCREENSHOTS") == "1"  # opt-in: overwrite the committed one
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=(
-            f"Debian chromium not installed at {CHROMIUM} (apt-get install "
-            f"chromium fonts-noto-cjk fonts-noto-color-emoji)"
-        ),
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 XSS_TEXT = (
     "安全测试公告<script>alert(1)</script>\n\n"
@@ -46,20 +29,8 @@ XSS_TEXT = (
 )
 
 
-@pytest.fixture
-def page(browser, base_url: str) -> Iterator[Page]:
-    p = Page(browser, base_url)
-    yield p
-    p.context.close()
-
-
-def digest(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
 def test_ask_see_cited_answer_and_its_source_then_the_documents(page: Page, tmp_path: Path) -> None:
     p = page.page
-    committed = digest(SCREENSHOT)
     expect(p.locator("#page-header h1")).to_have_text("二七区发展资料问答")
     expect(p.locator("#examples button")).to_have_count(5)
 
@@ -80,11 +51,7 @@ def test_ask_see_cited_answer_and_its_source_then_the_documents(page: Page, tmp_
 
     p.locator("#question-box textarea").blur()
     p.wait_for_timeout(800)  # let the accordion's opening animation finish
-    shot = SCREENSHOT if UPDATE_SCREENSHOTS else tmp_path / SCREENSHOT.name
-    p.screenshot(path=str(shot))
-    assert shot.stat().st_size > 20_000
-    if not UPDATE_SCREENSHOTS:
-        assert digest(SCREENSHOT) == committed, "a test run never writes the tracked screenshot"
+    photograph(p, "screenshot-chat.png", tmp_path, min_bytes=20_000)
 
     p.get_by_role("tab", name="文档").click()
     table = p.locator("#documents-table")
