@@ -150,18 +150,23 @@ def evaluate(model: Any, tokenizer: Any, examples: list[Example], batch: int = 3
                 right.append(r.text == ex.answer)
                 f1s.append(char_f1(r.text, ex.answer))
     m, y = np.array(margins), np.array(labels)
-    auc = None
-    if y.any() and (~y).any():  # how well the margin tells windows that answer from those that do not
-        ranks = np.argsort(np.argsort(m)) + 1
-        auc = round(float((ranks[y].sum() - y.sum() * (y.sum() + 1) / 2) / (y.sum() * (~y).sum())), 4)
     return {
-        "answer_vs_none_auc": auc,
+        "answer_vs_none_auc": auc(m, y),
         "windows": len(examples), "answerable": int(y.sum()),
         "exact_match": round(float(np.mean(right)), 4) if right else None,
         "f1": round(float(np.mean(f1s)), 4) if f1s else None,
         "answerable_read_as_none": round(float((m[y] < 0).mean()), 4) if y.any() else None,
         "none_read_as_none": round(float((m[~y] < 0).mean()), 4) if (~y).any() else None,
     }
+
+
+def auc(margins: np.ndarray, answerable: np.ndarray) -> float | None:
+    """How well the margin tells windows that answer from those that do not (None: only one kind)."""
+    y = answerable.astype(bool)
+    if not (y.any() and (~y).any()):
+        return None
+    ranks = np.argsort(np.argsort(margins)) + 1
+    return round(float((ranks[y].sum() - y.sum() * (y.sum() + 1) / 2) / (y.sum() * (~y).sum())), 4)
 
 
 def char_f1(pred: str, gold: str) -> float:
