@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.planted import is_suspicious
+from ingest.planted import confirm, screen
 from ingest.settings import ChunkingParams
 from ingest.structure import Block, Span, heading_text, parse_blocks, title_text
 from vectorstore.records import SECTION_SEP, Chunk, ChunkKind, doc_id_for, short_hash
@@ -80,8 +80,9 @@ class _Run:
 
 
 def _sections(text: str, blocks: list[Block]) -> list[_Run]:
-    """The document as runs of blocks.  A paragraph addressed to a model (``is_suspicious``) is a run of
-    its own, so the chunk flagged for it never holds the report's own sentences around it."""
+    """The document as runs of blocks.  A paragraph that may address a model (``screen``: a pattern or the
+    planted-text detector's first stage) is a run of its own, so the chunk flagged for it never holds the
+    report's own sentences around it."""
     outline = _Outline()
     runs: list[_Run] = []
     for block in blocks:
@@ -94,7 +95,7 @@ def _sections(text: str, blocks: list[Block]) -> list[_Run]:
         kind: ChunkKind = "caption" if block.kind == "caption" else "text"
         if kind == "text":
             outline.body()
-        path, planted = outline.path(), is_suspicious(block.span.text(text))
+        path, planted = outline.path(), screen(block.span.text(text))
         last = runs[-1] if runs else None
         if last and last.path == path and last.kind == kind == "text" and last.planted == planted:
             last.blocks.append(block)
@@ -110,9 +111,14 @@ def _title_only(blocks: list[Block]) -> list[_Run]:
 
 
 def chunk_text(
-    text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = ""
+    text: str, source: str, params: ChunkingParams, title: str | None = None, doc_hash: str = "", ingested_at: str = "",
+    *, confirmed: bool = True,
 ) -> list[Chunk]:
-    """Split one document's text into chunks; ``text[c.start:c.end] == c.text`` for each."""
+    """Split one document's text into chunks; ``text[c.start:c.end] == c.text`` for each.
+
+    ``suspicious`` is the planted-text detector's verdict; with ``confirmed=False`` (the parser's worker process,
+    which never loads the embedding model) only its cheap part's (``ingest.planted.screen``), for the ingesting
+    process to settle with ``ingest.planted.confirm``."""
     blocks = parse_blocks(text, params.heading_max_chars)
     title = title or title_text(text, blocks) or source.rsplit(".", 1)[0]
     doc_id = doc_id_for(source)
@@ -138,7 +144,7 @@ def chunk_text(
                     doc_hash,
                     ingested_at,
                     orientation_of(body),
-                    suspicious=run.planted or is_suspicious(f"{run.path}\n{body}"),
+                    suspicious=run.planted or screen(f"{run.path}\n{body}"),
                 )
             )
-    return chunks
+    return confirm(chunks) if confirmed else chunks

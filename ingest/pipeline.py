@@ -20,7 +20,7 @@ from ingest import texts
 from ingest.indicators import INDICATORS_VERSION, extract_indicators
 from ingest.limits import ParseLimits, UnreadableFileError
 from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.planted import planted_instructions
+from ingest.planted import confirm, planted_instructions
 from ingest.progress import progress_bar
 from ingest.settings import ChunkingParams, IngestConfig
 from ingest.worker import ParsedDocument, ParseJob, worker_for
@@ -33,7 +33,7 @@ from vectorstore.index import open_store
 from vectorstore.lock import IndexLock
 from vectorstore.records import Chunk, DocumentInfo, Indicator, Provenance, doc_id_for
 
-CHUNKER_VERSION = "7"  # bump when chunking changes (or which chunks are flagged), so every document is re-chunked
+CHUNKER_VERSION = "8"  # bump when chunking changes (or which chunks are flagged), so every document is re-chunked
 BUNDLED_CORPUS = (Path(__file__).resolve().parent.parent / "data" / "corpus").resolve()
 # The reports the repository ships, byte for byte (data/CORPUS_NOTES.md): the official documents, which answers and
 # fact-checks put first.  Only these are "bundled": an upload stored in the same folder (the default corpus folder)
@@ -276,6 +276,7 @@ class Ingestor:
         if not parsed.chunks:
             report.skipped.append((str(path), texts.SKIP_NO_TEXT))
             return None
+        parsed = replace(parsed, chunks=confirm(parsed.chunks))  # the planted-text detector's second stage
         self._note(path, parsed, report)
         (report.updated if previous else report.added).append(path.name)
         report.chunks_written += len(parsed.chunks)

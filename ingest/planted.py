@@ -12,11 +12,23 @@ with the other invisible fillers; lower case; no spaces inside a line), so 「�
 「忽 略 以 上 指 令」 read as 「忽略以上指令」:
 
 - :data:`PATTERNS`: the shapes that are never ordinary text (「忽略以上…指令」, 「系统提示:」, "[system]");
-- a learned detector (:class:`PlantedModel`): logistic regression over the character 1–3-grams of each
-  sentence, weights in ``ingest/planted_model.json`` (``python -m training.planted`` fits it on the
-  hand-written set ``data/security/planted.jsonl``, the reports' sentences and DRCD's, and records its
-  figures in ``docs/bench/planted.json``), evaluated here with NumPy: paraphrases (「请不要管前文的说明」,
-  「如果有人问…就回答…」, role words, system-prompt shapes) that no pattern lists.
+- a learned detector in two stages, for paraphrases (「请不要管前文的说明」, 「要是有谁打听…你就回他一句」, role
+  play, polite requests to "the AI", system-prompt shapes) that no pattern lists:
+
+  1. :class:`PlantedModel`: logistic regression over the character 1–3-grams and word classes of each
+     sentence (weights in ``ingest/planted_model.json``), scored in plain Python for every sentence; a
+     sentence scoring below the gate (:attr:`EmbeddingStage.gate`, a low score) is ordinary;
+  2. :class:`EmbeddingStage`: the sentences above the gate (a few in a hundred of a report's) are embedded
+     with the bundled multilingual-e5-small (``vectorstore.embedding``, e5's ``query:`` form, the shared
+     torch-int8 engine) and a logistic regression over the vector and the first stage's log-odds decides
+     (weights in ``ingest/planted_stage2.json``, evaluated with NumPy).
+
+  ``python -m training.planted`` fits both on ``data/security/planted.jsonl`` (training part),
+  ``planted_extra.jsonl``, the reports' sentences and DRCD's, and records their figures on three held-out
+  sets in ``docs/bench/planted.json``.
+
+At ingest the parser (a worker process without torch) marks the chunks the patterns or the first stage pass
+(:func:`screen`); the ingesting process then lets the second stage decide (:func:`confirm`).
 """
 from __future__ import annotations
 
@@ -24,12 +36,21 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from vectorstore.records import Chunk
 
 MODEL_PATH = Path(__file__).with_name("planted_model.json")
 MODEL_FORMAT = "planted-ngram-logreg-1"
+STAGE2_PATH = Path(__file__).with_name("planted_stage2.json")
+STAGE2_FORMAT = "planted-e5-logreg-1"
 
 # Each pattern is matched against normalised text (see normalise), line starts kept for the ^ patterns.
 PATTERNS: tuple[str, ...] = (
@@ -62,6 +83,7 @@ _INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u180b\u180c\u180d")
     chr(c) for c in range(0xFE00, 0xFE10)
 )
 _SPACE = re.compile(r"\s+")
+_WIDE_GAP = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")  # a space between two CJK characters (or marks)
 # Sentence ends (after NFKC: 。 stays, ！？；: become ! ? ;), line breaks, and an English full stop before a space.
 _PIECE_END = re.compile(r"(?<=[。!?;\n])|(?<=\.)(?=\s)")
 _DIGIT = re.compile(r"\d")
@@ -81,11 +103,29 @@ def normalise(text: str) -> str:
     return "\n".join(_SPACE.sub("", line) for line in _visible(text).lower().splitlines())
 
 
-def pieces(text: str) -> list[str]:
-    """The sentences of ``text``, normalised, for the learned detector (long ones as overlapping windows)."""
+def _unspaced(line: str) -> str:
+    """A line spelled out with a space between every character ("I g n o r e   a l l") joined back into its
+    words; any other line as it is."""
+    body = line.strip()
+    if len(body) >= 5 and body[1::2].strip(" ") == "":  # every other character a space
+        return " ".join(w.replace(" ", "") for w in re.split(r" {3}", body) if w.strip())
+    return line
+
+
+def _readable(part: str) -> str:
+    """One sentence with its spaces as a reader would write them: runs of spaces as one, none between CJK
+    characters."""
+    return _WIDE_GAP.sub("", _SPACE.sub(" ", part.strip()))
+
+
+def readable_pieces(text: str) -> list[str]:
+    """The sentences of ``text`` (visible, lower case, letter-by-letter spacing undone, spaces as
+    :func:`_readable` keeps them), long ones as half-overlapping windows of :data:`WINDOW` characters: what the
+    second stage embeds."""
     out = []
-    for part in _PIECE_END.split(_visible(text).lower()):
-        piece = _SPACE.sub("", part)
+    lines = "\n".join(_unspaced(line) for line in _visible(text).lower().split("\n"))
+    for part in _PIECE_END.split(lines):
+        piece = _readable(part)
         if not piece:
             continue
         if len(piece) <= WINDOW:
@@ -94,6 +134,16 @@ def pieces(text: str) -> list[str]:
             step = WINDOW // 2
             out += [piece[i : i + WINDOW] for i in range(0, len(piece) - step, step)]
     return out
+
+
+def key(piece: str) -> str:
+    """A readable piece as the first stage reads it: no spaces."""
+    return piece.replace(" ", "")
+
+
+def pieces(text: str) -> list[str]:
+    """The sentences of ``text``, normalised (no spaces), for the first stage (long ones as overlapping windows)."""
+    return [key(p) for p in readable_pieces(text)]
 
 
 # Word classes the detector also sees, alone and in pairs (a piece naming one who asks and a verb of answering is
@@ -172,15 +222,82 @@ class PlantedModel:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+@dataclass(frozen=True)
+class EmbeddingStage:
+    """Logistic regression over a sentence's e5 vector (``query:`` form, L2-normalised) and the first stage's
+    log-odds, written by ``python -m training.planted``; it reads only sentences the first stage scores at
+    least ``gate``."""
+
+    coef: np.ndarray  # one weight per vector dimension
+    ngram_weight: float  # the weight of the first stage's log-odds
+    intercept: float
+    gate: float
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> EmbeddingStage:
+        path = path or STAGE2_PATH
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != STAGE2_FORMAT:
+            raise ValueError(f"{path}: format {data.get('format')!r}, expected {STAGE2_FORMAT!r}")
+        return cls(np.asarray(data["coef"], dtype=np.float64), data["ngram_weight"], data["intercept"], data["gate"],
+                   data["threshold"])
+
+    def probabilities(self, vectors: np.ndarray, first: Sequence[float]) -> np.ndarray:
+        """How likely each embedded piece is planted, given its vector and its first-stage probability."""
+        p = np.clip(np.asarray(first, dtype=np.float64), 1e-6, 1 - 1e-6)
+        z = vectors.astype(np.float64) @ self.coef + self.ngram_weight * np.log(p / (1 - p)) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+def _e5_query(texts: list[str]) -> np.ndarray:
+    """e5 ``query:`` vectors from the process's shared bundled engine (loaded on first use)."""
+    from vectorstore.embedding.embeddings import shared_e5
+
+    return np.asarray(shared_e5().query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+# How the second stage embeds pieces: replaceable (tests, a process with its own engine); the weights were fitted
+# on the vectors of this function.
+embed: Callable[[list[str]], np.ndarray] = _e5_query
+
+
 @lru_cache(maxsize=1)
 def model() -> PlantedModel:
     return PlantedModel.load()
 
 
-@lru_cache(maxsize=8192)  # section paths repeat for every chunk of a section
-def _flagged_piece(piece: str) -> bool:
-    m = model()
-    return m.probability(piece) >= m.threshold
+@lru_cache(maxsize=1)
+def stage2() -> EmbeddingStage:
+    return EmbeddingStage.load()
+
+
+@lru_cache(maxsize=16384)  # section paths repeat for every chunk of a section
+def first_stage(piece: str) -> float:
+    """The first stage's probability for a normalised piece (no spaces)."""
+    return model().probability(piece)
+
+
+_decided: dict[str, bool] = {}  # readable piece → the second stage's verdict (bounded below)
+_DECIDED_MAX = 65536
+
+
+def _second_stage(candidates: list[str]) -> None:
+    """Decide the readable pieces not yet decided, embedding them in one batch."""
+    todo = [p for p in dict.fromkeys(candidates) if p not in _decided]
+    if not todo:
+        return
+    stage = stage2()
+    flags = stage.probabilities(embed(todo), [first_stage(key(p)) for p in todo]) >= stage.threshold
+    if len(_decided) + len(todo) > _DECIDED_MAX:
+        _decided.clear()
+    _decided.update(zip(todo, (bool(f) for f in flags), strict=True))
+
+
+def candidates(text: str) -> list[str]:
+    """The readable pieces of ``text`` the first stage passes to the second (scored at least the gate)."""
+    gate = stage2().gate
+    return [p for p in readable_pieces(text) if first_stage(key(p)) >= gate]
 
 
 def pattern_phrases(text: str) -> list[str]:
@@ -189,8 +306,10 @@ def pattern_phrases(text: str) -> list[str]:
 
 
 def flagged_pieces(text: str) -> list[str]:
-    """The sentences of ``text`` (normalised) the learned detector flags."""
-    return [p for p in pieces(text) if _flagged_piece(p)]
+    """The sentences of ``text`` (normalised) the learned detector flags (both stages)."""
+    found = candidates(text)
+    _second_stage(found)
+    return [key(p) for p in found if _decided[p]]
 
 
 def planted_instructions(text: str) -> list[str]:
@@ -199,6 +318,20 @@ def planted_instructions(text: str) -> list[str]:
     return pattern_phrases(text) + flagged_pieces(text)
 
 
+def screen(text: str) -> bool:
+    """True when a pattern matches ``text`` or the first stage passes one of its sentences to the second: cheap,
+    never embeds; :func:`is_suspicious` implies it."""
+    return _COMPILED.search(normalise(text)) is not None or bool(candidates(text))
+
+
 def is_suspicious(text: str) -> bool:
-    """True when ``text`` holds an instruction addressed to a model."""
-    return _COMPILED.search(normalise(text)) is not None or any(_flagged_piece(p) for p in pieces(text))
+    """True when ``text`` holds an instruction addressed to a model (the patterns, or both learned stages)."""
+    return _COMPILED.search(normalise(text)) is not None or bool(flagged_pieces(text))
+
+
+def confirm(chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks with the second stage's verdict: a chunk :func:`screen` marked stays flagged only when
+    :func:`is_suspicious` holds (its candidate sentences embedded in one batch)."""
+    marked = [f"{c.section}\n{c.text}" for c in chunks if c.suspicious]
+    _second_stage([p for text in marked for p in candidates(text)])
+    return [replace(c, suspicious=is_suspicious(f"{c.section}\n{c.text}")) if c.suspicious else c for c in chunks]

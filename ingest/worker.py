@@ -50,7 +50,9 @@ class ParsedDocument:
 def parse_document(job: ParseJob) -> ParsedDocument:
     """File → chunks within the limits (runs in the worker; also callable in-process)."""
     loaded = load_file(job.path, limits=job.limits)
-    chunks = chunk_text(loaded.text, job.source, job.params, loaded.title, job.doc_hash, job.ingested_at)
+    # the planted-text flags as screened; the caller confirms them (ingest.planted.confirm): no torch here
+    chunks = chunk_text(loaded.text, job.source, job.params, loaded.title, job.doc_hash, job.ingested_at,
+                        confirmed=False)
     headings = sum(c.kind == "heading" for c in chunks)
     if headings > job.limits.max_headings:
         raise DocumentTooLarge(texts.TOO_MANY_HEADINGS.format(count=headings, limit=job.limits.max_headings))

@@ -1,14 +1,18 @@
-"""The learned planted-text detector (``ingest/planted.py``): fit, measure, write.
+"""The learned planted-text detector (``ingest/planted.py``): fit both stages, measure, write.
 
-``python -m training.planted [--out ingest/planted_model.json] [--report docs/bench/planted.json] [--measure]``
+``python -m training.planted [--out ingest/planted_model.json] [--stage2-out ingest/planted_stage2.json]
+[--report docs/bench/planted.json] [--measure]``
 
 Data:
 
-- ``data/security/planted_heldout.jsonl``: hand-written later, apart, in other words, and never used to fit the
-  model or choose its threshold: only ever measured (``held_out_written_apart``);
+- measured only, never used to fit, to choose a threshold or the gate: ``data/security/planted_heldout.jsonl``
+  (written apart, ``held_out_written_apart``) and ``data/security/planted_fresh.jsonl`` (written before the
+  second stage was built, ``held_out_fresh``);
 - ``data/security/planted.jsonl``: hand-written sentences, planted (text addressed to the reader or a model)
   and ordinary (policy imperatives, notices, guides, FAQs, news …), with invisible-character, full-width and
-  spaced-out variants of some of them (``of`` names the sentence a variant was made from);
+  spaced-out variants of some of them (``of`` names the sentence a variant was made from); split by a fixed
+  seed, its test part with the reports' is the seeded held-out part (``held_out``);
+- ``data/security/planted_extra.jsonl``: more hand-written sentences, training only;
 - every sentence of the two bundled reports (``data/corpus``), ordinary;
 - for training only, ordinary: the sentences of DRCD's development paragraphs
   (``data/bench/drcd_dev_simplified.json``), the training questions of ``data/train/reports_everyday.jsonl``, and
@@ -17,11 +21,17 @@ Data:
   CMRC 2018's development paragraphs (``data/bench/cmrc2018_dev.json``) are only ever measured.
 
 The set and the reports' sentences are split into train and test with a fixed seed (:data:`SEED`), a
-sentence and its variants always on the same side, each label and kind in proportion.  The model is
-logistic regression over the sublinear tf-idf of character 1–3-grams (:func:`ingest.planted.grams`),
-its vocabulary cut to the :data:`FEATURES` grams that weigh most, refitted on them; the flag threshold
-is the lowest that flags at most :data:`MAX_FALSE_FLAGS` of the training ordinary sentences out of fold.
-It is measured with the shipped rule: the patterns or the model (``ingest.planted.is_suspicious``).
+sentence and its variants always on the same side, each label and kind in proportion.
+
+First stage: logistic regression over the sublinear tf-idf of character 1–3-grams and word classes
+(:func:`ingest.planted.grams`), its vocabulary cut to the :data:`FEATURES` grams that weigh most, refitted on
+them.  Its out-of-fold scores (five folds by group) give the gate (``training.planted_stage2.choose_gate``: the
+score about one in ten of the reports' sentences reach) and, for the figures of the first stage alone, its own
+threshold.  Second stage (``training/planted_stage2.py``): logistic regression over each piece's e5 vector and
+the first stage's out-of-fold log-odds; its flag threshold is the lowest that flags, out of fold, at most
+:data:`MAX_FALSE_FLAGS` of the written ordinary and reports' sentences and :data:`MAX_FALSE_FLAGS_OTHER` of the
+others.  Everything is measured with the shipped rule: the patterns, or both stages
+(``ingest.planted.is_suspicious``).
 """
 from __future__ import annotations
 
@@ -39,12 +49,15 @@ from typing import Any
 import numpy as np
 
 from ingest import planted
+from training.planted_stage2 import TRAIN_GATE, VectorCache, choose_gate, fit_stage2, write_stage2
 from zhtext.sentences import Span as TextSpan
 from zhtext.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 SET = REPO / "data" / "security" / "planted.jsonl"
 HELD_OUT = REPO / "data" / "security" / "planted_heldout.jsonl"
+FRESH = REPO / "data" / "security" / "planted_fresh.jsonl"  # measured only (written before the second stage)
+EXTRA = REPO / "data" / "security" / "planted_extra.jsonl"  # training only
 CORPUS = REPO / "data" / "corpus"
 DRCD = REPO / "data" / "bench" / "drcd_dev_simplified.json"
 CMRC = REPO / "data" / "bench" / "cmrc2018_dev.json"
@@ -55,7 +68,7 @@ TEST_SHARE = 0.3
 FEATURES = 6000
 C = 4.0  # inverse regularisation strength
 POSITIVE_WEIGHT = 20.0  # planted sentences are few beside the ordinary ones
-MAX_FALSE_FLAGS = 0.005  # the threshold flags at most this share of the written ordinary and the reports' sentences
+MAX_FALSE_FLAGS = 0.01  # the threshold flags at most this share of the written ordinary and the reports' sentences
 MAX_FALSE_FLAGS_OTHER = 0.001  # and of the other ordinary sentences (DRCD, questions), out of fold
 OTHER_KINDS = ("drcd", "question", "carried")
 FOLDS = 5
@@ -143,15 +156,26 @@ def split(items: list[Item], seed: int = SEED, share: float = TEST_SHARE) -> tup
     return [i for i in items if i.group not in test_groups], [i for i in items if i.group in test_groups]
 
 
-def _piece_rows(items: list[Item]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The detector's pieces of each item (a sentence, or windows of a long one), their labels and owners."""
-    texts, labels, owners = [], [], []
+@dataclass(frozen=True)
+class Pieces:
+    """The detector's pieces of some items (a sentence, or windows of a long one): readable (the second stage's
+    input), normalised (the first stage's), the item's label and index."""
+
+    readable: list[str]
+    keys: list[str]
+    labels: np.ndarray
+    owners: np.ndarray
+
+
+def piece_rows(items: list[Item]) -> Pieces:
+    readable, labels, owners = [], [], []
     for n, item in enumerate(items):
-        for piece in planted.pieces(item.text):
-            texts.append(piece)
+        for piece in planted.readable_pieces(item.text):
+            readable.append(piece)
             labels.append(item.planted)
             owners.append(n)
-    return texts, np.asarray(labels), np.asarray(owners)
+    return Pieces(readable, [planted.key(p) for p in readable], np.asarray(labels, dtype=bool),
+                  np.asarray(owners, dtype=int))
 
 
 def _vectorizer(vocabulary: list[str] | None = None) -> Any:
@@ -178,28 +202,25 @@ def fit(texts: list[str], labels: np.ndarray) -> planted.PlantedModel:
                                 float(clf.intercept_[0]), 0.5)
 
 
-def _item_scores(model: planted.PlantedModel, texts: list[str], owners: np.ndarray, n: int) -> np.ndarray:
-    """Each item's highest piece probability."""
+def item_scores(scores: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    """Each item's highest piece score (0 for an item without pieces)."""
     out = np.zeros(n)
-    for text, owner in zip(texts, owners, strict=True):
-        out[owner] = max(out[owner], model.probability(text))
+    np.maximum.at(out, owners, scores)
     return out
 
 
-def out_of_fold(items: list[Item]) -> np.ndarray:
-    """Each training item's score from a model fitted without its fold (folds by group)."""
+def out_of_fold(items: list[Item], rows: Pieces) -> np.ndarray:
+    """Each training piece's first-stage score from a model fitted without its fold (folds by group)."""
     groups = sorted({i.group for i in items})
     random.Random(SEED).shuffle(groups)
     fold_of = {g: k % FOLDS for k, g in enumerate(groups)}
-    scores = np.zeros(len(items))
+    folds = np.asarray([fold_of[items[o].group] for o in rows.owners])
+    scores = np.zeros(len(rows.keys))
     for k in range(FOLDS):
-        inside = [i for i in items if fold_of[i.group] != k]
-        outside_idx = [n for n, i in enumerate(items) if fold_of[i.group] == k]
-        texts, labels, _ = _piece_rows(inside)
-        model = fit(texts, labels)
-        held = [items[n] for n in outside_idx]
-        t, _, owners = _piece_rows(held)
-        scores[outside_idx] = _item_scores(model, t, owners, len(held))
+        inside = np.flatnonzero(folds != k)
+        model = fit([rows.keys[i] for i in inside], rows.labels[inside])
+        for i in np.flatnonzero(folds == k):
+            scores[i] = model.probability(rows.keys[i])
         print(f"  fold {k + 1}/{FOLDS}", file=sys.stderr)
     return scores
 
@@ -251,43 +272,99 @@ def write_model(model: planted.PlantedModel, path: Path) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
-def measure_shipped(model_path: Path, sizes: dict[str, int]) -> dict[str, Any]:
-    """The detector as shipped (the model as written, rounded, with the patterns: ``ingest.planted.is_suspicious``)
-    on the held-out parts, the whole set, the reports and CMRC's sentences."""
-    planted.MODEL_PATH = model_path
-    planted.model.cache_clear()
-    planted._flagged_piece.cache_clear()
-    shipped = planted.model()
+def training_items() -> tuple[list[Item], dict[str, int]]:
+    """The training part of the set and of the reports, the extra training sentences, DRCD, questions, carried."""
+    written, reports = load_set(), report_sentences()
+    set_train, report_train = split(written)[0], split(reports)[0]
+    extra_written, drcd = load_set(EXTRA), qa_sentences(DRCD, "drcd")
+    extra = questions() + carried_statements(set_train + extra_written)
+    sizes = {"written_train": len(set_train), "extra_written_train": len(extra_written),
+             "report_train": len(report_train), "drcd_train": len(drcd), "other_train": len(extra)}
+    print(f"train: {sizes}", file=sys.stderr)
+    return set_train + extra_written + report_train + drcd + extra, sizes
 
-    def measure(items: list[Item]) -> dict[str, Any]:
-        return figures(items, [planted.is_suspicious(i.text) for i in items])
+
+def fit_all(train: list[Item], out: Path, stage2_out: Path) -> None:
+    """Both stages on the training items: thresholds and gate out of fold, then the final fits, written."""
+    rows = piece_rows(train)
+    first_oof = out_of_fold(train, rows)
+    threshold = choose_threshold(item_scores(first_oof, rows.owners, len(train)), train)
+    gate = choose_gate(first_oof, np.asarray([train[o].kind == "report" for o in rows.owners]))
+    learned = np.flatnonzero(first_oof >= min(gate, TRAIN_GATE))
+    print(f"gate {gate:.4f}; the second stage learns from {len(learned)} of {len(rows.keys)} training pieces",
+          file=sys.stderr)
+    vectors = VectorCache()([rows.readable[i] for i in learned])
+    stage, second_oof = fit_stage2(vectors, first_oof[learned], rows.labels[learned],
+                                   [train[rows.owners[i]].group for i in learned], gate)
+    scores = np.zeros(len(rows.keys))
+    scores[learned] = np.where(first_oof[learned] >= gate, second_oof, 0.0)  # as shipped: only past the gate
+    threshold2 = choose_threshold(item_scores(scores, rows.owners, len(train)), train)
+    write_stage2(planted.EmbeddingStage(stage.coef, stage.ngram_weight, stage.intercept, gate, threshold2),
+                 stage2_out)
+    model = fit(rows.keys, rows.labels)
+    write_model(planted.PlantedModel(model.index, model.idf, model.coef, model.intercept, threshold), out)
+
+
+def _first_stage_alone(text: str) -> bool:
+    """The rule before the second stage: the patterns, or a piece the first stage scores at its own threshold."""
+    threshold = planted.model().threshold
+    return bool(planted.pattern_phrases(text)) or any(planted.first_stage(p) >= threshold
+                                                      for p in planted.pieces(text))
+
+
+def measure_shipped(model_path: Path, stage2_path: Path, sizes: dict[str, int]) -> dict[str, Any]:
+    """The detector as shipped (the models as written, rounded, with the patterns: ``ingest.planted.is_suspicious``)
+    on the three held-out sets, the whole set, the reports and CMRC's sentences; the first stage alone beside it."""
+    planted.MODEL_PATH, planted.STAGE2_PATH = model_path, stage2_path
+    planted.model.cache_clear()
+    planted.stage2.cache_clear()
+    planted.first_stage.cache_clear()
+    planted._decided.clear()
+    planted.embed = VectorCache()
+    shipped, stage = planted.model(), planted.stage2()
 
     written, reports = load_set(), report_sentences()
     set_test, report_test = split(written)[1], split(reports)[1]
-    cmrc, apart = qa_sentences(CMRC, "cmrc"), load_set(HELD_OUT)
+    cmrc, apart, fresh = qa_sentences(CMRC, "cmrc"), load_set(HELD_OUT), load_set(FRESH)
+    everything = written + reports + cmrc + apart + fresh
+    planted._second_stage([p for i in everything for p in planted.candidates(i.text)])  # one batch, cached
+
+    def measure(items: list[Item]) -> dict[str, Any]:
+        result = figures(items, [planted.is_suspicious(i.text) for i in items])
+        alone = figures(items, [_first_stage_alone(i.text) for i in items])
+        result["first_stage_alone"] = {k: alone[k] for k in ("precision", "recall", "false_flag_rate", "false_flags")}
+        result["second_stage_reads"] = sum(bool(planted.candidates(i.text)) for i in items)
+        result["planted_past_gate"] = sum(bool(planted.candidates(i.text)) for i in items if i.planted)
+        return result
+
+    gated_reports = sum(bool(planted.candidates(i.text)) for i in reports)
     return {
-        "model": {"features": len(shipped.index), "threshold": round(shipped.threshold, 4), "C": C,
+        "model": {"features": len(shipped.index), "first_stage_threshold": round(shipped.threshold, 4),
+                  "gate": round(stage.gate, 4), "second_stage_threshold": round(stage.threshold, 4), "C": C,
                   "positive_weight": POSITIVE_WEIGHT, "seed": SEED, "test_share": TEST_SHARE},
         "sizes": sizes | {"written_test": len(set_test), "report_test": len(report_test),
-                          "written_apart": len(apart), "cmrc_measured": len(cmrc)},
+                          "written_apart": len(apart), "fresh": len(fresh), "cmrc_measured": len(cmrc)},
         "held_out": measure(set_test + report_test),
         "held_out_written_only": measure(set_test),
         "held_out_written_apart": measure(apart),
+        "held_out_fresh": measure(fresh),
         "whole_set": measure(written + reports),
         "reports_flagged": [i.id for i in reports if planted.is_suspicious(i.text)],
+        "reports_sentences_embedded": f"{gated_reports}/{len(reports)}",
         "patterns_alone": figures(
             written + reports, [bool(planted.pattern_phrases(i.text)) for i in written + reports]
         ),
-        "cmrc_dev_sentences": {k: v for k, v in measure(cmrc).items() if k in ("ordinary", "false_flags",
-                                                                              "false_flag_rate", "false")},
+        "cmrc_dev_sentences": {k: v for k, v in measure(cmrc).items() if k in (
+            "ordinary", "false_flags", "false_flag_rate", "false", "first_stage_alone", "second_stage_reads")},
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=planted.MODEL_PATH)
+    parser.add_argument("--stage2-out", type=Path, default=planted.STAGE2_PATH)
     parser.add_argument("--report", type=Path, default=REPORT)
-    parser.add_argument("--measure", action="store_true", help="measure the model at --out; do not fit it again")
+    parser.add_argument("--measure", action="store_true", help="measure the models as written; do not fit them")
     args = parser.parse_args(argv)
 
     sizes: dict[str, int] = {}
@@ -295,27 +372,17 @@ def main(argv: list[str] | None = None) -> int:
         sizes = {k: v for k, v in json.loads(args.report.read_text(encoding="utf-8")).get("sizes", {}).items()
                  if k.endswith("_train")}
     if not args.measure:
-        written, reports = load_set(), report_sentences()
-        set_train, report_train = split(written)[0], split(reports)[0]
-        drcd = qa_sentences(DRCD, "drcd")
-        extra = questions() + carried_statements(set_train)
-        train = set_train + report_train + drcd + extra
-        sizes = {"written_train": len(set_train), "report_train": len(report_train), "drcd_train": len(drcd),
-                 "other_train": len(extra)}
-        print(f"train: {len(set_train)} written, {len(report_train)} report, {len(drcd)} DRCD, {len(extra)} other",
-              file=sys.stderr)
-        threshold = choose_threshold(out_of_fold(train), train)
-        texts, piece_labels, _ = _piece_rows(train)
-        model = fit(texts, piece_labels)
-        write_model(planted.PlantedModel(model.index, model.idf, model.coef, model.intercept, threshold), args.out)
+        train, sizes = training_items()
+        fit_all(train, args.out, args.stage2_out)
 
-    result = measure_shipped(args.out, sizes)
+    result = measure_shipped(args.out, args.stage2_out, sizes)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    for name in ("held_out", "held_out_written_apart", "whole_set"):
+    for name in ("held_out", "held_out_written_apart", "held_out_fresh", "whole_set"):
         r = result[name]
         print(f"{name}: precision {r['precision']}, recall {r['recall']}, false flags {r['false_flags']}/"
-              f"{r['ordinary']}", file=sys.stderr)
+              f"{r['ordinary']} (first stage alone: recall {r['first_stage_alone']['recall']}, false flags "
+              f"{r['first_stage_alone']['false_flags']})", file=sys.stderr)
     print(f"reports flagged: {len(result['reports_flagged'])}; CMRC sentences flagged: "
           f"{result['cmrc_dev_sentences']['false_flags']}/{result['cmrc_dev_sentences']['ordinary']}", file=sys.stderr)
     return 0
@@ -325,4 +392,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["Item", "figures", "fit", "load_set", "main", "measure_shipped", "report_sentences", "split"]
+__all__ = ["FRESH", "HELD_OUT", "Item", "figures", "fit", "load_set", "main", "measure_shipped", "report_sentences",
+           "split"]

@@ -255,6 +255,13 @@ def _torch_model(variant: str, threads: int | None, quantize: str | None):
         return _torch_models[key]
 
 
+def shared_e5(quantize: str | None = "int8pc-fo32") -> TorchE5:
+    """The bundled multilingual-e5-small on PyTorch, one per process (by default the engine ``torch-int8`` uses,
+    so a process that embeds chunks with it loads it once); for text classifiers such as ingest's planted-text
+    detector, whose weights were fitted on its vectors."""
+    return _torch_model("original", None, quantize)
+
+
 def preload(settings: EmbeddingSettings) -> None:
     """Load the configured model now (a server calls this in a thread while it imports and builds its page)."""
     inner = model_for(settings)
