@@ -138,6 +138,10 @@ class AssistantResponse(BaseModel):
     differences: list[str] = Field(default_factory=list, description="what the sources say differently from the claim")
     sentences: list[SentenceCheck] | None = None
     notice: str | None = Field(None, description="for the user: why the LLM answer was replaced or shortened (Chinese)")
+    indexing: list[str] = Field(
+        default_factory=list,
+        description="listed documents still being indexed (file names): the answer may miss them and says so",
+    )
     reason: str | None = Field(
         None, description="diagnostic for scripts: why the answerer refused or found nothing (English)"
     )

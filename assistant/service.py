@@ -159,6 +159,11 @@ class Assistant:
                     self._view = CorpusView.of(index, self.store.embeddings, origins)
             return self._view
 
+    def indexing(self, view: CorpusView) -> tuple[str, ...]:
+        """The listed documents the keyword index this question reads does not hold yet (still being indexed)."""
+        index = view.index
+        return self.retriever.lexical.indexing(self.store, index) if isinstance(index, Snapshot) else ()
+
     # --- the steps ------------------------------------------------------------------
     def prepare(self, request: Request) -> Turn:
         started = time.perf_counter()
@@ -238,6 +243,10 @@ class Assistant:
         """The one place a response is made: the turn's question and evidence, the answer's ``fields``, the timings
         (``started``: when the answer step began; ``t_llm``: how long the LLM took, if it was asked)."""
         timings = {"retrieve": evidence.ms} | ({"llm": t_llm} if t_llm is not None else {})
+        indexing = self.indexing(turn.view)
+        if indexing and fields.get("answer"):
+            note = texts.INDEXING_NOTE.format(names="、".join(indexing), names_en=", ".join(indexing))
+            fields |= {"answer": f"{fields['answer']}\n\n{note}", "indexing": list(indexing)}
         return AssistantResponse(
             id=turn.id,
             question=turn.question,

@@ -115,6 +115,13 @@ LLM_CONDENSE_EXAMPLES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("郭家咀水库出现险情后二七区撤离了多少居民?",), "“官方带娃”是什么?", "“官方带娃”是什么?"),
 )
 
+# Added to an answer read while documents the registry lists are not yet in the keyword index (after a crash, or
+# during an upload): AssistantResponse.indexing names them.
+INDEXING_NOTE = (
+    "(注意:{names} 仍在建立索引,本回答可能尚未读到其中的内容,请稍后再问。"
+    " / Still being indexed: {names_en}; this answer may not have read them yet, please ask again shortly.)"
+)
+
 # What the user is told when the LLM answer is not used as is (AssistantResponse.notice).
 LLM_NOTICE_ERROR = "大模型暂时无法作答({reason}),以下为直接摘录的原文。"
 LLM_NOTICE_UNVERIFIED = "大模型的回答未能在资料中核实,以下为直接摘录的原文。"

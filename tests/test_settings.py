@@ -86,6 +86,7 @@ FLAT_DEFAULTS = {
     "lexical_on_write": True,
     "lexical_poll_seconds": 2.0,
     "lexical_wait": 10.0,
+    "lexical_start_wait": 30.0,
 }
 
 

@@ -85,6 +85,13 @@ class StoreSettings(SettingsGroup):
         "(none is kept yet, e.g. the first start on a large index) before it is answered 503 with a message; the "
         "command line waits as long as it takes.",
     )
+    lexical_start_wait: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds a server's start waits for its kept keyword index to take in the documents the "
+        "registry lists but it does not hold (a write interrupted by a crash before the index followed it) before "
+        "it answers questions; if that takes longer, answers say which documents are still being indexed.",
+    )
 
     @property
     def server_mode(self) -> bool:

@@ -3,7 +3,8 @@ kills itself with SIGKILL in the middle of its keyword-index update, as a power 
 
 POINT: ``segment`` (at the N-th file of a new segment: the segment is half written), ``generation``
 (at the N-th file of a new generation: its documents file written, its manifest not),
-``current`` (the N-th generation written, CURRENT not yet moved to it).  Used by tests/vectorstore/test_lexstore.py.
+``current`` (the N-th generation written, CURRENT not yet moved to it), ``written`` (the N-th write of the
+collection committed, its keyword update not begun).  Used by tests/vectorstore/test_lexstore.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import vectorstore.keyword.folder as folder
 import vectorstore.keyword.segment as segment
 from ingest.__main__ import main
+from vectorstore.keyword.service import LexicalStore
 
 
 def kill_at(module, name: str, n: int, when=lambda *args: True) -> None:
@@ -39,6 +41,8 @@ if __name__ == "__main__":
         kill_at(
             folder, "_atomic_write", n, lambda path, data: not path.name.startswith("gen-") and path.name != "CURRENT"
         )
+    elif point == "written":
+        kill_at(LexicalStore, "after_write", n)
     else:
         kill_at(folder, "_atomic_write", n, lambda path, data: path.name == "CURRENT")
     sys.exit(main(sys.argv[3:]))

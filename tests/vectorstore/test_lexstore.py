@@ -281,6 +281,103 @@ def test_kill_9_in_the_middle_of_an_update_is_detected_and_repaired_at_start(
     assert not [p for p in lexical.iterdir() if p.name.endswith(".tmp")], "half-written files are removed"
 
 
+def crashed_between_write_and_update(tmp_path: Path, settings: Settings, corpus_dir: Path, delete: bool = False
+                                     ) -> None:
+    """`python -m ingest` killed (-9) once notice.txt is committed to the collection (or, ``delete``, removed from
+    it), before the keyword index followed: the registry lists the document whole, the kept index does not hold it
+    (or the other way round)."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, folder)
+    notice = folder / "notice.txt"
+    if delete:
+        notice.write_text("二七区通知\n\n“官方带娃”服务点新增12个,覆盖全部街道。\n", encoding="utf-8")
+    run_ingest(settings, [folder], show_progress=False)
+    if delete:
+        notice.unlink()
+    else:
+        notice.write_text("二七区通知\n\n“官方带娃”服务点新增12个,覆盖全部街道。\n", encoding="utf-8")
+    script = [str(TESTS / "crash_lexical.py"), "written", "1"]
+    killed = ingest(settings.store.index_dir, folder, *(["--prune"] if delete else []), script=script)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+
+def test_a_server_takes_in_the_documents_a_crash_left_out_before_it_answers(
+    tmp_path: Path, fresh_settings: Settings, corpus_dir: Path
+) -> None:
+    """Was: after kill -9 between a document's write and its keyword update, a restarted server listed the
+    document whole but its first questions read the kept index without it (the update ran in the background)."""
+    crashed_between_write_and_update(tmp_path, fresh_settings, corpus_dir)
+    store, kept = restarted(fresh_settings)
+    assert "notice.txt" in {d.source for d in store.documents()}
+    assert not any(c.source == "notice.txt" for c in kept.load().chunks), "the crash left it out"
+    kept.serve(store, poll_seconds=60.0)  # returns once the kept index holds every listed document
+    snap = kept.current(store)
+    assert any(c.source == "notice.txt" for c in snap.chunks)
+    assert snap.search("官方带娃服务点新增", 1)[0][0].source == "notice.txt"
+    assert kept.indexing(store, snap) == ()
+
+
+def test_a_server_drops_the_documents_a_crash_left_in_before_it_answers(
+    tmp_path: Path, fresh_settings: Settings, corpus_dir: Path
+) -> None:
+    """The same for a deletion: a document the registry no longer lists is not found by the first questions."""
+    crashed_between_write_and_update(tmp_path, fresh_settings, corpus_dir, delete=True)
+    store, kept = restarted(fresh_settings)
+    assert "notice.txt" not in {d.source for d in store.documents()}
+    assert any(c.source == "notice.txt" for c in kept.load().chunks), "the crash left it in"
+    kept.serve(store, poll_seconds=60.0)
+    assert not any(c.source == "notice.txt" for c in kept.current(store).chunks)
+
+
+def test_documents_still_being_indexed_after_the_start_wait_are_named(
+    tmp_path: Path, fresh_settings: Settings, corpus_dir: Path
+) -> None:
+    """A catch-up that takes longer than ``lexical_start_wait`` (another process holds the folder here; a large
+    index's update takes 15-20 s) does not hold the start: the old snapshot is served and names what it lacks."""
+    crashed_between_write_and_update(tmp_path, fresh_settings, corpus_dir)
+    settings = fresh_settings.replace(lexical_start_wait=0.5)
+    store, kept = restarted(settings)
+    release = threading.Event()
+    busy = threading.Event()
+
+    def hold() -> None:
+        with kept._lock.held(None):
+            busy.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert busy.wait(10)
+    try:
+        started = time.perf_counter()
+        kept.serve(store, poll_seconds=0.2)
+        assert time.perf_counter() - started < 5
+        old = kept.current(store)
+        assert kept.indexing(store, old) == ("notice.txt",)
+    finally:
+        release.set()
+        holder.join()
+    deadline = time.monotonic() + 30
+    while kept.current(store) is old and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert kept.indexing(store, kept.current(store)) == ()
+    assert kept.indexing(store, old) == ("notice.txt",), "named for a question still reading the old snapshot"
+
+
+def test_a_normal_start_reads_nothing_but_the_collection_version(
+    fresh_settings: Settings, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No crash: the start's check costs one metadata read (the registry is not read, no question waits)."""
+    run_ingest(fresh_settings, [corpus_dir], show_progress=False)
+    store, kept = restarted(fresh_settings)
+    monkeypatch.setattr(ChunkStore, "documents", lambda self: pytest.fail("the registry is read"))
+    started = time.perf_counter()
+    kept.serve(store, poll_seconds=60.0)
+    snap = kept.current(store)
+    assert kept.indexing(store, snap) == ()
+    assert time.perf_counter() - started < 2
+
+
 def test_a_damaged_kept_index_is_rebuilt_from_the_collection(
     fresh_settings: Settings, corpus_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

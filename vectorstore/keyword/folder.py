@@ -61,6 +61,18 @@ class Folder:
         for name in [n for n in self._segments if n not in names]:
             del self._segments[name]
 
+    def current_manifest(self) -> Manifest | None:
+        """The manifest ``CURRENT`` names, without opening its segments (None if there is none or it cannot be read)."""
+        name = self.read_current()
+        try:
+            return Manifest.from_json((self.path / name).read_text(encoding="utf-8")) if name else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def documents(self, manifest: Manifest) -> dict[str, DocEntry]:
+        """The documents file of ``manifest``; raises OSError, ValueError, KeyError or TypeError if unreadable."""
+        return read_docs((self.path / manifest.docs).read_text(encoding="utf-8"))
+
     def open(self, name: str) -> Snapshot:
         """The generation ``name`` read whole; raises SegmentError, OSError, ValueError, KeyError or TypeError for
         one that cannot be read."""

@@ -9,6 +9,12 @@ the new generation when ``CURRENT`` moves.  In a server (:meth:`LexicalStore.ser
 background thread at a lower priority, which also looks for writes made elsewhere and, once after the
 start, checks the kept files against the collection.
 
+A crash between a write and its keyword update (kill -9 in the middle of an upload) leaves documents the
+registry lists, whole, that the kept index does not hold.  A server's start finds them cheaply (the kept
+documents and their versions against the registry's, only when the collection's version has moved) and waits
+for the index to take them in before it answers questions (``lexical_start_wait``); if that takes longer,
+:meth:`LexicalStore.indexing` names them so that answers can say they are still being indexed.
+
 A generation that cannot be read (a crash in the middle of an update, damaged files) is detected when it
 is loaded; the newest readable one is used and brought up to date, or, if none is left, the index is
 rebuilt (in a server in the background, while questions get :class:`IndexPreparingError`).
@@ -21,6 +27,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +36,11 @@ from vectorstore.chroma.store import ChunkStore
 from vectorstore.errors import IndexPreparingError, StoreError, lexical_damaged
 from vectorstore.keyword.builder import Builder, Progress
 from vectorstore.keyword.folder import LOCK, Folder, Stat
-from vectorstore.keyword.manifest import Version
+from vectorstore.keyword.manifest import DocEntry, Version
 from vectorstore.keyword.segment import SegmentError
 from vectorstore.keyword.snapshot import Snapshot
 from vectorstore.lock import FileLock
+from vectorstore.records import DocumentInfo
 from vectorstore.settings import StoreConfig
 
 log = logging.getLogger("vectorstore")
@@ -69,6 +77,8 @@ class LexicalStore:
         self._published = threading.Condition()  # notified when a snapshot is published or an update failed
         self._thread: threading.Thread | None = None
         self._poll: float | None = None
+        self._seen: Version | None = None  # the collection version the last question saw
+        self._behind: tuple[tuple[int, Version], tuple[str, ...]] | None = None  # (generation, version) → sources
         self.last_error: str | None = None
 
     @property
@@ -92,7 +102,8 @@ class LexicalStore:
         self._store = store
         snap = self._snapshot or self.load()
         if self._poll is None:
-            if snap is None or not snap.matches(store.version()):
+            self._seen = store.version()
+            if snap is None or not snap.matches(self._seen):
                 snap = self.sync(store) or self.load() or snap
             if snap is None:
                 raise IndexPreparingError(self.progress.detail or "another process is building it")
@@ -103,9 +114,26 @@ class LexicalStore:
                 p = self.progress
                 raise IndexPreparingError(f"{p.done}/{p.total}" if p.total else p.detail or "starting")
             return self._snapshot
-        if not snap.matches(store.version()):
+        self._seen = version = store.version()
+        if not snap.matches(version):
             self.kick()
         return snap
+
+    def indexing(self, store: ChunkStore, snap: Snapshot) -> tuple[str, ...]:
+        """The file names of the documents the registry lists that ``snap`` does not hold (or holds in another
+        version): they are still being indexed, and a question read from ``snap`` cannot find their text by its
+        words.  Nothing is read while ``snap`` is current with the collection version the last question saw; the
+        registry is read once per snapshot and collection version otherwise."""
+        version = self._seen or store.version()
+        if snap.matches(version):
+            return ()
+        key = (snap.generation, version)
+        known = self._behind
+        if known is not None and known[0] == key:
+            return known[1]
+        found = tuple(d.source for d in missing_documents(store.documents(), snap.docs))
+        self._behind = (key, found)
+        return found
 
     def load(self) -> Snapshot | None:
         """The newest readable generation on disk (None if there is none); kept as this process's snapshot."""
@@ -158,10 +186,49 @@ class LexicalStore:
     def serve(self, store: ChunkStore, poll_seconds: float) -> None:
         """A server's mode: updates (and a first build) run in this process's background thread, which also
         looks for writes made elsewhere every ``poll_seconds`` and checks the kept files against the
-        collection once, ``VERIFY_DELAY`` seconds after the start; questions never wait for them."""
+        collection once, ``VERIFY_DELAY`` seconds after the start; questions never wait for them.  Before it
+        returns, documents a crash left out of the kept index are taken in (:meth:`catch_up`)."""
         self._store = store
         self._poll = poll_seconds
         self.kick()
+        try:
+            self.catch_up(store, self.settings.store.lexical_start_wait)
+        except StoreError as exc:  # Chroma away: the background thread follows once it is back
+            log.warning("keyword index: not compared with the registry at start: %s", exc)
+
+    def catch_up(self, store: ChunkStore, timeout: float) -> bool:
+        """At a server's start: wait up to ``timeout`` seconds for the background thread to take in the documents
+        the registry lists that the kept index does not hold, and to drop those it no longer lists (a crash between
+        a write and its keyword update).  In the usual case (the kept index current with the collection) this costs
+        a metadata read and the current generation's manifest (its segments are loaded by the first question or
+        the warm-up, as before).  True if the kept documents are the registry's."""
+        manifest = self._files.current_manifest()
+        if manifest is None or not manifest.partial and manifest.version == store.version():
+            return True  # nothing kept yet or unreadable (load() deals with it), or current
+        infos = store.documents()
+        try:
+            kept = self._files.documents(manifest)
+        except (OSError, ValueError, KeyError, TypeError):
+            return True  # load() finds the generation unreadable and falls back or rebuilds
+        if not stale(infos, kept):
+            return True  # only vectors moved: the background thread follows as usual
+        missing = [d.source for d in missing_documents(infos, kept)]
+        log.warning(
+            "keyword index: %d document(s) the registry lists are not in it (%s), %d it no longer lists;"
+            " bringing it up to date before answering",
+            len(missing), ", ".join(missing[:5]), len(set(kept) - {d.doc_id for d in infos}),
+        )
+        started, deadline = time.monotonic(), time.monotonic() + timeout
+        self.kick()
+        with self._published:
+            while (snap := self._snapshot) is None or stale(infos, snap.docs):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.progress.state == "error":
+                    log.warning("keyword index: still indexing after %.0fs; answers say so meanwhile", timeout)
+                    return False
+                self._published.wait(min(left, 1.0))
+        log.info("keyword index: caught up with the registry in %.1fs", time.monotonic() - started)
+        return True
 
     def _run(self) -> None:
         lower_thread_priority()  # questions go first
@@ -299,6 +366,16 @@ class LexicalStore:
         }
 
 
+def missing_documents(infos: list[DocumentInfo], kept: Mapping[str, DocEntry]) -> list[DocumentInfo]:
+    """The committed documents a generation's ``kept`` documents lack, or hold in another version."""
+    return [d for d in infos if d.doc_id not in kept or kept[d.doc_id].doc_hash != d.doc_hash]
+
+
+def stale(infos: list[DocumentInfo], kept: Mapping[str, DocEntry]) -> bool:
+    """A generation's ``kept`` documents are not the committed ones (some missing, in another version, or deleted)."""
+    return bool(missing_documents(infos, kept)) or len(kept) != len(infos)
+
+
 # --- one object per folder and process ------------------------------------------------------------------------
 _stores: dict[Path, LexicalStore] = {}
 _stores_lock = threading.Lock()
@@ -322,4 +399,4 @@ def after_write(store: ChunkStore) -> None:
         log.exception("keyword index not updated after a write (it catches up later)")
 
 
-__all__ = ["LexicalStore", "after_write", "lexical_folder", "lexical_store"]
+__all__ = ["LexicalStore", "after_write", "lexical_folder", "lexical_store", "missing_documents"]
