@@ -171,21 +171,29 @@ class Reader:
         # …and no more than one per core: twenty questions' forward passes at once on two cores thrash the caches
         # (20 clients on 2 cores: 10.0 answers/s unbounded, 13.5 bounded; docs/benchmarks.md section 11)
         self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        # A fast tokenizer keeps its truncation and padding settings in shared state that each call sets: a count
+        # (no truncation) beside another question's encoding (only_second) failed with "Second sequence not
+        # provided" under concurrent questions.  Tokenizing is short; one at a time.
+        self._tokenizing = threading.Lock()
+
+    def _tokenize(self, *args: Any, **kwargs: Any) -> Any:
+        with self._tokenizing:
+            return self.tokenizer(*args, **kwargs)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        return [len(ids) for ids in self._tokenize(texts, add_special_tokens=False)["input_ids"]]
 
     def window(self, question: str, sentences: Sequence[Sentence]) -> Window:
         return window(self.clip(question), sentences, self.count_tokens, self.max_tokens)
 
     def clip(self, question: str) -> str:
         """The question side cut to QUESTION_TOKENS tokens, so that the passage always keeps its room."""
-        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+        enc = self._tokenize(question, add_special_tokens=False, return_offsets_mapping=True)
         offsets = enc["offset_mapping"]
         return question if len(offsets) <= QUESTION_TOKENS else question[: offsets[QUESTION_TOKENS - 1][1]]
 
     def encode(self, windows: Sequence[Window]) -> Any:  # a BatchEncoding (offsets and sequence ids per row)
-        return self.tokenizer(
+        return self._tokenize(
             [w.question for w in windows], [w.context for w in windows],
             truncation="only_second", max_length=self.max_tokens, padding=True,
             return_offsets_mapping=True, return_tensors="np",

@@ -115,3 +115,41 @@ def test_a_quantity_the_window_does_not_give_is_read_as_no_answer(reader) -> Non
     asked = _read(reader, "二七区的一般公共预算收入是多少?", REPORT)
     given = _read(reader, "二七区的建成区面积有多大?", REPORT)
     assert "68.45平方公里" in given.text and given.margin > asked.margin
+
+
+
+class _SlowBackend:
+    """The fast tokenizer's backend, pausing inside each encoding: what a busy machine does at the worst moment."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def encode_batch(self, *args, **kwargs):
+        import time
+
+        time.sleep(0.02)  # another thread runs here, between this call's settings and its encoding
+        return self._inner.encode_batch(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+
+def test_windows_counted_and_read_at_once_from_several_threads(reader) -> None:
+    """Was: a fast tokenizer's truncation setting is shared state set by each call, so counting a window's tokens
+    (no truncation) beside another question's encoding (only the passage truncated) failed with "Second sequence
+    not provided": a 500 under concurrent questions, seen once in CI.  The pause makes the bad interleaving sure."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["二七区2020年的地区生产总值是多少?", "二七区地区生产总值的目标是多少?"]
+    # a sentence longer than a window: counting it under another call's truncation setting is what failed
+    long_text = "全区持续推进老旧小区改造和背街小巷整治," * 30 + "群众满意度不断提升。"
+    assert len(long_text) > reader.max_tokens
+    long = Sentence(long_text, REVIEW, 3, (0, 80))
+    backend = reader.tokenizer._tokenizer
+    reader.tokenizer._tokenizer = _SlowBackend(backend)
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            texts = list(pool.map(lambda n: _read(reader, questions[n % 2], REPORT + [long]).text, range(24)))
+    finally:
+        reader.tokenizer._tokenizer = backend
+    assert sum("760亿元" in t for t in texts) == 12 and sum("1200亿元" in t for t in texts) == 12

@@ -1,7 +1,8 @@
-"""Write ``planted_fresh.jsonl`` from the written sentences (``fresh_written.tsv``: label, kind, text) and add
-invisible-character, spaced and full-width variants of some planted ones, as the other held-out variants were made.
+"""Write ``data/security/planted_fresh.jsonl`` from the written sentences (``fresh_written.tsv``: label, kind,
+text) and add invisible-character, spaced and full-width variants of some planted ones, as the other held-out
+variants were made.
 
-``python data/security/make_fresh.py``: deterministic (seed 2026); run once when the set was written.
+``python -m training.planted_fresh``: deterministic (seed 2026); run once when the set was written.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import random
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "data" / "security"
 SEED = 2026
 INSERTED = {  # variant: what is slipped between characters (three times)
     "zwj": "\u200d", "zwsp": "\u200b", "zwnj": "\u200c", "word-joiner": "\u2060", "soft-hyphen": "\u00ad",
