@@ -101,7 +101,9 @@ def test_slowloris_sockets_are_closed_and_never_starve_a_normal_client(server_wi
             closed = [ok for ok, _ in outcomes]
             assert all(closed), f"{closed.count(False)} of 200 slow sockets still open 7 s after they connected"
             assert all(b" 408 " in sent.split(b"\r\n", 1)[0] for _, sent in outcomes)
-            assert max(loaded) < 2.0 and statistics.median(loaded) < baseline * 3 + 0.3, (baseline, loaded)
+            # starved, an answer would wait for the header timeout or longer; the trickling thread shares this
+            # process's GIL with the server, so answers may slow a little (bounds with room for a busy CI machine)
+            assert max(loaded) < 3.0 and statistics.median(loaded) < baseline * 3 + 0.5, (baseline, loaded)
         finally:
             for s in slow:
                 s.close()
