@@ -11,6 +11,9 @@ exists its embedding cache is reused, so nothing is embedded twice.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -19,6 +22,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +33,7 @@ import uvicorn
 
 from settings import Settings
 
-from common import CACHE_FILE, CORPUS_DIR, PLAN, REVIEW, copy_embedding_cache, free_port
+from common import CACHE_FILE, CORPUS_DIR, PLAN, REPO, REVIEW, copy_embedding_cache, free_port
 
 TEST_UPLOAD_LIMIT = 1_000_000  # small, so the 413 tests send little data
 GDP_QUESTION = "二七区2020年的地区生产总值是多少?"
@@ -173,3 +177,37 @@ def assert_error(r: httpx.Response, status: int, *words: str) -> dict:
     for word in words:
         assert word in body["error"]["message"], body
     return body
+
+
+@contextmanager
+def ui_subprocess(script: list[str], index: Path, corpus: Path, log: Path, token: str,
+                  **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``python SCRIPT… --index-dir … --corpus-dir … --port …`` in its own process group (its output appended to
+    ``log``), once it answers /api/health; stopped (SIGTERM, then SIGKILL) unless the test killed it already."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {
+        "PYTHONPATH": str(REPO), "GRADIO_ANALYTICS_ENABLED": "False", "ERQI_ADMIN_TOKEN": token} | env
+    command = [sys.executable, *script, "--index-dir", str(index), "--corpus-dir", str(corpus), "--port", str(port)]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(command, cwd=REPO, env=environ, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.get(base + "/api/health", timeout=30).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.2)
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

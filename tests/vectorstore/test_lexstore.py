@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +150,7 @@ def prop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(operations=st.lists(operation, min_size=1, max_size=7))
+
 def test_kept_index_equals_a_fresh_build_after_any_adds_and_deletes(
     prop_dir: Path, embeddings: CachedEmbeddings, operations
 ) -> None:
@@ -190,6 +193,26 @@ def ingest(index: Path, folder: Path, *extra: str, script: list[str] | None = No
     env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {"PYTHONPATH": str(REPO)}
     command = [sys.executable, *(script or ["-m", "ingest"]), *extra, "--index-dir", str(index), "-q", str(folder)]
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+@contextmanager
+def folder_held(kept: LexicalStore) -> Iterator[None]:
+    """Another process's update holding the kept index's folder (its lock, from a thread) until the block ends."""
+    busy, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with kept._lock.held(None):
+            busy.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert busy.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
+
 
 
 def restarted(settings: Settings) -> tuple[ChunkStore, LexicalStore]:
@@ -337,26 +360,12 @@ def test_documents_still_being_indexed_after_the_start_wait_are_named(
     crashed_between_write_and_update(tmp_path, fresh_settings, corpus_dir)
     settings = fresh_settings.replace(lexical_start_wait=0.5)
     store, kept = restarted(settings)
-    release = threading.Event()
-    busy = threading.Event()
-
-    def hold() -> None:
-        with kept._lock.held(None):
-            busy.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert busy.wait(10)
-    try:
+    with folder_held(kept):
         started = time.perf_counter()
         kept.serve(store, poll_seconds=0.2)
         assert time.perf_counter() - started < 5
         old = kept.current(store)
         assert kept.indexing(store, old) == ("notice.txt",)
-    finally:
-        release.set()
-        holder.join()
     deadline = time.monotonic() + 30
     while kept.current(store) is old and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -409,22 +418,11 @@ def test_a_question_never_waits_for_an_update(
     store, kept = restarted(fresh_settings)
     kept.serve(store, poll_seconds=0.2)
     before = kept.current(store)
-    busy = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with kept._lock.held(None):
-            busy.set()
-            release.wait(30)
-
     # another update holds the folder from before the write on (else the poll could update it first)
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert busy.wait(10)
-    other = fresh_settings.replace(lexical_on_write=False)  # a writer that leaves the update to others
-    writer = open_store(other, embeddings)
-    writer.write_documents({"doc-late": document("doc-late", 1, [("text", 1, [0, 6])])})
-    try:
+    with folder_held(kept):
+        other = fresh_settings.replace(lexical_on_write=False)  # a writer that leaves the update to others
+        writer = open_store(other, embeddings)
+        writer.write_documents({"doc-late": document("doc-late", 1, [("text", 1, [0, 6])])})
         timings = []
         for _ in range(5):
             started = time.perf_counter()
@@ -433,9 +431,6 @@ def test_a_question_never_waits_for_an_update(
             assert snap is before
             before.scores("官方带娃")
         assert max(timings) < 0.5
-    finally:
-        release.set()
-        holder.join()
     deadline = time.monotonic() + 20
     while kept.current(store) is before and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -6,11 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +15,7 @@ import pytest
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from common import REPO, free_port  # noqa: E402
-from webapp_fixtures import indexed_copy  # noqa: E402
+from webapp_fixtures import indexed_copy, ui_subprocess  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -33,37 +27,9 @@ QUESTION = "云栖体育公园有几座标准游泳池?"
 CRASH_UI = str(Path(__file__).resolve().parent / "crash_ui.py")
 
 
-@contextmanager
-def ui(index: Path, corpus: Path, log: Path, mode: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`python ui.py` through crash_ui.py's ``mode`` (its own process group), once it answers /api/health."""
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {
-        "PYTHONPATH": str(REPO), "GRADIO_ANALYTICS_ENABLED": "False", "ERQI_ADMIN_TOKEN": TOKEN} | env
-    command = [sys.executable, CRASH_UI, mode, "--index-dir", str(index), "--corpus-dir", str(corpus),
-               "--port", str(port)]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=environ, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(base + "/api/health", timeout=30).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.2)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+def ui(index: Path, corpus: Path, log: Path, mode: str, **env: str):
+    """`python ui.py` through crash_ui.py's ``mode``, once it answers /api/health."""
+    return ui_subprocess([CRASH_UI, mode], index, corpus, log, TOKEN, **env)
 
 
 def ask(base: str) -> dict[str, Any]:

@@ -11,11 +11,7 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,8 +20,15 @@ import pytest
 pytest.register_assert_rewrite("webapp_fixtures")
 pytest_plugins = ["webapp_fixtures"]
 
-from common import REPO, free_port  # noqa: E402
-from webapp_fixtures import GDP_QUESTION, PLAN, REVIEW, LiveServer, assert_error, indexed_copy  # noqa: E402
+from webapp_fixtures import (  # noqa: E402
+    GDP_QUESTION,
+    PLAN,
+    REVIEW,
+    LiveServer,
+    assert_error,
+    indexed_copy,
+    ui_subprocess,
+)
 
 ANSWER_ID = re.compile(r"ans-[0-9a-f]{32}")
 FIELDS = {"subject", "value", "unit", "period", "orientation", "text", "doc_id", "source", "start", "end"}
@@ -254,36 +257,9 @@ def test_a_flood_of_feedback_is_rate_limited(server_with) -> None:
 
 
 # --- kill -9 ----------------------------------------------------------------------------------------------
-@contextmanager
-def ui_process(index: Path, corpus: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`python ui.py` on an index of its own (its own process group), answering once it has answered a question."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ERQI_")} | {
-        "PYTHONPATH": str(REPO), "GRADIO_ANALYTICS_ENABLED": "False", "ERQI_ADMIN_TOKEN": TOKEN}
-    command = [sys.executable, "ui.py", "--index-dir", str(index), "--corpus-dir", str(corpus), "--port", str(port)]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(base + "/api/health", timeout=30).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.5)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+def ui_process(index: Path, corpus: Path, log: Path):
+    """`python ui.py` on an index of its own, once it answers /api/health."""
+    return ui_subprocess(["ui.py"], index, corpus, log, TOKEN)
 
 
 @pytest.mark.slow
