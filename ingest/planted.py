@@ -186,6 +186,13 @@ def grams(piece: str) -> list[str]:
     return chars + cues(piece)
 
 
+def _read_weights(path: Path, fmt: str) -> dict:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != fmt:
+        raise ValueError(f"{path}: format {data.get('format')!r}, expected {fmt!r}")
+    return data
+
+
 @dataclass(frozen=True)
 class PlantedModel:
     """Logistic regression over the sublinear tf-idf of :func:`grams`, L2-normalised (as scikit-learn's
@@ -199,10 +206,7 @@ class PlantedModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> PlantedModel:
-        path = path or MODEL_PATH
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != MODEL_FORMAT:
-            raise ValueError(f"{path}: format {data.get('format')!r}, expected {MODEL_FORMAT!r}")
+        data = _read_weights(path or MODEL_PATH, MODEL_FORMAT)
         vocabulary = data["vocabulary"]
         return cls({g: i for i, g in enumerate(vocabulary)}, data["idf"], data["coef"], data["intercept"],
                    data["threshold"])
@@ -236,10 +240,7 @@ class EmbeddingStage:
 
     @classmethod
     def load(cls, path: Path | None = None) -> EmbeddingStage:
-        path = path or STAGE2_PATH
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != STAGE2_FORMAT:
-            raise ValueError(f"{path}: format {data.get('format')!r}, expected {STAGE2_FORMAT!r}")
+        data = _read_weights(path or STAGE2_PATH, STAGE2_FORMAT)
         return cls(np.asarray(data["coef"], dtype=np.float64), data["ngram_weight"], data["intercept"], data["gate"],
                    data["threshold"])
 
